@@ -1,0 +1,55 @@
+/**
+ * The wire contract between the host and the agent runner, spoken over the group's
+ * Unix socket (mounted at AGENT_SOCKET_PATH inside the container). Plain JSON over HTTP.
+ *
+ *   GET  /enclave/turn           long-poll: 200 + TurnRequest, or 204 when nothing arrived in time
+ *   POST /enclave/turn/result    body TurnResult; answers 204
+ *   POST /enclave/tools/send_message   body SendMessageRequest; answers 200 ToolResponse
+ *   POST /v1/chat/completions    OpenAI-compatible; the host adds the key and forwards
+ */
+
+export const AGENT_SOCKET_DIR = '/run/enclave';
+export const AGENT_SOCKET_PATH = `${AGENT_SOCKET_DIR}/api.sock`;
+export const WORKSPACE_DIR = '/workspace';
+export const MEMORY_DIR = `${WORKSPACE_DIR}/memory`;
+export const GLOBAL_MEMORY_DIR = `${WORKSPACE_DIR}/global`;
+export const SKILLS_DIR = `${WORKSPACE_DIR}/skills`;
+
+export const TURN_PATH = '/enclave/turn';
+export const TURN_RESULT_PATH = '/enclave/turn/result';
+export const SEND_MESSAGE_PATH = '/enclave/tools/send_message';
+
+export interface ChatTurnMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface TurnRequest {
+  turnId: string;
+  group: string;
+  model: string;
+  /** Conversation so far in this session, oldest first; the new user messages are last. */
+  messages: ChatTurnMessage[];
+  maxSteps: number;
+  /** Extra system text from the host (channel, chat title, time, ...). */
+  context: string;
+}
+
+export interface TurnResult {
+  turnId: string;
+  ok: boolean;
+  /** The final answer for the chat; empty when the agent chose to stay silent. */
+  reply: string;
+  error?: string;
+  steps: number;
+}
+
+export interface SendMessageRequest {
+  turnId: string;
+  text: string;
+}
+
+export interface ToolResponse {
+  ok: boolean;
+  error?: string;
+}
