@@ -1,0 +1,68 @@
+/**
+ * The one shape every platform adapter (local, WhatsApp, Telegram, Discord, Slack) takes.
+ * Nothing platform-specific crosses this boundary.
+ */
+
+export interface InboundMessage {
+  /** Adapter name: 'local', 'telegram', 'whatsapp', 'discord', 'slack'. */
+  channel: string;
+  chatId: string;
+  /** The platform's id of this message, unique within the chat (redeliveries repeat it). */
+  platformId: string;
+  senderId: string;
+  senderName: string;
+  text: string;
+  /** A one-to-one chat with the bot. DMs never need a trigger. */
+  isDirect: boolean;
+  /** The platform's native @mention of the bot. */
+  mentionsBot: boolean;
+  /** The message replies to one of the bot's messages. */
+  replyToBot: boolean;
+  /** Platform id of the message this one replies to. */
+  replyTo?: string;
+  /** Ids of users mentioned in the message. */
+  mentions: string[];
+  /** Sent by a bot (ours or another): never answered, so bots cannot loop. */
+  fromBot: boolean;
+  /** When the platform says it was sent, ms since the epoch. */
+  timestamp: number;
+}
+
+export type InboundStatus = 'duplicate' | 'unregistered' | 'ignored' | 'command' | 'queued' | 'refused';
+
+/** What finally became of a message: answered (by a command or a turn), failed, or nothing to do. */
+export type InboundOutcome = 'answered' | 'failed' | 'none';
+
+export interface InboundReceipt {
+  status: InboundStatus;
+  /** Resolves when everything this message caused (command answer, or its turn) is delivered. */
+  settled: Promise<InboundOutcome>;
+}
+
+export type InboundHandler = (msg: InboundMessage) => Promise<InboundReceipt>;
+
+export interface OutboundMessage {
+  chatId: string;
+  /** One chunk, already within maxMessageLength. */
+  text: string;
+  replyTo?: string;
+}
+
+export interface ChannelHealth {
+  connected: boolean;
+  lastEventAt?: number;
+  reconnects: number;
+  /** Why the channel is down, in words a person can act on. */
+  error?: string;
+}
+
+export interface Channel {
+  readonly name: string;
+  /** The platform's limit on one message's length, in characters. */
+  readonly maxMessageLength: number;
+  connect(onMessage: InboundHandler): Promise<void>;
+  disconnect(): Promise<void>;
+  send(msg: OutboundMessage): Promise<void>;
+  setTyping(chatId: string, typing: boolean): Promise<void>;
+  health(): ChannelHealth;
+}

@@ -1,0 +1,46 @@
+import { createInterface } from 'node:readline';
+import type { LocalChannel } from './local-channel.js';
+
+export interface TerminalOptions {
+  chatId: string;
+  assistantName: string;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  onClose: () => void;
+}
+
+/** The `you> ` prompt: reads lines into the local channel and prints the answers. */
+export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): () => void {
+  const output = opts.output ?? process.stdout;
+  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'you> ' });
+  const label = `${opts.assistantName.toLowerCase()}> `;
+
+  const unsubscribe = channel.subscribe((event) => {
+    if (event.kind === 'typing') {
+      if (event.chatId === opts.chatId && event.typing) output.write(`\r(${opts.assistantName} is thinking...)\n`);
+      return;
+    }
+    if (event.message.chatId !== opts.chatId) return;
+    output.write(`\r${label}${event.message.text}\n`);
+    rl.prompt(true);
+  });
+
+  rl.on('line', (line) => {
+    const text = line.trim();
+    if (!text) return rl.prompt();
+    channel.submit(opts.chatId, text).then(
+      (receipt) => receipt.settled.finally(() => rl.prompt()),
+      (err: Error) => {
+        output.write(`(could not send: ${err.message})\n`);
+        rl.prompt();
+      },
+    );
+  });
+  rl.on('close', opts.onClose);
+  output.write(`Local chat with ${opts.assistantName}. Type a message, /help for commands, Ctrl-D to quit.\n`);
+  rl.prompt();
+  return () => {
+    unsubscribe();
+    rl.close();
+  };
+}

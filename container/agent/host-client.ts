@@ -1,0 +1,55 @@
+import {
+  SEND_MESSAGE_PATH,
+  TURN_PATH,
+  TURN_RESULT_PATH,
+  type SendMessageRequest,
+  type ToolResponse,
+  type TurnRequest,
+  type TurnResult,
+} from './protocol.js';
+import type { FetchFn } from './socket-fetch.js';
+
+/** The host's hostname is irrelevant on a Unix socket; it only has to make a valid URL. */
+export const HOST_ORIGIN = 'http://enclave';
+
+/** The runner's side of the host endpoints in protocol.ts. */
+export class HostClient {
+  constructor(private readonly fetchFn: FetchFn) {}
+
+  /** Long-polls for the next turn; null when the host answered 204 (nothing yet). */
+  async nextTurn(signal?: AbortSignal): Promise<TurnRequest | null> {
+    const res = await this.fetchFn(`${HOST_ORIGIN}${TURN_PATH}`, { method: 'GET', signal });
+    if (res.status === 204) return null;
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`GET ${TURN_PATH} answered ${res.status}`);
+    }
+    return (await res.json()) as TurnRequest;
+  }
+
+  async sendResult(result: TurnResult): Promise<void> {
+    const res = await this.postJson(TURN_RESULT_PATH, result);
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`POST ${TURN_RESULT_PATH} answered ${res.status}`);
+  }
+
+  async sendMessage(request: SendMessageRequest): Promise<ToolResponse> {
+    const res = await this.postJson(SEND_MESSAGE_PATH, request);
+    const text = await res.text();
+    try {
+      const parsed = JSON.parse(text) as ToolResponse;
+      if (typeof parsed.ok === 'boolean') return parsed;
+    } catch {
+      // fall through: the host did not answer with a ToolResponse
+    }
+    return { ok: false, error: `host answered ${res.status}: ${text.slice(0, 500)}` };
+  }
+
+  private postJson(path: string, body: unknown): Promise<Response> {
+    return this.fetchFn(`${HOST_ORIGIN}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { runAgentLoop, type ChatClient } from './agent-loop.js';
+import { errorMessage } from './errors.js';
+import { sendMessageTool, type SendMessage } from './message-tool.js';
+import type { TurnRequest, TurnResult } from './protocol.js';
+import { shellTool } from './shell-tool.js';
+import { buildSystemPrompt, DEFAULT_PROMPT_PATHS, type PromptPaths } from './system-prompt.js';
+import { ToolSet } from './tools.js';
+import { DEFAULT_LAYOUT, WorkspacePaths, type WorkspaceLayout } from './workspace-paths.js';
+import { workspaceTools } from './workspace-tools.js';
+
+export interface TurnDeps {
+  client: ChatClient;
+  sendMessage: SendMessage;
+  layout?: WorkspaceLayout;
+  promptPaths?: PromptPaths;
+  log?: (line: string) => void;
+}
+
+function checkRequest(request: TurnRequest): void {
+  if (typeof request.turnId !== 'string' || request.turnId === '') throw new Error('turn request has no turnId');
+  if (typeof request.model !== 'string' || request.model === '') throw new Error('turn request has no model');
+  if (!Array.isArray(request.messages)) throw new Error('turn request has no messages array');
+  if (typeof request.maxSteps !== 'number' || !(request.maxSteps >= 1)) throw new Error('turn request has no valid maxSteps');
+}
+
+function chatMessages(request: TurnRequest): ChatCompletionMessageParam[] {
+  return request.messages.map((message) =>
+    message.role === 'assistant'
+      ? { role: 'assistant', content: String(message.content) }
+      : { role: 'user', content: String(message.content) },
+  );
+}
+
+/** Runs one turn to a TurnResult; never throws. */
+export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<TurnResult> {
+  let steps = 0;
+  const counting: ChatClient = {
+    chat: {
+      completions: {
+        create: (body) => {
+          steps++;
+          return deps.client.chat.completions.create(body);
+        },
+      },
+    },
+  };
+  try {
+    checkRequest(request);
+    const layout = deps.layout ?? DEFAULT_LAYOUT;
+    const tools = new ToolSet([
+      ...workspaceTools(new WorkspacePaths(layout)),
+      shellTool({ cwd: layout.memory }),
+      sendMessageTool(request.turnId, deps.sendMessage),
+    ]);
+    const system = await buildSystemPrompt(request, deps.promptPaths ?? DEFAULT_PROMPT_PATHS);
+    const result = await runAgentLoop({
+      client: counting,
+      model: request.model,
+      messages: [{ role: 'system', content: system }, ...chatMessages(request)],
+      tools,
+      maxSteps: request.maxSteps,
+      onToolCall: (name, step) => deps.log?.(`turn ${request.turnId}: step ${step}: tool ${name}`),
+    });
+    return { turnId: request.turnId, ok: true, reply: result.reply, steps: result.steps };
+  } catch (err) {
+    return { turnId: String(request.turnId ?? ''), ok: false, reply: '', error: errorMessage(err), steps };
+  }
+}

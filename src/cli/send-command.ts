@@ -1,0 +1,34 @@
+import { Enclave } from '../app.js';
+import { sendAndCollect, type SendResponse } from '../control/control-server.js';
+import { NoRunningInstance, sendViaControlSocket } from '../control/control-client.js';
+import { createLogger } from '../logger.js';
+import { enclaveHome, homePaths } from '../paths.js';
+import { fail, progressPrinter } from './output.js';
+
+/** `enclave send`: through the running instance if there is one, else through an embedded one. */
+export async function runSend(group: string, text: string): Promise<void> {
+  if (text.trim() === '') fail(new Error('the message is empty; nothing was sent'), 2);
+  const home = enclaveHome();
+  const paths = homePaths(home);
+  let response: SendResponse;
+  try {
+    response = await sendViaControlSocket(paths.controlSocket, { group, text });
+  } catch (err) {
+    if (!(err instanceof NoRunningInstance)) return fail(err);
+    response = await sendEmbedded(home, paths.logFile, group, text).catch((e: unknown) => fail(e));
+  }
+  if (response.error) fail(new Error(response.error));
+  for (const reply of response.replies) process.stdout.write(`${reply}\n`);
+  if (response.outcome === 'failed') fail(new Error('the turn failed (the reason is in the reply above)'));
+  if (response.outcome === 'none') fail(new Error(`the message was not answered (${response.status})`));
+}
+
+async function sendEmbedded(home: string, logFile: string, group: string, text: string): Promise<SendResponse> {
+  const log = createLogger({ destination: logFile });
+  const app = await Enclave.start({ home, log, onProgress: progressPrinter(process.stderr) });
+  try {
+    return await sendAndCollect(app.config, app.local, group, text);
+  } finally {
+    await app.stop();
+  }
+}

@@ -1,0 +1,84 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from './errors.js';
+import { GROUP_NAME_RE, groupConfigSchema, type EnclaveConfig } from './schema.js';
+import { loadYamlFile } from './yaml-file.js';
+
+/** A group as the host uses it: file config merged with enclave.yaml defaults. */
+export interface GroupConfig {
+  name: string;
+  dir: string;
+  memoryDir: string;
+  chats: string[];
+  trigger: string;
+  requireTrigger: boolean;
+  model: string;
+  fallbacks: string[];
+  /** model first, then fallbacks: the only models the group's agent may ask for. */
+  allowedModels: string[];
+  timezone: string;
+  maxSteps: number;
+}
+
+export const GLOBAL_GROUP_DIR = 'global';
+
+export function assertGroupName(name: string): void {
+  if (!GROUP_NAME_RE.test(name)) {
+    throw new Error(
+      `invalid group name "${name}": use 1-32 lowercase letters, digits, - or _, starting with a letter or digit (no "/" or "..")`,
+    );
+  }
+}
+
+export function hostTimezone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function isValidTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: string): Map<string, GroupConfig> {
+  const groups = new Map<string, GroupConfig>();
+  if (!existsSync(groupsDir)) return groups;
+  const owners = new Map<string, string>();
+  for (const entry of readdirSync(groupsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === GLOBAL_GROUP_DIR) continue;
+    const dir = join(groupsDir, entry.name);
+    const file = join(dir, 'group.yaml');
+    if (!existsSync(file)) continue;
+    if (!GROUP_NAME_RE.test(entry.name)) {
+      throw new ConfigError(file, undefined, `the folder name "${entry.name}" is not a valid group name`, 'rename the folder to lowercase letters, digits, - or _');
+    }
+    const raw = loadYamlFile(file, groupConfigSchema, 'group config');
+    const timezone = raw.timezone ?? hostTimezone();
+    if (!isValidTimezone(timezone)) {
+      throw new ConfigError(file, undefined, `timezone "${timezone}" is not an IANA time zone`, 'use a name such as Europe/Berlin or America/New_York');
+    }
+    for (const chat of raw.chats) {
+      const other = owners.get(chat);
+      if (other) throw new ConfigError(file, undefined, `chat ${chat} is already mapped to group "${other}"`, 'map each chat to one group only');
+      owners.set(chat, entry.name);
+    }
+    const model = raw.model ?? defaultModel;
+    groups.set(entry.name, {
+      name: entry.name,
+      dir,
+      memoryDir: join(dir, 'memory'),
+      chats: raw.chats,
+      trigger: raw.trigger ?? cfg.defaults.trigger,
+      requireTrigger: raw.requireTrigger,
+      model,
+      fallbacks: raw.fallbacks,
+      allowedModels: [...new Set([model, ...raw.fallbacks])],
+      timezone,
+      maxSteps: raw.maxSteps ?? cfg.defaults.maxSteps,
+    });
+  }
+  return groups;
+}

@@ -1,0 +1,47 @@
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { homePaths, packageRoot, type HomePaths } from '../paths.js';
+import { loadGroups, type GroupConfig } from './groups.js';
+import { resolveProviders } from './providers.js';
+import { enclaveConfigSchema, type EnclaveConfig, type ProviderConfig } from './schema.js';
+import { loadYamlFile } from './yaml-file.js';
+
+export interface Config {
+  paths: HomePaths;
+  enclave: EnclaveConfig;
+  providers: ProviderConfig[];
+  groups: Map<string, GroupConfig>;
+  defaultModel: string;
+}
+
+/** Loads and validates everything; throws ConfigError without writing anything. */
+export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const paths = homePaths(home);
+  const enclave = existsSync(paths.configFile)
+    ? loadYamlFile(paths.configFile, enclaveConfigSchema, 'Enclave config')
+    : enclaveConfigSchema.parse({});
+  const defaultModel = env.ENCLAVE_MODEL ?? enclave.defaults.model;
+  return {
+    paths,
+    enclave,
+    providers: resolveProviders(enclave, env),
+    groups: loadGroups(paths.groupsDir, enclave, defaultModel),
+    defaultModel,
+  };
+}
+
+/** A new ENCLAVE_HOME gets the shipped default groups (main + global memory). */
+export function seedHome(home: string): boolean {
+  const paths = homePaths(home);
+  if (existsSync(paths.groupsDir)) return false;
+  const templates = join(packageRoot(), 'groups');
+  cpSync(join(templates, 'main'), join(paths.groupsDir, 'main'), { recursive: true });
+  cpSync(join(templates, 'global'), join(paths.groupsDir, 'global'), { recursive: true });
+  return true;
+}
+
+export function groupForChat(cfg: Config, channel: string, chatId: string): GroupConfig | undefined {
+  const ref = `${channel}:${chatId}`;
+  for (const g of cfg.groups.values()) if (g.chats.includes(ref)) return g;
+  return undefined;
+}

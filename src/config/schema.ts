@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
+
+const positiveInt = z.number().int().positive();
+
+export const providerSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'use letters, digits, - and _ only'),
+    baseUrl: z.string().url('must be a full URL such as https://api.openai.com/v1'),
+    /** Name of the environment variable holding the key; omit for keyless local servers. */
+    apiKeyEnv: z.string().optional(),
+    /** Models this provider serves; omit to accept any model name. */
+    models: z.array(z.string().min(1)).optional(),
+    timeoutSeconds: positiveInt.default(120),
+  })
+  .strict();
+
+export const containerSchema = z
+  .object({
+    idleTimeoutSeconds: positiveInt.default(300),
+    turnTimeoutSeconds: positiveInt.default(300),
+    memoryMb: z.number().int().min(64).default(512),
+    cpus: z.number().positive().max(64).default(1),
+    pidsLimit: z.number().int().min(16).default(256),
+    maxRestarts: z.number().int().min(0).max(10).default(3),
+  })
+  .strict();
+
+export const defaultsSchema = z
+  .object({
+    model: z.string().min(1).default('gpt-4o-mini'),
+    trigger: z.string().min(1).default('@enclave'),
+    maxSteps: z.number().int().min(1).max(100).default(12),
+    historyMessages: z.number().int().min(0).max(500).default(40),
+  })
+  .strict();
+
+export const enclaveConfigSchema = z
+  .object({
+    assistantName: z.string().min(1).default('Enclave'),
+    maxContainers: z.number().int().min(1).max(64).default(4),
+    maxMessageChars: z.number().int().min(100).max(1_000_000).default(16_000),
+    defaults: defaultsSchema.default(() => defaultsSchema.parse({})),
+    container: containerSchema.default(() => containerSchema.parse({})),
+    providers: z.array(providerSchema).default([]),
+    channels: z
+      .object({
+        local: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+      })
+      .strict()
+      .default({ local: { enabled: true } }),
+  })
+  .strict();
+
+export const groupConfigSchema = z
+  .object({
+    chats: z
+      .array(z.string().regex(CHAT_REF_RE, 'write chats as <channel>:<chat id>, e.g. local:main or telegram:-1001234'))
+      .default([]),
+    trigger: z.string().min(1).optional(),
+    /** In group chats, answer only when triggered (trigger word, mention, reply). DMs always answer. */
+    requireTrigger: z.boolean().default(true),
+    model: z.string().min(1).optional(),
+    fallbacks: z.array(z.string().min(1)).default([]),
+    timezone: z.string().optional(),
+    maxSteps: z.number().int().min(1).max(100).optional(),
+  })
+  .strict();
+
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ContainerConfig = z.infer<typeof containerSchema>;
+export type EnclaveConfig = z.infer<typeof enclaveConfigSchema>;
+export type GroupFileConfig = z.infer<typeof groupConfigSchema>;

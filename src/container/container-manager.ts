@@ -1,0 +1,203 @@
+import type Docker from 'dockerode';
+import { lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
+import type { GroupConfig } from '../config/groups.js';
+import type { ContainerConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { GroupSocketServer } from '../socket/group-socket-server.js';
+import { agentContainerSpec, LABEL_HOME } from './spec.js';
+
+export interface ContainerManagerOptions {
+  docker: Docker;
+  image: string;
+  homeId: string;
+  uid: number;
+  gid: number;
+  globalMemoryDir: string;
+  limits: ContainerConfig;
+  /** The group's socket server, listening before its container starts. */
+  socketServer: (group: string) => Promise<GroupSocketServer>;
+  log: Logger;
+  /** Base of the exponential backoff between restarts after a crash. */
+  restartBackoffMs?: number;
+}
+
+export class TurnFailedError extends Error {
+  constructor(message: string, readonly attempts: number) {
+    super(message);
+    this.name = 'TurnFailedError';
+  }
+}
+
+interface LiveContainer {
+  id: string;
+  container: Docker.Container;
+  /** Resolves with the exit code when the container stops, whoever stopped it. */
+  exited: Promise<number>;
+  startedAt: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export interface ContainerState {
+  state: 'running' | 'stopped';
+  id?: string;
+  startedAt?: number;
+  restarts: number;
+}
+
+/** One container per group: started on demand, reused while warm, stopped when idle, restarted after a crash. */
+export class ContainerManager {
+  private readonly live = new Map<string, LiveContainer>();
+  private readonly starting = new Map<string, Promise<LiveContainer>>();
+  private readonly restarts = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly opts: ContainerManagerOptions) {}
+
+  /** Removes containers a previous run of this ENCLAVE_HOME left behind. */
+  async cleanupLeftovers(): Promise<number> {
+    const leftovers = await this.opts.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_HOME}=${this.opts.homeId}`] },
+    });
+    await Promise.all(leftovers.map((c) => this.opts.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    if (leftovers.length) this.opts.log.info({ count: leftovers.length }, 'removed containers left over from a previous run');
+    return leftovers.length;
+  }
+
+  /** Runs one turn, restarting a crashed container with backoff; throws TurnFailedError when it gives up. */
+  async runTurn(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
+    const maxAttempts = this.opts.limits.maxRestarts + 1;
+    let lastError = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (this.closed) throw new TurnFailedError('Enclave is shutting down', attempt);
+      try {
+        return await this.attempt(group, request, timeoutMs);
+      } catch (err) {
+        lastError = (err as Error).message;
+        this.restarts.set(group.name, (this.restarts.get(group.name) ?? 0) + 1);
+        this.opts.log.warn({ group: group.name, attempt, err: lastError }, 'agent container failed during a turn');
+        if (attempt < maxAttempts) await sleep((this.opts.restartBackoffMs ?? 500) * 2 ** (attempt - 1));
+      }
+    }
+    throw new TurnFailedError(lastError, maxAttempts);
+  }
+
+  state(group: string): ContainerState {
+    const live = this.live.get(group);
+    return { state: live ? 'running' : 'stopped', id: live?.id, startedAt: live?.startedAt, restarts: this.restarts.get(group) ?? 0 };
+  }
+
+  async stop(group: string): Promise<void> {
+    const live = this.live.get(group);
+    if (!live) return;
+    this.live.delete(group);
+    clearTimeout(live.idleTimer);
+    await live.container.remove({ force: true }).catch(() => undefined);
+  }
+
+  async stopAll(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.starting.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all([...this.live.keys()].map((g) => this.stop(g)));
+  }
+
+  private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
+    const live = await this.ensure(group);
+    clearTimeout(live.idleTimer);
+    const server = await this.opts.socketServer(group.name);
+    let timer: NodeJS.Timeout | undefined;
+    const crashed = live.exited.then((code) => {
+      throw new Error(`the agent container exited with code ${code}${code === 137 ? ' (killed: out of memory or stopped)' : ''}`);
+    });
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the turn took longer than ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([server.dispatch(request), crashed, timedOut]);
+    } catch (err) {
+      server.abort(err as Error);
+      await this.stop(group.name);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.scheduleIdleStop(group.name);
+    }
+  }
+
+  private ensure(group: GroupConfig): Promise<LiveContainer> {
+    const live = this.live.get(group.name);
+    if (live) return Promise.resolve(live);
+    let pending = this.starting.get(group.name);
+    if (!pending) {
+      pending = this.start(group).finally(() => this.starting.delete(group.name));
+      this.starting.set(group.name, pending);
+    }
+    return pending;
+  }
+
+  private async start(group: GroupConfig): Promise<LiveContainer> {
+    const { docker, log } = this.opts;
+    const server = await this.opts.socketServer(group.name);
+    mkdirSync(group.memoryDir, { recursive: true });
+    this.giveToAgent(group.memoryDir);
+    const spec = agentContainerSpec({
+      group: group.name,
+      image: this.opts.image,
+      homeId: this.opts.homeId,
+      uid: this.opts.uid,
+      gid: this.opts.gid,
+      memoryDir: group.memoryDir,
+      globalMemoryDir: this.opts.globalMemoryDir,
+      socketDir: join(server.socketPath, '..'),
+      limits: this.opts.limits,
+    });
+    await docker.getContainer(spec.name!).remove({ force: true }).catch(() => undefined);
+    const container = await docker.createContainer(spec);
+    const exited = container
+      .wait({ condition: 'next-exit' })
+      .then((r: { StatusCode: number }) => r.StatusCode, () => -1);
+    await container.start();
+    const live: LiveContainer = { id: container.id, container, exited, startedAt: Date.now() };
+    this.live.set(group.name, live);
+    void exited.then((code) => {
+      if (this.live.get(group.name) === live) {
+        this.live.delete(group.name);
+        log.warn({ group: group.name, code }, 'agent container stopped unexpectedly');
+        void container.remove({ force: true }).catch(() => undefined);
+      }
+    });
+    log.info({ group: group.name, container: container.id.slice(0, 12) }, 'agent container started');
+    return live;
+  }
+
+  private scheduleIdleStop(group: string): void {
+    const live = this.live.get(group);
+    if (!live) return;
+    clearTimeout(live.idleTimer);
+    live.idleTimer = setTimeout(() => {
+      this.opts.log.info({ group }, 'stopping idle agent container');
+      void this.stop(group);
+    }, this.opts.limits.idleTimeoutSeconds * 1000);
+    live.idleTimer.unref();
+  }
+
+  /**
+   * The agent's uid must own its memory so it can write there (the host may run as root).
+   * Symlinks the agent made are never followed: lchown changes the link, not its target.
+   */
+  private giveToAgent(dir: string): void {
+    if (process.getuid?.() !== 0) return;
+    const walk = (path: string) => {
+      lchownSync(path, this.opts.uid, this.opts.gid);
+      const st = lstatSync(path);
+      if (st.isDirectory() && !st.isSymbolicLink()) for (const e of readdirSync(path)) walk(join(path, e));
+    };
+    walk(dir);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

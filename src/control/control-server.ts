@@ -1,0 +1,63 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import type { InboundOutcome } from '../../channels/channel.js';
+import type { LocalChannel } from '../../channels/local/local-channel.js';
+import type { Config } from '../config/load.js';
+import { readJson, sendJson } from '../http-util.js';
+import { assertSocketPath } from '../paths.js';
+import { localChatOf } from './local-chat.js';
+
+export interface SendRequest {
+  group: string;
+  text: string;
+}
+
+export interface SendResponse {
+  /** The router's decision (queued, command, ignored, ...). */
+  status: string;
+  outcome: InboundOutcome;
+  replies: string[];
+  error?: string;
+}
+
+/**
+ * The running host's control socket (owner-only, 0600): `enclave send` talks to it so scripts
+ * can use a running instance instead of starting their own.
+ */
+export async function startControlServer(path: string, config: Config, local: LocalChannel): Promise<Server> {
+  assertSocketPath(path);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  rmSync(path, { force: true });
+  const server = createServer(async (req, res) => {
+    if (req.method !== 'POST' || req.url !== '/send') return sendJson(res, 404, { error: 'unknown path' });
+    try {
+      const body = await readJson<SendRequest>(req, 2 * 1024 * 1024);
+      sendJson(res, 200, await sendAndCollect(config, local, body.group, body.text));
+    } catch (err) {
+      sendJson(res, 400, { status: 'error', outcome: 'failed', replies: [], error: (err as Error).message } satisfies SendResponse);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, resolve);
+  });
+  chmodSync(path, 0o600);
+  return server;
+}
+
+/** Sends one message to the group's local chat and returns everything the bot said there until it settled. */
+export async function sendAndCollect(config: Config, local: LocalChannel, group: string, text: string): Promise<SendResponse> {
+  const chatId = localChatOf(config, group);
+  const replies: string[] = [];
+  const unsubscribe = local.subscribe((e) => {
+    if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
+  });
+  try {
+    const receipt = await local.submit(chatId, text);
+    const outcome = await receipt.settled;
+    return { status: receipt.status, outcome, replies };
+  } finally {
+    unsubscribe();
+  }
+}

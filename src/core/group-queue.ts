@@ -1,0 +1,78 @@
+/**
+ * Runs at most one turn per group at a time and at most `maxConcurrent` turns overall.
+ * Groups wait in arrival order, so a busy group cannot starve the others: after its turn it
+ * goes to the back of the line if it has more work.
+ */
+export class GroupQueue {
+  private readonly waiting: string[] = [];
+  private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly maxConcurrent: number,
+    private readonly runTurn: (group: string) => Promise<void>,
+    private readonly onError: (group: string, err: unknown) => void,
+  ) {}
+
+  /** Ask for a turn for this group; if one is running, another follows it. */
+  enqueue(group: string): void {
+    if (this.stopped) return;
+    if (this.running.has(group)) this.again.add(group);
+    else if (!this.waiting.includes(group)) this.waiting.push(group);
+    this.pump();
+  }
+
+  isRunning(group: string): boolean {
+    return this.running.has(group);
+  }
+
+  isWaiting(group: string): boolean {
+    return this.waiting.includes(group) || this.again.has(group);
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Stop starting turns; resolves when the running ones are done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.waiting.length = 0;
+    this.again.clear();
+    await this.idle();
+  }
+
+  idle(): Promise<void> {
+    if (this.running.size === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running.size < this.maxConcurrent && this.waiting.length > 0) {
+      const group = this.waiting.shift()!;
+      this.running.add(group);
+      void this.runOne(group);
+    }
+    if (this.running.size === 0 && this.waiting.length === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async runOne(group: string): Promise<void> {
+    try {
+      await this.runTurn(group);
+    } catch (err) {
+      this.onError(group, err);
+    } finally {
+      this.running.delete(group);
+      if (this.again.delete(group) && !this.stopped) this.waiting.push(group);
+      this.pump();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import type { InboundMessage, InboundStatus } from '../../channels/channel.js';
+import type { Db } from '../db/database.js';
+
+export type MessageStatus = InboundStatus | 'in_turn' | 'answered' | 'failed';
+
+export interface StoredMessage {
+  id: number;
+  channel: string;
+  chatId: string;
+  platformId: string;
+  senderId: string;
+  senderName: string;
+  text: string;
+  isDirect: boolean;
+  groupName: string | null;
+}
+
+interface MessageRow {
+  id: number;
+  channel: string;
+  chat_id: string;
+  platform_id: string;
+  sender_id: string;
+  sender_name: string;
+  text: string;
+  group_name: string | null;
+  is_direct: number;
+}
+
+/** Inbound messages: stored first, deduplicated by (channel, chat, platform id). */
+export class MessageStore {
+  constructor(private readonly db: Db) {}
+
+  /** Returns the new row id, or undefined when this message was already stored (a redelivery). */
+  insert(msg: InboundMessage, groupName: string | undefined, status: MessageStatus): number | undefined {
+    const info = this.db
+      .prepare(
+        `INSERT INTO messages (channel, chat_id, platform_id, sender_id, sender_name, text, reply_to, sent_at,
+           received_at, group_name, status, is_direct)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (channel, chat_id, platform_id) DO NOTHING`,
+      )
+      .run(
+        msg.channel, msg.chatId, msg.platformId, msg.senderId, msg.senderName, msg.text, msg.replyTo ?? null,
+        msg.timestamp, Date.now(), groupName ?? null, status, msg.isDirect ? 1 : 0,
+      );
+    return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
+  }
+
+  setStatus(id: number, status: MessageStatus): void {
+    this.db.prepare('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  /**
+   * Moves the queued messages of the group's oldest waiting chat into the turn about to run,
+   * oldest first. A group mapped to several chats answers each chat in its own turn.
+   */
+  claimQueued(groupName: string): StoredMessage[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM messages WHERE status = 'queued' AND (channel, chat_id) = (
+             SELECT channel, chat_id FROM messages WHERE group_name = ? AND status = 'queued' ORDER BY id LIMIT 1)
+           ORDER BY id`,
+        )
+        .all(groupName) as MessageRow[];
+      const mark = this.db.prepare(`UPDATE messages SET status = 'in_turn' WHERE id = ?`);
+      for (const r of rows) mark.run(r.id);
+      return rows.map(toStored);
+    })();
+  }
+
+  finish(ids: readonly number[], status: 'answered' | 'failed'): void {
+    const stmt = this.db.prepare('UPDATE messages SET status = ? WHERE id = ?');
+    for (const id of ids) stmt.run(status, id);
+  }
+
+  /** After a crash or stop mid-turn: those messages go back in the queue. Returns their groups. */
+  requeueInterrupted(): string[] {
+    this.db.prepare(`UPDATE messages SET status = 'queued' WHERE status = 'in_turn'`).run();
+    const rows = this.db
+      .prepare(`SELECT DISTINCT group_name AS g FROM messages WHERE status = 'queued' AND group_name IS NOT NULL`)
+      .all() as { g: string }[];
+    return rows.map((r) => r.g);
+  }
+
+  countQueued(groupName: string): number {
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM messages WHERE group_name = ? AND status IN ('queued', 'in_turn')`)
+      .get(groupName) as { n: number };
+    return row.n;
+  }
+}
+
+function toStored(r: MessageRow): StoredMessage {
+  return {
+    id: r.id,
+    channel: r.channel,
+    chatId: r.chat_id,
+    platformId: r.platform_id,
+    senderId: r.sender_id,
+    senderName: r.sender_name,
+    text: r.text,
+    isDirect: r.is_direct === 1,
+    groupName: r.group_name,
+  };
+}

@@ -1,0 +1,16 @@
+/** Sentences the host itself says in chats. Kept together so their tone stays consistent. */
+
+export const NO_PROVIDER_REPLY =
+  'No model provider is configured yet: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint) in the environment, or add a provider to enclave.yaml, then restart Enclave.';
+
+export function turnFailedReply(reason: string, attempts: number): string {
+  return `Sorry, I could not answer that: ${reason}${attempts > 1 ? ` (tried ${attempts} times)` : ''}. Please try again; if it keeps failing, check \`enclave status\` and the log.`;
+}
+
+export function agentErrorReply(reason: string): string {
+  return `Sorry, that turn failed: ${reason}`;
+}
+
+export function truncationNotice(original: number, kept: number): string {
+  return `\n\n[Enclave: this message was ${original} characters long; only the first ${kept} were kept.]`;
+}

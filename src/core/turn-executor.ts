@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel } from '../../channels/channel.js';
+import type { ChatTurnMessage, ToolResponse, TurnRequest } from '../../container/agent/protocol.js';
+import type { GroupConfig } from '../config/groups.js';
+import type { Config } from '../config/load.js';
+import { providerFor } from '../config/providers.js';
+import { TurnFailedError, type ContainerManager } from '../container/container-manager.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { History } from './history.js';
+import type { MessageStore, StoredMessage } from './message-store.js';
+import type { Outbox } from './outbox.js';
+import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
+import type { SettleWaiters } from './settle-waiters.js';
+
+export interface TurnExecutorDeps {
+  config: () => Config;
+  db: Db;
+  store: MessageStore;
+  history: History;
+  outbox: Outbox;
+  waiters: SettleWaiters;
+  channels: ReadonlyMap<string, Channel>;
+  containers: ContainerManager;
+  log: Logger;
+}
+
+interface ActiveTurn {
+  group: string;
+  channel: string;
+  chatId: string;
+  replyTo: string;
+  sent: number;
+}
+
+/** Takes a group's waiting messages, runs them as one turn in its container, and records the answer. */
+export class TurnExecutor {
+  private readonly active = new Map<string, ActiveTurn>();
+
+  constructor(private readonly deps: TurnExecutorDeps) {}
+
+  async run(groupName: string): Promise<void> {
+    const { store, log } = this.deps;
+    const cfg = this.deps.config();
+    const group = cfg.groups.get(groupName);
+    const messages = store.claimQueued(groupName);
+    if (messages.length === 0) return;
+    const ids = messages.map((m) => m.id);
+    const last = messages[messages.length - 1]!;
+    const turnId = randomUUID();
+    const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, replyTo: last.platformId, sent: 0 };
+
+    if (!group) {
+      store.finish(ids, 'failed');
+      this.deps.waiters.settle(ids, 'failed');
+      log.warn({ group: groupName }, 'messages queued for a group that no longer exists were dropped');
+      return;
+    }
+    if (!providerFor(cfg.providers, group.model)) {
+      await this.finish(turnId, target, ids, NO_PROVIDER_REPLY, 'answered', []);
+      return;
+    }
+
+    this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', group.model, Date.now());
+    const channel = this.deps.channels.get(target.channel);
+    const typing = this.keepTyping(channel, target.chatId);
+    this.active.set(turnId, target);
+    const userMessages = messages.map(toChatMessage);
+    try {
+      const request: TurnRequest = {
+        turnId,
+        group: groupName,
+        model: group.model,
+        messages: [...this.deps.history.recent(groupName, cfg.enclave.defaults.historyMessages), ...userMessages],
+        maxSteps: group.maxSteps,
+        context: turnContext(group, last),
+      };
+      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
+      if (result.ok) {
+        const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
+        await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
+      } else {
+        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+      }
+    } catch (err) {
+      const attempts = err instanceof TurnFailedError ? err.attempts : 1;
+      log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
+      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);
+    } finally {
+      this.active.delete(turnId);
+      typing.stop();
+    }
+  }
+
+  /** The agent's send_message tool: only ever to the chat its own turn came from. */
+  async sendFromAgent(group: string, turnId: string, text: string): Promise<ToolResponse> {
+    const turn = this.active.get(turnId);
+    if (!turn || turn.group !== group) return { ok: false, error: 'no turn of this group is in progress' };
+    turn.sent += 1;
+    this.deps.outbox.add({ group, channel: turn.channel, chatId: turn.chatId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
+    await this.deps.outbox.flush();
+    return { ok: true };
+  }
+
+  private async finish(
+    turnId: string,
+    target: ActiveTurn,
+    ids: readonly number[],
+    reply: string,
+    status: 'answered' | 'failed',
+    remembered: readonly ChatTurnMessage[],
+  ): Promise<void> {
+    const { db, outbox, store, history } = this.deps;
+    db.transaction(() => {
+      if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+      store.finish(ids, status);
+      history.append(target.group, remembered);
+      db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), turnId);
+    })();
+    await outbox.flush();
+    this.deps.waiters.settle(ids, status);
+  }
+
+  private keepTyping(channel: Channel | undefined, chatId: string): { stop: () => void } {
+    if (!channel) return { stop: () => undefined };
+    const tick = () => void channel.setTyping(chatId, true).catch(() => undefined);
+    tick();
+    const timer = setInterval(tick, 4000);
+    return {
+      stop: () => {
+        clearInterval(timer);
+        void channel.setTyping(chatId, false).catch(() => undefined);
+      },
+    };
+  }
+}
+
+function toChatMessage(m: StoredMessage): ChatTurnMessage {
+  return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
+}
+
+function turnContext(group: GroupConfig, last: StoredMessage): string {
+  const now = new Date().toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
+  const kind = last.isDirect ? `a direct chat with ${last.senderName}` : 'a group chat';
+  return `You are answering in ${kind} on ${last.channel}. It is now ${now} (${group.timezone}).`;
+}

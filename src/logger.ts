@@ -1,0 +1,58 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino must never print, whatever object they appear in. */
+export const REDACT_PATHS = [
+  'apiKey',
+  'key',
+  'token',
+  'secret',
+  'password',
+  'authorization',
+  'Authorization',
+  '*.apiKey',
+  '*.key',
+  '*.token',
+  '*.secret',
+  '*.password',
+  'headers.authorization',
+  'headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** A file path, or 2 for stderr. */
+  destination?: string | 2;
+  /** Exact secret values to scrub from every line, however they got there. */
+  secrets?: () => readonly string[];
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const dest = pino.destination({ dest: opts.destination ?? 2, mkdir: true, sync: false });
+  const secrets = opts.secrets;
+  const stream = secrets
+    ? { write: (line: string) => dest.write(scrubSecrets(line, secrets())) }
+    : dest;
+  return pino(
+    {
+      level: opts.level ?? process.env.ENCLAVE_LOG_LEVEL ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    stream,
+  );
+}
+
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s.length >= 8) out = out.split(s).join('[redacted]');
+  }
+  return out;
+}
+
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

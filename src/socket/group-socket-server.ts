@@ -1,0 +1,168 @@
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import {
+  SEND_MESSAGE_PATH,
+  TURN_PATH,
+  TURN_RESULT_PATH,
+  type SendMessageRequest,
+  type ToolResponse,
+  type TurnRequest,
+  type TurnResult,
+} from '../../container/agent/protocol.js';
+import { assertSocketPath } from '../paths.js';
+import { BodyTooLargeError, readJson, sendApiError, sendJson } from '../http-util.js';
+import type { Logger } from '../logger.js';
+
+export type ModelHandler = (group: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type SendMessageHandler = (group: string, turnId: string, text: string) => Promise<ToolResponse>;
+
+const LONG_POLL_MS = 25_000;
+const TOOL_BODY_LIMIT = 256 * 1024;
+
+interface ActiveTurn {
+  request: TurnRequest;
+  handedOut: boolean;
+  resolve: (r: TurnResult) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * One group's Unix socket, the only way out of its container. The group is known from which
+ * socket a request came in on, never from anything the agent says.
+ */
+export class GroupSocketServer {
+  private server: Server | undefined;
+  private active: ActiveTurn | undefined;
+  private pollers: ServerResponse[] = [];
+
+  constructor(
+    readonly group: string,
+    readonly socketPath: string,
+    private readonly onModel: ModelHandler,
+    private readonly onSendMessage: SendMessageHandler,
+    private readonly log: Logger,
+    /** The uid that must be able to connect; the socket directory is mounted only for this group. */
+    private readonly socketOwnerUid?: number,
+  ) {}
+
+  async listen(): Promise<void> {
+    assertSocketPath(this.socketPath);
+    const dir = dirname(this.socketPath);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    rmSync(this.socketPath, { force: true });
+    const server = createServer((req, res) => void this.route(req, res));
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => resolve());
+    });
+    // Only the agent's uid may enter the directory; the socket inside it is then safe to leave connectable.
+    chmodSync(dir, 0o700);
+    chmodSync(this.socketPath, 0o666);
+    if (this.socketOwnerUid !== undefined && process.getuid?.() === 0) {
+      chownSync(dir, this.socketOwnerUid, this.socketOwnerUid);
+    }
+    this.server = server;
+  }
+
+  /** Hands a turn to the agent runner and resolves with its result. */
+  dispatch(request: TurnRequest): Promise<TurnResult> {
+    if (this.active) return Promise.reject(new Error(`group ${this.group} already has a turn in progress`));
+    return new Promise<TurnResult>((resolve, reject) => {
+      this.active = { request, handedOut: false, resolve, reject };
+      const poller = this.pollers.shift();
+      if (poller) this.handOut(poller);
+    });
+  }
+
+  /** The container died or timed out: the turn in progress fails with this reason. */
+  abort(reason: Error): void {
+    const turn = this.active;
+    this.active = undefined;
+    turn?.reject(reason);
+  }
+
+  get hasActiveTurn(): boolean {
+    return this.active !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.abort(new Error('Enclave is shutting down'));
+    for (const p of this.pollers.splice(0)) p.writeHead(204).end();
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    rmSync(this.socketPath, { force: true });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method === 'GET' && path === TURN_PATH) return this.poll(res);
+      if (req.method === 'POST' && path === TURN_RESULT_PATH) return await this.result(req, res);
+      if (req.method === 'POST' && path === SEND_MESSAGE_PATH) return await this.sendMessage(req, res);
+      if (path?.startsWith('/v1/')) return await this.onModel(this.group, req, res);
+      sendApiError(res, 404, `unknown path ${path}`, 'not_found');
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return sendApiError(res, 413, err.message, 'body_too_large');
+      if (err instanceof SyntaxError) return sendApiError(res, 400, 'body is not valid JSON', 'invalid_json');
+      this.log.error({ group: this.group, err: (err as Error).message }, 'socket request failed');
+      sendApiError(res, 500, 'internal error in the Enclave host', 'internal');
+    }
+  }
+
+  private poll(res: ServerResponse): void {
+    if (this.active && !this.active.handedOut) return this.handOut(res);
+    this.pollers.push(res);
+    const timer = setTimeout(() => {
+      this.pollers = this.pollers.filter((p) => p !== res);
+      if (!res.headersSent) res.writeHead(204).end();
+    }, LONG_POLL_MS);
+    res.on('close', () => {
+      clearTimeout(timer);
+      this.pollers = this.pollers.filter((p) => p !== res);
+    });
+  }
+
+  private handOut(res: ServerResponse): void {
+    const turn = this.active!;
+    turn.handedOut = true;
+    sendJson(res, 200, turn.request);
+  }
+
+  private async result(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson<TurnResult>(req, 2 * 1024 * 1024);
+    const turn = this.active;
+    if (!turn || body.turnId !== turn.request.turnId) {
+      sendApiError(res, 409, 'no such turn in progress', 'unknown_turn');
+      return;
+    }
+    this.active = undefined;
+    res.writeHead(204).end();
+    turn.resolve({
+      turnId: body.turnId,
+      ok: body.ok === true,
+      reply: typeof body.reply === 'string' ? body.reply : '',
+      error: typeof body.error === 'string' ? body.error : undefined,
+      steps: Number(body.steps) || 0,
+    });
+  }
+
+  private async sendMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson<SendMessageRequest>(req, TOOL_BODY_LIMIT);
+    const turn = this.active;
+    if (!turn || body.turnId !== turn.request.turnId) {
+      sendJson(res, 409, { ok: false, error: 'send_message is only allowed during your own turn' } satisfies ToolResponse);
+      return;
+    }
+    if (typeof body.text !== 'string' || body.text.trim() === '') {
+      sendJson(res, 400, { ok: false, error: 'text must be a non-empty string' } satisfies ToolResponse);
+      return;
+    }
+    sendJson(res, 200, await this.onSendMessage(this.group, turn.request.turnId, body.text));
+  }
+}

@@ -1,0 +1,84 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InboundOutcome } from '../../channels/channel.js';
+import { Enclave } from '../../src/app.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
+import { FakeModel } from '../fakes/fake-model.js';
+
+export interface Harness {
+  home: string;
+  app: Enclave;
+  model: FakeModel;
+  canary: string;
+  env: NodeJS.ProcessEnv;
+  /** Types a message into a local chat and waits for everything it caused. */
+  say(chatId: string, text: string): Promise<{ status: string; outcome: InboundOutcome; replies: string[] }>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** group name -> group.yaml text; defaults to a `main` group on local:main. */
+  groups?: Record<string, string>;
+  enclaveYaml?: string;
+  /** Leave the provider env out, to see the no-provider answer. */
+  noProvider?: boolean;
+  log?: Logger;
+}
+
+export function makeHome(opts: HarnessOptions = {}): string {
+  // Short path: Unix socket paths must stay under 108 bytes.
+  const home = mkdtempSync(join(tmpdir(), 'enc-'));
+  const groups = opts.groups ?? { main: 'chats: [local:main]\nrequireTrigger: false\nmodel: fake-model\n' };
+  mkdirSync(join(home, 'groups', 'global', 'memory'), { recursive: true });
+  writeFileSync(join(home, 'groups', 'global', 'memory', 'GLOBAL.md'), '# Global memory\nThe team motto is: small and sharp.\n');
+  for (const [name, yaml] of Object.entries(groups)) {
+    mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
+    writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
+    writeFileSync(join(home, 'groups', name, 'memory', 'MEMORY.md'), `# Memory of ${name}\n`);
+  }
+  if (opts.enclaveYaml) writeFileSync(join(home, 'enclave.yaml'), opts.enclaveYaml);
+  return home;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const home = makeHome(opts);
+  const model = await FakeModel.start();
+  const canary = `sk-canary-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const env: NodeJS.ProcessEnv = opts.noProvider
+    ? { PATH: process.env.PATH }
+    : { PATH: process.env.PATH, OPENAI_API_KEY: canary, OPENAI_BASE_URL: model.baseUrl };
+  const log = opts.log ?? silentLogger();
+  const boot = () => Enclave.start({ home, env, log, restartBackoffMs: 50 });
+  const h: Harness = {
+    home,
+    app: await boot(),
+    model,
+    canary,
+    env,
+    async say(chatId, text) {
+      const replies: string[] = [];
+      const off = h.app.local.subscribe((e) => {
+        if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
+      });
+      try {
+        const receipt = await h.app.local.submit(chatId, text);
+        const outcome = await receipt.settled;
+        return { status: receipt.status, outcome, replies };
+      } finally {
+        off();
+      }
+    },
+    async restart() {
+      await h.app.stop();
+      h.app = await boot();
+    },
+    async stop() {
+      await h.app.stop().catch(() => undefined);
+      await model.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
