@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
 import { LocalChannel } from '../channels/local/local-channel.js';
@@ -18,6 +17,7 @@ import { Router } from './core/router.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
 import type { Logger } from './logger.js';
+import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
 import { GroupSocketServer } from './socket/group-socket-server.js';
 
@@ -64,14 +64,13 @@ export class Enclave {
     const store = new MessageStore(db);
     const history = new History(db);
     const outbox = new Outbox(db, channels, log);
-    const homeId = createHash('sha256').update(config.paths.home).digest('hex').slice(0, 10);
     const rootless = process.getuid?.() !== 0;
 
     let app: Enclave | undefined;
     const containers = new ContainerManager({
       docker,
       image: image.tag,
-      homeId,
+      homeId: homeId(config.paths.home),
       uid: rootless ? process.getuid!() : AGENT_UID,
       gid: rootless ? process.getgid!() : AGENT_GID,
       globalMemoryDir: join(config.paths.groupsDir, GLOBAL_GROUP_DIR, 'memory'),
@@ -130,6 +129,7 @@ export class Enclave {
 
   async stop(): Promise<void> {
     for (const ch of this.channels.values()) await ch.disconnect().catch(() => undefined);
+    this.executor?.shutdown();
     const draining = this.queue.stop();
     await this.containers.stopAll();
     await draining;

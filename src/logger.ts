@@ -31,7 +31,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const dest = pino.destination({ dest: opts.destination ?? 2, mkdir: true, sync: false });
+  const dest = pino.destination({ dest: opts.destination ?? 2, mkdir: true, sync: true });
   const secrets = opts.secrets;
   const stream = secrets
     ? { write: (line: string) => dest.write(scrubSecrets(line, secrets())) }

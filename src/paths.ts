@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,4 +55,9 @@ export function assertSocketPath(path: string): void {
         'Set ENCLAVE_HOME to a shorter directory.',
     );
   }
+}
+
+/** Short stable id of an ENCLAVE_HOME: labels its containers so instances never touch each other's. */
+export function homeId(home: string): string {
+  return createHash('sha256').update(home).digest('hex').slice(0, 10);
 }

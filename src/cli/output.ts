@@ -1,4 +1,15 @@
 import { ConfigError } from '../config/errors.js';
+import { loadConfig, seedHome } from '../config/load.js';
+
+/** Validates the configuration before anything (log file, database) is written; exits on a problem. */
+export function checkConfig(home: string): void {
+  try {
+    seedHome(home);
+    loadConfig(home);
+  } catch (err) {
+    fail(err);
+  }
+}
 
 export function progressPrinter(out: NodeJS.WritableStream): (line: string) => void {
   return (line) => out.write(`${line}\n`);

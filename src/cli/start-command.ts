@@ -5,11 +5,12 @@ import { startControlServer } from '../control/control-server.js';
 import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths } from '../paths.js';
 import { createLogger } from '../logger.js';
-import { fail, progressPrinter } from './output.js';
+import { checkConfig, fail, progressPrinter } from './output.js';
 
 export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const home = enclaveHome();
   const paths = homePaths(home);
+  checkConfig(home);
   const log = createLogger({ destination: paths.logFile, secrets: () => secretValues() });
   const progress = progressPrinter(process.stdout);
   progress(`Enclave starting (ENCLAVE_HOME=${home}, log: ${paths.logFile})`);

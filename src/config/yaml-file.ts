@@ -12,7 +12,7 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S, whatI
     throw new ConfigError(file, undefined, `cannot read ${whatItIs}: ${(err as Error).message}`, 'check the path and permissions');
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const line = yamlError.linePos?.[0]?.line;

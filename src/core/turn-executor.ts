@@ -36,6 +36,12 @@ interface ActiveTurn {
 /** Takes a group's waiting messages, runs them as one turn in its container, and records the answer. */
 export class TurnExecutor {
   private readonly active = new Map<string, ActiveTurn>();
+  private stopping = false;
+
+  /** Turns cut off by a shutdown stay unanswered in the database and run again at the next start. */
+  shutdown(): void {
+    this.stopping = true;
+  }
 
   constructor(private readonly deps: TurnExecutorDeps) {}
 
@@ -83,6 +89,10 @@ export class TurnExecutor {
         await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
       }
     } catch (err) {
+      if (this.stopping) {
+        log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
+        return;
+      }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
       await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);

@@ -1,0 +1,128 @@
+/**
+ * Builds the agent image offline (FROM scratch, from host files: see rootfs.ts) and tags it by
+ * the content hash of its build context, so any change to the runner, node or busybox rebuilds it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import tar from 'tar-fs';
+import { hashContext, locateSources, planContext, writeContext } from './rootfs.js';
+
+export { AGENT_GID, AGENT_UID } from './rootfs.js';
+
+export const AGENT_IMAGE_REPO = 'enclave-agent';
+
+export interface EnsureImageOptions {
+  onProgress?: (line: string) => void;
+  /** Rebuild even when the tag already exists. */
+  force?: boolean;
+}
+
+export interface EnsureImageResult {
+  tag: string;
+  built: boolean;
+  seconds: number;
+}
+
+interface BuildEvent {
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { statusCode?: number } | undefined)?.statusCode;
+}
+
+async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch (err) {
+    if (statusCode(err) === 404) return false;
+    throw err;
+  }
+}
+
+/** Follows the build output, forwarding each line; rejects on the first error event. */
+function followBuild(docker: Docker, stream: NodeJS.ReadableStream, tag: string, onProgress?: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failure: string | undefined;
+    const onEvent = (event: BuildEvent): void => {
+      if (event.error !== undefined || event.errorDetail !== undefined) {
+        failure ??= event.errorDetail?.message ?? event.error ?? 'unknown error';
+      }
+      for (const line of (event.stream ?? '').split('\n')) {
+        if (line.trim() !== '') onProgress?.(line.trimEnd());
+      }
+    };
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null) => {
+        if (err) reject(new Error(`building the agent image ${tag} failed: ${err.message}`));
+        else if (failure !== undefined) reject(new Error(`building the agent image ${tag} failed: ${failure}`));
+        else resolve();
+      },
+      onEvent,
+    );
+  });
+}
+
+async function buildFromContext(docker: Docker, dir: string, tag: string, onProgress?: (line: string) => void): Promise<void> {
+  const context = tar.pack(dir, { umask: 0, dmode: 0o755, fmode: 0o444 });
+  const stream = await docker.buildImage(context, { t: tag, rm: true, forcerm: true });
+  await followBuild(docker, stream, tag, onProgress);
+  if (!(await imageExists(docker, tag))) throw new Error(`the build finished but the image ${tag} does not exist`);
+}
+
+/** Best effort: untags older enclave-agent images; Docker refuses (and we ignore) those still used by a container. */
+async function removeOldTags(docker: Docker, keep: string, onProgress?: (line: string) => void): Promise<void> {
+  let images: Docker.ImageInfo[];
+  try {
+    images = await docker.listImages({ filters: { reference: [AGENT_IMAGE_REPO] } });
+  } catch {
+    return;
+  }
+  const old = images.flatMap((image) => image.RepoTags ?? []).filter((t) => t.startsWith(`${AGENT_IMAGE_REPO}:`) && t !== keep);
+  for (const tag of old) {
+    try {
+      await docker.getImage(tag).remove();
+      onProgress?.(`removed old agent image ${tag}`);
+    } catch {
+      // in use by a container, or already gone
+    }
+  }
+}
+
+async function ensure(docker: Docker, options: EnsureImageOptions): Promise<EnsureImageResult> {
+  const started = Date.now();
+  const seconds = (): number => Math.round((Date.now() - started) / 100) / 10;
+  const entries = await planContext(await locateSources());
+  const tag = `${AGENT_IMAGE_REPO}:${(await hashContext(entries)).slice(0, 12)}`;
+  if (!options.force && (await imageExists(docker, tag))) return { tag, built: false, seconds: seconds() };
+
+  options.onProgress?.(`building agent image ${tag} (offline, FROM scratch)`);
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-agent-context-'));
+  try {
+    await writeContext(entries, dir);
+    await buildFromContext(docker, dir, tag, options.onProgress);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await removeOldTags(docker, tag, options.onProgress);
+  return { tag, built: true, seconds: seconds() };
+}
+
+const inFlight = new Map<Docker, Promise<EnsureImageResult>>();
+
+/** Returns the tag of an up-to-date agent image, building it first when it is missing (or when forced). */
+export function ensureAgentImage(docker: Docker, options: EnsureImageOptions = {}): Promise<EnsureImageResult> {
+  const running = inFlight.get(docker);
+  if (running && !options.force) return running;
+  const promise = ensure(docker, options).finally(() => {
+    if (inFlight.get(docker) === promise) inFlight.delete(docker);
+  });
+  inFlight.set(docker, promise);
+  return promise;
+}
