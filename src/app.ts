@@ -1,13 +1,12 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
+import type { ToolResponse } from '../container/agent/protocol.js';
 import { LocalChannel } from '../channels/local/local-channel.js';
 import { GLOBAL_GROUP_DIR } from './config/groups.js';
 import { loadConfig, seedHome, type Config } from './config/load.js';
 import { ContainerManager } from './container/container-manager.js';
 import { AGENT_GID, AGENT_UID, ensureAgentImage } from './container/image.js';
-import { openDatabase, type Db } from './db/database.js';
-import { connectDocker } from './docker.js';
 import { Commands } from './core/commands.js';
 import { GroupQueue } from './core/group-queue.js';
 import { History } from './core/history.js';
@@ -16,10 +15,12 @@ import { Outbox } from './core/outbox.js';
 import { Router } from './core/router.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
+import { openDatabase, type Db } from './db/database.js';
+import { connectDocker } from './docker.js';
 import type { Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
-import { GroupSocketServer } from './socket/group-socket-server.js';
+import { SocketServers } from './socket/socket-servers.js';
 
 export interface EnclaveOptions {
   home: string;
@@ -31,114 +32,112 @@ export interface EnclaveOptions {
   restartBackoffMs?: number;
 }
 
+interface Parts {
+  config: Config;
+  db: Db;
+  local: LocalChannel;
+  channels: Map<string, Channel>;
+  containers: ContainerManager;
+  queue: GroupQueue;
+  executor: TurnExecutor;
+  servers: SocketServers;
+  waiters: SettleWaiters;
+}
+
 /** One running Enclave host: config, database, channels, router, queue, containers. */
 export class Enclave {
-  readonly local = new LocalChannel();
-  private readonly servers = new Map<string, Promise<GroupSocketServer>>();
-  private readonly lastModels = new Map<string, string>();
+  private constructor(private readonly parts: Parts) {}
 
-  private constructor(
-    readonly config: Config,
-    readonly db: Db,
-    readonly containers: ContainerManager,
-    readonly queue: GroupQueue,
-    readonly channels: Map<string, Channel>,
-    private readonly waiters: SettleWaiters,
-    private readonly log: Logger,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
+  get config(): Config {
+    return this.parts.config;
+  }
+  get db(): Db {
+    return this.parts.db;
+  }
+  get local(): LocalChannel {
+    return this.parts.local;
+  }
+  get containers(): ContainerManager {
+    return this.parts.containers;
+  }
+  get queue(): GroupQueue {
+    return this.parts.queue;
+  }
 
   static async start(opts: EnclaveOptions): Promise<Enclave> {
     const env = opts.env ?? process.env;
-    const progress = opts.onProgress ?? (() => undefined);
+    const log = opts.log;
     seedHome(opts.home);
     const config = loadConfig(opts.home, env);
     const docker = opts.docker ?? (await connectDocker());
-    const image = await ensureAgentImage(docker, { onProgress: progress });
-    if (image.built) progress(`Agent image ${image.tag} built in ${image.seconds.toFixed(1)} s`);
+    const image = await ensureAgentImage(docker, { onProgress: opts.onProgress });
+    if (image.built) opts.onProgress?.(`Agent image ${image.tag} built in ${image.seconds.toFixed(1)} s`);
 
     const db = openDatabase(config.paths.dbFile);
-    const log = opts.log;
+    const local = new LocalChannel();
     const channels = new Map<string, Channel>();
     const waiters = new SettleWaiters();
     const store = new MessageStore(db);
     const history = new History(db);
     const outbox = new Outbox(db, channels, log);
+    const lastModels = new Map<string, string>();
     const rootless = process.getuid?.() !== 0;
+    const uid = rootless ? process.getuid!() : AGENT_UID;
+    const gid = rootless ? process.getgid!() : AGENT_GID;
 
-    let app: Enclave | undefined;
-    const containers = new ContainerManager({
+    const servers: SocketServers = new SocketServers({
+      runDir: config.paths.runDir,
+      agentUid: uid,
+      onModel: createModelProxy({
+        groups: () => config.groups,
+        providers: () => config.providers,
+        secret: (name) => env[name],
+        log,
+        onModelUsed: (group, model) => lastModels.set(group, model),
+      }),
+      onSendMessage: (group, turnId, text): Promise<ToolResponse> => executor.sendFromAgent(group, turnId, text),
+      log,
+    });
+    const containers: ContainerManager = new ContainerManager({
       docker,
       image: image.tag,
       homeId: homeId(config.paths.home),
-      uid: rootless ? process.getuid!() : AGENT_UID,
-      gid: rootless ? process.getgid!() : AGENT_GID,
+      uid,
+      gid,
       globalMemoryDir: join(config.paths.groupsDir, GLOBAL_GROUP_DIR, 'memory'),
       limits: config.enclave.container,
-      socketServer: (group) => app!.socketServer(group),
+      socketServer: (group) => servers.get(group),
       log,
       restartBackoffMs: opts.restartBackoffMs,
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config: () => config, db, store, history, outbox, waiters, channels, containers, log });
-    const queue = new GroupQueue(config.enclave.maxContainers, (g) => executor.run(g), (g, err) =>
-      log.error({ group: g, err: (err as Error).message }, 'turn crashed'),
+    const executor: TurnExecutor = new TurnExecutor({ config: () => config, db, store, history, outbox, waiters, channels, containers, log });
+    const queue = new GroupQueue(
+      config.enclave.maxContainers,
+      (group) => executor.run(group),
+      (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
-    app = new Enclave(config, db, containers, queue, channels, waiters, log, env);
-    app.executor = executor;
-    const commands = new Commands({
-      config: () => config,
-      history,
-      store,
-      queue,
-      containers,
-      channels,
-      lastModel: (g) => app!.lastModels.get(g),
-    });
+    const commands = new Commands({ config: () => config, history, store, queue, containers, channels, lastModel: (g) => lastModels.get(g) });
     const router = new Router({ config: () => config, store, outbox, queue, commands, waiters, log });
 
-    if (config.enclave.channels.local.enabled) channels.set(app.local.name, app.local);
+    if (config.enclave.channels.local.enabled) channels.set(local.name, local);
     for (const ch of channels.values()) await ch.connect(router.handle);
-
     await outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
-    return app;
+    return new Enclave({ config, db, local, channels, containers, queue, executor, servers, waiters });
   }
 
-  private executor: TurnExecutor | undefined;
-
-  /** The group's socket server, started on first use and kept for the life of the host. */
-  socketServer(group: string): Promise<GroupSocketServer> {
-    let server = this.servers.get(group);
-    if (!server) {
-      const proxy = createModelProxy({
-        groups: () => this.config.groups,
-        providers: () => this.config.providers,
-        secret: (name) => this.env[name],
-        log: this.log,
-        onModelUsed: (g, model) => this.lastModels.set(g, model),
-      });
-      const path = join(this.config.paths.runDir, group, 'api.sock');
-      const s = new GroupSocketServer(group, path, proxy, (g, turnId, text) => this.executor!.sendFromAgent(g, turnId, text), this.log, this.containerUid());
-      server = s.listen().then(() => s);
-      this.servers.set(group, server);
-    }
-    return server;
-  }
-
+  /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    for (const ch of this.channels.values()) await ch.disconnect().catch(() => undefined);
-    this.executor?.shutdown();
-    const draining = this.queue.stop();
-    await this.containers.stopAll();
+    const { channels, executor, queue, containers, servers, waiters, db } = this.parts;
+    for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
+    executor.shutdown();
+    const draining = queue.stop();
+    await containers.stopAll();
     await draining;
-    for (const s of this.servers.values()) await (await s).close();
-    this.waiters.settleAll();
-    this.db.close();
-  }
-
-  private containerUid(): number {
-    return process.getuid?.() === 0 ? AGENT_UID : process.getuid!();
+    await servers.closeAll();
+    waiters.settleAll();
+    db.close();
   }
 }

@@ -10,6 +10,7 @@ export async function connectDocker(): Promise<Docker> {
       `Docker Engine is not reachable (${(err as Error).message}). Enclave runs every agent in a container: ` +
         'install Docker Engine (Debian: apt-get install docker.io), start it (systemctl start docker, or run dockerd), ' +
         'and make sure this user may use /var/run/docker.sock (or set DOCKER_HOST).',
+      { cause: err },
     );
   }
   return docker;

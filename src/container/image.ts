@@ -69,29 +69,38 @@ function followBuild(docker: Docker, stream: NodeJS.ReadableStream, tag: string,
   });
 }
 
-async function buildFromContext(docker: Docker, dir: string, tag: string, onProgress?: (line: string) => void): Promise<void> {
+async function buildFromContext(docker: Docker, dir: string, tag: string, options: EnsureImageOptions): Promise<void> {
+  const { onProgress } = options;
   const context = tar.pack(dir, { umask: 0, dmode: 0o755, fmode: 0o444 });
-  const stream = await docker.buildImage(context, { t: tag, rm: true, forcerm: true });
+  const stream = await docker.buildImage(context, { t: tag, rm: true, forcerm: true, nocache: options.force === true });
   await followBuild(docker, stream, tag, onProgress);
   if (!(await imageExists(docker, tag))) throw new Error(`the build finished but the image ${tag} does not exist`);
 }
 
-/** Best effort: untags older enclave-agent images; Docker refuses (and we ignore) those still used by a container. */
-async function removeOldTags(docker: Docker, keep: string, onProgress?: (line: string) => void): Promise<void> {
-  let images: Docker.ImageInfo[];
+async function removeQuietly(docker: Docker, name: string): Promise<boolean> {
   try {
-    images = await docker.listImages({ filters: { reference: [AGENT_IMAGE_REPO] } });
+    await docker.getImage(name).remove();
+    return true;
   } catch {
-    return;
+    return false; // in use by a container, or already gone
   }
-  const old = images.flatMap((image) => image.RepoTags ?? []).filter((t) => t.startsWith(`${AGENT_IMAGE_REPO}:`) && t !== keep);
-  for (const tag of old) {
-    try {
-      await docker.getImage(tag).remove();
-      onProgress?.(`removed old agent image ${tag}`);
-    } catch {
-      // in use by a container, or already gone
+}
+
+/**
+ * Best effort: untags older enclave-agent images and removes untagged agent images (left by a
+ * concurrent build of the same tag). Docker refuses, and we ignore, those a container still uses.
+ */
+async function removeOldImages(docker: Docker, keep: string, onProgress?: (line: string) => void): Promise<void> {
+  try {
+    const tagged = await docker.listImages({ filters: { reference: [AGENT_IMAGE_REPO] } });
+    const old = tagged.flatMap((image) => image.RepoTags ?? []).filter((t) => t.startsWith(`${AGENT_IMAGE_REPO}:`) && t !== keep);
+    for (const tag of old) {
+      if (await removeQuietly(docker, tag)) onProgress?.(`removed old agent image ${tag}`);
     }
+    const dangling = await docker.listImages({ filters: { dangling: ['true'], label: ['enclave.agent=1'] } });
+    for (const image of dangling) await removeQuietly(docker, image.Id);
+  } catch {
+    // listing failed: nothing to clean up this time
   }
 }
 
@@ -106,11 +115,11 @@ async function ensure(docker: Docker, options: EnsureImageOptions): Promise<Ensu
   const dir = await mkdtemp(join(tmpdir(), 'enclave-agent-context-'));
   try {
     await writeContext(entries, dir);
-    await buildFromContext(docker, dir, tag, options.onProgress);
+    await buildFromContext(docker, dir, tag, options);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  await removeOldTags(docker, tag, options.onProgress);
+  await removeOldImages(docker, tag, options.onProgress);
   return { tag, built: true, seconds: seconds() };
 }
 

@@ -93,8 +93,8 @@ export async function sharedLibraries(binary: string): Promise<string[]> {
   } catch (err) {
     const output = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`;
     if (/not a dynamic executable|statically linked/.test(output)) return [];
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`ldd is not installed; cannot list the libraries ${binary} needs`);
-    throw new Error(`ldd ${binary} failed: ${output.trim() || String(err)}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`ldd is not installed; cannot list the libraries ${binary} needs`, { cause: err });
+    throw new Error(`ldd ${binary} failed: ${output.trim() || String(err)}`, { cause: err });
   }
   if (/statically linked/.test(stdout)) return [];
   const libs: string[] = [];

@@ -10,7 +10,7 @@ export async function dockerSkipReason(): Promise<string | false> {
     return false;
   } catch (err) {
     const reason = `Docker Engine is not reachable (${(err as Error).message}): the real-container tests cannot run`;
-    if (process.env.CI) throw new Error(`${reason}. CI must run them: start dockerd.`);
+    if (process.env.CI) throw new Error(`${reason}. CI must run them: start dockerd.`, { cause: err });
     process.stderr.write(`\n*** SKIPPING DOCKER TESTS: ${reason}. Start dockerd to run them. ***\n\n`);
     return reason;
   }

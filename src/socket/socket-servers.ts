@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import type { Logger } from '../logger.js';
+import { GroupSocketServer, type ModelHandler, type SendMessageHandler } from './group-socket-server.js';
+
+export interface SocketServersOptions {
+  runDir: string;
+  /** The container's uid: the only one allowed into a group's socket directory. */
+  agentUid: number;
+  onModel: ModelHandler;
+  onSendMessage: SendMessageHandler;
+  log: Logger;
+}
+
+/** Each group's socket server, started on first use and kept for the life of the host. */
+export class SocketServers {
+  private readonly servers = new Map<string, Promise<GroupSocketServer>>();
+
+  constructor(private readonly opts: SocketServersOptions) {}
+
+  get(group: string): Promise<GroupSocketServer> {
+    let server = this.servers.get(group);
+    if (!server) {
+      const { runDir, agentUid, onModel, onSendMessage, log } = this.opts;
+      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onSendMessage, log, agentUid);
+      server = s.listen().then(() => s);
+      this.servers.set(group, server);
+    }
+    return server;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.servers.values()];
+    this.servers.clear();
+    for (const s of all) await (await s.catch(() => undefined))?.close();
+  }
+}
