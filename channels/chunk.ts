@@ -7,29 +7,29 @@ export function splitMessage(text: string, limit: number): string[] {
   const chunks: string[] = [];
   let rest = text;
   while (rest.length > limit) {
-    const cut = bestCut(rest, limit);
-    chunks.push(rest.slice(0, cut).trimEnd());
-    rest = rest.slice(cut).replace(/^\n+/, '');
+    const [end, next] = bestCut(rest, limit);
+    chunks.push(rest.slice(0, end));
+    rest = rest.slice(next);
   }
   if (rest.length > 0 || chunks.length === 0) chunks.push(rest);
-  return chunks.filter((c, i) => c.length > 0 || i === 0);
+  return chunks;
 }
 
-function bestCut(text: string, limit: number): number {
-  const window = text.slice(0, limit);
+const SEPARATORS = ['\n\n', '\n', ' '];
+
+/** [end of this chunk, start of the next]: the separator itself is dropped. */
+function bestCut(text: string, limit: number): [number, number] {
   const floor = Math.floor(limit / 3);
-  for (const sep of ['\n\n', '\n', ' ']) {
-    let at = window.lastIndexOf(sep);
-    while (at > floor) {
-      if (!insideCodeBlock(window, at)) return at + sep.length;
-      at = window.lastIndexOf(sep, at - 1);
+  for (const outsideCode of [true, false]) {
+    for (const sep of SEPARATORS) {
+      let at = text.lastIndexOf(sep, limit);
+      while (at > floor) {
+        if (!outsideCode || !insideCodeBlock(text, at)) return [at, at + sep.length];
+        at = text.lastIndexOf(sep, at - 1);
+      }
     }
   }
-  for (const sep of ['\n\n', '\n', ' ']) {
-    const at = window.lastIndexOf(sep);
-    if (at > floor) return at + sep.length;
-  }
-  return limit;
+  return [limit, limit];
 }
 
 function insideCodeBlock(text: string, index: number): boolean {

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Channel, InboundMessage, OutboundMessage } from '../channels/channel.js';
+import { History } from '../src/core/history.js';
+import { MessageStore } from '../src/core/message-store.js';
+import { Outbox } from '../src/core/outbox.js';
+import { openDatabase } from '../src/db/database.js';
+import { silentLogger } from '../src/logger.js';
+
+const inbound = (platformId: string, chatId = 'c1'): InboundMessage => ({
+  channel: 'local', chatId, platformId, senderId: 's', senderName: 'S', text: `m${platformId}`, isDirect: true,
+  mentionsBot: false, replyToBot: false, mentions: [], fromBot: false, timestamp: 1,
+});
+
+function tempDb() {
+  return openDatabase(join(mkdtempSync(join(tmpdir(), 'enc-db-')), 'e.db'));
+}
+
+test('the database is WAL and migrations are idempotent', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'enc-db-'));
+  const db = openDatabase(join(dir, 'e.db'));
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+  const again = openDatabase(join(dir, 'e.db'));
+  assert.ok((again.pragma('user_version', { simple: true }) as number) >= 1);
+});
+
+test('a redelivered message is a no-op', () => {
+  const store = new MessageStore(tempDb());
+  assert.ok(store.insert(inbound('1'), 'g', 'queued'));
+  assert.equal(store.insert(inbound('1'), 'g', 'queued'), undefined);
+  assert.ok(store.insert(inbound('1', 'c2'), 'g', 'queued'), 'same id in another chat is another message');
+});
+
+test('a turn claims one chat at a time; interrupted turns are re-queued', () => {
+  const store = new MessageStore(tempDb());
+  store.insert(inbound('1', 'c1'), 'g', 'queued');
+  store.insert(inbound('2', 'c2'), 'g', 'queued');
+  store.insert(inbound('3', 'c1'), 'g', 'queued');
+  const first = store.claimQueued('g');
+  assert.deepEqual(first.map((m) => m.platformId), ['1', '3']);
+  assert.deepEqual(store.requeueInterrupted(), ['g']);
+  assert.equal(store.countQueued('g'), 3);
+});
+
+test('history is per group and /reset starts a new session', () => {
+  const history = new History(tempDb());
+  history.append('a', [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }]);
+  history.append('b', [{ role: 'user', content: 'other group' }]);
+  assert.deepEqual(history.recent('a', 10).map((m) => m.content), ['hi', 'hello']);
+  assert.deepEqual(history.recent('a', 1).map((m) => m.content), ['hello']);
+  history.reset('a');
+  assert.deepEqual(history.recent('a', 10), []);
+  assert.equal(history.count('b'), 1);
+});
+
+test('the outbox sends each reply once, chunked, and keeps what it could not send', async () => {
+  const db = tempDb();
+  const sent: OutboundMessage[] = [];
+  let failing = true;
+  const channel: Channel = {
+    name: 'fake', maxMessageLength: 10,
+    connect: async () => undefined, disconnect: async () => undefined, setTyping: async () => undefined,
+    health: () => ({ connected: true, reconnects: 0 }),
+    send: async (m) => {
+      if (failing) throw new Error('platform down');
+      sent.push(m);
+    },
+  };
+  const outbox = new Outbox(db, new Map([['fake', channel]]), silentLogger(), 1);
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'first part second part', dedupeKey: 'k1' });
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'duplicate', dedupeKey: 'k1' });
+  await outbox.flush();
+  assert.equal(sent.length, 0);
+  assert.equal(outbox.unsentCount(), 1, 'a failed send is kept, not dropped');
+  failing = false;
+  await Promise.all([outbox.flush(), outbox.flush()]);
+  assert.deepEqual(sent.map((m) => m.text), ['first part', 'second', 'part']);
+  assert.equal(outbox.unsentCount(), 0);
+});
