@@ -27,6 +27,7 @@ export class FakeModel {
   readonly requests: RecordedRequest[] = [];
   private readonly script: ScriptedReply[] = [];
   private server: Server | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
   fallback: (req: RecordedRequest) => ScriptedReply = () => ({ content: 'fake model reply' });
 
   static async start(): Promise<FakeModel> {
@@ -40,7 +41,8 @@ export class FakeModel {
         fake.requests.push(record);
         const reply = fake.script.shift() ?? fake.fallback(record);
         const delay = 'delayMs' in reply ? (reply.delayMs ?? 0) : 0;
-        setTimeout(() => {
+        const timer = setTimeout(() => {
+          fake.timers.delete(timer);
           if ('status' in reply) {
             res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
             return;
@@ -49,6 +51,7 @@ export class FakeModel {
           if (record.body.stream) writeStream(res, model, reply);
           else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion(model, reply)));
         }, delay);
+        fake.timers.add(timer);
       });
     });
     await new Promise<void>((r) => fake.server!.listen(0, '127.0.0.1', r));
@@ -64,6 +67,8 @@ export class FakeModel {
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
