@@ -6,6 +6,7 @@ import { LocalChannel } from '../channels/local/local-channel.js';
 import { GLOBAL_GROUP_DIR } from './config/groups.js';
 import { loadConfig, seedHome, type Config } from './config/load.js';
 import { ContainerManager } from './container/container-manager.js';
+import { ContainerStateStore } from './container/container-state-store.js';
 import { AGENT_GID, AGENT_UID, ensureAgentImage } from './container/image.js';
 import { Commands } from './core/commands.js';
 import { GroupQueue } from './core/group-queue.js';
@@ -81,6 +82,8 @@ export class Enclave {
     const history = new History(db);
     const outbox = new Outbox(db, channels, log);
     const lastModels = new Map<string, string>();
+    const containerStates = new ContainerStateStore(db);
+    containerStates.markAllStopped();
     const rootless = process.getuid?.() !== 0;
     const uid = rootless ? process.getuid!() : AGENT_UID;
     const gid = rootless ? process.getgid!() : AGENT_GID;
@@ -107,6 +110,7 @@ export class Enclave {
       globalMemoryDir: join(config.paths.groupsDir, GLOBAL_GROUP_DIR, 'memory'),
       limits: config.enclave.container,
       socketServer: (group) => servers.get(group),
+      onState: (s) => containerStates.save(s),
       log,
       restartBackoffMs: opts.restartBackoffMs,
     });

@@ -6,6 +6,7 @@ import type { GroupConfig } from '../config/groups.js';
 import type { ContainerConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { GroupSocketServer } from '../socket/group-socket-server.js';
+import type { ContainerStateRow } from './container-state-store.js';
 import { agentContainerSpec, LABEL_HOME } from './spec.js';
 
 export interface ContainerManagerOptions {
@@ -19,6 +20,8 @@ export interface ContainerManagerOptions {
   /** The group's socket server, listening before its container starts. */
   socketServer: (group: string) => Promise<GroupSocketServer>;
   log: Logger;
+  /** Told of every start, stop and crash (the host records them in SQLite). */
+  onState?: (s: ContainerStateRow) => void;
   /** Base of the exponential backoff between restarts after a crash. */
   restartBackoffMs?: number;
 }
@@ -77,6 +80,7 @@ export class ContainerManager {
       } catch (err) {
         lastError = (err as Error).message;
         this.restarts.set(group.name, (this.restarts.get(group.name) ?? 0) + 1);
+        this.report(group.name, 'crashed', undefined, lastError);
         this.opts.log.warn({ group: group.name, attempt, err: lastError }, 'agent container failed during a turn');
         if (attempt < maxAttempts) await sleep((this.opts.restartBackoffMs ?? 500) * 2 ** (attempt - 1));
       }
@@ -95,6 +99,7 @@ export class ContainerManager {
     this.live.delete(group);
     clearTimeout(live.idleTimer);
     await live.container.remove({ force: true }).catch(() => undefined);
+    this.report(group, 'stopped');
   }
 
   async stopAll(): Promise<void> {
@@ -161,6 +166,7 @@ export class ContainerManager {
     await container.start();
     const live: LiveContainer = { id: container.id, container, exited, startedAt: Date.now() };
     this.live.set(group.name, live);
+    this.report(group.name, 'running', container.id);
     void exited.then((code) => {
       if (this.live.get(group.name) === live) {
         this.live.delete(group.name);
@@ -170,6 +176,10 @@ export class ContainerManager {
     });
     log.info({ group: group.name, container: container.id.slice(0, 12) }, 'agent container started');
     return live;
+  }
+
+  private report(group: string, state: ContainerStateRow['state'], containerId?: string, error?: string): void {
+    this.opts.onState?.({ group, state, containerId, image: this.opts.image, restarts: this.restarts.get(group) ?? 0, error });
   }
 
   private scheduleIdleStop(group: string): void {

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { GroupConfig } from '../src/config/groups.js';
+import { silentLogger } from '../src/logger.js';
+import { createModelProxy } from '../src/proxy/model-proxy.js';
+import { GroupSocketServer } from '../src/socket/group-socket-server.js';
+import { FakeModel } from './fakes/fake-model.js';
+
+const group: GroupConfig = {
+  name: 'g', dir: '/x', memoryDir: '/x/memory', chats: ['local:g'], trigger: '@e', requireTrigger: false,
+  model: 'allowed-model', fallbacks: ['backup-model'], allowedModels: ['allowed-model', 'backup-model'], timezone: 'UTC', maxSteps: 3,
+};
+
+function call(socketPath: string, method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request({ socketPath, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+    // A refused oversized body is answered before it is all written; the rest of the write then fails.
+    req.on('socket', (s) => s.on('error', () => undefined));
+    req.end(body);
+  });
+}
+
+test('the proxy adds the key, enforces the group\'s models and paths, and hides upstream details', async (t) => {
+  const model = await FakeModel.start();
+  const key = 'sk-proxy-test-0123456789';
+  const proxy = createModelProxy({
+    groups: () => new Map([['g', group]]),
+    providers: () => [{ name: 'p', baseUrl: model.baseUrl, apiKeyEnv: 'KEY', timeoutSeconds: 5 }],
+    secret: (name) => (name === 'KEY' ? key : undefined),
+    log: silentLogger(),
+  });
+  const sock = join(mkdtempSync(join(tmpdir(), 'enc-px-')), 'g', 'api.sock');
+  const server = new GroupSocketServer('g', sock, proxy, async () => ({ ok: true }), silentLogger());
+  await server.listen();
+  t.after(async () => {
+    await server.close();
+    await model.close();
+  });
+  const chat = (m: string, headers?: Record<string, string>) =>
+    call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: m, messages: [{ role: 'user', content: 'hi' }] }), headers);
+
+  model.push({ content: 'fine' });
+  const ok = await chat('allowed-model', { authorization: 'Bearer agent-made-this-up' });
+  assert.equal(ok.status, 200);
+  assert.match(ok.text, /fine/);
+  assert.equal(model.requests.at(-1)!.headers.authorization, `Bearer ${key}`, 'the agent\'s header is replaced');
+
+  const refused = await chat('gpt-expensive');
+  assert.equal(refused.status, 403);
+  assert.match(refused.text, /not allowed for this group/);
+
+  assert.equal((await call(sock, 'GET', '/v1/files')).status, 404);
+  const models = await call(sock, 'GET', '/v1/models');
+  assert.deepEqual((JSON.parse(models.text) as { data: { id: string }[] }).data.map((m) => m.id), ['allowed-model', 'backup-model']);
+
+  const huge = await call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'allowed-model', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }));
+  assert.equal(huge.status, 413);
+
+  model.push({ status: 401, body: { error: { message: `bad key ${key} at ${model.baseUrl}` } } });
+  const upstreamError = await chat('allowed-model');
+  assert.equal(upstreamError.status, 401);
+  assert.ok(!upstreamError.text.includes(key), 'the key is stripped from upstream errors');
+  assert.ok(!upstreamError.text.includes(model.baseUrl), 'so is the upstream URL');
+  assert.equal(model.requests.length, 2, 'refused requests never reached the provider');
+
+  const streamed = await call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'backup-model', stream: true, messages: [] }));
+  assert.match(streamed.text, /data: .*chat\.completion\.chunk/);
+  assert.match(streamed.text, /data: \[DONE\]/);
+});
