@@ -15,9 +15,11 @@ export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): (
   const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'you> ' });
   const label = `${opts.assistantName.toLowerCase()}> `;
 
+  let thinking = false;
   const unsubscribe = channel.subscribe((event) => {
     if (event.kind === 'typing') {
-      if (event.chatId === opts.chatId && event.typing) output.write(`\r(${opts.assistantName} is thinking...)\n`);
+      if (event.chatId === opts.chatId && event.typing && !thinking) output.write(`\r(${opts.assistantName} is thinking...)\n`);
+      if (event.chatId === opts.chatId) thinking = event.typing;
       return;
     }
     if (event.message.chatId !== opts.chatId) return;

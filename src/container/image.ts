@@ -54,7 +54,7 @@ function followBuild(docker: Docker, stream: NodeJS.ReadableStream, tag: string,
         failure ??= event.errorDetail?.message ?? event.error ?? 'unknown error';
       }
       for (const line of (event.stream ?? '').split('\n')) {
-        if (line.trim() !== '') onProgress?.(line.trimEnd());
+        if (/^(Step \d+\/\d+|Successfully)/.test(line)) onProgress?.(`  ${line.trimEnd()}`);
       }
     };
     docker.modem.followProgress(
