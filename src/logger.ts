@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -31,7 +33,9 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const dest = pino.destination({ dest: opts.destination ?? 2, mkdir: true, sync: true });
+  const target = opts.destination ?? 2;
+  if (typeof target === 'string') mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  const dest = pino.destination({ dest: target, sync: true, mode: 0o600 });
   const secrets = opts.secrets;
   const stream = secrets
     ? { write: (line: string) => dest.write(scrubSecrets(line, secrets())) }

@@ -24,7 +24,7 @@ test('a malformed group.yaml names the file, the line and the fix, and touches n
   assert.ok(!existsSync(join(home, 'data')), 'no database or run directory was created');
 
   writeFileSync(join(home, 'groups', 'main', 'group.yaml'), 'chats: [local:main\nmodel: x\n');
-  const cli = runCli(['send', '--group', 'main', 'hello'], { PATH: process.env.PATH, ENCLAVE_HOME: home });
+  const cli = await runCli(['send', '--group', 'main', 'hello'], { PATH: process.env.PATH, ENCLAVE_HOME: home });
   assert.equal(cli.code, 1);
   assert.match(cli.stderr, /configuration error in .*group\.yaml:\d+: invalid YAML/);
   assert.ok(!cli.stderr.includes('    at '), 'no stack trace');
@@ -47,13 +47,13 @@ test('group names with path tricks are refused', async () => {
   await assert.rejects(Enclave.start({ home, env: {}, log: silentLogger() }), /not a valid group name/);
 
   const home2 = makeHome();
-  const cli = runCli(['send', '--group', '../../etc', 'hi'], { PATH: process.env.PATH, ENCLAVE_HOME: home2, OPENAI_API_KEY: 'x' });
+  const cli = await runCli(['send', '--group', '../../etc', 'hi'], { PATH: process.env.PATH, ENCLAVE_HOME: home2, OPENAI_API_KEY: 'x' });
   assert.notEqual(cli.code, 0);
   assert.match(cli.stderr, /no group named "..\/..\/etc"/);
 });
 
-test('an empty message is refused by the CLI with a clear message', () => {
-  const cli = runCli(['send', '--group', 'main', '   '], { PATH: process.env.PATH, ENCLAVE_HOME: makeHome() });
+test('an empty message is refused by the CLI with a clear message', async () => {
+  const cli = await runCli(['send', '--group', 'main', '   '], { PATH: process.env.PATH, ENCLAVE_HOME: makeHome() });
   assert.equal(cli.code, 2);
   assert.match(cli.stderr, /the message is empty; nothing was sent/);
 });

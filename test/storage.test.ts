@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { History } from '../src/core/history.js';
 import { MessageStore } from '../src/core/message-store.js';
 import { Outbox } from '../src/core/outbox.js';
 import { openDatabase } from '../src/db/database.js';
-import { silentLogger } from '../src/logger.js';
+import { createLogger, silentLogger } from '../src/logger.js';
 
 const inbound = (platformId: string, chatId = 'c1'): InboundMessage => ({
   channel: 'local', chatId, platformId, senderId: 's', senderName: 'S', text: `m${platformId}`, isDirect: true,
@@ -19,10 +19,12 @@ function tempDb() {
   return openDatabase(join(mkdtempSync(join(tmpdir(), 'enc-db-')), 'e.db'));
 }
 
-test('the database is WAL and migrations are idempotent', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'enc-db-'));
+test('the database is WAL, private to its owner, and migrations are idempotent', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'enc-db-')), 'data');
   const db = openDatabase(join(dir, 'e.db'));
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(statSync(join(dir, 'e.db')).mode & 0o777, 0o600);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
   db.close();
   const again = openDatabase(join(dir, 'e.db'));
   assert.ok((again.pragma('user_version', { simple: true }) as number) >= 1);
@@ -80,4 +82,17 @@ test('the outbox sends each reply once, chunked, and keeps what it could not sen
   await Promise.all([outbox.flush(), outbox.flush()]);
   assert.deepEqual(sent.map((m) => m.text), ['first part', 'second', 'part']);
   assert.equal(outbox.unsentCount(), 0);
+});
+
+test('the log file is private and never shows a key, however it is logged', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'enc-log-')), 'data', 'enclave.log');
+  const key = 'sk-log-canary-0123456789abcdef';
+  const log = createLogger({ destination: file, secrets: () => [key] });
+  log.info({ apiKey: key, headers: { authorization: `Bearer ${key}` } }, 'structured');
+  log.warn(`an upstream said: invalid key ${key}`);
+  log.error({ err: { message: `boom ${key}` } }, 'nested');
+  const text = readFileSync(file, 'utf8');
+  assert.equal(text.split('\n').filter(Boolean).length, 3, 'all three lines were written');
+  assert.ok(!text.includes(key), text);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
 });

@@ -1,14 +1,19 @@
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, seedHome } from '../config/load.js';
+import { loadConfig, seedHome, type Config } from '../config/load.js';
 
 /** Validates the configuration before anything (log file, database) is written; exits on a problem. */
-export function checkConfig(home: string): void {
+export function checkConfig(home: string): Config {
   try {
     seedHome(home);
-    loadConfig(home);
+    return loadConfig(home);
   } catch (err) {
     fail(err);
   }
+}
+
+/** Every provider key value the configuration can reach: the logger scrubs them from every line. */
+export function providerSecrets(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+  return config.providers.map((p) => (p.apiKeyEnv ? env[p.apiKeyEnv] : undefined)).filter((v): v is string => Boolean(v));
 }
 
 export function progressPrinter(out: NodeJS.WritableStream): (line: string) => void {

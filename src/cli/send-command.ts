@@ -3,7 +3,7 @@ import { sendAndCollect, type SendResponse } from '../control/control-server.js'
 import { NoRunningInstance, sendViaControlSocket } from '../control/control-client.js';
 import { createLogger } from '../logger.js';
 import { enclaveHome, homePaths } from '../paths.js';
-import { checkConfig, fail, progressPrinter } from './output.js';
+import { checkConfig, fail, progressPrinter, providerSecrets } from './output.js';
 
 /** `enclave send`: through the running instance if there is one, else through an embedded one. */
 export async function runSend(group: string, text: string): Promise<void> {
@@ -24,8 +24,8 @@ export async function runSend(group: string, text: string): Promise<void> {
 }
 
 async function sendEmbedded(home: string, logFile: string, group: string, text: string): Promise<SendResponse> {
-  checkConfig(home);
-  const log = createLogger({ destination: logFile });
+  const secrets = providerSecrets(checkConfig(home));
+  const log = createLogger({ destination: logFile, secrets: () => secrets });
   const app = await Enclave.start({ home, log, onProgress: progressPrinter(process.stderr) });
   try {
     return await sendAndCollect(app.config, app.local, group, text);

@@ -5,13 +5,13 @@ import { startControlServer } from '../control/control-server.js';
 import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths } from '../paths.js';
 import { createLogger } from '../logger.js';
-import { checkConfig, fail, progressPrinter } from './output.js';
+import { checkConfig, fail, progressPrinter, providerSecrets } from './output.js';
 
 export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const home = enclaveHome();
   const paths = homePaths(home);
-  checkConfig(home);
-  const log = createLogger({ destination: paths.logFile, secrets: () => secretValues() });
+  const secrets = providerSecrets(checkConfig(home));
+  const log = createLogger({ destination: paths.logFile, secrets: () => secrets });
   const progress = progressPrinter(process.stdout);
   progress(`Enclave starting (ENCLAVE_HOME=${home}, log: ${paths.logFile})`);
 
@@ -56,8 +56,4 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
     }
     runTerminalChat(app.local, { chatId, assistantName: app.config.enclave.assistantName, onClose: () => void stop() });
   }
-}
-
-function secretValues(): string[] {
-  return ['OPENAI_API_KEY'].map((k) => process.env[k] ?? '').filter(Boolean);
 }
