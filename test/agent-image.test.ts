@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AGENT_GID, AGENT_UID, ensureAgentImage } from '../src/container/image.js';
-import { dockerOrSkip, runOnce } from './agent-docker.js';
+import { dockerOrSkip, runOnce } from './helpers/agent-docker.js';
 
 test('the agent image builds offline, is reused, and runs locked down', { timeout: 300_000 }, async (t) => {
   const docker = await dockerOrSkip(t);

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { TurnRequest, TurnResult } from '../container/agent/protocol.js';
 import { AGENT_GID, AGENT_UID, ensureAgentImage } from '../src/container/image.js';
-import { completion, toolCall } from './agent-fakes.js';
-import { containerLogs, dockerOrSkip, HARDENED, TEST_LABEL } from './agent-docker.js';
+import { completion, toolCall } from './helpers/agent-fakes.js';
+import { containerLogs, dockerOrSkip, HARDENED, TEST_LABEL } from './helpers/agent-docker.js';
 
 /** The host side of one group's socket: hands out queued turns, scripts the model, collects results. */
 class FakeHost {

@@ -10,7 +10,7 @@ import { HostClient } from '../container/agent/host-client.js';
 import { HostUnreachableError, pollLoop } from '../container/agent/poll-loop.js';
 import type { TurnRequest, TurnResult } from '../container/agent/protocol.js';
 import { createSocketFetch, type FetchFn } from '../container/agent/socket-fetch.js';
-import { completion } from './agent-fakes.js';
+import { completion } from './helpers/agent-fakes.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 

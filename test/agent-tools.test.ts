@@ -10,7 +10,7 @@ import { ToolSet } from '../container/agent/tools.js';
 import { runTurn } from '../container/agent/turn.js';
 import { WorkspacePaths } from '../container/agent/workspace-paths.js';
 import { READ_MAX_BYTES, WRITE_MAX_BYTES, workspaceTools } from '../container/agent/workspace-tools.js';
-import { completion, ScriptedClient, toolCall } from './agent-fakes.js';
+import { completion, ScriptedClient, toolCall } from './helpers/agent-fakes.js';
 
 let base: string;
 let root: string;

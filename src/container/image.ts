@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import tar from 'tar-fs';
-import { hashContext, locateSources, planContext, writeContext } from './rootfs.js';
+import { hashContext, locateSources, planContext, writeContext, type ShellChoice } from './rootfs.js';
 
 export { AGENT_GID, AGENT_UID } from './rootfs.js';
 
@@ -17,6 +17,8 @@ export interface EnsureImageOptions {
   onProgress?: (line: string) => void;
   /** Rebuild even when the tag already exists. */
   force?: boolean;
+  /** Where the image's shell comes from; default ENCLAVE_AGENT_SHELL, else busybox when the host has one. */
+  shell?: ShellChoice;
 }
 
 export interface EnsureImageResult {
@@ -69,7 +71,14 @@ function followBuild(docker: Docker, stream: NodeJS.ReadableStream, tag: string,
   });
 }
 
-async function buildFromContext(docker: Docker, dir: string, tag: string, options: EnsureImageOptions): Promise<void> {
+function shellFromEnv(): ShellChoice {
+  const value = process.env.ENCLAVE_AGENT_SHELL ?? 'auto';
+  if (value === 'auto' || value === 'busybox' || value === 'host') return value;
+  throw new Error(`ENCLAVE_AGENT_SHELL must be auto, busybox or host, not "${value}"`);
+}
+
+/** Builds the image from a written build context directory. */
+export async function buildFromContext(docker: Docker, dir: string, tag: string, options: EnsureImageOptions): Promise<void> {
   const { onProgress } = options;
   const context = tar.pack(dir, { umask: 0, dmode: 0o755, fmode: 0o444 });
   const stream = await docker.buildImage(context, { t: tag, rm: true, forcerm: true, nocache: options.force === true });
@@ -107,7 +116,7 @@ async function removeOldImages(docker: Docker, keep: string, onProgress?: (line:
 async function ensure(docker: Docker, options: EnsureImageOptions): Promise<EnsureImageResult> {
   const started = Date.now();
   const seconds = (): number => Math.round((Date.now() - started) / 100) / 10;
-  const entries = await planContext(await locateSources());
+  const entries = await planContext(await locateSources(options.shell ?? shellFromEnv()));
   const tag = `${AGENT_IMAGE_REPO}:${(await hashContext(entries)).slice(0, 12)}`;
   if (!options.force && (await imageExists(docker, tag))) return { tag, built: false, seconds: seconds() };
 

@@ -20,9 +20,14 @@ export type ContextEntry =
   | { kind: 'data'; path: string; data: string; mode: number }
   | { kind: 'symlink'; path: string; target: string };
 
+/** The image's shell and basic tools: a busybox, or else the host's own binaries. */
+export type ShellSource = { kind: 'busybox'; path: string } | { kind: 'host'; tools: { name: string; path: string }[] };
+
+export type ShellChoice = 'auto' | 'busybox' | 'host';
+
 export interface ContextSources {
   node: string;
-  busybox: string;
+  shell: ShellSource;
   /** dist/container/agent: the compiled runner. */
   runnerDir: string;
   openaiDir: string;
@@ -72,17 +77,30 @@ async function findOpenaiDir(): Promise<string> {
   }
 }
 
-/** The host files the image is made of. */
-export async function locateSources(): Promise<ContextSources> {
-  const busybox = (await exists('/bin/busybox')) ? '/bin/busybox' : await findOnPath('busybox');
-  if (busybox === null) throw new Error('busybox not found (looked at /bin/busybox and on PATH); install it (e.g. apt-get install busybox-static)');
+async function locateShell(choice: ShellChoice): Promise<ShellSource> {
+  if (choice !== 'host') {
+    const busybox = (await exists('/bin/busybox')) ? '/bin/busybox' : await findOnPath('busybox');
+    if (busybox !== null) return { kind: 'busybox', path: await realpath(busybox) };
+    if (choice === 'busybox') throw new Error('busybox not found (looked at /bin/busybox and on PATH); install it (e.g. apt-get install busybox-static)');
+  }
+  const tools: { name: string; path: string }[] = [];
+  for (const name of BUSYBOX_APPLETS) {
+    const found = name === 'sh' ? '/bin/sh' : await findOnPath(name);
+    if (found !== null && (await exists(found))) tools.push({ name, path: await realpath(found) });
+  }
+  if (!tools.some((t) => t.name === 'sh')) throw new Error('neither busybox nor /bin/sh was found on this host; install busybox (apt-get install busybox-static)');
+  return { kind: 'host', tools };
+}
+
+/** The host files the image is made of. `shell`: busybox when there is one (auto), or the host's tools. */
+export async function locateSources(shell: ShellChoice = 'auto'): Promise<ContextSources> {
   const runnerDir = fileURLToPath(new URL('../../container/agent/', import.meta.url));
   if (!(await exists(join(runnerDir, 'runner.js')))) {
     throw new Error(`the compiled agent runner is missing (${join(runnerDir, 'runner.js')}); run "npm run build" first`);
   }
   const dockerfile = fileURLToPath(new URL('../../../container/Dockerfile', import.meta.url));
   if (!(await exists(dockerfile))) throw new Error(`the agent Dockerfile is missing (${dockerfile})`);
-  return { node: await realpath(process.execPath), busybox: await realpath(busybox), runnerDir, openaiDir: await findOpenaiDir(), dockerfile };
+  return { node: await realpath(process.execPath), shell: await locateShell(shell), runnerDir, openaiDir: await findOpenaiDir(), dockerfile };
 }
 
 /** Absolute paths of the shared libraries (and the loader) a dynamic executable needs; [] when static. */
@@ -129,11 +147,17 @@ export async function planContext(sources: ContextSources): Promise<ContextEntry
 
   add({ kind: 'file', path: 'Dockerfile', source: sources.dockerfile, mode: 0o644 });
   add({ kind: 'file', path: root('/usr/bin/node'), source: sources.node, mode: 0o755 });
-  const libs = [...(await sharedLibraries(sources.node)), ...(await sharedLibraries(sources.busybox))];
+  const binaries = sources.shell.kind === 'busybox' ? [sources.shell.path] : sources.shell.tools.map((t) => t.path);
+  const libs = [...(await sharedLibraries(sources.node))];
+  for (const binary of binaries) libs.push(...(await sharedLibraries(binary)));
   for (const lib of libs) add({ kind: 'file', path: root(lib), source: await realpath(lib), mode: 0o755 });
 
-  add({ kind: 'file', path: root('/bin/busybox'), source: sources.busybox, mode: 0o755 });
-  for (const applet of BUSYBOX_APPLETS) add({ kind: 'symlink', path: root(`/bin/${applet}`), target: 'busybox' });
+  if (sources.shell.kind === 'busybox') {
+    add({ kind: 'file', path: root('/bin/busybox'), source: sources.shell.path, mode: 0o755 });
+    for (const applet of BUSYBOX_APPLETS) add({ kind: 'symlink', path: root(`/bin/${applet}`), target: 'busybox' });
+  } else {
+    for (const tool of sources.shell.tools) add({ kind: 'file', path: root(`/bin/${tool.name}`), source: tool.path, mode: 0o755 });
+  }
 
   add({ kind: 'data', path: root('/etc/passwd'), data: PASSWD, mode: 0o644 });
   add({ kind: 'data', path: root('/etc/group'), data: GROUP, mode: 0o644 });

@@ -1,6 +1,7 @@
 /** Docker helpers shared by the agent image and runner tests (no test in this file). */
 import type { TestContext } from 'node:test';
 import Docker from 'dockerode';
+import { dockerSkipReason } from './docker.js';
 
 export const TEST_LABEL = 'enclave.test';
 
@@ -17,17 +18,12 @@ export const HARDENED: Docker.HostConfig = {
 
 /** A reachable Docker, or null after skipping the test loudly; under CI an unreachable Docker fails the test. */
 export async function dockerOrSkip(t: TestContext): Promise<Docker | null> {
-  const docker = new Docker();
-  try {
-    await docker.ping();
-    return docker;
-  } catch (err) {
-    const reason = `Docker is not reachable (${err instanceof Error ? err.message : String(err)})`;
-    if (process.env.CI) throw new Error(`${reason}; the agent image tests need Docker when CI is set`, { cause: err });
-    process.stderr.write(`\n!!! SKIPPING ${t.name}: ${reason}. Start dockerd to run it.\n\n`);
+  const reason = await dockerSkipReason();
+  if (reason) {
     t.skip(reason);
     return null;
   }
+  return new Docker();
 }
 
 /** Splits Docker's multiplexed log stream (8-byte frame headers) into stdout and stderr. */

@@ -4,7 +4,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions';
-import type { ChatClient } from '../container/agent/agent-loop.js';
+import type { ChatClient } from '../../container/agent/agent-loop.js';
 
 export function toolCall(id: string, name: string, args: string): ChatCompletionMessageFunctionToolCall {
   return { id, type: 'function', function: { name, arguments: args } };
