@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { dockerSkipReason } from './helpers/docker.js';
 import { startHarness } from './helpers/harness.js';
+import { waitFor } from './helpers/wait.js';
 
 const skip = await dockerSkipReason();
 
@@ -89,4 +90,22 @@ test('with no provider configured, every message gets one clear sentence', { ski
   } finally {
     await h.stop();
   }
+});
+
+test('messages that arrive during a turn join the next turn together', { skip }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.stop());
+  h.model.push({ content: 'first answer', delayMs: 400 }, { content: 'second answer' });
+  const first = h.say('main', 'one');
+  await waitFor('the first model call', () => h.model.requests.length === 1);
+  const second = h.say('main', 'two');
+  const third = h.say('main', 'three');
+  const [r1, r2, r3] = await Promise.all([first, second, third]);
+  assert.deepEqual(r1.replies[0], 'first answer');
+  assert.equal(h.model.requests.length, 2, 'two and three were answered in one turn');
+  const users = (h.model.requests[1]!.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'user').map((m) => m.content);
+  assert.deepEqual(users, ['one', 'two', 'three']);
+  assert.equal(r2.outcome, 'answered');
+  assert.equal(r3.outcome, 'answered');
+  assert.ok(r3.replies.includes('second answer'));
 });

@@ -79,3 +79,13 @@ test('a turn that keeps crashing tells the user in the chat', { skip }, async (t
   assert.equal(r.replies.length, 1);
   assert.match(r.replies[0]!, /^Sorry, I could not answer that: the agent container exited with code \d+.*\(tried 2 times\)/);
 });
+
+test('a turn over the time limit is stopped and the user is told', { skip }, async (t) => {
+  const h = await startHarness({ enclaveYaml: 'container:\n  turnTimeoutSeconds: 1\n  maxRestarts: 0\n' });
+  t.after(() => h.stop());
+  h.model.push({ content: 'too slow', delayMs: 20_000 });
+  const r = await h.say('main', 'take your time');
+  assert.equal(r.outcome, 'failed');
+  assert.match(r.replies[0]!, /^Sorry, I could not answer that: the turn took longer than 1 s/);
+  assert.equal(h.app.containers.state('main').state, 'stopped', 'the runaway container was stopped');
+});
