@@ -4,10 +4,10 @@
  */
 import Docker from 'dockerode';
 import { rmSync } from 'node:fs';
-import { Enclave } from '../src/app.js';
-import { silentLogger } from '../src/logger.js';
-import { FakeModel } from '../test/fakes/fake-model.js';
-import { makeHome } from '../test/helpers/harness.js';
+import { Enclave } from '../../src/app.js';
+import { silentLogger } from '../../src/logger.js';
+import { FakeModel } from '../fakes/fake-model.js';
+import { makeHome } from '../helpers/harness.js';
 import { fmtMb, fmtMs, percentile } from './stats.js';
 
 const MODEL_LATENCY_MS = Number(process.env.BENCH_MODEL_LATENCY_MS ?? 50);
