@@ -19,6 +19,7 @@ import { TurnExecutor } from './core/turn-executor.js';
 import { openDatabase, type Db } from './db/database.js';
 import { connectDocker } from './docker.js';
 import type { Logger } from './logger.js';
+import { InstanceLock } from './instance-lock.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
 import { SocketServers } from './socket/socket-servers.js';
@@ -43,6 +44,7 @@ interface Parts {
   executor: TurnExecutor;
   servers: SocketServers;
   waiters: SettleWaiters;
+  lock: InstanceLock;
 }
 
 /** One running Enclave host: config, database, channels, router, queue, containers. */
@@ -66,14 +68,24 @@ export class Enclave {
   }
 
   static async start(opts: EnclaveOptions): Promise<Enclave> {
-    const env = opts.env ?? process.env;
-    const log = opts.log;
     seedHome(opts.home);
-    const config = loadConfig(opts.home, env);
+    const config = loadConfig(opts.home, opts.env ?? process.env);
     const docker = opts.docker ?? (await connectDocker());
     const image = await ensureAgentImage(docker, { onProgress: opts.onProgress });
     if (image.built) opts.onProgress?.(`Agent image ${image.tag} built in ${image.seconds.toFixed(1)} s`);
 
+    const lock = InstanceLock.acquire(config.paths.lockFile);
+    try {
+      return await Enclave.assemble(config, docker, image.tag, lock, opts);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static async assemble(config: Config, docker: Docker, image: string, lock: InstanceLock, opts: EnclaveOptions): Promise<Enclave> {
+    const env = opts.env ?? process.env;
+    const log = opts.log;
     const db = openDatabase(config.paths.dbFile);
     const local = new LocalChannel();
     const channels = new Map<string, Channel>();
@@ -103,7 +115,7 @@ export class Enclave {
     });
     const containers: ContainerManager = new ContainerManager({
       docker,
-      image: image.tag,
+      image,
       homeId: homeId(config.paths.home),
       uid,
       gid,
@@ -129,12 +141,12 @@ export class Enclave {
     for (const ch of channels.values()) await ch.connect(router.handle);
     await outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
-    return new Enclave({ config, db, local, channels, containers, queue, executor, servers, waiters });
+    return new Enclave({ config, db, local, channels, containers, queue, executor, servers, waiters, lock });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, queue, containers, servers, waiters, db } = this.parts;
+    const { channels, executor, queue, containers, servers, waiters, db, lock } = this.parts;
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
     const draining = queue.stop();
@@ -143,5 +155,6 @@ export class Enclave {
     await servers.closeAll();
     waiters.settleAll();
     db.close();
+    lock.release();
   }
 }

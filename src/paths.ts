@@ -27,6 +27,7 @@ export interface HomePaths {
   dbFile: string;
   runDir: string;
   logFile: string;
+  lockFile: string;
   controlSocket: string;
 }
 
@@ -41,6 +42,7 @@ export function homePaths(home: string): HomePaths {
     dbFile: join(dataDir, 'enclave.db'),
     runDir,
     logFile: join(dataDir, 'enclave.log'),
+    lockFile: join(dataDir, 'enclave.lock'),
     controlSocket: join(runDir, 'control.sock'),
   };
 }

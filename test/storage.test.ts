@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import { History } from '../src/core/history.js';
 import { MessageStore } from '../src/core/message-store.js';
 import { Outbox } from '../src/core/outbox.js';
 import { openDatabase } from '../src/db/database.js';
+import { InstanceLock } from '../src/instance-lock.js';
 import { createLogger, silentLogger } from '../src/logger.js';
 
 const inbound = (platformId: string, chatId = 'c1'): InboundMessage => ({
@@ -95,4 +96,15 @@ test('the log file is private and never shows a key, however it is logged', () =
   assert.equal(text.split('\n').filter(Boolean).length, 3, 'all three lines were written');
   assert.ok(!text.includes(key), text);
   assert.equal(statSync(file).mode & 0o777, 0o600);
+});
+
+test('one instance per ENCLAVE_HOME: a live owner blocks, a dead owner\'s lock is taken over', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'enc-lock-')), 'data', 'enclave.lock');
+  const lock = InstanceLock.acquire(file);
+  assert.throws(() => InstanceLock.acquire(file), /already runs an Enclave/);
+  lock.release();
+  writeFileSync(file, `${process.ppid}\n`);
+  assert.throws(() => InstanceLock.acquire(file), /another Enclave \(pid \d+\) is already running/);
+  writeFileSync(file, '999999999\n');
+  InstanceLock.acquire(file).release();
 });
