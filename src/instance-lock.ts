@@ -21,9 +21,10 @@ export class InstanceLock {
           throw new Error(
             `another Enclave (pid ${owner}) is already running with this ENCLAVE_HOME; stop it first, ` +
               'use `enclave send` to talk to it, or set ENCLAVE_HOME to another folder',
+            { cause: err },
           );
         }
-        if (owner === process.pid) throw new Error('this process already runs an Enclave with this ENCLAVE_HOME');
+        if (owner === process.pid) throw new Error('this process already runs an Enclave with this ENCLAVE_HOME', { cause: err });
         rmSync(file, { force: true });
       }
     }
