@@ -23,7 +23,9 @@ test('a local chat message reaches a real container agent and comes back', { ski
     assert.equal(call.headers.authorization, `Bearer ${h.canary}`, 'the proxy adds the real key upstream');
     const messages = call.body.messages as { role: string; content: string }[];
     assert.equal(messages.at(-1)!.content, 'hi there');
+    assert.match(messages[0]!.content, /^You are Enclave, a helpful chat assistant for the group "main"/);
     assert.match(messages[0]!.content, /Memory of main/, 'group memory is in the system prompt');
+    assert.match(messages[0]!.content, /You may edit \/workspace\/memory\/MEMORY.md/, 'the agent is told it may edit its memory');
     assert.match(messages[0]!.content, /small and sharp/, 'global memory is in the system prompt');
   });
 

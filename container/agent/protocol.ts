@@ -27,6 +27,8 @@ export interface ChatTurnMessage {
 export interface TurnRequest {
   turnId: string;
   group: string;
+  /** What the assistant calls itself (enclave.yaml assistantName). */
+  assistantName: string;
   model: string;
   /** Conversation so far in this session, oldest first; the new user messages are last. */
   messages: ChatTurnMessage[];

@@ -80,13 +80,13 @@ async function skillsSection(paths: PromptPaths): Promise<string> {
 
 /** The system message for one turn: identity, host context, workspace rules and the memory files. */
 export async function buildSystemPrompt(
-  request: Pick<TurnRequest, 'group' | 'context'>,
+  request: Pick<TurnRequest, 'group' | 'context'> & Partial<Pick<TurnRequest, 'assistantName'>>,
   paths: PromptPaths = DEFAULT_PROMPT_PATHS,
 ): Promise<string> {
   const [memory, global, skills] = await Promise.all([memorySection(paths), globalSection(paths), skillsSection(paths)]);
   const memoryFile = join(paths.memory, MEMORY_FILE);
   return [
-    `You are Enclave, a helpful chat assistant for the group "${request.group}". ` +
+    `You are ${request.assistantName || 'Enclave'}, a helpful chat assistant for the group "${request.group}". ` +
       'You run in an isolated container with no network access; your final answer is sent to the chat. ' +
       'Answer with an empty message only if the conversation clearly needs no reply from you.',
     `## Context from the host\n${request.context.trim() === '' ? '(none)' : request.context.trim()}`,

@@ -76,6 +76,7 @@ export class TurnExecutor {
       const request: TurnRequest = {
         turnId,
         group: groupName,
+        assistantName: cfg.enclave.assistantName,
         model: group.model,
         messages: [...this.deps.history.recent(groupName, cfg.enclave.defaults.historyMessages), ...userMessages],
         maxSteps: group.maxSteps,
