@@ -42,6 +42,7 @@ interface Parts {
   containers: ContainerManager;
   queue: GroupQueue;
   executor: TurnExecutor;
+  outbox: Outbox;
   servers: SocketServers;
   waiters: SettleWaiters;
   lock: InstanceLock;
@@ -141,18 +142,19 @@ export class Enclave {
     for (const ch of channels.values()) await ch.connect(router.handle);
     await outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
-    return new Enclave({ config, db, local, channels, containers, queue, executor, servers, waiters, lock });
+    return new Enclave({ config, db, local, channels, containers, queue, executor, outbox, servers, waiters, lock });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, queue, containers, servers, waiters, db, lock } = this.parts;
+    const { channels, executor, outbox, queue, containers, servers, waiters, db, lock } = this.parts;
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
     const draining = queue.stop();
     await containers.stopAll();
     await draining;
     await servers.closeAll();
+    await outbox.close();
     waiters.settleAll();
     db.close();
     lock.release();

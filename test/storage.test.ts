@@ -73,7 +73,7 @@ test('the outbox sends each reply once, chunked, and keeps what it could not sen
       sent.push(m);
     },
   };
-  const outbox = new Outbox(db, new Map([['fake', channel]]), silentLogger(), 1);
+  const outbox = new Outbox(db, new Map([['fake', channel]]), silentLogger(), 1, 20);
   outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'first part second part', dedupeKey: 'k1' });
   outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'duplicate', dedupeKey: 'k1' });
   await outbox.flush();
@@ -83,6 +83,14 @@ test('the outbox sends each reply once, chunked, and keeps what it could not sen
   await Promise.all([outbox.flush(), outbox.flush()]);
   assert.deepEqual(sent.map((m) => m.text), ['first part', 'second', 'part']);
   assert.equal(outbox.unsentCount(), 0);
+
+  failing = true;
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'later', dedupeKey: 'k2' });
+  await outbox.flush();
+  failing = false;
+  for (let i = 0; i < 200 && outbox.unsentCount() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(sent.map((m) => m.text).at(-1), 'later', 'retried by itself, with no new message to trigger it');
+  await outbox.close();
 });
 
 test('the log file is private and never shows a key, however it is logged', () => {

@@ -27,12 +27,16 @@ const SEND_ATTEMPTS = 3;
 /** Replies are written here first, then delivered; undelivered rows survive a restart. */
 export class Outbox {
   private flushing: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly db: Db,
     private readonly channels: ReadonlyMap<string, Channel>,
     private readonly log: Logger,
     private readonly retryDelayMs = 500,
+    /** After a reply failed every attempt, the whole outbox is tried again this much later. */
+    private readonly retryLaterMs = 30_000,
   ) {}
 
   add(entry: OutboxEntry): void {
@@ -46,8 +50,16 @@ export class Outbox {
 
   /** Delivers every unsent row, oldest first. Calls are serialised so nothing is sent twice. */
   flush(): Promise<void> {
+    if (this.closed) return this.flushing;
     this.flushing = this.flushing.then(() => this.deliverAll());
     return this.flushing;
+  }
+
+  /** Waits for deliveries in progress; nothing is sent afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.flushing;
   }
 
   unsentCount(): number {
@@ -77,12 +89,22 @@ export class Outbox {
         const reason = (err as Error).message;
         this.recordFailure(row.id, reason);
         if (attempt >= SEND_ATTEMPTS) {
-          this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply not delivered; it stays in the outbox and is retried on the next delivery');
+          this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply not delivered; it stays in the outbox and is retried later');
+          this.retryLater();
           return;
         }
         await new Promise((r) => setTimeout(r, this.retryDelayMs * 2 ** (attempt - 1)));
       }
     }
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, this.retryLaterMs);
+    this.retryTimer.unref();
   }
 
   private recordFailure(id: number, reason: string): void {
