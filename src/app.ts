@@ -130,9 +130,13 @@ export class Enclave {
     await containers.cleanupLeftovers();
 
     const executor: TurnExecutor = new TurnExecutor({ config: () => config, db, store, history, outbox, waiters, channels, containers, log });
-    const queue = new GroupQueue(
+    const queue: GroupQueue = new GroupQueue(
       config.enclave.maxContainers,
-      (group) => executor.run(group),
+      async (group) => {
+        await executor.run(group);
+        // A group mapped to several chats answers one chat per turn: the others go next.
+        if (store.hasQueued(group)) queue.enqueue(group);
+      },
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
     const commands = new Commands({ config: () => config, history, store, queue, containers, channels, lastModel: (g) => lastModels.get(g) });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFromContext } from '../src/container/image.js';
 import { locateSources, planContext, writeContext } from '../src/container/rootfs.js';
+import { AGENT_UID } from '../src/container/rootfs.js';
 import { dockerOrSkip, runOnce } from './helpers/agent-docker.js';
 
 // A fresh host may have no busybox: the image then carries the host's own /bin/sh and tools.
@@ -31,5 +32,5 @@ test('without busybox the image is built from the host\'s shell and tools, and w
     cmd: ['ls / | grep -c workspace; echo hello | grep -o ell; id -u; node -e "console.log(1 + 1)"'],
   });
   assert.equal(run.exitCode, 0, run.stderr);
-  assert.equal(run.stdout, '1\nell\n1000\n2\n');
+  assert.equal(run.stdout, `1\nell\n${AGENT_UID}\n2\n`);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ContainerStateStore } from '../src/container/container-state-store.js';
@@ -63,4 +64,43 @@ test('each group has its own container, memory and socket; none sees the other\'
   const memoryOf = (info: Docker.ContainerInspectInfo) => info.Mounts.find((m) => m.Destination === '/workspace/memory')!.Source;
   assert.equal(memoryOf(a!), join(h.home, 'groups', 'alpha', 'memory'));
   assert.equal(memoryOf(b!), join(h.home, 'groups', 'beta', 'memory'));
+});
+
+test('what the agent leaves in its memory cannot turn the host against itself', { skip }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.stop());
+  const victim = join(h.home, 'host-owned.txt');
+  writeFileSync(victim, 'belongs to the host');
+  const owner = statSync(victim).uid;
+  const script = [
+    `ln -s ${victim} /workspace/memory/link-to-host-file`,
+    'mkdir -p /workspace/memory/sub && ln -s / /workspace/memory/sub/root',
+    'cd /workspace/memory && i=0; while [ $i -lt 1100 ]; do mkdir d && cd d || break; i=$((i+1)); done; echo depth $i',
+  ].join('; ');
+  h.model.push({ toolCalls: [{ name: 'shell', arguments: JSON.stringify({ command: script, timeout_seconds: 100 }) }] }, { content: 'planted' });
+  await h.say('main', 'plant things');
+  const toolOutput = (h.model.requests.at(-1)!.body.messages as { role: string; content: string }[]).find((m) => m.role === 'tool')!.content;
+  assert.match(toolOutput, /depth 1100/);
+
+  await h.app.containers.stop('main');
+  h.model.push({ content: 'still here' });
+  const r = await h.say('main', 'are you still working?');
+  assert.deepEqual(r.replies, ['still here'], 'a deep tree does not lock the group out');
+  assert.equal(statSync(victim).uid, owner, 'links in the memory folder are never followed by the host');
+  assert.equal(statSync('/etc/passwd').uid, 0);
+});
+
+test('a group mapped to several chats answers every chat, one turn each', { skip }, async (t) => {
+  const h = await startHarness({ groups: { team: 'chats: [local:one, local:two]\nmodel: fake-model\n' } });
+  t.after(() => h.stop());
+  h.model.push({ content: 'A', delayMs: 400 }, { content: 'B' }, { content: 'C' });
+  const first = h.say('one', 'first');
+  await waitFor('the first model call', () => h.model.requests.length === 1);
+  const fromTwo = h.say('two', 'from two');
+  const againOne = h.say('one', 'again one');
+  const results = await Promise.all([first, fromTwo, againOne]);
+  assert.deepEqual(results.map((r) => r.outcome), ['answered', 'answered', 'answered']);
+  assert.equal(h.model.requests.length, 3);
+  const lastUser = (i: number) => (h.model.requests[i]!.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'user').at(-1)!.content;
+  assert.deepEqual([lastUser(1), lastUser(2)], ['from two', 'again one'], 'each chat in its own turn, oldest first');
 });

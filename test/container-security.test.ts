@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { AGENT_GID, AGENT_UID } from '../src/container/rootfs.js';
 import { dockerSkipReason } from './helpers/docker.js';
 import { startHarness } from './helpers/harness.js';
 
@@ -40,8 +43,14 @@ test('agent containers are locked down and hold no secret', { skip }, async (t) 
     assert.ok(hc.Tmpfs && '/tmp' in hc.Tmpfs, '/tmp is a tmpfs');
     assert.notEqual(info.Config.User, '');
     assert.ok(!info.Config.User.startsWith('0') && !info.Config.User.startsWith('root'), `non-root user, got ${info.Config.User}`);
-    const mounts = info.Mounts.map((m) => `${m.Destination}:${m.RW ? 'rw' : 'ro'}`).sort();
-    assert.deepEqual(mounts, ['/run/enclave:ro', '/workspace/global:ro', '/workspace/memory:rw']);
+    assert.equal(info.Config.User, `${AGENT_UID}:${AGENT_GID}`, 'a uid no host account has');
+    const mounts = info.Mounts.map((m) => `${m.Source} -> ${m.Destination}:${m.RW ? 'rw' : 'ro'}`).sort();
+    assert.deepEqual(mounts, [
+      `${join(h.app.config.paths.runDir, 'main')} -> /run/enclave:ro`,
+      `${join(h.home, 'groups', 'global', 'memory')} -> /workspace/global:ro`,
+      `${join(h.home, 'groups', 'main', 'memory')} -> /workspace/memory:rw`,
+    ]);
+    assert.equal(statSync(join(h.home, 'groups', 'main')).mode & 0o777, 0o700, 'no other host account reaches the agent\'s files');
     assert.ok(info.Mounts.every((m) => !m.Source.includes('docker.sock')), 'no Docker socket');
     assert.ok(!JSON.stringify(info).includes(h.canary), 'the key is nowhere in the container definition');
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { GroupConfig } from '../src/config/groups.js';
 import { silentLogger } from '../src/logger.js';
-import { createModelProxy } from '../src/proxy/model-proxy.js';
+import { createModelProxy, MAX_CONCURRENT_CALLS_PER_GROUP } from '../src/proxy/model-proxy.js';
 import { GroupSocketServer } from '../src/socket/group-socket-server.js';
 import { FakeModel } from './fakes/fake-model.js';
 
@@ -70,9 +70,16 @@ test('the proxy adds the key, enforces the group\'s models and paths, and hides 
   assert.equal(upstreamError.status, 401);
   assert.ok(!upstreamError.text.includes(key), 'the key is stripped from upstream errors');
   assert.ok(!upstreamError.text.includes(model.baseUrl), 'so is the upstream URL');
+  assert.ok(!upstreamError.text.includes('bad key'), 'the upstream body is never passed on (it may quote part of the key)');
+  assert.match(upstreamError.text, /provider p answered 401 \(the provider refused the key configured on the host\)/);
   assert.equal(model.requests.length, 2, 'refused requests never reached the provider');
 
   const streamed = await call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'backup-model', stream: true, messages: [] }));
   assert.match(streamed.text, /data: .*chat\.completion\.chunk/);
   assert.match(streamed.text, /data: \[DONE\]/);
+
+  model.fallback = () => ({ content: 'slow', delayMs: 300 });
+  const burst = await Promise.all(Array.from({ length: MAX_CONCURRENT_CALLS_PER_GROUP + 2 }, () => chat('allowed-model')));
+  const statuses = burst.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [...Array(MAX_CONCURRENT_CALLS_PER_GROUP).fill(200), 429, 429], 'at most N calls of one group run at once');
 });

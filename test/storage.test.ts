@@ -46,7 +46,8 @@ test('a turn claims one chat at a time; interrupted turns are re-queued', () => 
   const first = store.claimQueued('g');
   assert.deepEqual(first.map((m) => m.platformId), ['1', '3']);
   assert.deepEqual(store.requeueInterrupted(), ['g']);
-  assert.equal(store.countQueued('g'), 3);
+  assert.equal(store.countPending('g'), 3);
+  assert.ok(store.hasQueued('g'));
 });
 
 test('history is per group and /reset starts a new session', () => {
@@ -73,7 +74,7 @@ test('the outbox sends each reply once, chunked, and keeps what it could not sen
       sent.push(m);
     },
   };
-  const outbox = new Outbox(db, new Map([['fake', channel]]), silentLogger(), 1, 20);
+  const outbox = new Outbox(db, new Map([['fake', channel]]), silentLogger(), { retryDelayMs: 1, retryLaterMs: 20 });
   outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'first part second part', dedupeKey: 'k1' });
   outbox.add({ group: 'g', channel: 'fake', chatId: 'c', text: 'duplicate', dedupeKey: 'k1' });
   await outbox.flush();
@@ -115,4 +116,37 @@ test('one instance per ENCLAVE_HOME: a live owner blocks, a dead owner\'s lock i
   assert.throws(() => InstanceLock.acquire(file), /another Enclave \(pid \d+\) is already running/);
   writeFileSync(file, '999999999\n');
   InstanceLock.acquire(file).release();
+});
+
+test('a reply cut off half-way resumes at the next chunk, and a dead chat holds up no other chat', async () => {
+  const db = tempDb();
+  const sent: OutboundMessage[] = [];
+  let failOn = (_m: OutboundMessage) => false;
+  const channel: Channel = {
+    name: 'fake', maxMessageLength: 5,
+    connect: async () => undefined, disconnect: async () => undefined, setTyping: async () => undefined,
+    health: () => ({ connected: true, reconnects: 0 }),
+    send: async (m) => {
+      if (failOn(m)) throw new Error('refused');
+      sent.push(m);
+    },
+  };
+  const outbox = new Outbox(db, new Map([['fake', channel]]), silentLogger(), { retryDelayMs: 1, retryLaterMs: 60_000 });
+  failOn = (m) => m.text === 'ccc';
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'a', text: 'aaa bbb ccc ddd', dedupeKey: 'long' });
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'a', text: 'after', dedupeKey: 'after' });
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'b', text: 'other', dedupeKey: 'other' });
+  await outbox.flush();
+  assert.deepEqual(sent.map((m) => `${m.chatId}:${m.text}`), ['a:aaa', 'a:bbb', 'b:other'], 'chat b is not held up; chat a keeps its order');
+  failOn = () => false;
+  await outbox.flush();
+  assert.deepEqual(sent.map((m) => `${m.chatId}:${m.text}`), ['a:aaa', 'a:bbb', 'b:other', 'a:ccc', 'a:ddd', 'a:after'], 'no chunk twice');
+
+  const old = new Outbox(db, new Map([['fake', channel]]), silentLogger(), { retryDelayMs: 1, giveUpAfterMs: -1 });
+  outbox.add({ group: 'g', channel: 'fake', chatId: 'a', text: 'stale', dedupeKey: 'stale' });
+  await old.flush();
+  assert.ok(!sent.some((m) => m.text === 'stale'));
+  assert.equal(old.unsentCount(), 0, 'given up, and no longer retried');
+  await outbox.close();
+  await old.close();
 });

@@ -1,5 +1,4 @@
 import type Docker from 'dockerode';
-import { lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
@@ -7,6 +6,7 @@ import type { ContainerConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { GroupSocketServer } from '../socket/group-socket-server.js';
 import type { ContainerStateRow } from './container-state-store.js';
+import { prepareMemoryDir } from './memory-dir.js';
 import { agentContainerSpec, LABEL_HOME } from './spec.js';
 
 export interface ContainerManagerOptions {
@@ -54,6 +54,8 @@ export class ContainerManager {
   private readonly live = new Map<string, LiveContainer>();
   private readonly starting = new Map<string, Promise<LiveContainer>>();
   private readonly restarts = new Map<string, number>();
+  /** Removals in progress: a new container never starts while the old one may still run. */
+  private readonly removing = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(private readonly opts: ContainerManagerOptions) {}
@@ -98,7 +100,13 @@ export class ContainerManager {
     if (!live) return;
     this.live.delete(group);
     clearTimeout(live.idleTimer);
-    await live.container.remove({ force: true }).catch(() => undefined);
+    const removal = live.container.remove({ force: true }).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.removing.set(group, removal);
+    await removal;
+    if (this.removing.get(group) === removal) this.removing.delete(group);
     this.report(group, 'stopped');
   }
 
@@ -144,9 +152,14 @@ export class ContainerManager {
 
   private async start(group: GroupConfig): Promise<LiveContainer> {
     const { docker, log } = this.opts;
+    await this.removing.get(group.name);
     const server = await this.opts.socketServer(group.name);
-    mkdirSync(group.memoryDir, { recursive: true });
-    this.giveToAgent(group.memoryDir);
+    try {
+      prepareMemoryDir(group, this.opts.uid, this.opts.gid);
+    } catch (err) {
+      log.error({ group: group.name, err: (err as Error).message }, 'cannot prepare the memory folder');
+      throw new Error('the group\'s memory folder could not be prepared (details are in the host log)', { cause: err });
+    }
     const spec = agentContainerSpec({
       group: group.name,
       image: this.opts.image,
@@ -159,11 +172,16 @@ export class ContainerManager {
       limits: this.opts.limits,
     });
     await docker.getContainer(spec.name!).remove({ force: true }).catch(() => undefined);
-    const container = await docker.createContainer(spec);
-    const exited = container
-      .wait({ condition: 'next-exit' })
-      .then((r: { StatusCode: number }) => r.StatusCode, () => -1);
-    await container.start();
+    let container: Docker.Container;
+    let exited: Promise<number>;
+    try {
+      container = await docker.createContainer(spec);
+      exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode, () => -1);
+      await container.start();
+    } catch (err) {
+      log.error({ group: group.name, err: (err as Error).message }, 'cannot start the agent container');
+      throw new Error('the agent container could not be started (details are in the host log)', { cause: err });
+    }
     const live: LiveContainer = { id: container.id, container, exited, startedAt: Date.now() };
     this.live.set(group.name, live);
     this.report(group.name, 'running', container.id);
@@ -191,20 +209,6 @@ export class ContainerManager {
       void this.stop(group);
     }, this.opts.limits.idleTimeoutSeconds * 1000);
     live.idleTimer.unref();
-  }
-
-  /**
-   * The agent's uid must own its memory so it can write there (the host may run as root).
-   * Symlinks the agent made are never followed: lchown changes the link, not its target.
-   */
-  private giveToAgent(dir: string): void {
-    if (process.getuid?.() !== 0) return;
-    const walk = (path: string) => {
-      lchownSync(path, this.opts.uid, this.opts.gid);
-      const st = lstatSync(path);
-      if (st.isDirectory() && !st.isSymbolicLink()) for (const e of readdirSync(path)) walk(join(path, e));
-    };
-    walk(dir);
   }
 }
 

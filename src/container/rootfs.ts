@@ -11,8 +11,9 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-export const AGENT_UID = 1000;
-export const AGENT_GID = 1000;
+/** A uid no host account has: files the agent leaves behind give nobody on the host anything. */
+export const AGENT_UID = 2_000_100;
+export const AGENT_GID = 2_000_100;
 
 export type ContextEntry =
   | { kind: 'dir'; path: string; mode: number }

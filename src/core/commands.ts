@@ -68,7 +68,7 @@ export class Commands {
       `Model: ${group.model}${group.fallbacks.length ? `, fallbacks ${group.fallbacks.join(', ')}` : ''} via ${provider ? provider.name : 'no provider configured'}`,
       `Last answer by: ${lastModel ?? 'nobody yet'}`,
       `Container: ${c.state}${c.startedAt ? ` since ${new Date(c.startedAt).toISOString()}` : ''}, restarts ${c.restarts}`,
-      `Queue: ${queue.isRunning(group.name) ? 'turn running' : 'idle'}, ${store.countQueued(group.name)} message(s) waiting; ${queue.activeCount} turn(s) running across groups`,
+      `Queue: ${queue.isRunning(group.name) ? 'turn running' : 'idle'}, ${store.countPending(group.name)} message(s) waiting; ${queue.activeCount} turn(s) running across groups`,
       `Conversation: ${this.deps.history.count(group.name)} message(s) in the current session`,
       'Channels:',
       ...health,

@@ -59,11 +59,11 @@ export class MessageStore {
     return this.db.transaction(() => {
       const rows = this.db
         .prepare(
-          `SELECT * FROM messages WHERE status = 'queued' AND (channel, chat_id) = (
+          `SELECT * FROM messages WHERE group_name = ? AND status = 'queued' AND (channel, chat_id) = (
              SELECT channel, chat_id FROM messages WHERE group_name = ? AND status = 'queued' ORDER BY id LIMIT 1)
            ORDER BY id`,
         )
-        .all(groupName) as MessageRow[];
+        .all(groupName, groupName) as MessageRow[];
       const mark = this.db.prepare(`UPDATE messages SET status = 'in_turn' WHERE id = ?`);
       for (const r of rows) mark.run(r.id);
       return rows.map(toStored);
@@ -84,11 +84,16 @@ export class MessageStore {
     return rows.map((r) => r.g);
   }
 
-  countQueued(groupName: string): number {
+  /** Messages waiting for a turn or in one. */
+  countPending(groupName: string): number {
     const row = this.db
       .prepare(`SELECT COUNT(*) AS n FROM messages WHERE group_name = ? AND status IN ('queued', 'in_turn')`)
       .get(groupName) as { n: number };
     return row.n;
+  }
+
+  hasQueued(groupName: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM messages WHERE group_name = ? AND status = 'queued' LIMIT 1`).get(groupName) !== undefined;
   }
 }
 

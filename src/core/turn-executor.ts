@@ -109,7 +109,7 @@ export class TurnExecutor {
     if (!turn || turn.group !== group) return { ok: false, error: 'no turn of this group is in progress' };
     turn.sent += 1;
     this.deps.outbox.add({ group, channel: turn.channel, chatId: turn.chatId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
-    await this.deps.outbox.flush();
+    void this.deps.outbox.flush();
     return { ok: true };
   }
 

@@ -29,10 +29,12 @@ export const MIGRATIONS: readonly string[] = [
     dedupe_key TEXT NOT NULL UNIQUE,
     created_at INTEGER NOT NULL,
     sent_at INTEGER,
+    chunks_sent INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    given_up_at INTEGER
   );
-  CREATE INDEX outbox_unsent ON outbox (sent_at) WHERE sent_at IS NULL;
+  CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL AND given_up_at IS NULL;
 
   CREATE TABLE sessions (
     id INTEGER PRIMARY KEY,

@@ -19,6 +19,10 @@ export type SendMessageHandler = (group: string, turnId: string, text: string) =
 
 const LONG_POLL_MS = 25_000;
 const TOOL_BODY_LIMIT = 256 * 1024;
+/** Per group socket: enough for the runner and a few tools; an agent cannot exhaust the host's files. */
+export const MAX_SOCKET_CONNECTIONS = 16;
+/** A request must arrive whole within this time; slow senders cannot hold host memory. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 interface ActiveTurn {
   request: TurnRequest;
@@ -34,7 +38,8 @@ interface ActiveTurn {
 export class GroupSocketServer {
   private server: Server | undefined;
   private active: ActiveTurn | undefined;
-  private pollers: ServerResponse[] = [];
+  /** The one waiting long-poll: a newer poll replaces it, so an agent cannot pile them up. */
+  private poller: { res: ServerResponse; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly group: string,
@@ -51,8 +56,9 @@ export class GroupSocketServer {
     const dir = dirname(this.socketPath);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     rmSync(this.socketPath, { force: true });
-    const server = createServer((req, res) => void this.route(req, res));
+    const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000 }, (req, res) => void this.route(req, res));
     server.keepAliveTimeout = 60_000;
+    server.maxConnections = MAX_SOCKET_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.socketPath, () => resolve());
@@ -71,8 +77,8 @@ export class GroupSocketServer {
     if (this.active) return Promise.reject(new Error(`group ${this.group} already has a turn in progress`));
     return new Promise<TurnResult>((resolve, reject) => {
       this.active = { request, handedOut: false, resolve, reject };
-      const poller = this.pollers.shift();
-      if (poller) this.handOut(poller);
+      const waiting = this.takePoller();
+      if (waiting) this.handOut(waiting);
     });
   }
 
@@ -89,7 +95,7 @@ export class GroupSocketServer {
 
   async close(): Promise<void> {
     this.abort(new Error('Enclave is shutting down'));
-    for (const p of this.pollers.splice(0)) p.writeHead(204).end();
+    this.takePoller()?.writeHead(204).end();
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -117,15 +123,25 @@ export class GroupSocketServer {
 
   private poll(res: ServerResponse): void {
     if (this.active && !this.active.handedOut) return this.handOut(res);
-    this.pollers.push(res);
+    const previous = this.takePoller();
+    if (previous && !previous.headersSent) previous.writeHead(204).end();
     const timer = setTimeout(() => {
-      this.pollers = this.pollers.filter((p) => p !== res);
+      if (this.poller?.res === res) this.poller = undefined;
       if (!res.headersSent) res.writeHead(204).end();
     }, LONG_POLL_MS);
+    this.poller = { res, timer };
     res.on('close', () => {
       clearTimeout(timer);
-      this.pollers = this.pollers.filter((p) => p !== res);
+      if (this.poller?.res === res) this.poller = undefined;
     });
+  }
+
+  private takePoller(): ServerResponse | undefined {
+    const waiting = this.poller;
+    this.poller = undefined;
+    if (!waiting) return undefined;
+    clearTimeout(waiting.timer);
+    return waiting.res.writableEnded || waiting.res.destroyed ? undefined : waiting.res;
   }
 
   private handOut(res: ServerResponse): void {

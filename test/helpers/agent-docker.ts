@@ -1,6 +1,7 @@
 /** Docker helpers shared by the agent image and runner tests (no test in this file). */
 import type { TestContext } from 'node:test';
 import Docker from 'dockerode';
+import { AGENT_GID, AGENT_UID } from '../../src/container/rootfs.js';
 import { dockerSkipReason } from './docker.js';
 
 export const TEST_LABEL = 'enclave.test';
@@ -62,7 +63,7 @@ export async function runOnce(
     Entrypoint: command.entrypoint,
     Cmd: command.cmd ?? [],
     ...(command.workingDir ? { WorkingDir: command.workingDir } : {}),
-    User: '1000:1000',
+    User: `${AGENT_UID}:${AGENT_GID}`,
     Labels: { [TEST_LABEL]: '1' },
     HostConfig: { ...HARDENED, ...command.hostConfig },
   });

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InboundOutcome } from '../../channels/channel.js';
@@ -77,7 +78,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async stop() {
       await h.app.stop().catch(() => undefined);
       await model.close();
-      rmSync(home, { recursive: true, force: true });
+      // rm -rf copes with trees deeper than a recursive rmSync can walk.
+      execFileSync('rm', ['-rf', home]);
     },
   };
   return h;
