@@ -22,14 +22,6 @@ export interface GroupConfig {
 
 export const GLOBAL_GROUP_DIR = 'global';
 
-export function assertGroupName(name: string): void {
-  if (!GROUP_NAME_RE.test(name)) {
-    throw new Error(
-      `invalid group name "${name}": use 1-32 lowercase letters, digits, - or _, starting with a letter or digit (no "/" or "..")`,
-    );
-  }
-}
-
 export function hostTimezone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }

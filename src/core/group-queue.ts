@@ -28,10 +28,6 @@ export class GroupQueue {
     return this.running.has(group);
   }
 
-  isWaiting(group: string): boolean {
-    return this.waiting.includes(group) || this.again.has(group);
-  }
-
   get activeCount(): number {
     return this.running.size;
   }

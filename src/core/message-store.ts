@@ -3,15 +3,9 @@ import type { Db } from '../db/database.js';
 
 export type MessageStatus = InboundStatus | 'in_turn' | 'answered' | 'failed';
 
-export interface StoredMessage {
+export interface StoredMessage
+  extends Pick<InboundMessage, 'channel' | 'chatId' | 'platformId' | 'senderId' | 'senderName' | 'text' | 'isDirect'> {
   id: number;
-  channel: string;
-  chatId: string;
-  platformId: string;
-  senderId: string;
-  senderName: string;
-  text: string;
-  isDirect: boolean;
   groupName: string | null;
 }
 
@@ -45,10 +39,6 @@ export class MessageStore {
         msg.timestamp, Date.now(), groupName ?? null, status, msg.isDirect ? 1 : 0,
       );
     return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
-  }
-
-  setStatus(id: number, status: MessageStatus): void {
-    this.db.prepare('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
   }
 
   /**

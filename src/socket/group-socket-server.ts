@@ -89,10 +89,6 @@ export class GroupSocketServer {
     turn?.reject(reason);
   }
 
-  get hasActiveTurn(): boolean {
-    return this.active !== undefined;
-  }
-
   async close(): Promise<void> {
     this.abort(new Error('Enclave is shutting down'));
     this.takePoller()?.writeHead(204).end();
