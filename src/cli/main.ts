@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
 import { runSend } from './send-command.js';
 import { runStart } from './start-command.js';
 import { runBuildImage } from './build-image-command.js';
 
+const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('enclave')
+  .version(version)
   .description('Enclave: a chat assistant whose agents run in locked-down per-group containers.\nState lives in ENCLAVE_HOME (default: the Enclave folder).');
 
 program

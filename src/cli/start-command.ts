@@ -54,6 +54,9 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
       }
       chatId = localChatOf(app.config, first.name);
     }
-    runTerminalChat(app.local, { chatId, assistantName: app.config.enclave.assistantName, onClose: () => void stop() });
+    // Ctrl-D at a terminal quits; the end of piped input leaves the bot running as a service.
+    const onClose = () =>
+      process.stdin.isTTY ? void stop() : progress('(input ended; Enclave keeps running: Ctrl-C or SIGTERM stops it)');
+    runTerminalChat(app.local, { chatId, assistantName: app.config.enclave.assistantName, onClose });
   }
 }
