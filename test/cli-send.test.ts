@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { homePaths } from '../src/paths.js';
 import { runCli, startCliHost } from './helpers/cli.js';
 import { dockerSkipReason } from './helpers/docker.js';
 import { makeHome } from './helpers/harness.js';
@@ -35,6 +36,7 @@ test('enclave send: embedded and through a running instance; the key is in no fi
 
   const host = await startCliHost(env);
   try {
+    assert.equal(statSync(homePaths(home).controlSocket).mode & 0o777, 0o600, 'only the owner may drive the running host');
     const viaHost = await runCli(['send', '-g', 'main', 'hello running host'], env);
     assert.equal(viaHost.code, 0, viaHost.stderr);
     assert.equal(viaHost.stdout, 'echo: hello running host\n');

@@ -10,15 +10,6 @@ import { waitFor } from './helpers/wait.js';
 
 const skip = await dockerSkipReason();
 
-async function waitForRemoval(id: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const gone = await new Docker().getContainer(id).inspect().then(() => false, () => true);
-    if (gone) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`container ${id} was never removed`);
-}
-
 test('an idle container is stopped and the next message starts a fresh one', { skip }, async (t) => {
   const h = await startHarness({ enclaveYaml: 'container:\n  idleTimeoutSeconds: 1\n' });
   t.after(() => h.stop());
@@ -26,7 +17,7 @@ test('an idle container is stopped and the next message starts a fresh one', { s
   await h.say('main', 'first');
   const first = h.app.containers.state('main').id!;
   await waitFor('the idle stop', () => h.app.containers.state('main').state === 'stopped');
-  await waitForRemoval(first);
+  await waitFor('the idle container to be removed', () => new Docker().getContainer(first).inspect().then(() => false, () => true));
   assert.equal(new ContainerStateStore(h.app.db).get('main')?.state, 'stopped', 'recorded in SQLite');
   h.model.push({ content: 'two' });
   assert.deepEqual((await h.say('main', 'second')).replies, ['two']);

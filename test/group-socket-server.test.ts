@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TurnRequest } from '../container/agent/protocol.js';
 import { silentLogger } from '../src/logger.js';
+import { callSocket } from './helpers/socket-http.js';
 import { GroupSocketServer } from '../src/socket/group-socket-server.js';
 
-function call(socketPath: string, method: string, path: string, body?: unknown) {
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request({ socketPath, method, path, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined || typeof body === 'string' ? body : JSON.stringify(body));
-  });
-}
 
 const turn: TurnRequest = { turnId: 'turn-1', group: 'g', assistantName: 'E', model: 'm', messages: [], maxSteps: 1, context: '' };
 
@@ -32,9 +21,9 @@ test('the socket hands a turn to the newest poll and accepts only that turn\'s r
   await server.listen();
   t.after(() => server.close());
 
-  const stale = call(sock, 'GET', '/enclave/turn');
+  const stale = callSocket(sock, 'GET', '/enclave/turn');
   await new Promise((r) => setTimeout(r, 50));
-  const fresh = call(sock, 'GET', '/enclave/turn');
+  const fresh = callSocket(sock, 'GET', '/enclave/turn');
   assert.equal((await stale).status, 204, 'a newer poll replaces the older one; polls cannot pile up');
   await new Promise((r) => setTimeout(r, 50));
 
@@ -43,14 +32,14 @@ test('the socket hands a turn to the newest poll and accepts only that turn\'s r
   assert.equal(handed.status, 200);
   assert.equal((JSON.parse(handed.text) as TurnRequest).turnId, 'turn-1');
 
-  assert.equal((await call(sock, 'POST', '/enclave/tools/send_message', { turnId: 'other-turn', text: 'hi' })).status, 409);
-  assert.equal((await call(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: '' })).status, 400);
-  assert.equal((await call(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'progress' })).status, 200);
-  assert.equal((await call(sock, 'POST', '/enclave/turn/result', { turnId: 'other-turn', ok: true, reply: 'forged', steps: 1 })).status, 409);
-  assert.equal((await call(sock, 'POST', '/enclave/turn/result', '{not json')).status, 400);
-  assert.equal((await call(sock, 'POST', '/enclave/turn/result', { turnId: 'turn-1', ok: true, reply: 'real', steps: 2 })).status, 204);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'other-turn', text: 'hi' })).status, 409);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: '' })).status, 400);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'progress' })).status, 200);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'other-turn', ok: true, reply: 'forged', steps: 1 })).status, 409);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', '{not json')).status, 400);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'turn-1', ok: true, reply: 'real', steps: 2 })).status, 204);
   assert.deepEqual(await result, { turnId: 'turn-1', ok: true, reply: 'real', error: undefined, steps: 2 });
   assert.deepEqual(sent, ['progress']);
-  assert.equal((await call(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'late' })).status, 409, 'no messages after the turn ended');
-  assert.equal((await call(sock, 'GET', '/somewhere')).status, 404);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'late' })).status, 409, 'no messages after the turn ended');
+  assert.equal((await callSocket(sock, 'GET', '/somewhere')).status, 404);
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { GroupConfig } from '../src/config/groups.js';
 import { silentLogger } from '../src/logger.js';
+import { callSocket } from './helpers/socket-http.js';
 import { createModelProxy, MAX_CONCURRENT_CALLS_PER_GROUP } from '../src/proxy/model-proxy.js';
 import { GroupSocketServer } from '../src/socket/group-socket-server.js';
 import { FakeModel } from './fakes/fake-model.js';
@@ -15,19 +15,6 @@ const group: GroupConfig = {
   model: 'allowed-model', fallbacks: ['backup-model'], allowedModels: ['allowed-model', 'backup-model'], timezone: 'UTC', maxSteps: 3,
 };
 
-function call(socketPath: string, method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request({ socketPath, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    });
-    req.on('error', reject);
-    // A refused oversized body is answered before it is all written; the rest of the write then fails.
-    req.on('socket', (s) => s.on('error', () => undefined));
-    req.end(body);
-  });
-}
 
 test('the proxy adds the key, enforces the group\'s models and paths, and hides upstream details', async (t) => {
   const model = await FakeModel.start();
@@ -46,7 +33,7 @@ test('the proxy adds the key, enforces the group\'s models and paths, and hides 
     await model.close();
   });
   const chat = (m: string, headers?: Record<string, string>) =>
-    call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: m, messages: [{ role: 'user', content: 'hi' }] }), headers);
+    callSocket(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: m, messages: [{ role: 'user', content: 'hi' }] }), headers);
 
   model.push({ content: 'fine' });
   const ok = await chat('allowed-model', { authorization: 'Bearer agent-made-this-up' });
@@ -58,11 +45,11 @@ test('the proxy adds the key, enforces the group\'s models and paths, and hides 
   assert.equal(refused.status, 403);
   assert.match(refused.text, /not allowed for this group/);
 
-  assert.equal((await call(sock, 'GET', '/v1/files')).status, 404);
-  const models = await call(sock, 'GET', '/v1/models');
+  assert.equal((await callSocket(sock, 'GET', '/v1/files')).status, 404);
+  const models = await callSocket(sock, 'GET', '/v1/models');
   assert.deepEqual((JSON.parse(models.text) as { data: { id: string }[] }).data.map((m) => m.id), ['allowed-model', 'backup-model']);
 
-  const huge = await call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'allowed-model', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }));
+  const huge = await callSocket(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'allowed-model', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }));
   assert.equal(huge.status, 413);
 
   model.push({ status: 401, body: { error: { message: `bad key ${key} at ${model.baseUrl}` } } });
@@ -74,7 +61,7 @@ test('the proxy adds the key, enforces the group\'s models and paths, and hides 
   assert.match(upstreamError.text, /provider p answered 401 \(the provider refused the key configured on the host\)/);
   assert.equal(model.requests.length, 2, 'refused requests never reached the provider');
 
-  const streamed = await call(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'backup-model', stream: true, messages: [] }));
+  const streamed = await callSocket(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'backup-model', stream: true, messages: [] }));
   assert.match(streamed.text, /data: .*chat\.completion\.chunk/);
   assert.match(streamed.text, /data: \[DONE\]/);
 

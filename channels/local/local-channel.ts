@@ -1,6 +1,14 @@
-import type { Channel, ChannelHealth, InboundHandler, InboundReceipt, OutboundMessage } from '../channel.js';
+import type { Channel, ChannelHealth, InboundHandler, InboundOutcome, InboundReceipt, OutboundMessage } from '../channel.js';
 
 export const LOCAL_OWNER = { id: 'owner', name: 'you' } as const;
+
+export interface LocalExchange {
+  /** The router's decision (queued, command, ignored, ...). */
+  status: string;
+  outcome: InboundOutcome;
+  /** Everything the bot said in the chat until the message settled. */
+  replies: string[];
+}
 
 export type LocalEvent = { kind: 'message'; message: OutboundMessage } | { kind: 'typing'; chatId: string; typing: boolean };
 
@@ -42,6 +50,21 @@ export class LocalChannel implements Channel {
       fromBot: false,
       timestamp: now,
     });
+  }
+
+  /** Sends a message and waits for everything it caused, collecting what the bot said in that chat. */
+  async ask(chatId: string, text: string): Promise<LocalExchange> {
+    const replies: string[] = [];
+    const unsubscribe = this.subscribe((e) => {
+      if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
+    });
+    try {
+      const receipt = await this.submit(chatId, text);
+      const outcome = await receipt.settled;
+      return { status: receipt.status, outcome, replies };
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Subscribe to what the bot says and does in local chats; returns the unsubscribe function. */

@@ -1,8 +1,7 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
-import type { InboundOutcome } from '../../channels/channel.js';
-import type { LocalChannel } from '../../channels/local/local-channel.js';
+import type { LocalChannel, LocalExchange } from '../../channels/local/local-channel.js';
 import type { Config } from '../config/load.js';
 import { readJson, sendJson } from '../http-util.js';
 import { assertSocketPath } from '../paths.js';
@@ -13,11 +12,7 @@ export interface SendRequest {
   text: string;
 }
 
-export interface SendResponse {
-  /** The router's decision (queued, command, ignored, ...). */
-  status: string;
-  outcome: InboundOutcome;
-  replies: string[];
+export interface SendResponse extends LocalExchange {
   error?: string;
 }
 
@@ -47,17 +42,6 @@ export async function startControlServer(path: string, config: Config, local: Lo
 }
 
 /** Sends one message to the group's local chat and returns everything the bot said there until it settled. */
-export async function sendAndCollect(config: Config, local: LocalChannel, group: string, text: string): Promise<SendResponse> {
-  const chatId = localChatOf(config, group);
-  const replies: string[] = [];
-  const unsubscribe = local.subscribe((e) => {
-    if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
-  });
-  try {
-    const receipt = await local.submit(chatId, text);
-    const outcome = await receipt.settled;
-    return { status: receipt.status, outcome, replies };
-  } finally {
-    unsubscribe();
-  }
+export function sendAndCollect(config: Config, local: LocalChannel, group: string, text: string): Promise<SendResponse> {
+  return local.ask(localChatOf(config, group), text);
 }

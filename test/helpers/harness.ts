@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InboundOutcome } from '../../channels/channel.js';
+import type { LocalExchange } from '../../channels/local/local-channel.js';
 import { Enclave } from '../../src/app.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { FakeModel } from '../fakes/fake-model.js';
@@ -14,7 +14,7 @@ export interface Harness {
   canary: string;
   env: NodeJS.ProcessEnv;
   /** Types a message into a local chat and waits for everything it caused. */
-  say(chatId: string, text: string): Promise<{ status: string; outcome: InboundOutcome; replies: string[] }>;
+  say(chatId: string, text: string): Promise<LocalExchange>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,19 +58,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     model,
     canary,
     env,
-    async say(chatId, text) {
-      const replies: string[] = [];
-      const off = h.app.local.subscribe((e) => {
-        if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
-      });
-      try {
-        const receipt = await h.app.local.submit(chatId, text);
-        const outcome = await receipt.settled;
-        return { status: receipt.status, outcome, replies };
-      } finally {
-        off();
-      }
-    },
+    say: (chatId, text) => h.app.local.ask(chatId, text),
     async restart() {
       await h.app.stop();
       h.app = await boot();
