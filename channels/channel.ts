@@ -1,3 +1,5 @@
+import type { Logger } from '../src/logger.js';
+
 /**
  * The one shape every platform adapter (local, WhatsApp, Telegram, Discord, Slack) takes.
  * Nothing platform-specific crosses this boundary.
@@ -65,4 +67,18 @@ export interface Channel {
   send(msg: OutboundMessage): Promise<void>;
   setTyping(chatId: string, typing: boolean): Promise<void>;
   health(): ChannelHealth;
+}
+
+/** Small durable key/value state an adapter keeps across restarts (update offsets, cursors). */
+export interface ChannelStateStore {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+/** What the host gives every platform adapter besides its own config and token. */
+export interface ChannelContext {
+  log: Logger;
+  state: ChannelStateStore;
+  /** The assistant's name, e.g. for the trigger word or command descriptions. */
+  assistantName: string;
 }

@@ -74,4 +74,142 @@ export const MIGRATIONS: readonly string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- Issue 3: vault, ledger, budgets, audit.
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    iv BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    tag BLOB NOT NULL,
+    key_check TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Append-only: a 'reserve' row before each upstream call, one 'settle' row after it.
+  -- window_at is the reservation's time; both rows count in the windows that contain it.
+  CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY,
+    reservation_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('reserve', 'settle')),
+    group_name TEXT NOT NULL,
+    model TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    micros INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    input_tokens INTEGER,
+    cached_tokens INTEGER,
+    output_tokens INTEGER,
+    outcome TEXT,
+    window_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (reservation_id, kind)
+  );
+  CREATE INDEX ledger_group_window ON ledger (group_name, window_at);
+  CREATE INDEX ledger_window ON ledger (window_at);
+  CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+  CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+  -- Owner changes to limits; the newest row per (scope, period, unit) wins.
+  CREATE TABLE budget_limits (
+    id INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL,
+    period TEXT NOT NULL CHECK (period IN ('day', 'month')),
+    unit TEXT NOT NULL CHECK (unit IN ('usd', 'tokens')),
+    amount INTEGER,
+    set_by TEXT NOT NULL,
+    set_at INTEGER NOT NULL
+  );
+  CREATE INDEX budget_limits_scope ON budget_limits (scope, period, unit, id);
+
+  -- One notice per group, window and level (50, 80, 100, or 'refused').
+  CREATE TABLE budget_notices (
+    group_name TEXT NOT NULL,
+    window_key TEXT NOT NULL,
+    level TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    PRIMARY KEY (group_name, window_key, level)
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    group_name TEXT,
+    actor TEXT,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+  -- Issue 4: channels.
+  CREATE TABLE channel_state (
+    channel TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, key)
+  );
+
+  CREATE TABLE seen_chats (
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    title TEXT,
+    is_direct INTEGER NOT NULL DEFAULT 0,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    messages INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (channel, chat_id)
+  );
+
+  -- Issue 5: access control, settings, tasks.
+  CREATE TABLE pairings (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    sender_name TEXT NOT NULL,
+    code TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'revoked', 'expired')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    decided_at INTEGER,
+    decided_by TEXT
+  );
+  CREATE INDEX pairings_sender ON pairings (channel, sender_id, status);
+  CREATE INDEX pairings_code ON pairings (code);
+
+  CREATE TABLE refusal_notices (
+    key TEXT PRIMARY KEY,
+    sent_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE group_settings (
+    group_name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (group_name, key)
+  );
+
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    group_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('cron', 'interval', 'once')),
+    spec TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'cancelled', 'done')),
+    next_run_at INTEGER,
+    last_run_at INTEGER,
+    last_result TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_due ON tasks (status, next_run_at);
+  `,
 ];

@@ -1,0 +1,31 @@
+/** What the audit log records. Every row also carries the hash of the row before it. */
+export type AuditKind =
+  | 'model_call'
+  | 'model_refused'
+  | 'tool_call'
+  | 'denial'
+  | 'secret_change'
+  | 'budget_change'
+  | 'access_change'
+  | 'group_change'
+  | 'task_change';
+
+export interface AuditEntry {
+  kind: AuditKind;
+  group?: string;
+  /** Who caused it: 'agent:<group>', 'owner', 'cli', 'telegram:123', 'host', ... */
+  actor?: string;
+  /** Plain JSON; never a secret value. */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditRow extends AuditEntry {
+  id: number;
+  at: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditSink {
+  append(entry: AuditEntry): void;
+}
