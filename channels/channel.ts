@@ -28,6 +28,8 @@ export interface InboundMessage {
   fromBot: boolean;
   /** When the platform says it was sent, ms since the epoch. */
   timestamp: number;
+  /** The chat's title on the platform (group name, channel name), when known. */
+  chatTitle?: string;
 }
 
 export type InboundStatus = 'duplicate' | 'unregistered' | 'ignored' | 'command' | 'queued' | 'refused';

@@ -5,15 +5,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { GroupConfig } from '../src/config/groups.js';
 import { silentLogger } from '../src/logger.js';
+import { testGroup } from './helpers/group-config.js';
 import { callSocket } from './helpers/socket-http.js';
 import { createModelProxy, MAX_CONCURRENT_CALLS_PER_GROUP } from '../src/proxy/model-proxy.js';
 import { GroupSocketServer } from '../src/socket/group-socket-server.js';
 import { FakeModel } from './fakes/fake-model.js';
 
-const group: GroupConfig = {
-  name: 'g', dir: '/x', memoryDir: '/x/memory', chats: ['local:g'], trigger: '@e', requireTrigger: false,
-  model: 'allowed-model', fallbacks: ['backup-model'], allowedModels: ['allowed-model', 'backup-model'], timezone: 'UTC', maxSteps: 3,
-};
+const group = testGroup({ name: 'g', model: 'allowed-model', fallbacks: ['backup-model'] });
 
 
 test('the proxy adds the key, enforces the group\'s models and paths, and hides upstream details', async (t) => {
@@ -21,7 +19,7 @@ test('the proxy adds the key, enforces the group\'s models and paths, and hides 
   const key = 'sk-proxy-test-0123456789';
   const proxy = createModelProxy({
     groups: () => new Map([['g', group]]),
-    providers: () => [{ name: 'p', baseUrl: model.baseUrl, apiKeyEnv: 'KEY', timeoutSeconds: 5 }],
+    providers: () => [{ name: 'p', baseUrl: model.baseUrl, secret: 'KEY', prices: {}, timeoutSeconds: 5 }],
     secret: (name) => (name === 'KEY' ? key : undefined),
     log: silentLogger(),
   });

@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InboundMessage } from '../channels/channel.js';
 import type { GroupConfig } from '../src/config/groups.js';
+import { testGroup } from './helpers/group-config.js';
 import { parseCommand } from '../src/core/commands.js';
 import { isTriggered } from '../src/core/trigger.js';
 
-const group: GroupConfig = {
-  name: 'team', dir: '/x', memoryDir: '/x/memory', chats: ['telegram:1'], trigger: '@enclave', requireTrigger: true,
-  model: 'm', fallbacks: [], allowedModels: ['m'], timezone: 'UTC', maxSteps: 5,
-};
+const group = testGroup({ name: 'team', chats: ['telegram:1'] });
 
 function msg(over: Partial<InboundMessage>): InboundMessage {
   return {

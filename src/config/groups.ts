@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
-import { GROUP_NAME_RE, groupConfigSchema, type EnclaveConfig } from './schema.js';
+import { GROUP_NAME_RE, groupConfigSchema, type BudgetLimits, type EnclaveConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
 
 /** A group as the host uses it: file config merged with enclave.yaml defaults. */
@@ -18,6 +18,10 @@ export interface GroupConfig {
   allowedModels: string[];
   timezone: string;
   maxSteps: number;
+  /** The group's own limits, or enclave.yaml budgets.group. */
+  budget: BudgetLimits;
+  /** max_tokens the proxy sets on each call when the agent sets none, and the most it may ask for. */
+  maxOutputTokens: number;
 }
 
 export const GLOBAL_GROUP_DIR = 'global';
@@ -70,6 +74,8 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       allowedModels: [...new Set([model, ...raw.fallbacks])],
       timezone,
       maxSteps: raw.maxSteps ?? cfg.defaults.maxSteps,
+      budget: raw.budget ?? cfg.budgets.group,
+      maxOutputTokens: raw.maxOutputTokens ?? cfg.budgets.maxOutputTokens,
     });
   }
   return groups;

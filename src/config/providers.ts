@@ -12,7 +12,8 @@ export function resolveProviders(cfg: EnclaveConfig, env: NodeJS.ProcessEnv): Pr
     providers.push({
       name: ENV_PROVIDER_NAME,
       baseUrl: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
-      apiKeyEnv: env.OPENAI_API_KEY ? 'OPENAI_API_KEY' : undefined,
+      secret: env.OPENAI_API_KEY ? 'OPENAI_API_KEY' : undefined,
+      prices: {},
       timeoutSeconds: 120,
     });
   }

@@ -4,15 +4,37 @@ export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 
 const positiveInt = z.number().int().positive();
+const usd = z.number().nonnegative();
+
+/** USD per one million tokens. 0 is a valid price (local models). */
+export const priceSchema = z
+  .object({
+    input: usd,
+    cachedInput: usd.optional(),
+    output: usd,
+  })
+  .strict();
+
+/** Spend limits for one window pair; a missing key means no limit of that kind. */
+export const budgetLimitsSchema = z
+  .object({
+    dailyUsd: usd.optional(),
+    monthlyUsd: usd.optional(),
+    dailyTokens: z.number().int().nonnegative().optional(),
+    monthlyTokens: z.number().int().nonnegative().optional(),
+  })
+  .strict();
 
 export const providerSchema = z
   .object({
     name: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'use letters, digits, - and _ only'),
     baseUrl: z.string().url('must be a full URL such as https://api.openai.com/v1'),
-    /** Name of the environment variable holding the key; omit for keyless local servers. */
-    apiKeyEnv: z.string().optional(),
+    /** Name of the secret holding the key (vault first, then the environment); omit for keyless local servers. */
+    secret: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ., - and _ only').optional(),
     /** Models this provider serves; omit to accept any model name. */
     models: z.array(z.string().min(1)).optional(),
+    /** model -> USD per 1M tokens. A model with no price here or in the top-level prices is refused. */
+    prices: z.record(z.string().min(1), priceSchema).default({}),
     timeoutSeconds: positiveInt.default(120),
   })
   .strict();
@@ -45,6 +67,21 @@ export const enclaveConfigSchema = z
     defaults: defaultsSchema.default(() => defaultsSchema.parse({})),
     container: containerSchema.default(() => containerSchema.parse({})),
     providers: z.array(providerSchema).default([]),
+    /** model -> USD per 1M tokens, for every provider (a provider's own prices win). */
+    prices: z.record(z.string().min(1), priceSchema).default({}),
+    budgets: z
+      .object({
+        /** Limits for each group that sets none of its own. */
+        group: budgetLimitsSchema.default({ dailyUsd: 1, monthlyUsd: 20 }),
+        /** Limits across all groups together, in the host's time zone. */
+        global: budgetLimitsSchema.default({}),
+        /** max_tokens the proxy sets (and caps) on every model call. */
+        maxOutputTokens: positiveInt.default(4096),
+      })
+      .strict()
+      .default({ group: { dailyUsd: 1, monthlyUsd: 20 }, global: {}, maxOutputTokens: 4096 }),
+    /** How long a provider+model that failed (5xx, 429, timeout) is skipped. */
+    failoverCooldownSeconds: z.number().int().min(0).default(60),
     channels: z
       .object({
         local: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
@@ -66,9 +103,14 @@ export const groupConfigSchema = z
     fallbacks: z.array(z.string().min(1)).default([]),
     timezone: z.string().optional(),
     maxSteps: z.number().int().min(1).max(100).optional(),
+    /** Overrides enclave.yaml budgets.group for this group. */
+    budget: budgetLimitsSchema.optional(),
+    maxOutputTokens: positiveInt.optional(),
   })
   .strict();
 
+export type ModelPriceConfig = z.infer<typeof priceSchema>;
+export type BudgetLimits = z.infer<typeof budgetLimitsSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ContainerConfig = z.infer<typeof containerSchema>;
 export type EnclaveConfig = z.infer<typeof enclaveConfigSchema>;

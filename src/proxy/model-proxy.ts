@@ -68,7 +68,7 @@ export function createModelProxy(deps: ModelProxyDeps) {
     const provider = providerFor(deps.providers(), model);
     if (!provider) return sendApiError(res, 503, `no provider is configured for model ${model}`, 'no_provider');
 
-    const key = provider.apiKeyEnv ? deps.secret(provider.apiKeyEnv) : undefined;
+    const key = provider.secret ? deps.secret(provider.secret) : undefined;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' };
     if (key) headers.authorization = `Bearer ${key}`;
     const scrub = (text: string) => scrubSecrets(text, [key ?? '', provider.baseUrl].filter(Boolean));
