@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { GroupConfig } from '../src/config/groups.js';
 import { silentLogger } from '../src/logger.js';
 import { testGroup } from './helpers/group-config.js';
 import { callSocket } from './helpers/socket-http.js';

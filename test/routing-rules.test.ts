@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InboundMessage } from '../channels/channel.js';
-import type { GroupConfig } from '../src/config/groups.js';
 import { testGroup } from './helpers/group-config.js';
 import { parseCommand } from '../src/core/commands.js';
 import { isTriggered } from '../src/core/trigger.js';
