@@ -50,7 +50,7 @@ class FakeHost {
 }
 
 function turn(turnId: string, text: string): TurnRequest {
-  return { turnId, group: 'family', assistantName: 'Ada', model: 'fake-model', maxSteps: 5, context: 'Channel: local test', messages: [{ role: 'user', content: text }] };
+  return { turnId, group: 'family', assistantName: 'Ada', model: 'fake-model', maxSteps: 5, context: 'Channel: local test', messages: [{ role: 'user', content: text }], tools: ['send_message'], skills: [] };
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -142,7 +142,7 @@ describe('socket fetch', () => {
 });
 
 describe('host client and poll loop', () => {
-  const turn: TurnRequest = { turnId: 't9', group: 'g', assistantName: 'Enclave', model: 'm', messages: [], maxSteps: 2, context: '' };
+  const turn: TurnRequest = { turnId: 't9', group: 'g', assistantName: 'Enclave', model: 'm', messages: [], maxSteps: 2, context: '', tools: ['send_message'], skills: [] };
 
   test('HostClient speaks the protocol endpoints', async () => {
     const results: unknown[] = [];

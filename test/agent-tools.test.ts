@@ -179,7 +179,7 @@ describe('agent loop', () => {
 });
 
 describe('turn', () => {
-  const request = { turnId: 't1', group: 'family', assistantName: 'Enclave', model: 'm', maxSteps: 4, context: 'Channel: local', messages: [{ role: 'user' as const, content: 'hi' }] };
+  const request = { turnId: 't1', group: 'family', assistantName: 'Enclave', model: 'm', maxSteps: 4, context: 'Channel: local', messages: [{ role: 'user' as const, content: 'hi' }], tools: ['send_message'], skills: [] };
   const sendMessage = async (): Promise<{ ok: boolean }> => ({ ok: true });
 
   test('an exception becomes ok:false with the steps used', async () => {

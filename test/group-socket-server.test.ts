@@ -9,7 +9,7 @@ import { callSocket } from './helpers/socket-http.js';
 import { GroupSocketServer } from '../src/socket/group-socket-server.js';
 
 
-const turn: TurnRequest = { turnId: 'turn-1', group: 'g', assistantName: 'E', model: 'm', messages: [], maxSteps: 1, context: '' };
+const turn: TurnRequest = { turnId: 'turn-1', group: 'g', assistantName: 'E', model: 'm', messages: [], maxSteps: 1, context: '', tools: ['send_message'], skills: [] };
 
 test('the socket hands a turn to the newest poll and accepts only that turn\'s result and messages', async (t) => {
   const sent: string[] = [];
@@ -17,7 +17,7 @@ test('the socket hands a turn to the newest poll and accepts only that turn\'s r
   const server = new GroupSocketServer('g', sock, async () => undefined, async (_g, _turn, text) => {
     sent.push(text);
     return { ok: true };
-  }, silentLogger());
+  }, async () => ({ ok: false, error: 'no host tools here' }), silentLogger());
   await server.listen();
   t.after(() => server.close());
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InboundMessage } from '../channels/channel.js';
 import { testGroup } from './helpers/group-config.js';
-import { parseCommand } from '../src/core/commands.js';
+import { parseCommand } from '../src/core/commands/parse.js';
 import { isTriggered } from '../src/core/trigger.js';
 
 const group = testGroup({ name: 'team', chats: ['telegram:1'] });

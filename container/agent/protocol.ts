@@ -5,6 +5,8 @@
  *   GET  /enclave/turn           long-poll: 200 + TurnRequest, or 204 when nothing arrived in time
  *   POST /enclave/turn/result    body TurnResult; answers 204
  *   POST /enclave/tools/send_message   body SendMessageRequest; answers 200 ToolResponse
+ *   POST /enclave/tools/<name>         body HostToolRequest; answers 200 HostToolResponse
+ *                                      (schedule_task, list_tasks, cancel_task, web_fetch)
  *   POST /v1/chat/completions    OpenAI-compatible; the host adds the key and forwards
  */
 
@@ -17,7 +19,8 @@ export const SKILLS_DIR = `${WORKSPACE_DIR}/skills`;
 
 export const TURN_PATH = '/enclave/turn';
 export const TURN_RESULT_PATH = '/enclave/turn/result';
-export const SEND_MESSAGE_PATH = '/enclave/tools/send_message';
+export const HOST_TOOLS_PATH = '/enclave/tools/';
+export const SEND_MESSAGE_PATH = `${HOST_TOOLS_PATH}send_message`;
 
 export interface ChatTurnMessage {
   role: 'user' | 'assistant';
@@ -35,6 +38,25 @@ export interface TurnRequest {
   maxSteps: number;
   /** Extra system text from the host (channel, chat title, time, ...). */
   context: string;
+  /** Host-performed tools the group enabled (send_message, schedule_task, web_fetch, ...). */
+  tools: string[];
+  /** Enabled skills, mounted read-only at SKILLS_DIR/<name>/SKILL.md. */
+  skills: SkillSummary[];
+}
+
+export interface SkillSummary {
+  name: string;
+  description: string;
+}
+
+export interface HostToolRequest {
+  turnId: string;
+  args: Record<string, unknown>;
+}
+
+export interface HostToolResponse extends ToolResponse {
+  /** The tool's answer for the model (JSON-able). */
+  result?: unknown;
 }
 
 export interface TurnResult {

@@ -27,3 +27,8 @@ export function fail(err: unknown, code = 1): never {
   process.stderr.write(`enclave: ${text}\n`);
   process.exit(code);
 }
+
+/** One line to stdout. */
+export function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}

@@ -18,6 +18,10 @@ export interface GroupConfig {
   allowedModels: string[];
   timezone: string;
   maxSteps: number;
+  allowSenders: string[];
+  tools: string[];
+  skills: string[];
+  webAllowlist: string[];
   /** The group's own limits, or enclave.yaml budgets.group. */
   budget: BudgetLimits;
   /** max_tokens the proxy sets on each call when the agent sets none, and the most it may ask for. */
@@ -74,6 +78,10 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       allowedModels: [...new Set([model, ...raw.fallbacks])],
       timezone,
       maxSteps: raw.maxSteps ?? cfg.defaults.maxSteps,
+      allowSenders: raw.allowSenders,
+      tools: raw.tools,
+      skills: raw.skills,
+      webAllowlist: raw.webAllowlist.map((d) => d.toLowerCase()),
       budget: raw.budget ?? cfg.budgets.group,
       maxOutputTokens: raw.maxOutputTokens ?? cfg.budgets.maxOutputTokens,
     });

@@ -45,3 +45,8 @@ export function groupForChat(cfg: Config, channel: string, chatId: string): Grou
   for (const g of cfg.groups.values()) if (g.chats.includes(ref)) return g;
   return undefined;
 }
+
+/** Re-reads every group.yaml into the running config (after /register, `enclave groups add`, ...). */
+export function reloadGroups(config: Config): void {
+  config.groups = loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel);
+}

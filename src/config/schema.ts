@@ -2,6 +2,19 @@ import { z } from 'zod';
 
 export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
+/** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
+export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;
+export const HOST_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const DM_POLICIES = ['pairing', 'allowlist', 'open', 'disabled'] as const;
+
+const identityList = z.array(z.string().regex(IDENTITY_RE, 'write people as <channel>:<id>, e.g. telegram:123456'));
+
+/** Who may DM the bot on one channel. */
+export const channelAccessSchema = z.object({
+  dmPolicy: z.enum(DM_POLICIES).default('pairing'),
+  /** Senders admitted without pairing (under allowlist and pairing), as ids on this channel. */
+  allowFrom: z.array(z.string().min(1)).default([]),
+});
 
 const positiveInt = z.number().int().positive();
 const usd = z.number().nonnegative();
@@ -62,6 +75,8 @@ export const defaultsSchema = z
 export const enclaveConfigSchema = z
   .object({
     assistantName: z.string().min(1).default('Enclave'),
+    /** People who may use admin commands everywhere (the local chat user always may). */
+    owners: identityList.default([]),
     maxContainers: z.number().int().min(1).max(64).default(4),
     maxMessageChars: z.number().int().min(100).max(1_000_000).default(16_000),
     defaults: defaultsSchema.default(() => defaultsSchema.parse({})),
@@ -103,6 +118,14 @@ export const groupConfigSchema = z
     fallbacks: z.array(z.string().min(1)).default([]),
     timezone: z.string().optional(),
     maxSteps: z.number().int().min(1).max(100).optional(),
+    /** Only these people may talk to the group's agent (owners always may); empty = anyone in the chat. */
+    allowSenders: identityList.default([]),
+    /** Host-performed tools the agent may call. */
+    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'schedule_task', 'list_tasks', 'cancel_task']),
+    /** Skills from skills/<name>/ mounted read-only into the container. */
+    skills: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'skill names are folder names under skills/')).default([]),
+    /** Domains web_fetch may reach (a domain also allows its subdomains). */
+    webAllowlist: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'write a domain such as en.wikipedia.org')).default([]),
     /** Overrides enclave.yaml budgets.group for this group. */
     budget: budgetLimitsSchema.optional(),
     maxOutputTokens: positiveInt.optional(),

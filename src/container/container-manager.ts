@@ -33,6 +33,14 @@ export class TurnFailedError extends Error {
   }
 }
 
+/** The owner stopped the turn with /stop. */
+export class TurnAbortedError extends Error {
+  constructor() {
+    super('the turn was stopped');
+    this.name = 'TurnAbortedError';
+  }
+}
+
 interface LiveContainer {
   id: string;
   container: Docker.Container;
@@ -57,6 +65,7 @@ export class ContainerManager {
   /** Removals in progress: a new container never starts while the old one may still run. */
   private readonly removing = new Map<string, Promise<void>>();
   private closed = false;
+  private readonly aborts = new Map<string, () => void>();
 
   constructor(private readonly opts: ContainerManagerOptions) {}
 
@@ -80,6 +89,7 @@ export class ContainerManager {
       try {
         return await this.attempt(group, request, timeoutMs);
       } catch (err) {
+        if (err instanceof TurnAbortedError) throw err;
         lastError = (err as Error).message;
         this.restarts.set(group.name, (this.restarts.get(group.name) ?? 0) + 1);
         this.report(group.name, 'crashed', undefined, lastError);
@@ -88,6 +98,13 @@ export class ContainerManager {
       }
     }
     throw new TurnFailedError(lastError, maxAttempts);
+  }
+
+  /** /stop: ends the group's running turn now (its container goes with it); false when none runs. */
+  abortTurn(group: string): boolean {
+    const abort = this.aborts.get(group);
+    abort?.();
+    return abort !== undefined;
   }
 
   state(group: string): ContainerState {
@@ -127,13 +144,15 @@ export class ContainerManager {
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the turn took longer than ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     });
+    const aborted = new Promise<never>((_, reject) => this.aborts.set(group.name, () => reject(new TurnAbortedError())));
     try {
-      return await Promise.race([server.dispatch(request), crashed, timedOut]);
+      return await Promise.race([server.dispatch(request), crashed, timedOut, aborted]);
     } catch (err) {
       server.abort(err as Error);
       await this.stop(group.name);
       throw err;
     } finally {
+      this.aborts.delete(group.name);
       clearTimeout(timer);
       this.scheduleIdleStop(group.name);
     }

@@ -5,16 +5,21 @@ export class NoRunningInstance extends Error {}
 
 /** Asks a running Enclave to send a message; NoRunningInstance when nobody listens on the socket. */
 export function sendViaControlSocket(socketPath: string, body: SendRequest): Promise<SendResponse> {
+  return callControl<SendResponse>(socketPath, 'POST', '/send', body);
+}
+
+/** One request to the running host's control socket; NoRunningInstance when no host listens. */
+export function callControl<T>(socketPath: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
+    const data = body === undefined ? '' : JSON.stringify(body);
     const req = request(
-      { socketPath, path: '/send', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      { socketPath, path, method, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as SendResponse);
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
           } catch {
             reject(new Error('the running Enclave sent an unreadable answer'));
           }

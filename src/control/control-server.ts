@@ -16,15 +16,25 @@ export interface SendResponse extends LocalExchange {
   error?: string;
 }
 
+/** What the running host can do for the CLI besides sending: re-read groups, report its state. */
+export interface ControlHooks {
+  /** Re-reads every group.yaml; returns the group names now registered. */
+  reload(): string[];
+  /** Plain text for `enclave status`. */
+  status(): string;
+}
+
 /**
- * The running host's control socket (owner-only, 0600): `enclave send` talks to it so scripts
- * can use a running instance instead of starting their own.
+ * The running host's control socket (owner-only, 0600): `enclave send`, `enclave status` and
+ * the commands that change groups talk to it, so scripts can use a running instance.
  */
-export async function startControlServer(path: string, config: Config, local: LocalChannel): Promise<Server> {
+export async function startControlServer(path: string, config: Config, local: LocalChannel, hooks: ControlHooks): Promise<Server> {
   assertSocketPath(path);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
   const server = createServer(async (req, res) => {
+    if (req.method === 'POST' && req.url === '/reload') return sendJson(res, 200, { groups: hooks.reload() });
+    if (req.method === 'GET' && req.url === '/status') return sendJson(res, 200, { status: hooks.status() });
     if (req.method !== 'POST' || req.url !== '/send') return sendJson(res, 404, { error: 'unknown path' });
     try {
       const body = await readJson<SendRequest>(req, 2 * 1024 * 1024);

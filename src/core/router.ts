@@ -1,12 +1,20 @@
 import type { InboundMessage, InboundOutcome, InboundReceipt, InboundStatus } from '../../channels/channel.js';
+import { decideAccess, type AccessDecision } from '../access/access-policy.js';
+import { identityOf, isOwner } from '../access/identity.js';
+import type { PairingStore } from '../access/pairing-store.js';
+import type { RefusalNotices } from '../access/refusal-notices.js';
+import type { AuditSink } from '../audit/types.js';
+import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
 import { groupForChat } from '../config/load.js';
 import type { Logger } from '../logger.js';
-import { parseCommand, type Commands } from './commands.js';
+import type { Commands } from './commands/commands.js';
+import { parseCommand, type ParsedCommand } from './commands/parse.js';
 import type { GroupQueue } from './group-queue.js';
 import type { MessageStore } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { truncationNotice } from './replies.js';
+import type { SeenChats } from './seen-chats.js';
 import type { SettleWaiters } from './settle-waiters.js';
 import { isTriggered } from './trigger.js';
 
@@ -17,47 +25,78 @@ export interface RouterDeps {
   queue: GroupQueue;
   commands: Commands;
   waiters: SettleWaiters;
+  pairings: PairingStore;
+  notices: RefusalNotices;
+  seenChats: SeenChats;
+  audit: AuditSink;
   log: Logger;
 }
 
 const NOTHING = Promise.resolve<InboundOutcome>('none');
+/** Outbox rows for chats that belong to no group (refusals, /register answers). */
+const NO_GROUP = '-';
 
-/** Every inbound message passes here: stored first, then dropped, answered by the host, or queued. */
+/**
+ * Every inbound message passes here: stored first, then refused (and audited), answered by the
+ * host as a command, or queued for its group's agent.
+ */
 export class Router {
   constructor(private readonly deps: RouterDeps) {}
 
   readonly handle = async (raw: InboundMessage): Promise<InboundReceipt> => {
-    const { store, log } = this.deps;
     if (raw.fromBot) return { status: 'ignored', settled: NOTHING };
     const cfg = this.deps.config();
     const msg = this.limitLength(raw, cfg.enclave.maxMessageChars);
+    this.deps.seenChats.record(msg);
     const group = groupForChat(cfg, msg.channel, msg.chatId);
-    const command = group ? parseCommand(msg.text) : undefined;
-    const status: InboundStatus = !group
-      ? 'unregistered'
-      : command
-        ? 'command'
-        : msg.text.trim() === '' || !isTriggered(msg, group)
-          ? 'ignored'
-          : 'queued';
+    const command = parseCommand(msg.text);
+    const access = decideAccess(cfg, msg, group, this.deps.pairings);
 
-    const id = store.insert(msg, group?.name, status);
+    // Commands that need no group (/register, /approve, /whoami, /help) work in unregistered chats;
+    // the command registry checks who may use them.
+    const commandOutsideGroup = command && !group && this.deps.commands.worksWithoutGroup(command.name);
+    const admitted = access.allow && (group !== undefined || commandOutsideGroup);
+    if (!admitted && !(commandOutsideGroup && !access.allow && access.reason === 'unregistered_chat')) {
+      return this.refuse(msg, group, access);
+    }
+    if (command) return this.command(msg, group, command, access.allow ? access.owner : isOwner(cfg, msg));
+
+    const status: InboundStatus = msg.text.trim() === '' || !isTriggered(msg, group!) ? 'ignored' : 'queued';
+    const id = this.deps.store.insert(msg, group!.name, status);
     if (id === undefined) return { status: 'duplicate', settled: NOTHING };
-
-    if (!group) {
-      log.info({ channel: msg.channel, chat: msg.chatId }, 'message from an unregistered chat dropped');
-      return { status, settled: NOTHING };
-    }
-    if (command) {
-      const reply = this.deps.commands.run(command, group);
-      this.deps.outbox.add({ group: group.name, channel: msg.channel, chatId: msg.chatId, text: reply, replyTo: msg.platformId, dedupeKey: `cmd:${id}` });
-      return { status, settled: this.deps.outbox.flush().then(() => 'answered' as const) };
-    }
     if (status === 'ignored') return { status, settled: NOTHING };
     const settled = this.deps.waiters.wait(id);
-    this.deps.queue.enqueue(group.name);
+    this.deps.queue.enqueue(group!.name);
     return { status, settled };
   };
+
+  private async command(msg: InboundMessage, group: GroupConfig | undefined, command: ParsedCommand, owner: boolean): Promise<InboundReceipt> {
+    const id = this.deps.store.insert(msg, group?.name, 'command');
+    if (id === undefined) return { status: 'duplicate', settled: NOTHING };
+    const reply = await this.deps.commands.run(command, { msg, group, owner, identity: identityOf(msg) });
+    if (!reply) return { status: 'command', settled: NOTHING };
+    return { status: 'command', settled: this.reply(msg, group, reply, `cmd:${id}`).then(() => 'answered' as const) };
+  }
+
+  private refuse(msg: InboundMessage, group: GroupConfig | undefined, access: AccessDecision): InboundReceipt {
+    const reason = access.allow ? 'unregistered_chat' : access.reason;
+    const status: InboundStatus = reason === 'unregistered_chat' ? 'unregistered' : 'refused';
+    const id = this.deps.store.insert(msg, group?.name, status);
+    if (id === undefined) return { status: 'duplicate', settled: NOTHING };
+    const identity = identityOf(msg);
+    this.deps.audit.append({ kind: 'denial', group: group?.name, actor: identity, detail: { reason, chat: `${msg.channel}:${msg.chatId}` } });
+    this.deps.log.info({ channel: msg.channel, chat: msg.chatId, reason }, 'message refused');
+    const reply = access.allow ? undefined : access.reply;
+    if (!reply || access.allow || !(access.always || this.deps.notices.take(`refusal:${identity}:${msg.chatId}`))) {
+      return { status, settled: NOTHING };
+    }
+    return { status, settled: this.reply(msg, group, reply, `refusal:${id}`).then(() => 'answered' as const) };
+  }
+
+  private async reply(msg: InboundMessage, group: GroupConfig | undefined, text: string, dedupeKey: string): Promise<void> {
+    this.deps.outbox.add({ group: group?.name ?? NO_GROUP, channel: msg.channel, chatId: msg.chatId, text, replyTo: msg.platformId, dedupeKey });
+    await this.deps.outbox.flush();
+  }
 
   private limitLength(msg: InboundMessage, max: number): InboundMessage {
     if (msg.text.length <= max) return msg;

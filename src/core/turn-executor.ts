@@ -4,7 +4,7 @@ import type { ChatTurnMessage, ToolResponse, TurnRequest } from '../../container
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
 import { providerFor } from '../config/providers.js';
-import { TurnFailedError, type ContainerManager } from '../container/container-manager.js';
+import { TurnAbortedError, TurnFailedError, type ContainerManager } from '../container/container-manager.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { History } from './history.js';
@@ -92,6 +92,11 @@ export class TurnExecutor {
     } catch (err) {
       if (this.stopping) {
         log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
+        return;
+      }
+      if (err instanceof TurnAbortedError) {
+        log.info({ group: groupName, turn: turnId }, 'turn stopped by /stop');
+        await this.finish(turnId, target, ids, '', 'failed', []);
         return;
       }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;

@@ -2,7 +2,10 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import {
+  HOST_TOOLS_PATH,
   SEND_MESSAGE_PATH,
+  type HostToolRequest,
+  type HostToolResponse,
   TURN_PATH,
   TURN_RESULT_PATH,
   type SendMessageRequest,
@@ -16,6 +19,8 @@ import type { Logger } from '../logger.js';
 
 export type ModelHandler = (group: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
 export type SendMessageHandler = (group: string, turnId: string, text: string) => Promise<ToolResponse>;
+/** A host-performed tool other than send_message; the group is the socket's, never the agent's word. */
+export type HostToolHandler = (group: string, turnId: string, tool: string, args: Record<string, unknown>) => Promise<HostToolResponse>;
 
 const LONG_POLL_MS = 25_000;
 const TOOL_BODY_LIMIT = 256 * 1024;
@@ -46,6 +51,7 @@ export class GroupSocketServer {
     readonly socketPath: string,
     private readonly onModel: ModelHandler,
     private readonly onSendMessage: SendMessageHandler,
+    private readonly onHostTool: HostToolHandler,
     private readonly log: Logger,
     /** The uid that must be able to connect; the socket directory is mounted only for this group. */
     private readonly socketOwnerUid?: number,
@@ -107,6 +113,7 @@ export class GroupSocketServer {
       if (req.method === 'GET' && path === TURN_PATH) return this.poll(res);
       if (req.method === 'POST' && path === TURN_RESULT_PATH) return await this.result(req, res);
       if (req.method === 'POST' && path === SEND_MESSAGE_PATH) return await this.sendMessage(req, res);
+      if (req.method === 'POST' && path?.startsWith(HOST_TOOLS_PATH)) return await this.hostTool(path.slice(HOST_TOOLS_PATH.length), req, res);
       if (path?.startsWith('/v1/')) return await this.onModel(this.group, req, res);
       sendApiError(res, 404, `unknown path ${path}`, 'not_found');
     } catch (err) {
@@ -176,5 +183,16 @@ export class GroupSocketServer {
       return;
     }
     sendJson(res, 200, await this.onSendMessage(this.group, turn.request.turnId, body.text));
+  }
+
+  private async hostTool(tool: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson<HostToolRequest>(req, TOOL_BODY_LIMIT);
+    const turn = this.active;
+    if (!turn || body.turnId !== turn.request.turnId) {
+      sendJson(res, 409, { ok: false, error: `${tool} is only allowed during your own turn` } satisfies HostToolResponse);
+      return;
+    }
+    const args = typeof body.args === 'object' && body.args !== null && !Array.isArray(body.args) ? body.args : {};
+    sendJson(res, 200, await this.onHostTool(this.group, turn.request.turnId, tool, args));
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { GroupSocketServer, type ModelHandler, type SendMessageHandler } from './group-socket-server.js';
+import { GroupSocketServer, type HostToolHandler, type ModelHandler, type SendMessageHandler } from './group-socket-server.js';
 
 export interface SocketServersOptions {
   runDir: string;
@@ -8,6 +8,7 @@ export interface SocketServersOptions {
   agentUid: number;
   onModel: ModelHandler;
   onSendMessage: SendMessageHandler;
+  onHostTool: HostToolHandler;
   log: Logger;
 }
 
@@ -20,8 +21,8 @@ export class SocketServers {
   get(group: string): Promise<GroupSocketServer> {
     let server = this.servers.get(group);
     if (!server) {
-      const { runDir, agentUid, onModel, onSendMessage, log } = this.opts;
-      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onSendMessage, log, agentUid);
+      const { runDir, agentUid, onModel, onSendMessage, onHostTool, log } = this.opts;
+      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onSendMessage, onHostTool, log, agentUid);
       server = s.listen().then(() => s);
       this.servers.set(group, server);
     }
