@@ -1,5 +1,8 @@
 import {
+  HOST_TOOLS_PATH,
   SEND_MESSAGE_PATH,
+  type HostToolRequest,
+  type HostToolResponse,
   TURN_PATH,
   TURN_RESULT_PATH,
   type SendMessageRequest,
@@ -34,13 +37,21 @@ export class HostClient {
   }
 
   async sendMessage(request: SendMessageRequest): Promise<ToolResponse> {
-    const res = await this.postJson(SEND_MESSAGE_PATH, request);
+    return this.readToolResponse(await this.postJson(SEND_MESSAGE_PATH, request));
+  }
+
+  /** A host-performed tool; an unreadable answer becomes a refusal, never an exception. */
+  async callTool(tool: string, request: HostToolRequest): Promise<HostToolResponse> {
+    return this.readToolResponse(await this.postJson(`${HOST_TOOLS_PATH}${encodeURIComponent(tool)}`, request));
+  }
+
+  private async readToolResponse(res: Response): Promise<HostToolResponse> {
     const text = await res.text();
     try {
-      const parsed = JSON.parse(text) as ToolResponse;
+      const parsed = JSON.parse(text) as HostToolResponse;
       if (typeof parsed.ok === 'boolean') return parsed;
     } catch {
-      // fall through: the host did not answer with a ToolResponse
+      // fall through: the host did not answer with a tool response
     }
     return { ok: false, error: `host answered ${res.status}: ${text.slice(0, 500)}` };
   }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GLOBAL_MEMORY_DIR, MEMORY_DIR, SKILLS_DIR, type TurnRequest } from './protocol.js';
+import { GLOBAL_MEMORY_DIR, MEMORY_DIR, SKILLS_DIR, type SkillSummary, type TurnRequest } from './protocol.js';
 
 export const PROMPT_FILE_MAX_BYTES = 32 * 1024;
 export const MEMORY_FILE = 'MEMORY.md';
@@ -72,18 +72,20 @@ async function globalSection(paths: PromptPaths): Promise<string> {
   return parts.length > 0 ? parts.join('\n\n') : '(none)';
 }
 
-async function skillsSection(paths: PromptPaths): Promise<string> {
-  const names = await listNames(paths.skills, (_name, isDir) => isDir);
-  if (names.length === 0) return '(none enabled)';
-  return names.map((name) => `- ${name}: read ${join(paths.skills, name, 'SKILL.md')} before using it`).join('\n');
+/** Names and descriptions only: the model reads a skill's full SKILL.md when it decides to use it. */
+async function skillsSection(paths: PromptPaths, skills: readonly SkillSummary[] | undefined): Promise<string> {
+  const listed = skills ?? (await listNames(paths.skills, (_name, isDir) => isDir)).map((name) => ({ name, description: '' }));
+  if (listed.length === 0) return '(none enabled)';
+  const lines = listed.map((s) => `- ${s.name}${s.description ? `: ${s.description}` : ''} (instructions: ${join(paths.skills, s.name, 'SKILL.md')})`);
+  return `Read a skill's instructions with read_file before you use it.\n${lines.join('\n')}`;
 }
 
 /** The system message for one turn: identity, host context, workspace rules and the memory files. */
 export async function buildSystemPrompt(
-  request: Pick<TurnRequest, 'group' | 'context'> & Partial<Pick<TurnRequest, 'assistantName'>>,
+  request: Pick<TurnRequest, 'group' | 'context'> & Partial<Pick<TurnRequest, 'assistantName' | 'skills'>>,
   paths: PromptPaths = DEFAULT_PROMPT_PATHS,
 ): Promise<string> {
-  const [memory, global, skills] = await Promise.all([memorySection(paths), globalSection(paths), skillsSection(paths)]);
+  const [memory, global, skills] = await Promise.all([memorySection(paths), globalSection(paths), skillsSection(paths, request.skills)]);
   const memoryFile = join(paths.memory, MEMORY_FILE);
   return [
     `You are ${request.assistantName || 'Enclave'}, a helpful chat assistant for the group "${request.group}". ` +
@@ -94,7 +96,7 @@ export async function buildSystemPrompt(
       `- ${paths.memory} (read-write): this group's own files; the shell starts here.\n` +
       `- ${paths.global} (read-only): global memory shared by every group.\n` +
       `- ${paths.skills} (read-only): enabled skills.\n` +
-      'Use read_file, write_file, list_files and shell to work with them, and send_message to post to the chat before your final answer.',
+      'Use read_file, write_file, list_files and shell to work with them. Tools marked "performed by the host" (send_message, tasks, web_fetch) are checked by the host for this group only.',
     '## Memory\n' +
       `You may edit ${memoryFile} with write_file to remember things across conversations ` +
       '(facts about the group, preferences, ongoing tasks). Keep it short and organised; rewrite it rather than let it grow. ' +

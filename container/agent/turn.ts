@@ -1,6 +1,8 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { runAgentLoop, type ChatClient } from './agent-loop.js';
 import { errorMessage } from './errors.js';
+import { hostTools, type CallHostTool } from './host-tools.js';
+import { TASK_TOOL_SCHEMAS } from './task-tool-schemas.js';
 import { sendMessageTool, type SendMessage } from './message-tool.js';
 import type { TurnRequest, TurnResult } from './protocol.js';
 import { shellTool } from './shell-tool.js';
@@ -12,6 +14,8 @@ import { workspaceTools } from './workspace-tools.js';
 export interface TurnDeps {
   client: ChatClient;
   sendMessage: SendMessage;
+  /** Host-performed tools besides send_message (tasks, web_fetch). */
+  callHostTool?: CallHostTool;
   layout?: WorkspaceLayout;
   promptPaths?: PromptPaths;
   log?: (line: string) => void;
@@ -48,10 +52,13 @@ export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<Tur
   try {
     checkRequest(request);
     const layout = deps.layout ?? DEFAULT_LAYOUT;
+    const enabled = Array.isArray(request.tools) ? request.tools : ['send_message'];
+    const refuse: CallHostTool = async (tool) => ({ ok: false, error: `${tool} is not available here` });
     const tools = new ToolSet([
       ...workspaceTools(new WorkspacePaths(layout)),
       shellTool({ cwd: layout.memory }),
-      sendMessageTool(request.turnId, deps.sendMessage),
+      ...(enabled.includes('send_message') ? [sendMessageTool(request.turnId, deps.sendMessage)] : []),
+      ...hostTools(request.turnId, enabled, TASK_TOOL_SCHEMAS.map((t) => t.function), deps.callHostTool ?? refuse),
     ]);
     const system = await buildSystemPrompt(request, deps.promptPaths ?? DEFAULT_PROMPT_PATHS);
     const result = await runAgentLoop({

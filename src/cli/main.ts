@@ -6,6 +6,12 @@ import { packageRoot } from '../paths.js';
 import { runSend } from './send-command.js';
 import { runStart } from './start-command.js';
 import { runBuildImage } from './build-image-command.js';
+import { runAudit } from './audit-command.js';
+import { runChats } from './chats-command.js';
+import { runGroupsAdd, runGroupsList, runGroupsRemove, runGroupsShow } from './groups-command.js';
+import { runPairApprove, runPairList, runPairRevoke } from './pair-command.js';
+import { runSecrets } from './secrets-command.js';
+import { runStatus } from './status-command.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -32,6 +38,51 @@ program
   .description('build the agent container image now (start does this when needed)')
   .option('--force', 'rebuild even if the current image exists')
   .action((opts: { force?: boolean }) => runBuildImage(opts.force === true));
+
+program
+  .command('status')
+  .description('the running instance: channels (connected, last event, reconnects), groups, containers, budgets')
+  .action(() => runStatus());
+
+const secrets = program.command('secrets').description('the encrypted vault: provider keys and channel tokens');
+secrets
+  .command('set')
+  .description('store a secret; the value is read from stdin (never from the command line)')
+  .argument('<name>', 'e.g. OPENAI_API_KEY or TELEGRAM_BOT_TOKEN')
+  .action((name: string) => runSecrets('set', name));
+secrets.command('list').description('names and when they were set (never values)').action(() => runSecrets('list'));
+secrets.command('rm').description('delete a secret').argument('<name>').action((name: string) => runSecrets('rm', name));
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit.command('verify').description('check the hash chain; exits 1 if a row was edited or deleted').action(() => runAudit('verify'));
+audit
+  .command('tail')
+  .description('show the newest rows')
+  .option('-n <count>', 'how many rows', (v) => Number(v), 20)
+  .option('--json', 'one JSON object per line')
+  .action((opts: { n: number; json?: boolean }) => runAudit('tail', { n: opts.n, json: opts.json === true }));
+
+const groups = program.command('groups').description('groups: which chats reach which agent');
+groups
+  .command('add')
+  .description('create groups/<name>/ (group.yaml and memory) for a chat')
+  .argument('<name>', 'lowercase letters, digits, - and _')
+  .requiredOption('--chat <id>', 'the chat as <channel>:<chat id>, e.g. telegram:-1001234 (see: enclave chats)')
+  .action((name: string, opts: { chat: string }) => runGroupsAdd(name, opts.chat));
+groups.command('list').description('every group with its model and chats').option('--json', 'JSON output').action((opts: { json?: boolean }) => runGroupsList(opts.json === true));
+groups.command('show').description('one group\'s settings').argument('<name>').action((name: string) => runGroupsShow(name));
+groups.command('remove').description('unregister a group; its files move to groups/.removed/').argument('<name>').action((name: string) => runGroupsRemove(name));
+
+program
+  .command('chats')
+  .description('chats the bot has seen that no group maps, with the line to add')
+  .option('--json', 'JSON output')
+  .action((opts: { json?: boolean }) => runChats(opts.json === true));
+
+const pair = program.command('pair').description('who may DM the bot: pairing codes and approvals');
+pair.command('approve').description('admit the person who got this pairing code').argument('<code>').action((code: string) => runPairApprove(code));
+pair.command('list').description('people approved or waiting').option('--json', 'JSON output').action((opts: { json?: boolean }) => runPairList(opts.json === true));
+pair.command('revoke').description('take an approval back').argument('<who>', '<channel>:<sender id>').action((who: string) => runPairRevoke(who));
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`enclave: ${err.message}\n`);

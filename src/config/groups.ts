@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { GROUP_NAME_RE, groupConfigSchema, type BudgetLimits, type EnclaveConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
+import { loadGroupSkills, type LoadedSkill } from '../skills/skill-loader.js';
 
 /** A group as the host uses it: file config merged with enclave.yaml defaults. */
 export interface GroupConfig {
@@ -21,6 +22,8 @@ export interface GroupConfig {
   allowSenders: string[];
   tools: string[];
   skills: string[];
+  /** The enabled skills, read and checked at load. */
+  skillFiles: LoadedSkill[];
   webAllowlist: string[];
   /** The group's own limits, or enclave.yaml budgets.group. */
   budget: BudgetLimits;
@@ -43,7 +46,7 @@ export function isValidTimezone(tz: string): boolean {
   }
 }
 
-export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: string): Map<string, GroupConfig> {
+export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: string, skillRoots: readonly string[] = []): Map<string, GroupConfig> {
   const groups = new Map<string, GroupConfig>();
   if (!existsSync(groupsDir)) return groups;
   const owners = new Map<string, string>();
@@ -81,6 +84,7 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       allowSenders: raw.allowSenders,
       tools: raw.tools,
       skills: raw.skills,
+      skillFiles: loadGroupSkills(skillRoots, file, raw.skills, raw.tools),
       webAllowlist: raw.webAllowlist.map((d) => d.toLowerCase()),
       budget: raw.budget ?? cfg.budgets.group,
       maxOutputTokens: raw.maxOutputTokens ?? cfg.budgets.maxOutputTokens,

@@ -14,6 +14,11 @@ export interface Config {
   defaultModel: string;
 }
 
+/** Where skills are looked up: ENCLAVE_HOME/skills first, then the ones shipped with Enclave. */
+export function skillRoots(paths: HomePaths): string[] {
+  return [...new Set([join(paths.home, 'skills'), join(packageRoot(), 'skills')])];
+}
+
 /** Loads and validates everything; throws ConfigError without writing anything. */
 export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Config {
   const paths = homePaths(home);
@@ -25,7 +30,7 @@ export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): 
     paths,
     enclave,
     providers: resolveProviders(enclave, env),
-    groups: loadGroups(paths.groupsDir, enclave, defaultModel),
+    groups: loadGroups(paths.groupsDir, enclave, defaultModel, skillRoots(paths)),
     defaultModel,
   };
 }
@@ -48,5 +53,5 @@ export function groupForChat(cfg: Config, channel: string, chatId: string): Grou
 
 /** Re-reads every group.yaml into the running config (after /register, `enclave groups add`, ...). */
 export function reloadGroups(config: Config): void {
-  config.groups = loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel);
+  config.groups = loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel, skillRoots(config.paths));
 }

@@ -1,20 +1,16 @@
 import { z } from 'zod';
+import { channelsSchema } from './channels-schema.js';
 
 export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 /** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
 export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;
 export const HOST_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
-export const DM_POLICIES = ['pairing', 'allowlist', 'open', 'disabled'] as const;
+export { DM_POLICIES } from './schema-access.js';
 
 const identityList = z.array(z.string().regex(IDENTITY_RE, 'write people as <channel>:<id>, e.g. telegram:123456'));
 
-/** Who may DM the bot on one channel. */
-export const channelAccessSchema = z.object({
-  dmPolicy: z.enum(DM_POLICIES).default('pairing'),
-  /** Senders admitted without pairing (under allowlist and pairing), as ids on this channel. */
-  allowFrom: z.array(z.string().min(1)).default([]),
-});
+export { channelAccessSchema } from './schema-access.js';
 
 const positiveInt = z.number().int().positive();
 const usd = z.number().nonnegative();
@@ -97,12 +93,7 @@ export const enclaveConfigSchema = z
       .default({ group: { dailyUsd: 1, monthlyUsd: 20 }, global: {}, maxOutputTokens: 4096 }),
     /** How long a provider+model that failed (5xx, 429, timeout) is skipped. */
     failoverCooldownSeconds: z.number().int().min(0).default(60),
-    channels: z
-      .object({
-        local: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
-      })
-      .strict()
-      .default({ local: { enabled: true } }),
+    channels: channelsSchema.default(() => channelsSchema.parse({})),
   })
   .strict();
 

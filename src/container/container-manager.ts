@@ -188,6 +188,7 @@ export class ContainerManager {
       memoryDir: group.memoryDir,
       globalMemoryDir: this.opts.globalMemoryDir,
       socketDir: join(server.socketPath, '..'),
+      skills: group.skillFiles.map((s) => ({ name: s.name, dir: s.dir })),
       limits: this.opts.limits,
     });
     await docker.getContainer(spec.name!).remove({ force: true }).catch(() => undefined);

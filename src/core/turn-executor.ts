@@ -7,6 +7,7 @@ import { providerFor } from '../config/providers.js';
 import { TurnAbortedError, TurnFailedError, type ContainerManager } from '../container/container-manager.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { GroupSettings } from './group-settings.js';
 import type { History } from './history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
@@ -22,6 +23,7 @@ export interface TurnExecutorDeps {
   waiters: SettleWaiters;
   channels: ReadonlyMap<string, Channel>;
   containers: ContainerManager;
+  settings: GroupSettings;
   log: Logger;
 }
 
@@ -62,12 +64,13 @@ export class TurnExecutor {
       log.warn({ group: groupName }, 'messages queued for a group that no longer exists were dropped');
       return;
     }
-    if (!providerFor(cfg.providers, group.model)) {
+    const model = this.deps.settings.model(group);
+    if (!providerFor(cfg.providers, model)) {
       await this.finish(turnId, target, ids, NO_PROVIDER_REPLY, 'answered', []);
       return;
     }
 
-    this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', group.model, Date.now());
+    this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', model, Date.now());
     const channel = this.deps.channels.get(target.channel);
     const typing = this.keepTyping(channel, target.chatId);
     this.active.set(turnId, target);
@@ -77,10 +80,12 @@ export class TurnExecutor {
         turnId,
         group: groupName,
         assistantName: cfg.enclave.assistantName,
-        model: group.model,
+        model,
         messages: [...this.deps.history.recent(groupName, cfg.enclave.defaults.historyMessages), ...userMessages],
         maxSteps: group.maxSteps,
         context: turnContext(group, last),
+        tools: group.tools,
+        skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
       };
       const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
       if (result.ok) {
@@ -106,6 +111,12 @@ export class TurnExecutor {
       this.active.delete(turnId);
       typing.stop();
     }
+  }
+
+  /** The chat a running turn answers: host tools act there and nowhere else. */
+  turnTarget(group: string, turnId: string): { channel: string; chatId: string } | undefined {
+    const turn = this.active.get(turnId);
+    return turn && turn.group === group ? { channel: turn.channel, chatId: turn.chatId } : undefined;
   }
 
   /** The agent's send_message tool: only ever to the chat its own turn came from. */
