@@ -1,28 +1,47 @@
 import type Docker from 'dockerode';
 import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
-import type { ToolResponse } from '../container/agent/protocol.js';
 import { LocalChannel } from '../channels/local/local-channel.js';
-import { GLOBAL_GROUP_DIR } from './config/groups.js';
-import { loadConfig, seedHome, type Config } from './config/load.js';
+import type { QrOutput } from '../channels/whatsapp/qr.js';
+import type { ToolResponse } from '../container/agent/protocol.js';
+import { PairingStore } from './access/pairing-store.js';
+import { RefusalNotices } from './access/refusal-notices.js';
+import { AuditLog } from './audit/audit-log.js';
+import { platformChannels } from './channel-factory.js';
+import { systemClock, type Clock } from './clock.js';
+import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
+import { loadConfig, reloadGroups, seedHome, type Config } from './config/load.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ContainerStateStore } from './container/container-state-store.js';
 import { AGENT_GID, AGENT_UID, ensureAgentImage } from './container/image.js';
-import { Commands } from './core/commands.js';
+import { budgetAlerts } from './core/budget-alerts.js';
+import { chatCommands } from './core/commands/chat-commands.js';
+import { Commands } from './core/commands/commands.js';
 import { GroupQueue } from './core/group-queue.js';
+import { GroupSettings } from './core/group-settings.js';
 import { History } from './core/history.js';
+import { budgetLine, hostStatus } from './core/host-status.js';
 import { MessageStore } from './core/message-store.js';
 import { Outbox } from './core/outbox.js';
 import { Router } from './core/router.js';
+import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
 import { openDatabase, type Db } from './db/database.js';
 import { connectDocker } from './docker.js';
-import type { Logger } from './logger.js';
 import { InstanceLock } from './instance-lock.js';
+import { SqliteLedger } from './ledger/ledger.js';
+import type { Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
+import { scheduledTurnRunner } from './scheduler/scheduled-turns.js';
+import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
+import { TaskStore } from './scheduler/task-store.js';
+import { TaskTools } from './scheduler/task-tools.js';
 import { SocketServers } from './socket/socket-servers.js';
+import { createHostToolHandler } from './tools/host-tool-handler.js';
+import type { WebFetchOptions } from './tools/web-fetch.js';
+import { resolveSecret, Vault } from './vault/vault.js';
 
 export interface EnclaveOptions {
   home: string;
@@ -32,11 +51,18 @@ export interface EnclaveOptions {
   onProgress?: (line: string) => void;
   docker?: Docker;
   restartBackoffMs?: number;
+  clock?: Clock;
+  schedulerTimer?: SchedulerTimer;
+  /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
+  webFetch?: WebFetchOptions;
+  onWhatsAppQr?: QrOutput;
 }
 
 interface Parts {
   config: Config;
   db: Db;
+  vault: Vault;
+  audit: AuditLog;
   local: LocalChannel;
   channels: Map<string, Channel>;
   containers: ContainerManager;
@@ -45,10 +71,12 @@ interface Parts {
   outbox: Outbox;
   servers: SocketServers;
   waiters: SettleWaiters;
+  scheduler: Scheduler;
   lock: InstanceLock;
+  startedAt: number;
 }
 
-/** One running Enclave host: config, database, channels, router, queue, containers. */
+/** One running Enclave host: config, vault, database, channels, router, queue, containers, scheduler. */
 export class Enclave {
   private constructor(private readonly parts: Parts) {}
 
@@ -66,6 +94,31 @@ export class Enclave {
   }
   get queue(): GroupQueue {
     return this.parts.queue;
+  }
+  get audit(): AuditLog {
+    return this.parts.audit;
+  }
+  get scheduler(): Scheduler {
+    return this.parts.scheduler;
+  }
+  channel(name: string): Channel | undefined {
+    return this.parts.channels.get(name);
+  }
+
+  /** Every secret value the host holds, for log scrubbing. */
+  secretValues(): string[] {
+    return this.parts.vault.values();
+  }
+
+  /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
+  reloadGroups(): string[] {
+    reloadGroups(this.parts.config);
+    return [...this.parts.config.groups.keys()];
+  }
+
+  status(): string {
+    const { config, db, channels, containers, queue, startedAt } = this.parts;
+    return hostStatus({ config: () => config, db, channels, containers, queue, startedAt });
   }
 
   static async start(opts: EnclaveOptions): Promise<Enclave> {
@@ -87,13 +140,27 @@ export class Enclave {
   private static async assemble(config: Config, docker: Docker, image: string, lock: InstanceLock, opts: EnclaveOptions): Promise<Enclave> {
     const env = opts.env ?? process.env;
     const log = opts.log;
+    const clock = opts.clock ?? systemClock;
+    const startedAt = clock();
+    const cfg = () => config;
     const db = openDatabase(config.paths.dbFile);
+    let vault: Vault | undefined;
+    const audit = new AuditLog(db, clock, { secrets: () => vault?.values() ?? [] });
+    try {
+      vault = Vault.open(db, { dataDir: config.paths.dataDir, env, audit });
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const secret = (name: string) => resolveSecret(name, vault, env);
+
     const local = new LocalChannel();
     const channels = new Map<string, Channel>();
     const waiters = new SettleWaiters();
     const store = new MessageStore(db);
     const history = new History(db);
     const outbox = new Outbox(db, channels, log);
+    const settings = new GroupSettings(db);
     const lastModels = new Map<string, string>();
     const containerStates = new ContainerStateStore(db);
     containerStates.markAllStopped();
@@ -101,17 +168,46 @@ export class Enclave {
     const uid = rootless ? process.getuid!() : AGENT_UID;
     const gid = rootless ? process.getgid!() : AGENT_GID;
 
+    /** A host message to the chat the group is answering now, or to its first chat. */
+    const tell = (group: string, text: string): void => {
+      const target = executor.currentChat(group) ?? firstChat(config, group);
+      if (!target) return;
+      outbox.add({ group, channel: target.channel, chatId: target.chatId, text, dedupeKey: `host:${group}:${clock()}:${Math.random().toString(36).slice(2)}` });
+      void outbox.flush();
+    };
+
+    const ledger = new SqliteLedger({
+      db,
+      groupLimits: (g) => config.groups.get(g)?.budget ?? config.enclave.budgets.group,
+      globalLimits: () => config.enclave.budgets.global,
+      hostTimezone: hostTimezone(),
+      clock,
+    });
+    const closed = ledger.closeOpenReservations(startedAt);
+    if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
+    const alerts = budgetAlerts({ db, config: cfg, tell, log, now: clock });
+
+    const tasks = new TaskStore(db, audit, clock);
+    const taskTools = new TaskTools({ store: tasks, clock, audit, onChange: () => scheduler.wake() });
     const servers: SocketServers = new SocketServers({
       runDir: config.paths.runDir,
       agentUid: uid,
       onModel: createModelProxy({
         groups: () => config.groups,
         providers: () => config.providers,
-        secret: (name) => env[name],
+        globalPrices: () => config.enclave.prices,
+        secret,
+        ledger,
+        audit,
+        cooldownMs: config.enclave.failoverCooldownSeconds * 1000,
+        clock,
         log,
         onModelUsed: (group, model) => lastModels.set(group, model),
+        onBudgetRefused: alerts.onBudgetRefused,
+        onSettled: alerts.onSettled,
       }),
       onSendMessage: (group, turnId, text): Promise<ToolResponse> => executor.sendFromAgent(group, turnId, text),
+      onHostTool: createHostToolHandler({ config: cfg, taskTools, turnTarget: (g, t) => executor.turnTarget(g, t), audit, web: opts.webFetch }),
       log,
     });
     const containers: ContainerManager = new ContainerManager({
@@ -129,7 +225,7 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor: TurnExecutor = new TurnExecutor({ config: () => config, db, store, history, outbox, waiters, channels, containers, log });
+    const executor: TurnExecutor = new TurnExecutor({ config: cfg, db, store, history, outbox, waiters, channels, containers, settings, log });
     const queue: GroupQueue = new GroupQueue(
       config.enclave.maxContainers,
       async (group) => {
@@ -139,28 +235,72 @@ export class Enclave {
       },
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
-    const commands = new Commands({ config: () => config, history, store, queue, containers, channels, lastModel: (g) => lastModels.get(g) });
-    const router = new Router({ config: () => config, store, outbox, queue, commands, waiters, log });
+    let stopping = false;
+    const scheduler: Scheduler = new Scheduler({
+      store: tasks,
+      clock,
+      runTask: scheduledTurnRunner({ store, waiters, queue, stopping: () => stopping }),
+      notify: (task, text) => {
+        outbox.add({ group: task.group, channel: task.channel, chatId: task.chatId, text, dedupeKey: `task:${task.id}:notice:${clock()}` });
+        void outbox.flush();
+      },
+      audit,
+      log,
+      timer: opts.schedulerTimer,
+    });
+
+    const pairings = new PairingStore(db, clock);
+    const notices = new RefusalNotices(db, clock);
+    const commands = new Commands(
+      chatCommands({
+        config: cfg, db, audit, pairings, history, store, queue, containers, channels, settings, tasks,
+        lastModel: (g) => lastModels.get(g),
+        budgetLine: (g) => budgetLine({ config: cfg, db }, g, clock()),
+        onTasksChanged: () => scheduler.wake(),
+        now: clock,
+      }),
+      { audit, notices },
+    );
+    const router = new Router({ config: cfg, store, outbox, queue, commands, waiters, pairings, notices, seenChats: new SeenChats(db), audit, log });
 
     if (config.enclave.channels.local.enabled) channels.set(local.name, local);
-    for (const ch of channels.values()) await ch.connect(router.handle);
+    for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr })) channels.set(ch.name, ch);
+    // Concurrently: a platform that is slow to answer does not hold up the others.
+    await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
     await outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
-    return new Enclave({ config, db, local, channels, containers, queue, executor, outbox, servers, waiters, lock });
+    scheduler.start();
+    const parts: Parts = { config, db, vault, audit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
+    const app = new Enclave(parts);
+    app.onStop = () => {
+      stopping = true;
+    };
+    return app;
   }
+
+  private onStop: () => void = () => undefined;
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, outbox, queue, containers, servers, waiters, db, lock } = this.parts;
+    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, db, lock } = this.parts;
+    this.onStop();
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
     const draining = queue.stop();
     await containers.stopAll();
     await draining;
+    waiters.settleAll();
+    await scheduler.stop();
     await servers.closeAll();
     await outbox.close();
-    waiters.settleAll();
     db.close();
     lock.release();
   }
+}
+
+function firstChat(config: Config, group: string): { channel: string; chatId: string } | undefined {
+  const ref = config.groups.get(group)?.chats[0];
+  if (!ref) return undefined;
+  const at = ref.indexOf(':');
+  return { channel: ref.slice(0, at), chatId: ref.slice(at + 1) };
 }

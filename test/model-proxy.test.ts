@@ -1,69 +1,207 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test } from 'node:test';
-import { silentLogger } from '../src/logger.js';
-import { testGroup } from './helpers/group-config.js';
-import { callSocket } from './helpers/socket-http.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import OpenAI from 'openai';
+import { pino } from 'pino';
+import type { AuditEntry } from '../src/audit/types.js';
+import type { ProviderConfig } from '../src/config/schema.js';
+import { openDatabase } from '../src/db/database.js';
+import { SqliteLedger } from '../src/ledger/ledger.js';
 import { createModelProxy, MAX_CONCURRENT_CALLS_PER_GROUP } from '../src/proxy/model-proxy.js';
-import { GroupSocketServer } from '../src/socket/group-socket-server.js';
 import { FakeModel } from './fakes/fake-model.js';
+import { testGroup } from './helpers/group-config.js';
 
-const group = testGroup({ name: 'g', model: 'allowed-model', fallbacks: ['backup-model'] });
+const KEY = 'sk-proxy-test-0123456789abcdef';
+const CAP = 256;
+const group = testGroup({ name: 'g', model: 'allowed-model', fallbacks: ['backup-model'], maxOutputTokens: CAP });
+const PRICE = { input: 2, output: 10 };
 
+interface LedgerRow {
+  kind: string;
+  micros: number;
+  tokens: number;
+  outcome: string | null;
+  model: string;
+}
 
-test('the proxy adds the key, enforces the group\'s models and paths, and hides upstream details', async (t) => {
+/** The proxy behind a plain HTTP server on 127.0.0.1 (/g/<group>/v1/... -> the group's proxy), a fake model, real SQLite. */
+async function startRig(t: TestContext, providers: (fakeUrl: string) => ProviderConfig[]) {
   const model = await FakeModel.start();
-  const key = 'sk-proxy-test-0123456789';
+  const db = openDatabase(':memory:');
+  const audit: AuditEntry[] = [];
+  const used: string[] = [];
+  const logLines: string[] = [];
   const proxy = createModelProxy({
-    groups: () => new Map([['g', group]]),
-    providers: () => [{ name: 'p', baseUrl: model.baseUrl, secret: 'KEY', prices: {}, timeoutSeconds: 5 }],
-    secret: (name) => (name === 'KEY' ? key : undefined),
-    log: silentLogger(),
+    groups: () => new Map([[group.name, group]]),
+    providers: () => providers(model.baseUrl),
+    globalPrices: () => ({}),
+    secret: (name) => (name === 'KEY' ? KEY : undefined),
+    ledger: new SqliteLedger({ db, groupLimits: () => group.budget, globalLimits: () => ({}), hostTimezone: 'UTC' }),
+    audit: { append: (e) => audit.push(e) },
+    cooldownMs: 60_000,
+    log: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
+    onModelUsed: (g, m, p) => used.push(`${g}:${m}:${p}`),
   });
-  const sock = join(mkdtempSync(join(tmpdir(), 'enc-px-')), 'g', 'api.sock');
-  const server = new GroupSocketServer('g', sock, proxy, async () => ({ ok: true }), silentLogger());
-  await server.listen();
+  const server = createServer((req, res) => {
+    const match = /^\/g\/([^/]+)(\/.*)$/.exec(req.url ?? '');
+    if (!match) return void res.writeHead(404).end();
+    req.url = match[2];
+    proxy(match[1]!, req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(async () => {
-    await server.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
     await model.close();
+    db.close();
   });
-  const chat = (m: string, headers?: Record<string, string>) =>
-    callSocket(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: m, messages: [{ role: 'user', content: 'hi' }] }), headers);
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/g/g/v1`;
+  return {
+    model,
+    audit,
+    used,
+    logLines,
+    base,
+    ledgerRows: () => db.prepare('SELECT kind, micros, tokens, outcome, model FROM ledger ORDER BY id').all() as LedgerRow[],
+    post: (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  };
+}
 
-  model.push({ content: 'fine' });
-  const ok = await chat('allowed-model', { authorization: 'Bearer agent-made-this-up' });
-  assert.equal(ok.status, 200);
-  assert.match(ok.text, /fine/);
-  assert.equal(model.requests.at(-1)!.headers.authorization, `Bearer ${key}`, 'the agent\'s header is replaced');
+const fakeProvider = (url: string): ProviderConfig[] => [{ name: 'p', baseUrl: url, secret: 'KEY', prices: { 'allowed-model': PRICE, 'backup-model': PRICE }, timeoutSeconds: 5 }];
 
-  const refused = await chat('gpt-expensive');
-  assert.equal(refused.status, 403);
-  assert.match(refused.text, /not allowed for this group/);
+test('the agent SDK gets its answer; the key is added, only allowlisted fields go upstream, max_tokens is capped', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const client = new OpenAI({ baseURL: rig.base, apiKey: 'enclave-proxy', maxRetries: 0 });
+  rig.model.push({ content: 'fine' });
+  const answer = await client.chat.completions.create({ model: 'allowed-model', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(answer.choices[0]!.message.content, 'fine');
+  const first = rig.model.requests.at(-1)!;
+  assert.equal(first.headers.authorization, `Bearer ${KEY}`, 'the placeholder key is replaced by the real one');
+  assert.equal(first.body.max_tokens, CAP, 'max_tokens is set to the group cap when the agent sets none');
+  assert.deepEqual(rig.used, ['g:allowed-model:p']);
 
-  assert.equal((await callSocket(sock, 'GET', '/v1/files')).status, 404);
-  const models = await callSocket(sock, 'GET', '/v1/models');
-  assert.deepEqual((JSON.parse(models.text) as { data: { id: string }[] }).data.map((m) => m.id), ['allowed-model', 'backup-model']);
+  rig.model.push({ content: 'second' });
+  const res = await rig.post({
+    model: 'allowed-model',
+    messages: [{ role: 'user', content: 'hi' }],
+    max_tokens: 100_000,
+    temperature: 0.2,
+    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+    user: 'someone',
+    metadata: { a: 'b' },
+    store: true,
+    service_tier: 'priority',
+    stream_options: { include_usage: true },
+  });
+  assert.equal(res.status, 200);
+  const sent = rig.model.requests.at(-1)!.body;
+  assert.deepEqual(Object.keys(sent).sort(), ['max_tokens', 'messages', 'model', 'temperature', 'tools']);
+  assert.equal(sent.max_tokens, CAP, 'a larger max_tokens is clamped to the group cap');
+  assert.ok(rig.logLines.some((l) => l.includes('fields not forwarded') && l.includes('service_tier')), 'dropped fields are logged at debug');
 
-  const huge = await callSocket(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'allowed-model', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }));
-  assert.equal(huge.status, 413);
+  rig.model.push({ content: 'third' });
+  assert.equal((await rig.post({ model: 'allowed-model', messages: [], max_completion_tokens: 50 })).status, 200);
+  const third = rig.model.requests.at(-1)!.body;
+  assert.equal(third.max_completion_tokens, 50, 'a smaller cap the agent asked for is kept');
+  assert.equal(third.max_tokens, undefined, 'and not doubled as max_tokens');
 
-  model.push({ status: 401, body: { error: { message: `bad key ${key} at ${model.baseUrl}` } } });
-  const upstreamError = await chat('allowed-model');
-  assert.equal(upstreamError.status, 401);
-  assert.ok(!upstreamError.text.includes(key), 'the key is stripped from upstream errors');
-  assert.ok(!upstreamError.text.includes(model.baseUrl), 'so is the upstream URL');
-  assert.ok(!upstreamError.text.includes('bad key'), 'the upstream body is never passed on (it may quote part of the key)');
-  assert.match(upstreamError.text, /provider p answered 401 \(the provider refused the key configured on the host\)/);
-  assert.equal(model.requests.length, 2, 'refused requests never reached the provider');
+  const rows = rig.ledgerRows();
+  assert.deepEqual(rows.map((r) => r.kind), ['reserve', 'settle', 'reserve', 'settle', 'reserve', 'settle']);
+  const settled = rows.filter((r) => r.kind === 'settle');
+  assert.ok(settled.every((r) => r.outcome === 'ok' && r.micros === 12 * PRICE.input + 5 * PRICE.output), 'each call is settled to its real usage');
+  const calls = rig.audit.filter((e) => e.kind === 'model_call');
+  assert.equal(calls.length, 3);
+  assert.deepEqual(
+    { model: calls[0]!.detail.model, provider: calls[0]!.detail.provider, outcome: calls[0]!.detail.outcome, input: calls[0]!.detail.inputTokens, output: calls[0]!.detail.outputTokens },
+    { model: 'allowed-model', provider: 'p', outcome: 'ok', input: 12, output: 5 },
+  );
+  assert.equal(typeof calls[0]!.detail.reservationId, 'string');
+});
 
-  const streamed = await callSocket(sock, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'backup-model', stream: true, messages: [] }));
-  assert.match(streamed.text, /data: .*chat\.completion\.chunk/);
-  assert.match(streamed.text, /data: \[DONE\]/);
+test('every refused request is answered by the host, audited, and never reaches the provider or the ledger', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const chat = { model: 'allowed-model', messages: [{ role: 'user', content: 'hi' }] };
+  const cases: [string, () => Promise<Response>, number, string][] = [
+    ['unknown path', () => fetch(`${rig.base}/files`), 404, 'not_found'],
+    ['embeddings', () => fetch(`${rig.base}/embeddings`, { method: 'POST', body: '{}' }), 404, 'not_found'],
+    ['body over the cap', () => rig.post({ ...chat, messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }), 413, 'body_too_large'],
+    ['invalid JSON', () => rig.post('{"model": "allowed-model",'), 400, 'invalid_json'],
+    ['not an object', () => rig.post('[1, 2]'), 400, 'invalid_request'],
+    ['model outside the group', () => rig.post({ ...chat, model: 'gpt-expensive' }), 403, 'model_not_allowed'],
+    ['api_key field', () => rig.post({ ...chat, api_key: 'sk-mine' }), 400, 'field_not_allowed'],
+    ['baseURL field', () => rig.post({ ...chat, baseURL: 'http://evil.example' }), 400, 'field_not_allowed'],
+    ['provider routing object', () => rig.post({ ...chat, provider: { order: ['x'] } }), 400, 'field_not_allowed'],
+    ['extra_headers', () => rig.post({ ...chat, extra_headers: { 'x-api-key': 'k' } }), 400, 'field_not_allowed'],
+    ['organization', () => rig.post({ ...chat, organization: 'org-1' }), 400, 'field_not_allowed'],
+    ['n > 1', () => rig.post({ ...chat, n: 3 }), 400, 'invalid_request'],
+    ['another Authorization', () => rig.post(chat, { authorization: 'Bearer sk-agent-made-this-up' }), 400, 'authorization_not_allowed'],
+    ['x-api-key header', () => rig.post(chat, { 'x-api-key': 'sk-mine' }), 400, 'header_not_allowed'],
+    ['openai-organization header', () => rig.post(chat, { 'OpenAI-Organization': 'org-1' }), 400, 'header_not_allowed'],
+    ['x-base-url header', () => rig.post(chat, { 'x-base-url': 'http://evil.example' }), 400, 'header_not_allowed'],
+  ];
+  for (const [name, send, status, code] of cases) {
+    const res = await send();
+    assert.equal(res.status, status, name);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, code, name);
+    assert.ok(body.error.message.length > 10, `${name}: the agent gets a sentence`);
+  }
+  assert.equal(rig.model.requests.length, 0, 'nothing reached the provider');
+  assert.equal(rig.ledgerRows().length, 0, 'nothing was reserved');
+  const denials = rig.audit.filter((e) => e.kind === 'denial');
+  assert.deepEqual(denials.map((d) => d.detail.reason), cases.map((c) => c[3]), 'each refusal has its audit row');
+  assert.ok(denials.every((d) => d.group === 'g' && d.actor === 'agent:g'));
 
-  model.fallback = () => ({ content: 'slow', delayMs: 300 });
-  const burst = await Promise.all(Array.from({ length: MAX_CONCURRENT_CALLS_PER_GROUP + 2 }, () => chat('allowed-model')));
-  const statuses = burst.map((r) => r.status).sort();
-  assert.deepEqual(statuses, [...Array(MAX_CONCURRENT_CALLS_PER_GROUP).fill(200), 429, 429], 'at most N calls of one group run at once');
+  const models = await fetch(`${rig.base}/models`, { headers: { authorization: 'Bearer enclave-proxy' } });
+  assert.deepEqual(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id), ['allowed-model', 'backup-model']);
+});
+
+test('provider errors reach the agent without the key, the upstream URL or the upstream body; the log has neither', async (t) => {
+  const closedPort = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+  const deadUrl = `http://127.0.0.1:${closedPort}/v1`;
+  const rig = await startRig(t, (url): ProviderConfig[] => [
+    { name: 'p', baseUrl: url, secret: 'KEY', models: ['allowed-model'], prices: { 'allowed-model': PRICE }, timeoutSeconds: 5 },
+    { name: 'gone', baseUrl: deadUrl, secret: 'KEY', prices: { 'backup-model': PRICE }, timeoutSeconds: 5 },
+  ]);
+  rig.model.push({ status: 401, body: { error: { message: `bad key ${KEY} at ${rig.model.baseUrl}` } } });
+  const res = await rig.post({ model: 'allowed-model', messages: [] });
+  assert.equal(res.status, 401);
+  const text = await res.text();
+  assert.ok(!text.includes(KEY) && !text.includes(rig.model.baseUrl) && !text.includes('bad key'), text);
+  assert.match(text, /provider p answered 401 for allowed-model \(the provider refused the key configured on the host\)/);
+  assert.equal(rig.model.requests.length, 1, 'a 401 is not retried on another model');
+
+  const unreachable = await rig.post({ model: 'backup-model', messages: [] });
+  assert.equal(unreachable.status, 502);
+  const why = await unreachable.text();
+  assert.match(why, /provider gone is unreachable/);
+  assert.ok(!why.includes(String(closedPort)), 'the upstream address is not told');
+
+  const failed = rig.ledgerRows().filter((r) => r.kind === 'settle');
+  assert.deepEqual(failed.map((r) => [r.outcome, r.micros]), [['failed', 0], ['failed', 0]], 'failed calls cost nothing');
+  const log = rig.logLines.join('\n');
+  assert.ok(log.includes('model call failed'), 'the failure is logged');
+  assert.ok(!log.includes(KEY) && !log.includes(deadUrl) && !log.includes(`127.0.0.1:${closedPort}`), 'without the key or the upstream');
+});
+
+test(`at most ${MAX_CONCURRENT_CALLS_PER_GROUP} calls of one group run at once`, async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  // Every answer starts streaming and then waits, so the first calls stay in flight until released.
+  rig.model.fallback = () => ({ content: 'slow answer', holdAfterFirstChunk: held });
+  const burst = await Promise.all(Array.from({ length: MAX_CONCURRENT_CALLS_PER_GROUP + 2 }, () => rig.post({ model: 'allowed-model', messages: [], stream: true })));
+  assert.deepEqual(burst.map((r) => r.status).sort(), [...Array(MAX_CONCURRENT_CALLS_PER_GROUP).fill(200), 429, 429]);
+  release();
+  const bodies = await Promise.all(burst.map((r) => r.text()));
+  assert.equal(bodies.filter((b) => b.includes('data: [DONE]')).length, MAX_CONCURRENT_CALLS_PER_GROUP);
+  assert.equal(rig.audit.filter((e) => e.detail.reason === 'too_many_calls').length, 2);
+  assert.equal(rig.model.requests.length, MAX_CONCURRENT_CALLS_PER_GROUP);
 });

@@ -11,24 +11,26 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const home = enclaveHome();
   const paths = homePaths(home);
   const secrets = providerSecrets(checkConfig(home));
-  const log = createLogger({ destination: paths.logFile, secrets: () => secrets });
+  let app: Enclave | undefined;
+  const log = createLogger({ destination: paths.logFile, secrets: () => [...secrets, ...(app?.secretValues() ?? [])] });
   const progress = progressPrinter(process.stdout);
   progress(`Enclave starting (ENCLAVE_HOME=${home}, log: ${paths.logFile})`);
 
-  let app: Enclave;
+  let started: Enclave;
   try {
-    app = await Enclave.start({ home, log, onProgress: progress });
+    started = await Enclave.start({ home, log, onProgress: progress });
+    app = started;
   } catch (err) {
     return fail(err);
   }
   let control: Server | undefined;
   try {
-    control = await startControlServer(paths.controlSocket, app.config, app.local);
+    control = await startControlServer(paths.controlSocket, started.config, started.local, { reload: () => started.reloadGroups(), status: () => started.status() });
   } catch (err) {
     progress(`(the control socket for \`enclave send\` is unavailable: ${(err as Error).message})`);
   }
-  const groups = [...app.config.groups.keys()].join(', ') || 'none';
-  progress(`Ready. Groups: ${groups}. Providers: ${app.config.providers.map((p) => p.name).join(', ') || 'none configured'}.`);
+  const groups = [...started.config.groups.keys()].join(', ') || 'none';
+  progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}.`);
 
   let stopping = false;
   const stop = async () => {
@@ -36,27 +38,27 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
     stopping = true;
     progress('Stopping: finishing running turns and removing containers...');
     control?.close();
-    await app.stop();
+    await started.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
-  if (opts.terminal && app.config.enclave.channels.local.enabled) {
+  if (opts.terminal && started.config.enclave.channels.local.enabled) {
     let chatId: string;
     try {
-      chatId = localChatOf(app.config, 'main');
+      chatId = localChatOf(started.config, 'main');
     } catch {
-      const first = [...app.config.groups.values()].find((g) => g.chats.some((c) => c.startsWith('local:')));
+      const first = [...started.config.groups.values()].find((g) => g.chats.some((c) => c.startsWith('local:')));
       if (!first) {
         progress('No group has a local chat (local:<id> in group.yaml); running without the prompt.');
         return;
       }
-      chatId = localChatOf(app.config, first.name);
+      chatId = localChatOf(started.config, first.name);
     }
     // Ctrl-D at a terminal quits; the end of piped input leaves the bot running as a service.
     const onClose = () =>
       process.stdin.isTTY ? void stop() : progress('(input ended; Enclave keeps running: Ctrl-C or SIGTERM stops it)');
-    runTerminalChat(app.local, { chatId, assistantName: app.config.enclave.assistantName, onClose });
+    runTerminalChat(started.local, { chatId, assistantName: started.config.enclave.assistantName, onClose });
   }
 }

@@ -5,20 +5,20 @@ import { telegramConfigSchema } from '../../channels/telegram/config.js';
 import { whatsappConfigSchema } from '../../channels/whatsapp/config.js';
 import { channelAccessSchema } from './schema-access.js';
 
-/** A platform's own keys plus who may DM the bot there (dmPolicy, allowFrom). */
-function withAccess<S extends z.ZodObject>(schema: S) {
-  const full = schema.extend(channelAccessSchema.shape).strict();
-  return full.default(() => full.parse({}));
-}
+// Each platform's own keys plus who may DM the bot there (dmPolicy, allowFrom).
+const telegram = telegramConfigSchema.extend(channelAccessSchema.shape).strict();
+const discord = discordConfigSchema.extend(channelAccessSchema.shape).strict();
+const slack = slackConfigSchema.extend(channelAccessSchema.shape).strict();
+const whatsapp = whatsappConfigSchema.extend(channelAccessSchema.shape).strict();
 
 /** enclave.yaml `channels`: the local chat and the four platforms, each off until enabled. */
 export const channelsSchema = z
   .object({
     local: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
-    telegram: withAccess(telegramConfigSchema),
-    discord: withAccess(discordConfigSchema),
-    slack: withAccess(slackConfigSchema),
-    whatsapp: withAccess(whatsappConfigSchema),
+    telegram: telegram.default(() => telegram.parse({})),
+    discord: discord.default(() => discord.parse({})),
+    slack: slack.default(() => slack.parse({})),
+    whatsapp: whatsapp.default(() => whatsapp.parse({})),
   })
   .strict();
 

@@ -41,6 +41,13 @@ export class MessageStore {
     return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
   }
 
+  /** A stored message's id and status, by its platform identity. */
+  find(channel: string, chatId: string, platformId: string): { id: number; status: MessageStatus } | undefined {
+    return this.db
+      .prepare<[string, string, string], { id: number; status: MessageStatus }>('SELECT id, status FROM messages WHERE channel = ? AND chat_id = ? AND platform_id = ?')
+      .get(channel, chatId, platformId);
+  }
+
   /**
    * Moves the queued messages of the group's oldest waiting chat into the turn about to run,
    * oldest first. A group mapped to several chats answers each chat in its own turn.

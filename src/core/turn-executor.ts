@@ -113,6 +113,12 @@ export class TurnExecutor {
     }
   }
 
+  /** The chat the group is answering right now, if a turn runs. */
+  currentChat(group: string): { channel: string; chatId: string } | undefined {
+    for (const turn of this.active.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId };
+    return undefined;
+  }
+
   /** The chat a running turn answers: host tools act there and nowhere else. */
   turnTarget(group: string, turnId: string): { channel: string; chatId: string } | undefined {
     const turn = this.active.get(turnId);

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { AuditSink } from '../audit/types.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { GroupConfig } from '../config/groups.js';
-import { providerFor } from '../config/providers.js';
 import type { ProviderConfig } from '../config/schema.js';
-import { readJson, sendApiError, sendJson } from '../http-util.js';
+import { BodyTooLargeError, readBody, sendJson } from '../http-util.js';
+import type { PriceTable } from '../ledger/pricing.js';
+import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import type { Logger } from '../logger.js';
-import { scrubSecrets } from '../logger.js';
+import { Cooldowns } from './cooldowns.js';
+import { answerWithFailover } from './failover.js';
+import type { CallServices } from './model-call.js';
+import { refusal, sendRefusal, type ProxyRefusal } from './refusal-errors.js';
+import { checkHeaders, filterChatRequest } from './request-filter.js';
+import { createUpstreamDispatcher } from './upstream-call.js';
 
 export const MAX_MODEL_REQUEST_BYTES = 4 * 1024 * 1024;
 /** Model calls one group may have in flight at once. */
@@ -15,111 +21,108 @@ export const MAX_CONCURRENT_CALLS_PER_GROUP = 4;
 export interface ModelProxyDeps {
   groups: () => ReadonlyMap<string, GroupConfig>;
   providers: () => readonly ProviderConfig[];
+  /** enclave.yaml top-level `prices`; a provider's own `prices` win. */
+  globalPrices: () => PriceTable;
   /** Looks up a provider key by name; the agent never sees what this returns. */
   secret: (name: string) => string | undefined;
+  ledger: BudgetLedger;
+  audit: AuditSink;
+  /** failoverCooldownSeconds * 1000: how long a failed provider+model is skipped. */
+  cooldownMs: number;
+  clock?: Clock;
   log: Logger;
+  /** The model that answered a call (for /status). */
   onModelUsed?: (group: string, model: string, provider: string) => void;
+  /** A call was refused by the budget; the host tells the chat (once per window). */
+  onBudgetRefused?: (group: string, refusal: BudgetRefusal) => void;
+  /** A reservation was settled; the host may check the 50/80/100% notices. */
+  onSettled?: (group: string) => void;
+  maxConcurrentCallsPerGroup?: number;
+  maxRequestBytes?: number;
 }
 
-interface ChatRequestBody {
-  model?: unknown;
-  [key: string]: unknown;
-}
+export type ModelProxy = (group: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
- * The host end of every model call: checks the model against the group's list, picks the
- * provider, adds its key and forwards, streaming included. The agent never learns the key or
- * the upstream URL.
+ * The host end of every model call. The group is the socket's, never the agent's word; the
+ * request is checked and filtered, the budget reserved, the key added, and the answer passed
+ * back with failover across the group's models. The agent never learns the key or the upstream.
  */
-export function createModelProxy(deps: ModelProxyDeps) {
-  const inFlight = new Map<string, number>();
-  return async function handleModelRequest(group: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const running = inFlight.get(group) ?? 0;
-    if (running >= MAX_CONCURRENT_CALLS_PER_GROUP) {
-      req.resume();
-      return sendApiError(res, 429, `at most ${MAX_CONCURRENT_CALLS_PER_GROUP} model calls may run at once`, 'too_many_calls');
-    }
-    inFlight.set(group, running + 1);
-    try {
-      await forward(group, req, res);
-    } finally {
-      inFlight.set(group, (inFlight.get(group) ?? 1) - 1);
-    }
+export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
+  const maxCalls = deps.maxConcurrentCallsPerGroup ?? MAX_CONCURRENT_CALLS_PER_GROUP;
+  const maxBytes = deps.maxRequestBytes ?? MAX_MODEL_REQUEST_BYTES;
+  const services: CallServices = {
+    globalPrices: deps.globalPrices,
+    secret: deps.secret,
+    ledger: deps.ledger,
+    audit: deps.audit,
+    cooldowns: new Cooldowns(deps.cooldownMs, deps.clock ?? systemClock),
+    dispatcher: createUpstreamDispatcher(),
+    log: deps.log,
+    onModelUsed: deps.onModelUsed,
+    onBudgetRefused: deps.onBudgetRefused,
+    onSettled: deps.onSettled,
   };
+  const inFlight = new Map<string, number>();
 
-  async function forward(group: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function deny(group: string, req: IncomingMessage, res: ServerResponse, r: ProxyRefusal, detail: Record<string, unknown> = {}): void {
+    deps.log.warn({ group, reason: r.code, method: req.method, path: req.url }, 'model request refused');
+    deps.audit.append({ kind: 'denial', group, actor: `agent:${group}`, detail: { reason: r.code, message: r.message, method: req.method, path: req.url, ...detail } });
+    req.resume();
+    sendRefusal(res, r);
+  }
+
+  async function chat(group: GroupConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, maxBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return deny(group.name, req, res, refusal(413, 'body_too_large', `the request body is larger than ${maxBytes} bytes`));
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return deny(group.name, req, res, refusal(400, 'invalid_json', 'the request body is not valid JSON'));
+    }
+    const filtered = filterChatRequest(parsed, group);
+    if (!filtered.ok) {
+      const model = (parsed as { model?: unknown } | null)?.model;
+      return deny(group.name, req, res, filtered.refusal, typeof model === 'string' ? { model } : {});
+    }
+    const { request } = filtered;
+    if (request.dropped.length > 0) deps.log.debug({ group: group.name, fields: request.dropped }, 'fields not forwarded upstream');
+
+    const agentGone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) agentGone.abort();
+    });
+    await answerWithFailover(services, { group, request, res, agentGone: agentGone.signal }, deps.providers());
+  }
+
+  return async function handleModelRequest(group: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cfg = deps.groups().get(group);
-    if (!cfg) return sendApiError(res, 403, `group ${group} is not registered`, 'unknown_group');
+    if (!cfg) return deny(group, req, res, refusal(403, 'unknown_group', `group ${group} is not registered`));
     const path = (req.url ?? '').split('?')[0];
+    const badHeaders = checkHeaders(req.headers);
+    if (badHeaders) return deny(group, req, res, badHeaders);
 
     if (req.method === 'GET' && path === '/v1/models') {
       return sendJson(res, 200, { object: 'list', data: cfg.allowedModels.map((id) => ({ id, object: 'model', owned_by: 'enclave' })) });
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
-      return sendApiError(res, 404, `the proxy only serves POST /v1/chat/completions and GET /v1/models, not ${req.method} ${path}`, 'not_found');
+      return deny(group, req, res, refusal(404, 'not_found', `the proxy only serves POST /v1/chat/completions and GET /v1/models, not ${req.method} ${path}`));
     }
-
-    const body = await readJson<ChatRequestBody>(req, MAX_MODEL_REQUEST_BYTES);
-    const model = body.model;
-    if (typeof model !== 'string' || !cfg.allowedModels.includes(model)) {
-      deps.log.warn({ group, model }, 'model request refused: model not allowed for the group');
-      return sendApiError(res, 403, `model ${String(model)} is not allowed for this group (allowed: ${cfg.allowedModels.join(', ')})`, 'model_not_allowed');
-    }
-    const provider = providerFor(deps.providers(), model);
-    if (!provider) return sendApiError(res, 503, `no provider is configured for model ${model}`, 'no_provider');
-
-    const key = provider.secret ? deps.secret(provider.secret) : undefined;
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' };
-    if (key) headers.authorization = `Bearer ${key}`;
-    const scrub = (text: string) => scrubSecrets(text, [key ?? '', provider.baseUrl].filter(Boolean));
-
-    // Cancelled when the agent goes away; the time limit covers the wait for the answer to start.
-    const abort = new AbortController();
-    const onClose = () => abort.abort(new Error('the agent closed the connection'));
-    res.on('close', onClose);
-    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${provider.timeoutSeconds} s`)), provider.timeoutSeconds * 1000);
-    let upstream: Response;
+    const running = inFlight.get(group) ?? 0;
+    if (running >= maxCalls) return deny(group, req, res, refusal(429, 'too_many_calls', `at most ${maxCalls} model calls may run at once`));
+    inFlight.set(group, running + 1);
     try {
-      upstream = await fetch(`${provider.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: abort.signal,
-      });
-    } catch (err) {
-      res.off('close', onClose);
-      deps.log.warn({ group, provider: provider.name, err: scrub((err as Error).message) }, 'provider unreachable');
-      return sendApiError(res, 502, `provider ${provider.name} is unreachable`, 'upstream_unreachable');
+      await chat(cfg, req, res);
     } finally {
-      clearTimeout(timer);
+      const left = (inFlight.get(group) ?? 1) - 1;
+      if (left > 0) inFlight.set(group, left);
+      else inFlight.delete(group);
     }
-    deps.onModelUsed?.(group, model, provider.name);
-
-    if (!upstream.ok) {
-      res.off('close', onClose);
-      await upstream.body?.cancel().catch(() => undefined);
-      deps.log.warn({ group, provider: provider.name, status: upstream.status }, 'provider returned an error');
-      // The upstream body is never passed on: it can quote parts of the key or name the upstream.
-      return sendApiError(res, upstream.status, `provider ${provider.name} answered ${upstream.status} (${upstreamHint(upstream.status)})`, 'upstream_error');
-    }
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-    if (!upstream.body) return void res.end();
-    const stream = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
-    stream.on('error', (err) => {
-      deps.log.warn({ group, err: scrub(err.message) }, 'upstream stream broke off');
-      res.destroy();
-    });
-    res.on('close', () => stream.destroy());
-    stream.pipe(res);
-  }
+  };
 }
-
-function upstreamHint(status: number): string {
-  if (status === 401 || status === 403) return 'the provider refused the key configured on the host';
-  if (status === 404) return 'the provider does not know this model or endpoint';
-  if (status === 429) return 'rate limited by the provider; try again shortly';
-  if (status >= 500) return 'the provider had an internal error';
-  return 'the provider rejected the request';
-}
-
-export type ModelProxy = ReturnType<typeof createModelProxy>;

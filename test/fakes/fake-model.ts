@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ToolCallSpec {
@@ -7,11 +7,28 @@ export interface ToolCallSpec {
   arguments: string;
 }
 
-/** One scripted answer: text, tool calls, an HTTP error, or a custom status + body. */
+/** How an answer is delivered; every field is optional. */
+export interface AnswerOptions {
+  /** Wait before answering at all. */
+  delayMs?: number;
+  /** The `usage` object sent (any field names); null sends none. Default: 12 prompt + 5 completion tokens. */
+  usage?: Record<string, unknown> | null;
+  /** Streams only: pause between chunks. */
+  chunkDelayMs?: number;
+  /** Streams only: after the first chunk, send nothing more until this settles. */
+  holdAfterFirstChunk?: Promise<unknown>;
+  /** Streams only: destroy the connection after this many chunks, mid-answer. */
+  cutAfterChunks?: number;
+}
+
+/** One scripted answer: text, tool calls, an HTTP error, or a connection dropped without an answer. */
 export type ScriptedReply =
-  | { content: string; delayMs?: number }
-  | { toolCalls: ToolCallSpec[]; delayMs?: number }
-  | { status: number; body: unknown };
+  | ({ content: string } & AnswerOptions)
+  | ({ toolCalls: ToolCallSpec[] } & AnswerOptions)
+  | { status: number; body: unknown; delayMs?: number }
+  | { dropConnection: true; delayMs?: number };
+
+type AnswerReply = Extract<ScriptedReply, { content: string } | { toolCalls: ToolCallSpec[] }>;
 
 export interface RecordedRequest {
   path: string;
@@ -19,13 +36,17 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
 }
 
+export const DEFAULT_USAGE = Object.freeze({ prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 });
+
 /**
  * A scripted OpenAI-compatible server on 127.0.0.1: answers /v1/chat/completions from a queue
- * (or a function), streams when asked, and records every request it saw.
+ * per model, then a shared queue, then a function; streams when asked (usage only when
+ * stream_options.include_usage is set, as OpenAI does), and records every request it saw.
  */
 export class FakeModel {
   readonly requests: RecordedRequest[] = [];
   private readonly script: ScriptedReply[] = [];
+  private readonly modelScripts = new Map<string, ScriptedReply[]>();
   private server: Server | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   fallback: (req: RecordedRequest) => ScriptedReply = () => ({ content: 'fake model reply' });
@@ -39,19 +60,8 @@ export class FakeModel {
         const raw = Buffer.concat(chunks).toString('utf8');
         const record: RecordedRequest = { path: req.url ?? '', headers: req.headers, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} };
         fake.requests.push(record);
-        const reply = fake.script.shift() ?? fake.fallback(record);
-        const delay = 'delayMs' in reply ? (reply.delayMs ?? 0) : 0;
-        const timer = setTimeout(() => {
-          fake.timers.delete(timer);
-          if ('status' in reply) {
-            res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
-            return;
-          }
-          const model = String(record.body.model ?? 'fake');
-          if (record.body.stream) writeStream(res, model, reply);
-          else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion(model, reply)));
-        }, delay);
-        fake.timers.add(timer);
+        const reply = fake.modelScripts.get(String(record.body.model))?.shift() ?? fake.script.shift() ?? fake.fallback(record);
+        fake.later(reply.delayMs ?? 0, () => void fake.answer(record, reply, res));
       });
     });
     await new Promise<void>((r) => fake.server!.listen(0, '127.0.0.1', r));
@@ -66,15 +76,71 @@ export class FakeModel {
     this.script.push(...replies);
   }
 
+  /** Replies used only for requests naming this model, before the shared queue. */
+  pushFor(model: string, ...replies: ScriptedReply[]): void {
+    const queue = this.modelScripts.get(model) ?? [];
+    queue.push(...replies);
+    this.modelScripts.set(model, queue);
+  }
+
+  requestsFor(model: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.body.model === model);
+  }
+
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
-}
 
-type AnswerReply = Exclude<ScriptedReply, { status: number }>;
+  private later(ms: number, run: () => void): void {
+    if (ms <= 0) return run();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => this.later(ms, resolve));
+  }
+
+  private async answer(record: RecordedRequest, reply: ScriptedReply, res: ServerResponse): Promise<void> {
+    if ('dropConnection' in reply) {
+      res.socket?.destroy();
+      return;
+    }
+    if ('status' in reply) {
+      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
+      return;
+    }
+    const model = String(record.body.model ?? 'fake');
+    const usage = reply.usage === undefined ? DEFAULT_USAGE : reply.usage;
+    if (!record.body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion(model, reply, usage)));
+      return;
+    }
+    const includeUsage = (record.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    await this.stream(res, streamEvents(model, reply, includeUsage ? usage : null), reply);
+  }
+
+  private async stream(res: ServerResponse, events: string[], reply: AnswerOptions): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const [i, event] of events.entries()) {
+      if (i > 0 && reply.chunkDelayMs) await this.pause(reply.chunkDelayMs);
+      if (res.destroyed) return;
+      await new Promise<void>((flushed) => res.write(event, () => flushed()));
+      if (i === 0 && reply.holdAfterFirstChunk) await reply.holdAfterFirstChunk;
+      if (reply.cutAfterChunks !== undefined && i + 1 >= reply.cutAfterChunks) {
+        res.socket?.destroy();
+        return;
+      }
+    }
+    res.end();
+  }
+}
 
 function message(reply: AnswerReply) {
   if ('content' in reply) return { role: 'assistant', content: reply.content };
@@ -85,28 +151,30 @@ function message(reply: AnswerReply) {
   };
 }
 
-function completion(model: string, reply: AnswerReply) {
+function completion(model: string, reply: AnswerReply, usage: Record<string, unknown> | null) {
   return {
     id: `chatcmpl-${Date.now()}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
     choices: [{ index: 0, message: message(reply), finish_reason: 'content' in reply ? 'stop' : 'tool_calls' }],
-    usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
+    ...(usage ? { usage } : {}),
   };
 }
 
-function writeStream(res: import('node:http').ServerResponse, model: string, reply: AnswerReply): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
+/** The SSE events of one streamed answer, each a complete `data:` event. */
+function streamEvents(model: string, reply: AnswerReply, usage: Record<string, unknown> | null): string[] {
   const base = { id: `chatcmpl-${Date.now()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
-  const msg = message(reply);
-  const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  const event = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
+  const events: string[] = [];
   if ('content' in reply) {
-    for (const piece of reply.content.match(/.{1,8}/gs) ?? ['']) send({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+    for (const piece of reply.content.match(/.{1,8}/gs) ?? ['']) events.push(event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
   } else {
-    send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', tool_calls: (msg.tool_calls ?? []).map((t, index) => ({ index, ...t })) }, finish_reason: null }] });
+    const calls = message(reply).tool_calls ?? [];
+    events.push(event({ ...base, choices: [{ index: 0, delta: { role: 'assistant', tool_calls: calls.map((t, index) => ({ index, ...t })) }, finish_reason: null }] }));
   }
-  send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'content' in reply ? 'stop' : 'tool_calls' }] });
-  send({ ...base, choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } });
-  res.end('data: [DONE]\n\n');
+  events.push(event({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'content' in reply ? 'stop' : 'tool_calls' }] }));
+  if (usage) events.push(event({ ...base, choices: [], usage }));
+  events.push('data: [DONE]\n\n');
+  return events;
 }

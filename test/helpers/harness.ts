@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalExchange } from '../../channels/local/local-channel.js';
-import { Enclave } from '../../src/app.js';
+import { Enclave, type EnclaveOptions } from '../../src/app.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { FakeModel } from '../fakes/fake-model.js';
 
@@ -26,7 +26,14 @@ export interface HarnessOptions {
   /** Leave the provider env out, to see the no-provider answer. */
   noProvider?: boolean;
   log?: Logger;
+  /** Passed to Enclave.start as they are. */
+  start?: Partial<Pick<EnclaveOptions, 'clock' | 'schedulerTimer' | 'webFetch'>>;
+  /** Extra environment for the host (e.g. ENCLAVE_VAULT_KEY). */
+  env?: NodeJS.ProcessEnv;
 }
+
+/** The fake model needs a price: the proxy refuses models without one. */
+export const DEFAULT_ENCLAVE_YAML = 'prices:\n  fake-model: { input: 1, cachedInput: 0.5, output: 2 }\n';
 
 export function makeHome(opts: HarnessOptions = {}): string {
   // Short path: Unix socket paths must stay under 108 bytes.
@@ -39,7 +46,7 @@ export function makeHome(opts: HarnessOptions = {}): string {
     writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
     writeFileSync(join(home, 'groups', name, 'memory', 'MEMORY.md'), `# Memory of ${name}\n`);
   }
-  if (opts.enclaveYaml) writeFileSync(join(home, 'enclave.yaml'), opts.enclaveYaml);
+  writeFileSync(join(home, 'enclave.yaml'), opts.enclaveYaml ?? DEFAULT_ENCLAVE_YAML);
   return home;
 }
 
@@ -50,8 +57,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const env: NodeJS.ProcessEnv = opts.noProvider
     ? { PATH: process.env.PATH }
     : { PATH: process.env.PATH, OPENAI_API_KEY: canary, OPENAI_BASE_URL: model.baseUrl };
+  Object.assign(env, opts.env);
   const log = opts.log ?? silentLogger();
-  const boot = () => Enclave.start({ home, env, log, restartBackoffMs: 50 });
+  const boot = () => Enclave.start({ home, env, log, restartBackoffMs: 50, ...opts.start });
   const h: Harness = {
     home,
     app: await boot(),

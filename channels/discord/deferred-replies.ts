@@ -1,0 +1,86 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import { withRetries } from '../backoff.js';
+import type { InboundOutcome, InboundStatus } from '../channel.js';
+import { isDeadInteraction, isTransient } from './outbound.js';
+
+/** Discord takes edits and follow-ups for 15 minutes; stop a little early so a late edit is not lost. */
+const TOKEN_LIFETIME_MS = 14 * 60_000;
+const ATTEMPTS = 3;
+
+interface Pending {
+  interaction: ChatInputCommandInteraction;
+  /** The "thinking..." reply was replaced; further chunks are follow-ups. */
+  edited: boolean;
+}
+
+/**
+ * Slash commands are acknowledged at once with a deferred reply ("Bot is thinking..."); the
+ * host's answer later replaces it, and further chunks follow up on it.
+ */
+export class DeferredReplies {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Throws when Discord refused the acknowledgement (then answers go to the channel). */
+  async defer(interaction: ChatInputCommandInteraction): Promise<void> {
+    this.prune();
+    await interaction.deferReply();
+    this.pending.set(interaction.id, { interaction, edited: false });
+  }
+
+  /** Sends one chunk through the interaction; false when none is live for this id (send it to the channel). */
+  async deliver(interactionId: string, text: string): Promise<boolean> {
+    const pending = this.live(interactionId);
+    if (!pending) return false;
+    const options = { content: text, allowedMentions: { parse: [] } };
+    try {
+      await withRetries(
+        async () => {
+          if (pending.edited) await pending.interaction.followUp(options);
+          else await pending.interaction.editReply(options);
+        },
+        { attempts: ATTEMPTS, isRetryable: isTransient },
+      );
+    } catch (err) {
+      if (!isDeadInteraction(err)) throw err;
+      this.pending.delete(interactionId);
+      return false;
+    }
+    pending.edited = true;
+    return true;
+  }
+
+  /** The host finished without a word: replace the spinner with a short note. Best effort. */
+  async settleUnanswered(interactionId: string, note: string): Promise<void> {
+    const pending = this.live(interactionId);
+    if (!pending || pending.edited) return;
+    try {
+      await pending.interaction.editReply({ content: note, allowedMentions: { parse: [] } });
+      pending.edited = true;
+    } catch {
+      this.pending.delete(interactionId);
+    }
+  }
+
+  private live(interactionId: string): Pending | undefined {
+    const pending = this.pending.get(interactionId);
+    if (pending && this.now() - pending.interaction.createdTimestamp > TOKEN_LIFETIME_MS) {
+      this.pending.delete(interactionId);
+      return undefined;
+    }
+    return pending;
+  }
+
+  private prune(): void {
+    for (const id of this.pending.keys()) this.live(id);
+  }
+}
+
+/** What a slash command's spinner becomes when the host sent nothing back. */
+export function unansweredNote(status: InboundStatus, outcome: InboundOutcome, chatId: string, assistantName: string): string {
+  if (outcome === 'failed') return 'Sorry, that did not work. Please try again later.';
+  if (status === 'unregistered') return `This chat is not set up for ${assistantName} (its id is discord:${chatId}).`;
+  if (status === 'refused') return 'That is not allowed here.';
+  return 'Nothing to answer.';
+}

@@ -1,0 +1,217 @@
+import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
+import { backoffDelay, sleep } from '../backoff.js';
+import type { Channel, ChannelContext, ChannelHealth, InboundHandler, InboundMessage, InboundReceipt, OutboundMessage } from '../channel.js';
+import { ChatRateLimiter } from '../rate-limiter.js';
+import { slashCommands } from './commands.js';
+import type { DiscordConfig, DiscordSecrets } from './config.js';
+import { DeferredReplies, unansweredNote } from './deferred-replies.js';
+import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
+import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
+import { describeSendError, isUnauthorized, postChannelMessage } from './outbound.js';
+
+export interface DiscordChannelOptions {
+  /** First wait before another login after one failed for a passing reason; doubles up to loginRetryMaxMs. */
+  loginRetryBaseMs?: number;
+  loginRetryMaxMs?: number;
+  /** Per-chat pacing: `sendBurst` messages at once, then one every `sendIntervalMs` (Discord allows 5 per 5 s). */
+  sendIntervalMs?: number;
+  sendBurst?: number;
+}
+
+/**
+ * Discord through discord.js: guild channels, threads and DMs over the gateway, slash commands
+ * as interactions with deferred replies, replies over REST. discord.js resumes dropped gateway
+ * sessions itself; this adapter retries failed logins and gives up only on what retrying cannot fix.
+ */
+export class DiscordChannel implements Channel {
+  readonly name = CHANNEL_NAME;
+  readonly maxMessageLength = 2000;
+  private client: Client | undefined;
+  private handler: InboundHandler | undefined;
+  private readonly limiter: ChatRateLimiter;
+  private readonly deferred = new DeferredReplies();
+  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private stopping = new AbortController();
+  /** A reason retrying cannot fix; set once, cleared only by a new connect(). */
+  private fatal: string | undefined;
+
+  constructor(
+    private readonly config: DiscordConfig,
+    private readonly secrets: DiscordSecrets,
+    private readonly ctx: ChannelContext,
+    private readonly opts: DiscordChannelOptions = {},
+  ) {
+    this.limiter = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 5);
+  }
+
+  async connect(onMessage: InboundHandler): Promise<void> {
+    this.handler = onMessage;
+    this.stopping = new AbortController();
+    this.fatal = undefined;
+    this.status.error = undefined;
+    if (this.secrets.token.trim() === '') return this.failPermanently(missingTokenReason(this.config.tokenSecret));
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+      const client = this.createClient();
+      this.client = client;
+      try {
+        await this.login(client);
+      } catch (err) {
+        await client.destroy().catch(() => undefined);
+        if (this.stopping.signal.aborted) return;
+        const reason = this.fatal ?? permanentLoginReason(err, this.config.tokenSecret);
+        if (reason) return this.failPermanently(reason);
+        const waitMs = backoffDelay(attempt, this.opts.loginRetryBaseMs ?? 2000, this.opts.loginRetryMaxMs ?? 120_000);
+        this.status.error = `Discord login failed (${errorText(err)}); retrying`;
+        this.ctx.log.warn({ err: errorText(err), retryInMs: waitMs }, 'Discord login failed; retrying');
+        await sleep(waitMs, this.stopping.signal);
+        continue;
+      }
+      this.ctx.log.info({ bot: client.user?.tag }, 'Discord connected');
+      if (this.config.registerCommands) await this.registerCommands(client);
+      return;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.stopping.abort();
+    this.handler = undefined;
+    this.status.connected = false;
+    await this.client?.destroy();
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    const client = this.client;
+    if (this.fatal || !client?.token) throw new Error(this.fatal ?? 'Discord is not logged in yet; the message is retried later');
+    await this.limiter.take(msg.chatId);
+    try {
+      if (msg.replyTo !== undefined && (await this.deferred.deliver(msg.replyTo, msg.text))) return;
+      await postChannelMessage(client.rest, msg.chatId, msg.text, msg.replyTo);
+    } catch (err) {
+      if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
+      throw new Error(describeSendError(err, msg.chatId), { cause: err });
+    }
+  }
+
+  async setTyping(chatId: string, typing: boolean): Promise<void> {
+    if (!typing || !this.client || this.fatal) return;
+    await this.client.rest.post(Routes.channelTyping(chatId)).catch(() => undefined);
+  }
+
+  health(): ChannelHealth {
+    return { ...this.status };
+  }
+
+  private createClient(): Client {
+    const client = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages, GatewayIntentBits.MessageContent],
+      partials: [Partials.Channel],
+      rest: { api: this.config.apiBase },
+    });
+    const current = () => this.client === client && !this.stopping.signal.aborted && !this.fatal;
+    client.on(Events.Raw, () => {
+      if (current()) this.status.lastEventAt = Date.now();
+    });
+    client.on(Events.ShardReady, () => this.markUp(current()));
+    client.on(Events.ShardResume, () => this.markUp(current()));
+    client.on(Events.ShardReconnecting, () => {
+      if (!current()) return;
+      this.status.connected = false;
+      this.status.reconnects++;
+    });
+    client.on(Events.ShardDisconnect, (event) => {
+      if (!current()) return;
+      this.status.connected = false;
+      const reason = permanentCloseReason(event.code, this.config.tokenSecret);
+      if (!reason) return;
+      this.fatal = reason;
+      if (client.isReady()) this.failPermanently(reason);
+    });
+    client.on(Events.ShardError, (err) => {
+      if (current()) this.ctx.log.warn({ err: err.message }, 'Discord gateway error');
+    });
+    client.on(Events.MessageCreate, (message) => {
+      if (current()) this.onMessage(client, message);
+    });
+    client.on(Events.InteractionCreate, (interaction) => {
+      if (current()) void this.onInteraction(interaction);
+    });
+    return client;
+  }
+
+  /** Resolves when the client is ready (logged in, guilds received); rejects when the login failed. */
+  private async login(client: Client): Promise<void> {
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    await client.login(this.secrets.token);
+    await ready;
+    this.markUp(true);
+  }
+
+  private markUp(current: boolean): void {
+    if (!current || this.fatal) return;
+    this.status.connected = true;
+    this.status.error = undefined;
+  }
+
+  private failPermanently(reason: string): void {
+    const known = this.status.error === reason;
+    this.fatal = reason;
+    this.status.connected = false;
+    this.status.error = reason;
+    if (!known) this.ctx.log.error(reason);
+    void this.client?.destroy().catch(() => undefined);
+  }
+
+  private async registerCommands(client: Client): Promise<void> {
+    const appId = client.application?.id;
+    if (!appId) return;
+    try {
+      await client.rest.put(Routes.applicationCommands(appId), { body: slashCommands(this.ctx.assistantName) });
+    } catch (err) {
+      this.ctx.log.warn({ err: errorText(err) }, 'Discord slash commands could not be registered; messages and mentions still work');
+    }
+  }
+
+  private onMessage(client: Client, message: Message): void {
+    const botId = client.user?.id;
+    if (!botId) return;
+    const inbound = messageToInbound(message, botId);
+    if (inbound) void this.handOn(inbound);
+  }
+
+  private async onInteraction(interaction: Interaction): Promise<void> {
+    if (!interaction.isChatInputCommand()) return;
+    const inbound = interactionToInbound(interaction);
+    const deferred = await this.defer(interaction);
+    const receipt = await this.handOn(inbound);
+    if (!deferred) return;
+    const outcome = receipt ? await receipt.settled.catch(() => 'failed' as const) : 'failed';
+    if (outcome === 'answered') return;
+    const note = unansweredNote(receipt?.status ?? 'ignored', outcome, inbound.chatId, this.ctx.assistantName);
+    await this.deferred.settleUnanswered(interaction.id, note);
+  }
+
+  private async defer(interaction: ChatInputCommandInteraction): Promise<boolean> {
+    try {
+      await this.deferred.defer(interaction);
+      return true;
+    } catch (err) {
+      this.ctx.log.warn({ err: errorText(err), command: interaction.commandName }, 'Discord slash command could not be acknowledged; answering in the channel');
+      return false;
+    }
+  }
+
+  private async handOn(inbound: InboundMessage): Promise<InboundReceipt | undefined> {
+    const handler = this.handler;
+    if (!handler) return undefined;
+    try {
+      return await handler(inbound);
+    } catch (err) {
+      this.ctx.log.error({ err: errorText(err), chat: inbound.chatId }, 'Discord message could not be handed to the router');
+      return undefined;
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

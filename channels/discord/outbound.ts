@@ -1,0 +1,60 @@
+import { DiscordAPIError, DiscordjsError, DiscordjsRangeError, DiscordjsTypeError, HTTPError, RESTJSONErrorCodes, Routes, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import { withRetries } from '../backoff.js';
+
+/** Attempts of one send; discord.js itself already waits out 429s and retries 5xx and timeouts. */
+const SEND_ATTEMPTS = 3;
+
+/**
+ * Text from a model never pings @everyone, @here, roles or users; only the replied-to person is
+ * notified, as a reply normally does.
+ */
+export function channelMessageBody(text: string, replyTo?: string): RESTPostAPIChannelMessageJSONBody {
+  return {
+    content: text,
+    allowed_mentions: { parse: [], replied_user: true },
+    ...(replyTo !== undefined && { message_reference: { message_id: replyTo, fail_if_not_exists: false } }),
+  };
+}
+
+/** Posts one message to a channel (guild channel, thread or DM), retrying transient failures. */
+export async function postChannelMessage(rest: REST, chatId: string, text: string, replyTo?: string): Promise<void> {
+  const body = channelMessageBody(text, replyTo);
+  await withRetries(() => rest.post(Routes.channelMessages(chatId), { body }), { attempts: SEND_ATTEMPTS, isRetryable: isTransient });
+}
+
+/** Server errors that outlived discord.js's own retries, and network failures; never a 4xx or a bad argument. */
+export function isTransient(err: unknown): boolean {
+  const refused = err instanceof DiscordAPIError || err instanceof DiscordjsError || err instanceof DiscordjsTypeError || err instanceof DiscordjsRangeError;
+  return !refused;
+}
+
+export function isUnauthorized(err: unknown): boolean {
+  return err instanceof DiscordAPIError && err.status === 401;
+}
+
+/** The interaction's token expired or was never valid: answer in the channel instead. */
+export function isDeadInteraction(err: unknown): boolean {
+  if (!(err instanceof DiscordAPIError)) return false;
+  return (
+    err.code === RESTJSONErrorCodes.InvalidWebhookToken ||
+    err.code === RESTJSONErrorCodes.UnknownWebhook ||
+    err.code === RESTJSONErrorCodes.UnknownInteraction ||
+    err.status === 401 ||
+    err.status === 404
+  );
+}
+
+/** Why a send failed, in words a person can act on. */
+export function describeSendError(err: unknown, chatId: string): string {
+  if (err instanceof DiscordAPIError) {
+    if (err.status === 401) return 'Discord rejected the bot token (401): store a valid token in the vault and restart';
+    if (err.code === RESTJSONErrorCodes.UnknownChannel) return `Discord channel ${chatId} does not exist or the bot cannot see it`;
+    if (err.code === RESTJSONErrorCodes.MissingAccess || err.code === RESTJSONErrorCodes.MissingPermissions || err.status === 403) {
+      return `the bot may not post in Discord channel ${chatId}: give it the View Channel and Send Messages permissions`;
+    }
+    if (err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) return `Discord user of DM ${chatId} does not accept messages from the bot`;
+    return `Discord refused the message to ${chatId} (${err.status}, code ${String(err.code)}): ${err.message}`;
+  }
+  if (err instanceof HTTPError) return `Discord is failing (${err.status} ${err.message}); the message is retried later`;
+  return `Discord could not be reached (${err instanceof Error ? err.message : String(err)}); the message is retried later`;
+}

@@ -1,0 +1,312 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
+import { backoffDelay, sleep, withRetries } from '../backoff.js';
+import type { Channel, ChannelContext, ChannelHealth, InboundHandler, InboundMessage, OutboundMessage } from '../channel.js';
+import { ChatRateLimiter } from '../rate-limiter.js';
+import { boltLogger } from './bolt-logger.js';
+import type { SlackConfig, SlackSecrets } from './config.js';
+import { SlackDirectory } from './directory.js';
+import {
+  inThread,
+  isDmChannel,
+  isSpoken,
+  normaliseCommand,
+  normaliseMessage,
+  slackMessageEventSchema,
+  slashCommandSchema,
+  type SlackBotIdentity,
+} from './inbound.js';
+import { answerThread, messageRef } from './message-ref.js';
+import { plainToSlack } from './mrkdwn.js';
+import { RecentIds } from './recent-ids.js';
+import { describeSlackError, isAuthFailure, isTransient, retryAfterMs } from './slack-errors.js';
+import { SocketSession } from './socket-session.js';
+
+export interface SlackChannelOptions {
+  /** First reconnect delay; each later one doubles (with jitter) up to reconnectMaxMs. */
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  /** Outbound pacing per chat: a burst, then one message per interval (Slack allows ~1/s per channel). */
+  sendIntervalMs?: number;
+  sendBurst?: number;
+  /** Tries per message before send() gives up and the outbox retries later. */
+  sendAttempts?: number;
+}
+
+/**
+ * Slack through Bolt: Socket Mode (default) or the Events API over HTTP, slash commands
+ * /ask and /enclave, answers with chat.postMessage (in the thread when asked in one).
+ *
+ * A mention arrives twice (app_mention and message); both are read the same way, from the
+ * <@bot> in the text, so whichever arrives first is passed on and the other is dropped here
+ * (and would be a duplicate in the host's store anyway). This works whichever of the two
+ * events the Slack app subscribes to.
+ */
+export class SlackChannel implements Channel {
+  readonly name = 'slack';
+  readonly maxMessageLength: number;
+  private handler: InboundHandler | undefined;
+  private web: webApi.WebClient | undefined;
+  private bot: SlackBotIdentity | undefined;
+  private directory: SlackDirectory | undefined;
+  private httpReceiver: HTTPReceiver | undefined;
+  private address: AddressInfo | undefined;
+  private session: SocketSession | undefined;
+  private stopping = new AbortController();
+  private readonly handed = new RecentIds(2000);
+  private readonly botThreads = new RecentIds(2000);
+  private readonly pacer: ChatRateLimiter;
+  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+
+  constructor(
+    private readonly config: SlackConfig,
+    private readonly secrets: SlackSecrets,
+    private readonly ctx: ChannelContext,
+    private readonly opts: SlackChannelOptions = {},
+  ) {
+    this.maxMessageLength = config.maxMessageLength;
+    this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3);
+  }
+
+  async connect(onMessage: InboundHandler): Promise<void> {
+    this.handler = onMessage;
+    this.stopping = new AbortController();
+    const missing = this.missingSecret();
+    if (missing) return this.fail(missing);
+
+    const web = new webApi.WebClient(this.secrets.botToken, this.clientOptions());
+    this.web = web;
+    const bot = await this.identify(web);
+    if (!bot || this.stopping.signal.aborted) return;
+    this.bot = bot;
+    this.directory = new SlackDirectory(web, this.ctx.log);
+
+    if (this.config.mode === 'http') await this.startHttp(bot);
+    else await this.startSocket(bot);
+  }
+
+  async disconnect(): Promise<void> {
+    this.stopping.abort();
+    this.handler = undefined;
+    const session = this.session;
+    const receiver = this.httpReceiver;
+    this.session = undefined;
+    this.httpReceiver = undefined;
+    this.address = undefined;
+    this.status.connected = false;
+    await session?.stop();
+    if (receiver) await receiver.stop().catch(() => undefined);
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    const web = this.web;
+    if (!web) throw new Error('the Slack channel is not connected');
+    const thread = answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
+    await this.pacer.take(msg.chatId);
+    try {
+      await withRetries(() => web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread }), {
+        attempts: this.opts.sendAttempts ?? 4,
+        isRetryable: isTransient,
+        retryAfterMs,
+      });
+    } catch (err) {
+      throw new Error(`Slack did not take the message for ${msg.chatId}: ${describeSlackError(err)}`, { cause: err });
+    }
+    if (thread) this.botThreads.add(`${msg.chatId}:${thread}`);
+  }
+
+  /** Bots get no typing indicator from the Web API (only the retired RTM API had one): nothing to do. */
+  async setTyping(_chatId: string, _typing: boolean): Promise<void> {}
+
+  health(): ChannelHealth {
+    return { ...this.status };
+  }
+
+  /** http mode: where the receiver listens for events and slash commands (undefined before it does). */
+  receiverUrl(): string | undefined {
+    if (!this.address) return undefined;
+    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address;
+    return `http://${host}:${this.address.port}${this.config.path}`;
+  }
+
+  private missingSecret(): string | undefined {
+    const { mode, tokenSecret, appTokenSecret, signingSecretSecret } = this.config;
+    const need = (name: string, what: string) => `Slack needs ${what}: store it in the vault as ${name}, then restart Enclave.`;
+    if (!this.secrets.botToken) return need(tokenSecret, 'the bot token (xoxb-...)');
+    if (mode === 'socket' && !this.secrets.appToken) return need(appTokenSecret, 'an app-level token (xapp-..., scope connections:write) for Socket Mode');
+    if (mode === 'http' && !this.secrets.signingSecret) return need(signingSecretSecret, "the app's signing secret for HTTP mode");
+    return undefined;
+  }
+
+  /** auth.test until it answers: who the bot is, or a permanent failure. */
+  private async identify(web: webApi.WebClient): Promise<SlackBotIdentity | undefined> {
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+      try {
+        const res = await web.auth.test();
+        if (res.user_id && res.bot_id) return { userId: res.user_id, botId: res.bot_id };
+        this.fail(`The token in ${this.config.tokenSecret} is not a Slack bot token: store the app's Bot User OAuth Token (xoxb-...) there and restart Enclave.`);
+        return undefined;
+      } catch (err) {
+        if (!isTransient(err)) {
+          const why = isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test';
+          this.fail(`${why} (${describeSlackError(err)}): store a valid bot token (xoxb-...) in the vault as ${this.config.tokenSecret} and restart Enclave.`);
+          return undefined;
+        }
+        this.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
+        await sleep(this.reconnectDelay(attempt), this.stopping.signal);
+      }
+    }
+    return undefined;
+  }
+
+  private async startHttp(bot: SlackBotIdentity): Promise<void> {
+    const receiver = new HTTPReceiver({
+      signingSecret: this.secrets.signingSecret!,
+      endpoints: this.config.path,
+      logger: boltLogger(this.ctx.log),
+    });
+    this.listen(this.createApp(bot, receiver));
+    const { host, port } = this.config;
+    let server: Server;
+    try {
+      server = await receiver.start({ host, port });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      this.fail(`Slack cannot listen on ${host}:${port} for events (${code}): free that port or set channels.slack.port, then restart Enclave.`);
+      return;
+    }
+    if (this.stopping.signal.aborted) return receiver.stop();
+    this.httpReceiver = receiver;
+    this.address = server.address() as AddressInfo;
+    this.up();
+    this.ctx.log.info({ channel: 'slack', url: this.receiverUrl() }, 'Slack events receiver listening');
+  }
+
+  private async startSocket(bot: SlackBotIdentity): Promise<void> {
+    const receiver = new SocketModeReceiver({
+      appToken: this.secrets.appToken!,
+      logger: boltLogger(this.ctx.log),
+      autoReconnectEnabled: false,
+      installerOptions: { clientOptions: this.clientOptions() },
+    });
+    this.listen(this.createApp(bot, receiver));
+    const session = new SocketSession(
+      receiver.client,
+      {
+        up: (first) => {
+          if (!first) this.status.reconnects++;
+          this.up();
+          this.ctx.log.info({ channel: 'slack', reconnects: this.status.reconnects }, 'Slack Socket Mode connected');
+        },
+        down: (reason) => this.down(`Slack connection lost (${reason}); reconnecting`),
+        fatal: (err) =>
+          this.fail(
+            `Slack rejected the app-level token (${describeSlackError(err)}): store a valid xapp-... token with the connections:write scope in the vault as ${this.config.appTokenSecret}, check Socket Mode is enabled for the app, and restart Enclave.`,
+          ),
+      },
+      { baseMs: this.opts.reconnectBaseMs ?? 1000, maxMs: this.opts.reconnectMaxMs ?? 60_000 },
+    );
+    this.session = session;
+    await session.run();
+  }
+
+  private createApp(bot: SlackBotIdentity, receiver: HTTPReceiver | SocketModeReceiver): App {
+    return new App({
+      token: this.secrets.botToken,
+      botId: bot.botId,
+      botUserId: bot.userId,
+      receiver,
+      logger: boltLogger(this.ctx.log),
+      clientOptions: this.clientOptions(),
+      convoStore: false,
+    });
+  }
+
+  private listen(app: App): void {
+    app.event('message', async ({ event }) => this.onMessageEvent(event));
+    app.event('app_mention', async ({ event }) => this.onMessageEvent(event));
+    for (const name of [this.config.askCommand, this.config.hostCommand]) {
+      app.command(name, async ({ command, ack }) => this.onCommand(command, ack));
+    }
+    app.error(async (err) => {
+      this.ctx.log.warn({ channel: 'slack', err: err.message }, 'Slack event handling failed');
+    });
+  }
+
+  private async onMessageEvent(raw: unknown): Promise<void> {
+    const parsed = slackMessageEventSchema.safeParse(raw);
+    const bot = this.bot;
+    if (!parsed.success || !bot || !isSpoken(parsed.data)) return;
+    const ev = parsed.data;
+    this.status.lastEventAt = Date.now();
+    const key = `${ev.channel}:${messageRef(ev.ts, ev.thread_ts)}`;
+    if (this.handed.has(key)) return;
+    this.handed.add(key);
+
+    // Bots are never answered, so their names are not worth an API call.
+    const person = ev.bot_id === undefined ? ev.user : undefined;
+    const directory = this.directory;
+    const [senderName, chatTitle] = await Promise.all([
+      person && directory ? directory.userName(person) : (ev.user ?? ev.bot_id ?? 'bot'),
+      person && directory && !isDmChannel(ev.channel) ? directory.chatTitle(ev.channel) : undefined,
+    ]);
+    const botInThread = inThread(ev) && this.botThreads.has(`${ev.channel}:${ev.thread_ts}`);
+    await this.deliver(normaliseMessage(ev, bot, { senderName, chatTitle, botInThread }), key);
+  }
+
+  private async onCommand(raw: unknown, ack: AckFn<string | RespondArguments>): Promise<void> {
+    const parsed = slashCommandSchema.safeParse(raw);
+    const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot) : undefined;
+    if (!msg) {
+      await ack({ response_type: 'ephemeral', text: `Usage: ${this.config.askCommand} <question>, or ${this.config.hostCommand} help` });
+      return;
+    }
+    await ack();
+    this.status.lastEventAt = Date.now();
+    await this.deliver(msg, `${msg.chatId}:${msg.platformId}`);
+  }
+
+  private async deliver(msg: InboundMessage, key: string): Promise<void> {
+    const handler = this.handler;
+    if (!handler) return;
+    try {
+      await handler(msg);
+    } catch (err) {
+      this.handed.delete(key);
+      this.ctx.log.error({ channel: 'slack', chat: msg.chatId, err }, 'the host could not take a Slack message');
+    }
+  }
+
+  private clientOptions(): webApi.WebClientOptions {
+    return {
+      slackApiUrl: this.config.apiUrl,
+      logger: boltLogger(this.ctx.log),
+      // Retries are ours (withRetries / reconnect backoff), so a 429 surfaces with its Retry-After.
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 30_000,
+    };
+  }
+
+  private reconnectDelay(attempt: number): number {
+    return backoffDelay(attempt, this.opts.reconnectBaseMs ?? 1000, this.opts.reconnectMaxMs ?? 60_000);
+  }
+
+  private up(): void {
+    this.status.connected = true;
+    this.status.error = undefined;
+  }
+
+  private down(reason: string): void {
+    this.status.connected = false;
+    this.status.error = reason;
+    this.ctx.log.warn({ channel: 'slack' }, reason);
+  }
+
+  private fail(reason: string): void {
+    this.status.connected = false;
+    this.status.error = reason;
+    this.ctx.log.error({ channel: 'slack' }, reason);
+  }
+}

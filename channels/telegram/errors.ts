@@ -1,0 +1,56 @@
+import { GrammyError, HttpError } from 'grammy';
+
+/** Telegram answered 401/404 to a bot call: the token is wrong or revoked. Retrying cannot help. */
+export function isBadToken(err: unknown): boolean {
+  return err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404);
+}
+
+/** Another process is taking this bot's updates (getUpdates or a webhook). */
+export function isConflict(err: unknown): boolean {
+  return err instanceof GrammyError && err.error_code === 409;
+}
+
+/** Worth another try: network failures, 429 and 5xx. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof HttpError) return true;
+  return err instanceof GrammyError && (err.error_code === 429 || err.error_code >= 500);
+}
+
+/** Telegram's own "retry after N seconds", in ms. */
+export function retryAfterMs(err: unknown): number | undefined {
+  if (!(err instanceof GrammyError)) return undefined;
+  const seconds = err.parameters.retry_after;
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+export function isUnparsableHtml(err: unknown): boolean {
+  return err instanceof GrammyError && err.error_code === 400 && /can't parse entities/i.test(err.description);
+}
+
+/** The Telegram error in words, without request payloads (they hold message text). */
+export function describe(err: unknown): string {
+  if (err instanceof GrammyError) return `Telegram answered ${err.error_code}: ${err.description}`;
+  if (err instanceof HttpError) return `cannot reach the Telegram Bot API (${networkCause(err.error)})`;
+  return withoutToken(err instanceof Error ? err.message : String(err));
+}
+
+/** Why a message could not be sent, with what to do about it where Telegram tells us. */
+export function sendFailureReason(err: unknown, chatId: string): string {
+  if (err instanceof GrammyError) {
+    const movedTo = err.parameters.migrate_to_chat_id;
+    if (movedTo !== undefined) return `Telegram chat ${chatId} became supergroup ${movedTo}: map telegram:${movedTo} in group.yaml instead`;
+    if (err.error_code === 403) return `Telegram refused to deliver to chat ${chatId} (${err.description}): the bot was blocked or removed from the chat`;
+  }
+  return `Telegram sendMessage to chat ${chatId} failed: ${describe(err)}`;
+}
+
+/** Fetch errors quote the request URL, and the URL holds the token. */
+function networkCause(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? withoutToken(err.message) : 'network error';
+}
+
+function withoutToken(text: string): string {
+  return text.replace(/\/bot[^/\s]+\//g, '/bot[redacted]/');
+}

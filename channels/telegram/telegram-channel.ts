@@ -1,0 +1,228 @@
+import type { Server } from 'node:http';
+import { Bot } from 'grammy';
+import type { BotCommand, Update } from 'grammy/types';
+import { backoffDelay, sleep } from '../backoff.js';
+import type { Channel, ChannelContext, ChannelHealth, InboundHandler, OutboundMessage } from '../channel.js';
+import type { TelegramConfig, TelegramSecrets } from './config.js';
+import { describe, isBadToken, isConflict, retryAfterMs } from './errors.js';
+import { normaliseMessage, type BotIdentity } from './normalise.js';
+import { TelegramSender } from './sender.js';
+import { closeServer, startWebhookServer } from './webhook-server.js';
+
+/** ctx.state key of the next update id to ask for; everything below it was handed to the host. */
+export const OFFSET_KEY = 'updateOffset';
+
+const ALLOWED_UPDATES = ['message'] as const;
+
+/** grammy types its signals with the abort-controller polyfill; at run time it takes Node's own. */
+type ApiSignal = NonNullable<Parameters<Bot['api']['getMe']>[0]>;
+const apiSignal = (signal: AbortSignal) => signal as unknown as ApiSignal;
+
+export interface TelegramChannelOptions {
+  /** Jitter source for reconnect delays. */
+  random?: () => number;
+}
+
+/**
+ * Telegram through grammy's Bot API client: long polling (or a webhook), one update at a time,
+ * the offset saved after each update is handed to the host so a restart never repeats one.
+ */
+export class TelegramChannel implements Channel {
+  readonly name = 'telegram';
+  readonly maxMessageLength = 4096;
+  private readonly bot: Bot | undefined;
+  private readonly sender: TelegramSender | undefined;
+  private me: BotIdentity | undefined;
+  private handler: InboundHandler | undefined;
+  private stopper = new AbortController();
+  private running: Promise<void> | undefined;
+  private webhookServer: Server | undefined;
+  private webhookChain: Promise<void> = Promise.resolve();
+  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+
+  constructor(
+    private readonly config: TelegramConfig,
+    private readonly secrets: TelegramSecrets,
+    private readonly ctx: ChannelContext,
+    private readonly opts: TelegramChannelOptions = {},
+  ) {
+    if (!secrets.token) return;
+    this.bot = new Bot(secrets.token, { client: { apiRoot: config.apiRoot } });
+    this.sender = new TelegramSender(this.bot.api, config, ctx.log);
+  }
+
+  /** Resolves once connected, once failed for good, or after the first failed attempt (retries go on). */
+  async connect(onMessage: InboundHandler): Promise<void> {
+    this.handler = onMessage;
+    this.stopper = new AbortController();
+    let ready!: () => void;
+    const readyOnce = new Promise<void>((resolve) => (ready = resolve));
+    this.running = this.run(this.stopper.signal, ready)
+      .catch((err: unknown) => this.fail(`Telegram channel stopped: ${describe(err)}`))
+      .finally(ready);
+    await readyOnce;
+  }
+
+  async disconnect(): Promise<void> {
+    this.stopper.abort();
+    await this.running;
+    if (this.webhookServer) await closeServer(this.webhookServer);
+    this.webhookServer = undefined;
+    this.status.connected = false;
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    if (!this.sender) throw new Error(`Telegram has no bot token: set ${this.config.tokenSecret} in the vault`);
+    await this.sender.send(msg);
+  }
+
+  async setTyping(chatId: string, typing: boolean): Promise<void> {
+    if (typing) await this.sender?.typing(chatId);
+  }
+
+  health(): ChannelHealth {
+    return { ...this.status };
+  }
+
+  private async run(signal: AbortSignal, ready: () => void): Promise<void> {
+    const bot = this.bot;
+    if (!bot) return this.fail(`Telegram has no bot token: store the token from @BotFather in the vault as ${this.config.tokenSecret} and restart`);
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        await this.setUp(bot, signal);
+        break;
+      } catch (err) {
+        if (signal.aborted) return;
+        if (isBadToken(err)) return this.fail(this.badTokenReason(err));
+        if (err instanceof WebhookListenError) return this.fail(err.message);
+        this.down(err);
+        ready();
+        this.status.reconnects++;
+        await sleep(this.retryDelay(err, attempt), signal);
+      }
+    }
+    ready();
+    if (this.config.mode === 'polling') await this.poll(bot, signal);
+  }
+
+  private async setUp(bot: Bot, signal: AbortSignal): Promise<void> {
+    const me = await bot.api.getMe(apiSignal(signal));
+    this.me = { id: me.id, username: me.username };
+    if (this.config.mode === 'webhook') await this.startWebhook(bot, signal);
+    else await bot.api.deleteWebhook({}, apiSignal(signal));
+    await bot.api.setMyCommands(this.commands(), {}, apiSignal(signal)).catch((err: unknown) => {
+      if (isBadToken(err)) throw err;
+      this.ctx.log.warn({ channel: 'telegram', reason: describe(err) }, 'could not register the Telegram command menu');
+    });
+    this.up(`Telegram connected as @${me.username}`);
+  }
+
+  private async poll(bot: Bot, signal: AbortSignal): Promise<void> {
+    let offset = this.savedOffset();
+    for (let failures = 0; !signal.aborted; ) {
+      let updates: Update[];
+      try {
+        updates = await bot.api.getUpdates({ offset, timeout: this.config.pollTimeoutSeconds, allowed_updates: ALLOWED_UPDATES }, apiSignal(signal));
+      } catch (err) {
+        if (signal.aborted) return;
+        if (isBadToken(err)) return this.fail(this.badTokenReason(err));
+        this.down(err);
+        this.status.reconnects++;
+        await sleep(this.retryDelay(err, failures++), signal);
+        continue;
+      }
+      if (failures > 0) this.up('Telegram polling resumed');
+      failures = 0;
+      for (const update of updates) {
+        if (signal.aborted) return;
+        if (update.update_id < offset) continue;
+        await this.dispatch(update);
+        offset = update.update_id + 1;
+        this.ctx.state.set(OFFSET_KEY, String(offset));
+      }
+    }
+  }
+
+  private async startWebhook(bot: Bot, signal: AbortSignal): Promise<void> {
+    const hook = this.config.webhook;
+    if (!hook) throw new WebhookListenError('Telegram webhook mode needs channels.telegram.webhook.url in enclave.yaml');
+    const secretToken = this.secrets.webhookSecret;
+    if (!secretToken) throw new WebhookListenError(`Telegram webhook mode needs a secret token: store one (1-256 of A-Z a-z 0-9 _ -) in the vault as ${hook.secretTokenSecret}`);
+    if (!this.webhookServer) {
+      const onUpdate = (update: Update) => (this.webhookChain = this.webhookChain.catch(() => undefined).then(() => this.takeWebhookUpdate(update)));
+      try {
+        this.webhookServer = await startWebhookServer({ host: hook.host, port: hook.port, path: hook.path, secretToken, onUpdate });
+      } catch (err) {
+        throw new WebhookListenError(`Telegram webhook server cannot listen on ${hook.host}:${hook.port} (${describe(err)}): free the port or change channels.telegram.webhook.port`, { cause: err });
+      }
+    }
+    await bot.api.setWebhook(hook.url, { secret_token: secretToken, allowed_updates: ALLOWED_UPDATES }, apiSignal(signal));
+  }
+
+  private async takeWebhookUpdate(update: Update): Promise<void> {
+    if (update.update_id < this.savedOffset()) return;
+    await this.dispatch(update);
+    this.ctx.state.set(OFFSET_KEY, String(update.update_id + 1));
+  }
+
+  private async dispatch(update: Update): Promise<void> {
+    this.status.lastEventAt = Date.now();
+    const message = update.message;
+    const msg = message && this.me ? normaliseMessage(message, this.me) : undefined;
+    if (!msg || !this.handler) return;
+    try {
+      await this.handler(msg);
+    } catch (err) {
+      this.ctx.log.error({ channel: 'telegram', update: update.update_id, err }, 'the host could not take a Telegram message; it is skipped');
+    }
+  }
+
+  private savedOffset(): number {
+    const saved = Number(this.ctx.state.get(OFFSET_KEY));
+    return Number.isSafeInteger(saved) && saved > 0 ? saved : 0;
+  }
+
+  private commands(): BotCommand[] {
+    const name = this.ctx.assistantName;
+    return [
+      { command: 'ask', description: `Ask ${name} something` },
+      { command: 'status', description: 'Model, container, queue and channel health' },
+      { command: 'budget', description: 'Spending so far and the limits' },
+      { command: 'reset', description: 'Start a fresh conversation (memory files stay)' },
+      { command: 'help', description: 'What the commands do' },
+    ];
+  }
+
+  private retryDelay(err: unknown, attempt: number): number {
+    const { baseMs, maxMs } = this.config.reconnect;
+    return retryAfterMs(err) ?? backoffDelay(attempt, baseMs, maxMs, this.opts.random);
+  }
+
+  private up(what: string): void {
+    if (!this.status.connected) this.ctx.log.info({ channel: 'telegram' }, what);
+    this.status.connected = true;
+    this.status.error = undefined;
+  }
+
+  private down(err: unknown): void {
+    const error = isConflict(err)
+      ? 'another program is taking updates for this Telegram bot (409 Conflict): stop the other bot instance or remove its webhook; retrying'
+      : `${describe(err)}; retrying`;
+    if (error !== this.status.error) this.ctx.log[isConflict(err) ? 'error' : 'warn']({ channel: 'telegram' }, error);
+    this.status.connected = false;
+    this.status.error = error;
+  }
+
+  private fail(reason: string): void {
+    this.ctx.log.error({ channel: 'telegram' }, reason);
+    this.status.connected = false;
+    this.status.error = reason;
+  }
+
+  private badTokenReason(err: unknown): string {
+    return `Telegram rejected the bot token (${describe(err)}): store the token from @BotFather in the vault as ${this.config.tokenSecret} and restart; the other channels keep running`;
+  }
+}
+
+/** A webhook-mode setup problem only the user can fix. */
+class WebhookListenError extends Error {}

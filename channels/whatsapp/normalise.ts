@@ -1,0 +1,122 @@
+import {
+  isJidGroup,
+  isLidUser,
+  isPnUser,
+  jidDecode,
+  normalizeMessageContent,
+  toNumber,
+  type WAMessage,
+  type proto,
+} from '@whiskeysockets/baileys';
+import type { InboundMessage } from '../channel.js';
+
+/** Who the bot is on WhatsApp: its phone-number jid and its LID (either may carry a device suffix). */
+export interface BotIdentity {
+  id?: string;
+  lid?: string;
+}
+
+export interface NormaliseContext {
+  me: BotIdentity;
+  /** True when the bot sent this message id in this chat (for replies that name no author). */
+  isOwnMessage(chatId: string, messageId: string): boolean;
+  chatTitle(chatId: string): string | undefined;
+}
+
+/** Turns one Baileys message into the host's InboundMessage, or undefined when there is nothing to pass on. */
+export function normaliseMessage(msg: WAMessage, ctx: NormaliseContext): InboundMessage | undefined {
+  const { key } = msg;
+  const chatId = key.remoteJid;
+  if (!chatId || !key.id) return undefined;
+  const isGroup = isJidGroup(chatId) === true;
+  const isDirect = isPnUser(chatId) === true || isLidUser(chatId) === true;
+  if (!isGroup && !isDirect) return undefined; // status@broadcast, newsletters, broadcast lists, calls
+  const body = readBody(normalizeMessageContent(msg.message));
+  if (!body) return undefined;
+
+  const fromMe = key.fromMe === true;
+  const senderId = fromMe ? plainJid(ctx.me.id ?? ctx.me.lid ?? '') : isGroup ? (key.participant ?? '') : chatId;
+  const mentions = (body.context?.mentionedJid ?? []).filter((j): j is string => typeof j === 'string' && j.length > 0);
+  const replyTo = body.context?.stanzaId || undefined;
+  const quotedAuthor = body.context?.participant ?? undefined;
+  let text = stripMentions(body.text, ctx.me);
+  let mentionsBot = mentions.some((j) => isBot(j, ctx.me));
+  const ask = /^\/ask(?:\s+|$)([\s\S]*)$/i.exec(text);
+  if (ask) {
+    text = ask[1]!.trim();
+    mentionsBot = true;
+  }
+  return {
+    channel: 'whatsapp',
+    chatId,
+    platformId: key.id,
+    senderId,
+    senderName: msg.pushName || jidDecode(senderId)?.user || senderId,
+    text,
+    isDirect,
+    mentionsBot,
+    replyToBot: replyTo !== undefined && (isBot(quotedAuthor, ctx.me) || ctx.isOwnMessage(chatId, replyTo)),
+    ...(replyTo ? { replyTo } : {}),
+    mentions,
+    fromBot: fromMe || isBot(senderId, ctx.me),
+    timestamp: msg.messageTimestamp ? toNumber(msg.messageTimestamp) * 1000 : Date.now(),
+    ...(isGroup && ctx.chatTitle(chatId) ? { chatTitle: ctx.chatTitle(chatId) } : {}),
+  };
+}
+
+interface Body {
+  text: string;
+  context: proto.IContextInfo | null | undefined;
+}
+
+function readBody(content: proto.IMessage | undefined): Body | undefined {
+  if (!content || content.protocolMessage || content.reactionMessage) return undefined;
+  if (content.conversation) return { text: content.conversation, context: undefined };
+  if (content.extendedTextMessage) return { text: content.extendedTextMessage.text ?? '', context: content.extendedTextMessage.contextInfo };
+  const media = readMedia(content);
+  if (!media) return undefined;
+  const note = `[${media.what} attached; the file itself was not passed on]`;
+  return { text: media.caption ? `${media.caption}\n${note}` : note, context: media.context };
+}
+
+function readMedia(c: proto.IMessage): { what: string; caption?: string | null; context?: proto.IContextInfo | null } | undefined {
+  if (c.imageMessage) return { what: 'image', caption: c.imageMessage.caption, context: c.imageMessage.contextInfo };
+  if (c.videoMessage) return { what: c.videoMessage.gifPlayback ? 'GIF' : 'video', caption: c.videoMessage.caption, context: c.videoMessage.contextInfo };
+  if (c.documentMessage) {
+    const name = c.documentMessage.fileName ? ` "${c.documentMessage.fileName}"` : '';
+    return { what: `document${name}`, caption: c.documentMessage.caption, context: c.documentMessage.contextInfo };
+  }
+  if (c.audioMessage) return { what: c.audioMessage.ptt ? 'voice message' : 'audio', context: c.audioMessage.contextInfo };
+  if (c.stickerMessage) return { what: 'sticker', context: c.stickerMessage.contextInfo };
+  return undefined;
+}
+
+/** Same account on the same kind of id (phone number or LID), whatever the device suffix. */
+function isBot(jid: string | undefined, me: BotIdentity): boolean {
+  const who = jidDecode(jid);
+  if (!who) return false;
+  return [me.id, me.lid].some((mine) => {
+    const bot = jidDecode(mine);
+    return bot !== undefined && bot.user === who.user && serverKind(bot.server) === serverKind(who.server);
+  });
+}
+
+function serverKind(server: string): string {
+  return server === 'c.us' ? 's.whatsapp.net' : server;
+}
+
+/** The jid without its device suffix: 4917012345:3@s.whatsapp.net -> 4917012345@s.whatsapp.net. */
+function plainJid(jid: string): string {
+  const who = jidDecode(jid);
+  return who ? `${who.user}@${who.server}` : jid;
+}
+
+/** WhatsApp writes a mention as "@<number>" in the text: drop the bot's own. */
+function stripMentions(text: string, me: BotIdentity): string {
+  let out = text;
+  for (const jid of [me.id, me.lid]) {
+    const user = jidDecode(jid)?.user;
+    if (user) out = out.replace(new RegExp(`@${user}(?!\\d)`, 'g'), '');
+  }
+  return out === text ? text.trim() : out.replace(/[ \t]{2,}/g, ' ').trim();
+}

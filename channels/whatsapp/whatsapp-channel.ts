@@ -1,0 +1,238 @@
+import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
+import { backoffDelay, withRetries } from '../backoff.js';
+import type { Channel, ChannelContext, ChannelHealth, InboundHandler, OutboundMessage } from '../channel.js';
+import { ChatRateLimiter } from '../rate-limiter.js';
+import type { WhatsAppConfig, WhatsAppSecrets } from './config.js';
+import { disconnectAction, statusCodeOf } from './disconnect.js';
+import { normaliseMessage } from './normalise.js';
+import { renderQr, writeQrToStderr, type QrOutput } from './qr.js';
+import { RecentMessages } from './recent-messages.js';
+import { openSessionStore, wipeSession, type SessionStore } from './session-store.js';
+import { makeBaileysSocket, socketConfig, type WhatsAppSocketFactory, type WhatsAppSocketLike } from './socket.js';
+
+export interface WhatsAppChannelOptions {
+  /** The linked-device session folder (ENCLAVE_HOME/data/whatsapp): 0700, files 0600, kept across restarts. */
+  authDir: string;
+  /** Shows each pairing QR; default: written to stderr. */
+  onQr?: QrOutput;
+  /** Makes the Baileys socket; tests inject a fake. Default: Baileys' makeWASocket. */
+  makeSocket?: WhatsAppSocketFactory;
+  /** Jitter source for reconnect delays. */
+  random?: () => number;
+  /** How long each QR is shown before the next; default Baileys' (60 s, then 20 s). */
+  qrTimeoutMs?: number;
+}
+
+export const NOT_LINKED_ERROR =
+  'WhatsApp is not linked yet: scan the QR code Enclave printed (WhatsApp > Settings > Linked devices > Link a device) or run `enclave pair whatsapp --phone <number>`';
+
+class NotConnectedError extends Error {}
+
+/**
+ * WhatsApp through Baileys as a linked device (WhatsApp Web): one socket at a time, replaced
+ * after every close as Baileys' DisconnectReason says (see disconnect.ts).
+ */
+export class WhatsAppChannel implements Channel {
+  readonly name = 'whatsapp';
+  readonly maxMessageLength = 4000;
+  private sock: WhatsAppSocketLike | undefined;
+  /** The session the current socket uses. */
+  private store: SessionStore | undefined;
+  private handler: InboundHandler | undefined;
+  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly recent = new RecentMessages();
+  private readonly chatTitles = new Map<string, string>();
+  private readonly limiter: ChatRateLimiter;
+  private readonly makeSocket: WhatsAppSocketFactory;
+  /** Closes since the last open connection, for the backoff. */
+  private failures = 0;
+  private badSessionsInARow = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private failedForGood = false;
+  private connectSettled: (() => void) | undefined;
+
+  constructor(
+    private readonly config: WhatsAppConfig,
+    _secrets: WhatsAppSecrets,
+    private readonly ctx: ChannelContext,
+    private readonly opts: WhatsAppChannelOptions,
+  ) {
+    this.limiter = new ChatRateLimiter(config.rateLimit.intervalMs, config.rateLimit.burst);
+    this.makeSocket = opts.makeSocket ?? makeBaileysSocket;
+  }
+
+  /** Resolves once connected, once a QR waits to be scanned, once failed for good, or after the first failed attempt (retries go on). */
+  async connect(onMessage: InboundHandler): Promise<void> {
+    this.handler = onMessage;
+    this.running = true;
+    this.failedForGood = false;
+    const settled = new Promise<void>((resolve) => (this.connectSettled = resolve));
+    void this.openSocket();
+    await settled;
+  }
+
+  async disconnect(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    const sock = this.sock;
+    this.sock = undefined;
+    this.store = undefined;
+    this.status.connected = false;
+    this.settleConnect();
+    if (sock) await Promise.resolve(sock.end(undefined)).catch(() => undefined);
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    if (!msg.chatId.includes('@')) throw new Error(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us)`);
+    if (this.failedForGood) throw new Error(`WhatsApp is not connected: ${this.status.error}`);
+    await this.limiter.take(msg.chatId);
+    const quoted = msg.replyTo ? this.recent.find(msg.chatId, msg.replyTo) : undefined;
+    let sent: WAMessage | undefined;
+    try {
+      sent = await withRetries(
+        () => {
+          const sock = this.sock;
+          if (!sock || !this.status.connected) throw new NotConnectedError(this.status.error ?? 'WhatsApp is not connected');
+          return sock.sendMessage(msg.chatId, { text: msg.text }, quoted ? { quoted } : undefined);
+        },
+        { attempts: this.config.sendAttempts, baseMs: 1000, maxMs: 15_000, isRetryable: isTransient, retryAfterMs },
+      );
+    } catch (err) {
+      throw new Error(`WhatsApp could not send to ${msg.chatId}: ${describe(err)}`, { cause: err });
+    }
+    if (sent) this.recent.remember(sent, true);
+  }
+
+  async setTyping(chatId: string, typing: boolean): Promise<void> {
+    if (!this.status.connected) return;
+    await this.sock?.sendPresenceUpdate(typing ? 'composing' : 'paused', chatId).catch(() => undefined);
+  }
+
+  health(): ChannelHealth {
+    return { ...this.status };
+  }
+
+  private async openSocket(): Promise<void> {
+    let store: SessionStore;
+    try {
+      store = await openSessionStore(this.opts.authDir);
+    } catch (err) {
+      return this.failForGood(`Cannot use the WhatsApp session folder ${this.opts.authDir} (${describe(err)}): fix its permissions and restart Enclave`);
+    }
+    if (!this.running) return;
+    let sock: WhatsAppSocketLike;
+    try {
+      sock = this.makeSocket({
+        ...socketConfig({
+          auth: store.state,
+          socketUrl: this.config.socketUrl,
+          log: this.ctx.log,
+          getMessage: async (key) => (key.remoteJid && key.id ? (this.recent.find(key.remoteJid, key.id)?.message ?? undefined) : undefined),
+        }),
+        ...(this.opts.qrTimeoutMs ? { qrTimeout: this.opts.qrTimeoutMs } : {}),
+      });
+    } catch (err) {
+      return this.failForGood(`WhatsApp could not start (${describe(err)}): check channels.whatsapp in enclave.yaml and restart Enclave`);
+    }
+    this.sock = sock;
+    this.store = store;
+    sock.ev.on('creds.update', () => {
+      store.saveCreds().catch((err: unknown) => this.ctx.log.error({ err: describe(err) }, 'could not save the WhatsApp session'));
+    });
+    sock.ev.on('connection.update', (update) => this.onConnectionUpdate(sock, update));
+    sock.ev.on('messages.upsert', (upsert) => this.onMessages(sock, upsert));
+    sock.ev.on('groups.upsert', (groups) => groups.forEach((g) => g.subject && this.chatTitles.set(g.id, g.subject)));
+    sock.ev.on('groups.update', (groups) => groups.forEach((g) => g.id && g.subject && this.chatTitles.set(g.id, g.subject)));
+  }
+
+  private onConnectionUpdate(sock: WhatsAppSocketLike, update: Partial<ConnectionState>): void {
+    if (sock !== this.sock) return;
+    this.status.lastEventAt = Date.now();
+    if (update.qr) this.showQr(update.qr);
+    if (update.connection === 'open') {
+      this.status.connected = true;
+      delete this.status.error;
+      this.failures = 0;
+      this.badSessionsInARow = 0;
+      this.ctx.log.info({ channel: this.name, reconnects: this.status.reconnects }, 'WhatsApp connected');
+      this.settleConnect();
+    }
+    if (update.connection === 'close') void this.onClose(this.store, update.lastDisconnect?.error);
+  }
+
+  private showQr(raw: string): void {
+    this.status.error = NOT_LINKED_ERROR;
+    (this.opts.onQr ?? writeQrToStderr)(renderQr(raw), raw);
+    this.settleConnect();
+  }
+
+  private async onClose(store: SessionStore | undefined, err: Error | undefined): Promise<void> {
+    this.sock = undefined;
+    this.store = undefined;
+    this.status.connected = false;
+    if (!this.running) return;
+    const code = statusCodeOf(err);
+    this.badSessionsInARow = code === 500 ? this.badSessionsInARow + 1 : 0;
+    const action = disconnectAction(code, err?.message ?? '', this.badSessionsInARow);
+    if (action.wipe) {
+      await (store ? store.wipe() : wipeSession(this.opts.authDir)).catch((e: unknown) => this.ctx.log.error({ err: describe(e) }, 'could not delete the WhatsApp session'));
+      this.badSessionsInARow = 0;
+    }
+    if (action.kind === 'stop') return this.failForGood(action.error);
+    const delay = action.immediately ? 0 : backoffDelay(this.failures++, this.config.reconnect.baseMs, this.config.reconnect.maxMs, this.opts.random);
+    this.status.error = action.error ?? `WhatsApp connection lost (${action.reason}); reconnecting`;
+    this.ctx.log.warn({ channel: this.name, code, delayMs: delay }, `WhatsApp disconnected: ${action.reason}`);
+    if (!action.immediately) this.settleConnect();
+    this.retryTimer = setTimeout(() => {
+      if (!this.running) return;
+      this.status.reconnects++;
+      void this.openSocket();
+    }, delay);
+  }
+
+  private onMessages(sock: WhatsAppSocketLike, { messages, type }: BaileysEventMap['messages.upsert']): void {
+    if (sock !== this.sock || type !== 'notify') return;
+    this.status.lastEventAt = Date.now();
+    const me = { id: sock.user?.id, lid: sock.user?.lid };
+    for (const msg of messages) {
+      const inbound = normaliseMessage(msg, {
+        me,
+        isOwnMessage: (chatId, id) => this.recent.isOwn(chatId, id),
+        chatTitle: (chatId) => this.chatTitles.get(chatId),
+      });
+      if (!inbound) continue;
+      this.recent.remember(msg, msg.key.fromMe === true);
+      this.handler?.(inbound).catch((err: unknown) => this.ctx.log.error({ err: describe(err), chatId: inbound.chatId }, 'the host did not take a WhatsApp message'));
+    }
+  }
+
+  private failForGood(error: string): void {
+    this.failedForGood = true;
+    this.running = false;
+    this.status.connected = false;
+    this.status.error = error;
+    this.ctx.log.error({ channel: this.name }, error);
+    this.settleConnect();
+  }
+
+  private settleConnect(): void {
+    this.connectSettled?.();
+    this.connectSettled = undefined;
+  }
+}
+
+/** Worth another try: not connected (a reconnect is under way), timeouts, rate limits, server errors. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof NotConnectedError) return true;
+  const code = statusCodeOf(err);
+  return code === undefined || code === 408 || code === 428 || code === 429 || code >= 500;
+}
+
+function retryAfterMs(err: unknown): number | undefined {
+  return statusCodeOf(err) === 429 ? 10_000 : undefined;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,131 @@
+import type { BudgetPeriod } from './types.js';
+
+/** One budget window: [start, end) in ms since the epoch, named by its local date. */
+export interface BudgetWindow {
+  period: BudgetPeriod;
+  /** '2026-11-24' for a day, '2026-11' for a month (local dates of the zone). */
+  key: string;
+  start: number;
+  end: number;
+}
+
+export interface BudgetWindows {
+  day: BudgetWindow;
+  month: BudgetWindow;
+}
+
+/** Wall-clock fields of an instant in a zone. */
+export interface LocalTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+const DAY_MS = 86_400_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+export function localTime(timezone: string, ms: number): LocalTime {
+  const fields: Record<string, number> = {};
+  for (const part of formatter(timezone).formatToParts(ms)) {
+    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  }
+  return {
+    year: fields.year!,
+    month: fields.month!,
+    day: fields.day!,
+    hour: fields.hour!,
+    minute: fields.minute!,
+    second: fields.second!,
+  };
+}
+
+/** Windows of the day and the month that contain `ms`, in `timezone` (IANA name). */
+export function budgetWindows(timezone: string, ms: number): BudgetWindows {
+  return { day: dayWindow(timezone, ms), month: monthWindow(timezone, ms) };
+}
+
+export function dayWindow(timezone: string, ms: number): BudgetWindow {
+  const t = localTime(timezone, ms);
+  let date = Date.UTC(t.year, t.month - 1, t.day);
+  let window = dayWindowOf(timezone, date);
+  // Only where clocks fall back across midnight can an instant's local date point at the day before.
+  while (ms >= window.end) {
+    date += DAY_MS;
+    window = dayWindowOf(timezone, date);
+  }
+  return window;
+}
+
+export function monthWindow(timezone: string, ms: number): BudgetWindow {
+  const t = localTime(timezone, ms);
+  let year = t.year;
+  let month = t.month;
+  let window = monthWindowOf(timezone, year, month);
+  while (ms >= window.end) {
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+    window = monthWindowOf(timezone, year, month);
+  }
+  return window;
+}
+
+function dayWindowOf(timezone: string, utcDate: number): BudgetWindow {
+  const d = new Date(utcDate);
+  const key = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  return { period: 'day', key, start: startOfLocalDate(timezone, utcDate), end: startOfLocalDate(timezone, utcDate + DAY_MS) };
+}
+
+function monthWindowOf(timezone: string, year: number, month: number): BudgetWindow {
+  return {
+    period: 'month',
+    key: `${year}-${pad2(month)}`,
+    start: startOfLocalDate(timezone, Date.UTC(year, month - 1, 1)),
+    end: startOfLocalDate(timezone, Date.UTC(year, month, 1)),
+  };
+}
+
+/** Offset of the zone from UTC at an instant, in ms (positive east of Greenwich). */
+function offsetAt(timezone: string, ms: number): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  const t = localTime(timezone, whole);
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - whole;
+}
+
+/**
+ * The first instant whose local date in the zone is the given date (passed as that date's UTC
+ * midnight). Usually local 00:00; where a DST gap swallows midnight, the end of the gap.
+ * Each candidate applies an offset the zone has near that date; the earliest one that already
+ * shows the date (or a later one, for a skipped day) is where the day begins.
+ */
+function startOfLocalDate(timezone: string, utcDate: number): number {
+  const candidates = [...new Set([-DAY_MS, 0, DAY_MS].map((delta) => utcDate - offsetAt(timezone, utcDate + delta)))].sort((a, b) => a - b);
+  for (const t of candidates) {
+    const local = localTime(timezone, t);
+    if (Date.UTC(local.year, local.month - 1, local.day) >= utcDate) return t;
+  }
+  return candidates[candidates.length - 1]!;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}

@@ -1,0 +1,62 @@
+import type { ServerResponse } from 'node:http';
+import { sendApiError } from '../http-util.js';
+
+/** A request the proxy answers itself: OpenAI-style error body, so the agent's SDK shows the message. */
+export interface ProxyRefusal {
+  status: number;
+  /** The error's type and code; also the audit row's reason. */
+  code: string;
+  /** Written by the host for the agent; never quotes a key, an upstream URL or an upstream body. */
+  message: string;
+}
+
+export function refusal(status: number, code: string, message: string): ProxyRefusal {
+  return { status, code, message };
+}
+
+export function sendRefusal(res: ServerResponse, r: ProxyRefusal): void {
+  sendApiError(res, r.status, r.message, r.code);
+}
+
+/** Why one candidate did not produce an answer, as the agent may read it. */
+export type AttemptFailure =
+  | { kind: 'status'; status: number }
+  | { kind: 'timeout'; seconds: number }
+  | { kind: 'unreachable' }
+  | { kind: 'broke_off' }
+  | { kind: 'broken_answer' }
+  | { kind: 'no_key' }
+  | { kind: 'no_provider' }
+  | { kind: 'cooling'; seconds: number };
+
+function statusHint(status: number): string {
+  if (status === 401 || status === 403) return 'the provider refused the key configured on the host';
+  if (status === 404) return 'the provider does not know this model or endpoint';
+  if (status === 408) return 'the provider timed out';
+  if (status === 429) return 'rate limited by the provider; try again shortly';
+  if (status >= 500) return 'the provider had an internal error';
+  return 'the provider rejected the request';
+}
+
+/** One sentence per failed candidate; names the provider by its config name only. */
+export function attemptFailureText(provider: string | undefined, model: string, failure: AttemptFailure): string {
+  const who = `provider ${provider ?? '?'}`;
+  switch (failure.kind) {
+    case 'status':
+      return `${who} answered ${failure.status} for ${model} (${statusHint(failure.status)})`;
+    case 'timeout':
+      return `${who} did not answer for ${model} within ${failure.seconds} s`;
+    case 'unreachable':
+      return `${who} is unreachable`;
+    case 'broke_off':
+      return `${who} broke off its answer for ${model}`;
+    case 'broken_answer':
+      return `${who} sent an answer for ${model} that is not valid JSON`;
+    case 'no_key':
+      return `${who} has no key set on the host`;
+    case 'no_provider':
+      return `no provider is configured for model ${model}`;
+    case 'cooling':
+      return `${who} is skipped for ${model} for another ${failure.seconds} s after a recent failure`;
+  }
+}

@@ -1,0 +1,138 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GroupConfig } from '../config/groups.js';
+import { refusal, type ProxyRefusal } from './refusal-errors.js';
+
+/** What the agent runner's SDK sends (its placeholder key); the host replaces it with the real key. */
+export const RUNNER_AUTHORIZATION = 'Bearer enclave-proxy';
+
+/**
+ * The chat-completions fields that go upstream. Everything else is dropped (and logged at debug):
+ * fields that cost extra or store data at the provider (audio, modalities, prediction,
+ * service_tier, store, metadata, web_search_options, user) are not on the list on purpose.
+ */
+export const FORWARDED_CHAT_FIELDS: readonly string[] = [
+  'model',
+  'messages',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'stream',
+  'stream_options',
+  'response_format',
+  'seed',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'reasoning_effort',
+  'verbosity',
+];
+const FORWARDED = new Set(FORWARDED_CHAT_FIELDS);
+
+/** Body fields (compared lowercase without - and _) that try to pick the key, the upstream or the routing. */
+const FORBIDDEN_FIELDS = new Set([
+  'apikey', 'key', 'secret', 'token', 'authorization', 'auth', 'credentials',
+  'baseurl', 'apibase', 'url', 'endpoint', 'host', 'apiversion', 'azureendpoint', 'azuredeployment',
+  'organization', 'org', 'project',
+  'provider', 'providers', 'customllmprovider', 'route', 'models', 'fallbacks',
+  'headers', 'extraheaders', 'extrabody', 'extraquery',
+]);
+const FORBIDDEN_FIELD_PARTS = ['apikey', 'baseurl', 'apibase', 'secret', 'credential'];
+
+/** Header names (compared the same way) that name a key or an upstream. */
+const FORBIDDEN_HEADER_PARTS = ['apikey', 'baseurl', 'apibase', 'organization', 'upstream', 'endpoint', 'proxyauthorization'];
+const FORBIDDEN_HEADERS = new Set(['openaiproject', 'xprovider', 'xtarget', 'xtargeturl', 'xmodelprovider']);
+
+function normalise(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, '');
+}
+
+function isForbiddenField(name: string): boolean {
+  const n = normalise(name);
+  return FORBIDDEN_FIELDS.has(n) || FORBIDDEN_FIELD_PARTS.some((part) => n.includes(part));
+}
+
+function isForbiddenHeader(name: string): boolean {
+  const n = normalise(name);
+  return FORBIDDEN_HEADERS.has(n) || FORBIDDEN_HEADER_PARTS.some((part) => n.includes(part));
+}
+
+/** No Authorization, or exactly the runner's placeholder; no header that names a key or an upstream. */
+export function checkHeaders(headers: IncomingHttpHeaders): ProxyRefusal | undefined {
+  const auth = headers.authorization;
+  if (auth !== undefined && auth !== RUNNER_AUTHORIZATION) {
+    return refusal(400, 'authorization_not_allowed', `the proxy adds the provider key itself; send no Authorization header or "${RUNNER_AUTHORIZATION}"`);
+  }
+  const named = Object.keys(headers).filter(isForbiddenHeader);
+  if (named.length > 0) {
+    return refusal(400, 'header_not_allowed', `headers that name a key or an upstream are not allowed: ${named.join(', ')}`);
+  }
+  return undefined;
+}
+
+export interface ChatRequest {
+  model: string;
+  stream: boolean;
+  /** The output cap that was set on the request (the group's cap or less). */
+  maxOutputTokens: number;
+  messageCount: number;
+  /** The allowlisted body; `model` is replaced per failover candidate. */
+  body: Record<string, unknown>;
+  /** Fields that were not on the allowlist and were left out. */
+  dropped: string[];
+}
+
+export type FilterResult = { ok: true; request: ChatRequest } | { ok: false; refusal: ProxyRefusal };
+
+function refuse(status: number, code: string, message: string): FilterResult {
+  return { ok: false, refusal: refusal(status, code, message) };
+}
+
+function tokenLimit(value: unknown): number | undefined | 'invalid' {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : 'invalid';
+}
+
+/** Checks a chat-completions body against the group's rules and builds what may go upstream. */
+export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return refuse(400, 'invalid_request', 'the request body must be a JSON object');
+  const input = raw as Record<string, unknown>;
+  const forbidden = Object.keys(input).filter(isForbiddenField);
+  if (forbidden.length > 0) {
+    return refuse(400, 'field_not_allowed', `fields that set a key, an upstream or the routing are not allowed: ${forbidden.join(', ')}`);
+  }
+  const model = input.model;
+  if (typeof model !== 'string' || !group.allowedModels.includes(model)) {
+    return refuse(403, 'model_not_allowed', `model ${String(model)} is not allowed for this group (allowed: ${group.allowedModels.join(', ')})`);
+  }
+  if (!Array.isArray(input.messages)) return refuse(400, 'invalid_request', 'messages must be an array');
+  if (input.stream !== undefined && input.stream !== null && typeof input.stream !== 'boolean') return refuse(400, 'invalid_request', 'stream must be true or false');
+  if (input.n !== undefined && input.n !== null && input.n !== 1) return refuse(400, 'invalid_request', 'n must be 1: the proxy asks for one answer per call');
+  const maxTokens = tokenLimit(input.max_tokens);
+  const maxCompletionTokens = tokenLimit(input.max_completion_tokens);
+  if (maxTokens === 'invalid' || maxCompletionTokens === 'invalid') return refuse(400, 'invalid_request', 'max_tokens and max_completion_tokens must be positive integers');
+
+  const body: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const [name, value] of Object.entries(input)) {
+    if (FORWARDED.has(name)) body[name] = value;
+    else dropped.push(name);
+  }
+  const stream = input.stream === true;
+  if (stream) body.stream_options = { include_usage: true };
+  else delete body.stream_options;
+
+  const asked = Math.min(maxTokens ?? Infinity, maxCompletionTokens ?? Infinity);
+  const maxOutputTokens = Math.min(asked, group.maxOutputTokens);
+  if (maxCompletionTokens !== undefined) body.max_completion_tokens = maxOutputTokens;
+  if (maxTokens !== undefined || maxCompletionTokens === undefined) body.max_tokens = maxOutputTokens;
+
+  return { ok: true, request: { model, stream, maxOutputTokens, messageCount: input.messages.length, body, dropped } };
+}

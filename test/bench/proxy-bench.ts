@@ -1,0 +1,138 @@
+/**
+ * Proxy part of `npm run bench`: the cost of the proxy hop (checks, ledger, audit, key, relay) on
+ * a fake model that answers at once, against calling the fake directly with the same client.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { openDatabase } from '../../src/db/database.js';
+import { SqliteLedger } from '../../src/ledger/ledger.js';
+import { silentLogger } from '../../src/logger.js';
+import { createModelProxy } from '../../src/proxy/model-proxy.js';
+import { FakeModel } from '../fakes/fake-model.js';
+import { testGroup } from '../helpers/group-config.js';
+import { fmtMs, percentile } from './stats.js';
+
+/** One block of bench output: rows of name, value, note, as run.ts prints them. */
+export interface BenchSection {
+  title: string;
+  rows: [string, string, string][];
+}
+
+const CALLS = Number(process.env.BENCH_PROXY_CALLS ?? 300);
+const WARM_UP = 30;
+const LEDGER_CALLS = 2000;
+const OVERHEAD_TARGET_MS = 1;
+const FIRST_BYTE_TARGET_MS = 2;
+
+const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'How long does the proxy take?' }] });
+const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Stream, please.' }] });
+
+type Timed = (url: string, body: string) => Promise<number>;
+
+/** Whole call: request sent to last byte read. */
+function wholeCall(client: Agent): Timed {
+  return async (url, body) => {
+    const start = performance.now();
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher: client });
+    await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`bench call answered ${res.statusCode}`);
+    return performance.now() - start;
+  };
+}
+
+/** Streamed call: request sent to the first body chunk; the rest is drained untimed. */
+function firstByte(client: Agent): Timed {
+  return async (url, body) => {
+    const start = performance.now();
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher: client });
+    let at = 0;
+    for await (const _chunk of res.body) if (at === 0) at = performance.now() - start;
+    if (res.statusCode !== 200) throw new Error(`bench stream answered ${res.statusCode}`);
+    return at;
+  };
+}
+
+/** Direct and proxied calls alternate, so drift on a shared machine hits both alike. */
+async function paired(measure: Timed, direct: string, proxied: string, body: string): Promise<{ direct: number[]; proxied: number[] }> {
+  for (let i = 0; i < WARM_UP; i++) {
+    await measure(direct, body);
+    await measure(proxied, body);
+  }
+  const out = { direct: [] as number[], proxied: [] as number[] };
+  for (let i = 0; i < CALLS; i++) {
+    out.direct.push(await measure(direct, body));
+    out.proxied.push(await measure(proxied, body));
+  }
+  return out;
+}
+
+function compare(name: string, t: { direct: number[]; proxied: number[] }, targetMs: number): [string, string, string][] {
+  const row = (p: number): [string, string, string] => {
+    const d = percentile(t.direct, p);
+    const v = percentile(t.proxied, p);
+    const note = `direct ${fmtMs(d)}, via proxy ${fmtMs(v)} (ratio ${(v / d).toFixed(2)})`;
+    return [`${name} p${p}`, fmtMs(v - d), p === 50 ? `target <= ${targetMs} ms; ${note}` : note];
+  };
+  return [row(50), row(95)];
+}
+
+function micros(ms: number): string {
+  return `${(ms * 1000).toFixed(0)} µs`;
+}
+
+export async function benchProxy(): Promise<BenchSection> {
+  const dir = mkdtempSync(join(tmpdir(), 'enclave-proxy-bench-'));
+  const db = openDatabase(join(dir, 'bench.db'));
+  const model = await FakeModel.start();
+  const group = testGroup({ name: 'bench', model: 'bench-model', budget: { dailyUsd: 1_000_000, monthlyUsd: 1_000_000 } });
+  const ledger = new SqliteLedger({ db, groupLimits: () => group.budget, globalLimits: () => ({}), hostTimezone: 'UTC' });
+  const proxy = createModelProxy({
+    groups: () => new Map([[group.name, group]]),
+    providers: () => [{ name: 'fake', baseUrl: model.baseUrl, secret: 'KEY', prices: { 'bench-model': { input: 0.15, output: 0.6 } }, timeoutSeconds: 30 }],
+    globalPrices: () => ({}),
+    secret: () => 'sk-bench-not-a-real-key',
+    ledger,
+    audit: new AuditLog(db),
+    cooldownMs: 60_000,
+    log: silentLogger(),
+  });
+  const server = createServer((req, res) => void proxy(group.name, req, res).catch(() => res.destroy()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new Agent({ keepAliveTimeout: 10_000 });
+  const direct = `${model.baseUrl}/chat/completions`;
+  const proxied = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+  try {
+    const calls = await paired(wholeCall(client), direct, proxied, BODY);
+    const streams = await paired(firstByte(client), direct, proxied, STREAM_BODY);
+
+    const ledgerTimes: number[] = [];
+    for (let i = 0; i < LEDGER_CALLS; i++) {
+      const start = performance.now();
+      const r = ledger.reserve({ group: group.name, timezone: 'UTC', model: 'bench-model', provider: 'fake', micros: 500, tokens: 4200 });
+      if (!r.ok) throw new Error(`bench reservation refused: ${r.refusal.message}`);
+      ledger.settle({ reservationId: r.reservationId, usage: { inputTokens: 12, cachedInputTokens: 0, outputTokens: 5 }, micros: 5, outcome: 'ok' });
+      ledgerTimes.push(performance.now() - start);
+    }
+
+    return {
+      title: `Proxy (${CALLS} calls each way, fake model answering at once)`,
+      rows: [
+        ...compare('proxy overhead per call', calls, OVERHEAD_TARGET_MS),
+        ...compare('first streamed byte, proxy extra', streams, FIRST_BYTE_TARGET_MS),
+        ['ledger reserve+settle per call p50', micros(percentile(ledgerTimes, 50)), `p95 ${micros(percentile(ledgerTimes, 95))}, SQLite file in WAL mode`],
+      ],
+    };
+  } finally {
+    await client.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await model.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

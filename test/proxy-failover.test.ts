@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import type { AuditEntry } from '../src/audit/types.js';
+import type { GroupConfig } from '../src/config/groups.js';
+import type { ProviderConfig } from '../src/config/schema.js';
+import { openDatabase } from '../src/db/database.js';
+import { SqliteLedger } from '../src/ledger/ledger.js';
+import type { BudgetRefusal } from '../src/ledger/types.js';
+import { silentLogger } from '../src/logger.js';
+import { createModelProxy } from '../src/proxy/model-proxy.js';
+import { FakeModel } from './fakes/fake-model.js';
+import { testGroup } from './helpers/group-config.js';
+
+const COOLDOWN_MS = 60_000;
+const cheap = { input: 1, output: 1 };
+
+interface RigOptions {
+  group?: GroupConfig;
+  /** Providers besides the fake's: a serves `primary`, b serves the rest. */
+  providers?: (fakeUrl: string) => ProviderConfig[];
+}
+
+async function startRig(t: TestContext, opts: RigOptions = {}) {
+  const model = await FakeModel.start();
+  const group = opts.group ?? testGroup({ name: 'g', model: 'primary', fallbacks: ['fallback', 'third'] });
+  const db = openDatabase(':memory:');
+  const audit: AuditEntry[] = [];
+  const used: string[] = [];
+  const refusals: BudgetRefusal[] = [];
+  let now = Date.UTC(2030, 0, 15, 12);
+  const providers: ProviderConfig[] = opts.providers?.(model.baseUrl) ?? [
+    { name: 'a', baseUrl: model.baseUrl, models: ['primary'], prices: { primary: cheap }, timeoutSeconds: 5 },
+    { name: 'b', baseUrl: model.baseUrl, prices: { fallback: cheap, third: cheap }, timeoutSeconds: 5 },
+  ];
+  const proxy = createModelProxy({
+    groups: () => new Map([[group.name, group]]),
+    providers: () => providers,
+    globalPrices: () => ({}),
+    secret: () => undefined,
+    ledger: new SqliteLedger({ db, groupLimits: () => group.budget, globalLimits: () => ({}), hostTimezone: 'UTC', clock: () => now }),
+    audit: { append: (e) => audit.push(e) },
+    cooldownMs: COOLDOWN_MS,
+    clock: () => now,
+    log: silentLogger(),
+    onModelUsed: (_g, m, p) => used.push(`${m}@${p}`),
+    onBudgetRefused: (_g, r) => refusals.push(r),
+  });
+  const server = createServer((req, res) => void proxy(group.name, req, res).catch(() => res.destroy()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await model.close();
+    db.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+  return {
+    model,
+    audit,
+    used,
+    refusals,
+    advance: (ms: number) => (now += ms),
+    settles: () => db.prepare("SELECT model, provider, outcome, micros FROM ledger WHERE kind = 'settle' ORDER BY id").all() as { model: string; provider: string; outcome: string; micros: number }[],
+    ask: async (model = 'primary') => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      return { status: res.status, body: (await res.json()) as { choices?: { message: { content: string } }[]; error?: { code: string; message: string } } };
+    },
+  };
+}
+
+const answerOf = (r: { body: { choices?: { message: { content: string } }[] } }) => r.body.choices?.[0]?.message.content;
+
+test('a 500 from the primary is answered by the fallback: one answer, and the fallback is reported as the model used', async (t) => {
+  const rig = await startRig(t);
+  rig.model.pushFor('primary', { status: 500, body: { error: { message: 'boom' } } });
+  rig.model.pushFor('fallback', { content: 'from the fallback' });
+  const res = await rig.ask();
+  assert.equal(res.status, 200);
+  assert.equal(answerOf(res), 'from the fallback');
+  assert.deepEqual(rig.used, ['fallback@b']);
+  assert.deepEqual(rig.model.requests.map((r) => r.body.model), ['primary', 'fallback']);
+  assert.deepEqual(rig.settles().map((s) => [s.model, s.outcome, s.micros]), [['primary', 'failed', 0], ['fallback', 'ok', 17]]);
+  assert.deepEqual(rig.audit.filter((e) => e.kind === 'model_call').map((e) => [e.detail.model, e.detail.outcome, e.detail.status]), [['primary', 'failed', 500], ['fallback', 'ok', 200]]);
+});
+
+test('a 429 puts the primary on cooldown: the next call goes straight to the fallback until the cooldown ends', async (t) => {
+  const rig = await startRig(t);
+  rig.model.pushFor('primary', { status: 429, body: { error: { message: 'slow down' } } });
+  assert.equal(answerOf(await rig.ask()), 'fake model reply');
+  assert.equal(rig.model.requestsFor('primary').length, 1);
+
+  rig.advance(COOLDOWN_MS - 1);
+  const during = await rig.ask();
+  assert.equal(during.status, 200);
+  assert.equal(rig.model.requestsFor('primary').length, 1, 'the primary is skipped while cooling down');
+  assert.equal(rig.model.requestsFor('fallback').length, 2);
+
+  rig.advance(1);
+  rig.model.pushFor('primary', { content: 'primary is back' });
+  assert.equal(answerOf(await rig.ask()), 'primary is back');
+  assert.equal(rig.model.requestsFor('primary').length, 2, 'after the cooldown the primary is tried again');
+  assert.deepEqual(rig.used, ['fallback@b', 'fallback@b', 'primary@a']);
+});
+
+test('a timeout and a connection error fail over too; when every model fails the agent gets one host-written error', async (t) => {
+  const closed = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+  const rig = await startRig(t, {
+    providers: (url): ProviderConfig[] => [
+      // Below the config minimum of 1 s, so the test does not wait long.
+      { name: 'slow', baseUrl: url, models: ['primary'], prices: { primary: cheap }, timeoutSeconds: 0.2 },
+      { name: 'down', baseUrl: `http://127.0.0.1:${closed}/v1`, models: ['fallback'], prices: { fallback: cheap }, timeoutSeconds: 5 },
+      { name: 'b', baseUrl: url, prices: { third: cheap }, timeoutSeconds: 5 },
+    ],
+  });
+  rig.model.pushFor('primary', { content: 'too late', delayMs: 2_000 });
+  rig.model.pushFor('third', { content: 'third time lucky' });
+  const res = await rig.ask();
+  assert.equal(answerOf(res), 'third time lucky');
+  assert.deepEqual(rig.settles().map((s) => [s.provider, s.outcome]), [['slow', 'failed'], ['down', 'failed'], ['b', 'ok']]);
+  assert.deepEqual(rig.audit.filter((e) => e.detail.outcome === 'failed').map((e) => e.detail.reason), ['timeout', 'unreachable']);
+
+  rig.advance(COOLDOWN_MS);
+  rig.model.pushFor('primary', { status: 503, body: {} });
+  rig.model.pushFor('third', { dropConnection: true });
+  const failed = await rig.ask();
+  assert.equal(failed.status, 502);
+  assert.equal(failed.body.error!.code, 'upstream_failed');
+  const message = failed.body.error!.message;
+  assert.match(message, /provider slow answered 503 for primary/);
+  assert.match(message, /provider down is unreachable/);
+  assert.match(message, /provider b is unreachable/);
+  assert.ok(!message.includes('127.0.0.1'), 'no upstream address in the message');
+});
+
+test('a budget refusal never falls through to the next model', async (t) => {
+  const group = testGroup({ name: 'g', model: 'primary', fallbacks: ['fallback'], budget: { dailyUsd: 0.01 } });
+  const rig = await startRig(t, {
+    group,
+    providers: (url): ProviderConfig[] => [
+      // The primary's worst case (4096 output tokens at $100/M) is over $0.01; the fallback is free.
+      { name: 'a', baseUrl: url, models: ['primary'], prices: { primary: { input: 100, output: 100 } }, timeoutSeconds: 5 },
+      { name: 'b', baseUrl: url, prices: { fallback: { input: 0, output: 0 } }, timeoutSeconds: 5 },
+    ],
+  });
+  const res = await rig.ask();
+  assert.equal(res.status, 402);
+  assert.equal(res.body.error!.code, 'budget_exceeded');
+  assert.equal(res.body.error!.message, rig.refusals[0]!.message, 'the agent gets the ledger\'s sentence');
+  assert.equal(rig.model.requests.length, 0, 'neither the primary nor the fallback was called');
+  assert.equal(rig.refusals.length, 1);
+  const refused = rig.audit.filter((e) => e.kind === 'model_refused');
+  assert.deepEqual(refused.map((e) => [e.detail.reason, e.detail.model]), [['budget', 'primary']]);
+
+  const direct = await rig.ask('fallback');
+  assert.equal(answerOf(direct), 'fake model reply', 'asking for the free model directly is fine');
+});
+
+test('other 4xx errors are not failed over; asking for a fallback starts the chain there', async (t) => {
+  const rig = await startRig(t);
+  rig.model.pushFor('primary', { status: 400, body: { error: { message: 'bad request' } } });
+  const res = await rig.ask();
+  assert.equal(res.status, 400);
+  assert.match(res.body.error!.message, /provider a answered 400 for primary/);
+  assert.equal(rig.model.requests.length, 1);
+
+  rig.model.pushFor('fallback', { status: 500, body: {} });
+  rig.model.pushFor('third', { content: 'from third' });
+  assert.equal(answerOf(await rig.ask('fallback')), 'from third');
+  assert.deepEqual(rig.model.requests.map((r) => r.body.model), ['primary', 'fallback', 'third'], 'the primary is not asked again');
+});
