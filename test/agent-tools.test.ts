@@ -233,7 +233,7 @@ describe('system prompt', () => {
       assert.match(prompt, /Global fact A\./);
       assert.match(prompt, /\[truncated: the file is 32778 bytes/);
       assert.doesNotMatch(prompt, /not markdown/);
-      assert.match(prompt, /calendar: read .*calendar\/SKILL\.md/);
+      assert.match(prompt, /- calendar \(instructions: .*calendar\/SKILL\.md\)/);
       assert.match(prompt, /edit .*MEMORY\.md with write_file to remember things across conversations/);
 
       const empty = await buildSystemPrompt({ group: 'g', context: '' }, { ...paths, memory: join(dir, 'nope') });

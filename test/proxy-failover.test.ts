@@ -175,3 +175,15 @@ test('other 4xx errors are not failed over; asking for a fallback starts the cha
   assert.equal(answerOf(await rig.ask('fallback')), 'from third');
   assert.deepEqual(rig.model.requests.map((r) => r.body.model), ['primary', 'fallback', 'third'], 'the primary is not asked again');
 });
+
+test('when every model is cooling down, the one whose cooldown ends first is still tried', async (t) => {
+  const group = testGroup({ name: 'g', model: 'primary' });
+  const rig = await startRig(t, { group });
+  rig.model.pushFor('primary', { status: 429, body: {} });
+  const limited = await rig.ask();
+  assert.equal(limited.status, 429, 'a lone rate-limited model passes the 429 on');
+  assert.equal(limited.body.error!.code, 'upstream_rate_limited');
+  rig.advance(1_000);
+  assert.equal(answerOf(await rig.ask()), 'fake model reply', 'a group with one model is not shut out for the whole cooldown');
+  assert.equal(rig.model.requestsFor('primary').length, 2);
+});

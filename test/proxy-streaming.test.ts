@@ -87,7 +87,8 @@ test('streams are settled to the usage in the final chunk; include_usage is requ
   assert.deepEqual([second.outcome, second.input_tokens, second.output_tokens, second.micros], ['ok', 7, 3, 7 * 2 + 3 * 8]);
 });
 
-test('the first streamed bytes reach the agent while the provider is still answering', async (t) => {
+// The timeout only turns a proxy that buffers (the read below would never return) into a failure instead of a hang.
+test('the first streamed bytes reach the agent while the provider is still answering', { timeout: 30_000 }, async (t) => {
   const rig = await startRig(t);
   let release!: () => void;
   rig.model.push({ content: 'first part, then the rest', holdAfterFirstChunk: new Promise<void>((r) => (release = r)) });

@@ -35,8 +35,8 @@ export function planAttempts(candidates: readonly Candidate[], cooldowns: Cooldo
   const waits = candidates.map((c) => ({ candidate: c, ms: cooldowns.remainingMs(c.provider.name, c.model) }));
   const ready = waits.filter((w) => w.ms === 0).map((w) => w.candidate);
   const cooling = waits.filter((w) => w.ms > 0);
-  const skipped = (list: typeof cooling) =>
-    list.map((w) => ({ candidate: w.candidate, failure: { kind: 'cooling', seconds: Math.ceil(w.ms / 1000) } as AttemptFailure }));
+  const skipped = (list: typeof cooling): Plan['skipped'] =>
+    list.map((w) => ({ candidate: w.candidate, failure: { kind: 'cooling', seconds: Math.ceil(w.ms / 1000) } }));
   if (ready.length > 0 || cooling.length === 0) return { order: ready, skipped: skipped(cooling) };
   const soonest = cooling.reduce((a, b) => (b.ms < a.ms ? b : a));
   return { order: [soonest.candidate], skipped: skipped(cooling.filter((w) => w !== soonest)) };

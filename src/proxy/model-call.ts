@@ -180,10 +180,11 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
 
   const answer = await readJsonAnswer(upstream.body, ctx.agentGone);
   if (answer.end === 'complete') {
-    call.settle(answer.usage ? 'ok' : 'no_usage', answer.usage, { status: upstream.status });
     s.onModelUsed?.(group.name, model, provider.name);
     res.writeHead(upstream.status, { 'content-type': 'application/json', 'content-length': answer.bytes.length });
     res.end(answer.bytes);
+    // After the answer is on its way: the agent need not wait for the bookkeeping.
+    call.settle(answer.usage ? 'ok' : 'no_usage', answer.usage, { status: upstream.status });
     return DONE;
   }
   if (answer.end === 'agent_gone') {

@@ -46,7 +46,8 @@ export function makeHome(opts: HarnessOptions = {}): string {
     writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
     writeFileSync(join(home, 'groups', name, 'memory', 'MEMORY.md'), `# Memory of ${name}\n`);
   }
-  writeFileSync(join(home, 'enclave.yaml'), opts.enclaveYaml ?? DEFAULT_ENCLAVE_YAML);
+  const yaml = opts.enclaveYaml ?? '';
+  writeFileSync(join(home, 'enclave.yaml'), /^prices:/m.test(yaml) ? yaml : `${yaml}${yaml && !yaml.endsWith('\n') ? '\n' : ''}${DEFAULT_ENCLAVE_YAML}`);
   return home;
 }
 
