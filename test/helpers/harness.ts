@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalExchange } from '../../channels/local/local-channel.js';
 import { Enclave, type EnclaveOptions } from '../../src/app.js';
+import { openDatabase } from '../../src/db/database.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
+import { homePaths } from '../../src/paths.js';
+import { Vault } from '../../src/vault/vault.js';
 import { FakeModel } from '../fakes/fake-model.js';
 
 export interface Harness {
@@ -28,6 +31,8 @@ export interface HarnessOptions {
   log?: Logger;
   /** Passed to Enclave.start as they are. */
   start?: Partial<Pick<EnclaveOptions, 'clock' | 'schedulerTimer' | 'webFetch'>>;
+  /** Stored in the home's encrypted vault before the host starts (channel tokens, provider keys). */
+  secrets?: Record<string, string>;
   /** Extra environment for the host (e.g. ENCLAVE_VAULT_KEY). */
   env?: NodeJS.ProcessEnv;
 }
@@ -51,6 +56,18 @@ export function makeHome(opts: HarnessOptions = {}): string {
   return home;
 }
 
+/** Writes secrets the way `enclave secrets set` does: into the home's vault, encrypted. */
+export function storeSecrets(home: string, secrets: Record<string, string>, env: NodeJS.ProcessEnv = {}): void {
+  const paths = homePaths(home);
+  const db = openDatabase(paths.dbFile);
+  try {
+    const vault = Vault.open(db, { dataDir: paths.dataDir, env, actor: 'cli' });
+    for (const [name, value] of Object.entries(secrets)) vault.set(name, value);
+  } finally {
+    db.close();
+  }
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const home = makeHome(opts);
   const model = await FakeModel.start();
@@ -59,6 +76,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ? { PATH: process.env.PATH }
     : { PATH: process.env.PATH, OPENAI_API_KEY: canary, OPENAI_BASE_URL: model.baseUrl };
   Object.assign(env, opts.env);
+  if (opts.secrets) storeSecrets(home, opts.secrets, env);
   const log = opts.log ?? silentLogger();
   const boot = () => Enclave.start({ home, env, log, restartBackoffMs: 50, ...opts.start });
   const h: Harness = {
