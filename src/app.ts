@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
 import { LocalChannel } from '../channels/local/local-channel.js';
 import type { QrOutput } from '../channels/whatsapp/qr.js';
+import type { WhatsAppSocketFactory } from '../channels/whatsapp/socket.js';
 import type { ToolResponse } from '../container/agent/protocol.js';
 import { PairingStore } from './access/pairing-store.js';
 import { RefusalNotices } from './access/refusal-notices.js';
@@ -56,6 +57,8 @@ export interface EnclaveOptions {
   /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
   webFetch?: WebFetchOptions;
   onWhatsAppQr?: QrOutput;
+  /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
+  whatsappSocketFactory?: WhatsAppSocketFactory;
 }
 
 interface Parts {
@@ -264,7 +267,7 @@ export class Enclave {
     const router = new Router({ config: cfg, store, outbox, queue, commands, waiters, pairings, notices, seenChats: new SeenChats(db), audit, log });
 
     if (config.enclave.channels.local.enabled) channels.set(local.name, local);
-    for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr })) channels.set(ch.name, ch);
+    for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
     await outbox.flush();

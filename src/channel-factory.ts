@@ -4,6 +4,7 @@ import { DiscordChannel } from '../channels/discord/discord-channel.js';
 import { SlackChannel } from '../channels/slack/slack-channel.js';
 import { TelegramChannel } from '../channels/telegram/telegram-channel.js';
 import type { QrOutput } from '../channels/whatsapp/qr.js';
+import type { WhatsAppSocketFactory } from '../channels/whatsapp/socket.js';
 import { WhatsAppChannel } from '../channels/whatsapp/whatsapp-channel.js';
 import type { Config } from './config/load.js';
 import { channelStateStore } from './db/channel-state-store.js';
@@ -18,6 +19,7 @@ export interface ChannelFactoryDeps {
   secret: (name: string) => string | undefined;
   /** Where WhatsApp QR codes are shown (the terminal by default). */
   onWhatsAppQr?: QrOutput;
+  whatsappSocketFactory?: WhatsAppSocketFactory;
 }
 
 /** The WhatsApp linked-device session folder under ENCLAVE_HOME. */
@@ -45,7 +47,7 @@ export function platformChannels(deps: ChannelFactoryDeps): Channel[] {
       ),
     );
   }
-  if (cfg.whatsapp.enabled) channels.push(new WhatsAppChannel(cfg.whatsapp, {}, ctx('whatsapp'), { authDir: whatsappAuthDir(config), onQr: deps.onWhatsAppQr }));
+  if (cfg.whatsapp.enabled) channels.push(new WhatsAppChannel(cfg.whatsapp, {}, ctx('whatsapp'), { authDir: whatsappAuthDir(config), onQr: deps.onWhatsAppQr, makeSocket: deps.whatsappSocketFactory }));
   return channels;
 }
 
