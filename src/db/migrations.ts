@@ -212,4 +212,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tasks_due ON tasks (status, next_run_at);
   `,
+  `
+  -- Running totals per budget window, kept in the same transaction as the ledger rows, so a
+  -- reservation checks a few rows instead of summing the whole window. The ledger stays the
+  -- record; the totals can be rebuilt from it.
+  CREATE TABLE ledger_totals (
+    scope TEXT NOT NULL,
+    period TEXT NOT NULL CHECK (period IN ('day', 'month')),
+    window_key TEXT NOT NULL,
+    settled_micros INTEGER NOT NULL DEFAULT 0,
+    settled_tokens INTEGER NOT NULL DEFAULT 0,
+    open_micros INTEGER NOT NULL DEFAULT 0,
+    open_tokens INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, period, window_key)
+  );
+  -- The windows a reservation counts in (JSON: [{scope, period, key}]), so its settlement moves the same totals.
+  ALTER TABLE ledger ADD COLUMN windows TEXT;
+  `,
 ];
