@@ -12,6 +12,9 @@ import { runGroupsAdd, runGroupsList, runGroupsRemove, runGroupsShow } from './g
 import { runPairApprove, runPairList, runPairRevoke } from './pair-command.js';
 import { runSecrets } from './secrets-command.js';
 import { runStatus } from './status-command.js';
+import { runPairWhatsApp } from './pair-whatsapp-command.js';
+import { runTasks } from './tasks-command.js';
+import { runUsage } from './usage-command.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -83,6 +86,42 @@ const pair = program.command('pair').description('who may DM the bot: pairing co
 pair.command('approve').description('admit the person who got this pairing code').argument('<code>').action((code: string) => runPairApprove(code));
 pair.command('list').description('people approved or waiting').option('--json', 'JSON output').action((opts: { json?: boolean }) => runPairList(opts.json === true));
 pair.command('revoke').description('take an approval back').argument('<who>', '<channel>:<sender id>').action((who: string) => runPairRevoke(who));
+
+pair
+  .command('whatsapp')
+  .description('link WhatsApp with a pairing code instead of the QR code (for headless hosts; stop Enclave first)')
+  .requiredOption('--phone <number>', 'the phone number with country code, e.g. 4915123456789')
+  .action((opts: { phone: string }) => runPairWhatsApp(opts.phone));
+
+program
+  .command('usage')
+  .description('spend per group today and this month against the limits, as a bar chart')
+  .option('--json', 'machine-readable output')
+  .action((opts: { json?: boolean }) => runUsage({ json: opts.json === true }));
+
+const tasks = program.command('tasks').description('scheduled tasks: a prompt run in a group at set times');
+tasks
+  .command('add')
+  .description('schedule a prompt (exactly one of --cron, --every, --at)')
+  .requiredOption('-g, --group <name>', 'the group whose agent runs it')
+  .option('--cron <expr>', 'cron expression in the group\'s time zone, e.g. "0 9 * * 1-5"')
+  .option('--every <interval>', 'interval of at least 1 minute: 30m, 2h, 1d, 1h30m')
+  .option('--at <time>', 'once: YYYY-MM-DDTHH:mm in the group\'s time zone, or ISO 8601 with an offset')
+  .option('--chat <id>', 'where the answer goes, <channel>:<chat id> (default: the group\'s first chat)')
+  .argument('<prompt...>', 'what the agent is told at each run')
+  .action((words: string[], opts: { group: string; cron?: string; every?: string; at?: string; chat?: string }) =>
+    runTasks('add', { ...opts, prompt: words.join(' ') }),
+  );
+tasks
+  .command('list')
+  .description('scheduled tasks with their next run')
+  .option('-g, --group <name>', 'only this group')
+  .option('--all', 'also cancelled and finished tasks')
+  .option('--json', 'JSON output')
+  .action((opts: { group?: string; all?: boolean; json?: boolean }) => runTasks('list', opts));
+for (const [action, what] of [['rm', 'cancel a task'], ['pause', 'pause a task'], ['resume', 'resume a paused task']] as const) {
+  tasks.command(action).description(what).argument('<id>').action((id: string) => runTasks(action, { id }));
+}
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`enclave: ${err.message}\n`);
