@@ -1,4 +1,4 @@
-import { cpSync, existsSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { homePaths, packageRoot, type HomePaths } from '../paths.js';
 import { loadGroups, type GroupConfig } from './groups.js';
@@ -35,9 +35,11 @@ export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
-/** A new ENCLAVE_HOME gets the shipped default groups (main + global memory). */
+/** A new ENCLAVE_HOME gets the shipped default groups (main + global memory) and a starter enclave.yaml. */
 export function seedHome(home: string): boolean {
   const paths = homePaths(home);
+  mkdirSync(home, { recursive: true });
+  if (!existsSync(paths.configFile)) copyFileSync(join(packageRoot(), 'groups', 'templates', 'enclave.yaml.template'), paths.configFile);
   if (existsSync(paths.groupsDir)) return false;
   const templates = join(packageRoot(), 'groups');
   cpSync(join(templates, 'main'), join(paths.groupsDir, 'main'), { recursive: true });
