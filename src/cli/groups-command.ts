@@ -1,5 +1,6 @@
 import { createGroupFiles, removeGroupFiles } from '../config/group-files.js';
-import { loadConfig } from '../config/load.js';
+import { rmSync } from 'node:fs';
+import { groupForChat, loadConfig } from '../config/load.js';
 import { fail, out } from './output.js';
 import { openHomeState, reloadRunningHost } from './home-state.js';
 
@@ -8,9 +9,17 @@ import { openHomeState, reloadRunningHost } from './home-state.js';
 export async function runGroupsAdd(name: string, chat: string): Promise<void> {
   const state = openHomeState();
   try {
+    const at = chat.indexOf(':');
+    const owner = at > 0 ? groupForChat(state.config, chat.slice(0, at), chat.slice(at + 1)) : undefined;
+    if (owner) throw new Error(`chat ${chat} is already mapped to group "${owner.name}" (see: enclave groups show ${owner.name})`);
     const dir = createGroupFiles(state.config.paths, name, chat);
-    // Validates the whole set again: a chat already mapped elsewhere is caught here.
-    loadConfig(state.config.paths.home);
+    try {
+      loadConfig(state.config.paths.home);
+    } catch (err) {
+      // Never leave a folder behind that would stop the next start.
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     state.audit.append({ kind: 'group_change', group: name, actor: 'cli', detail: { action: 'add', chat } });
     const live = await reloadRunningHost(state.config);
     out(`Created group ${name} in ${dir} for ${chat}.${live ? ' The running Enclave picked it up.' : ''}`);

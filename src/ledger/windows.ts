@@ -60,9 +60,23 @@ export function localTime(timezone: string, ms: number): LocalTime {
   };
 }
 
-/** Windows of the day and the month that contain `ms`, in `timezone` (IANA name). */
+const current = new Map<string, BudgetWindows>();
+
+/**
+ * Windows of the day and the month that contain `ms`, in `timezone` (IANA name). Finding a window
+ * takes tens of microseconds of Intl work, so the last answer per zone is kept (frozen) and reused
+ * while `ms` stays inside it: every reservation asks for the same windows all day long.
+ */
 export function budgetWindows(timezone: string, ms: number): BudgetWindows {
-  return { day: dayWindow(timezone, ms), month: monthWindow(timezone, ms) };
+  const last = current.get(timezone);
+  if (last && contains(last.day, ms) && contains(last.month, ms)) return last;
+  const found: BudgetWindows = Object.freeze({ day: Object.freeze(dayWindow(timezone, ms)), month: Object.freeze(monthWindow(timezone, ms)) });
+  current.set(timezone, found);
+  return found;
+}
+
+function contains(window: BudgetWindow, ms: number): boolean {
+  return ms >= window.start && ms < window.end;
 }
 
 export function dayWindow(timezone: string, ms: number): BudgetWindow {

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PairingStore } from '../src/access/pairing-store.js';
+import { AuditLog } from '../src/audit/audit-log.js';
+import { SeenChats } from '../src/core/seen-chats.js';
+import { openDatabase } from '../src/db/database.js';
+import { homePaths } from '../src/paths.js';
+import { runCli, startCliHost } from './helpers/cli.js';
+import { dockerSkipReason } from './helpers/docker.js';
+import { makeHome } from './helpers/harness.js';
+
+const skip = await dockerSkipReason();
+
+test('enclave groups add|list|show|remove keep files and validate the chat', async (t) => {
+  const home = makeHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const env = { PATH: process.env.PATH, ENCLAVE_HOME: home };
+
+  const added = await runCli(['groups', 'add', 'family', '--chat', 'telegram:-1001'], env);
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(readFileSync(join(home, 'groups', 'family', 'group.yaml'), 'utf8'), /^chats: \[telegram:-1001\]$/m);
+  assert.ok(existsSync(join(home, 'groups', 'family', 'memory', 'MEMORY.md')));
+
+  const again = await runCli(['groups', 'add', 'family', '--chat', 'telegram:-1002'], env);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already exists/);
+  const taken = await runCli(['groups', 'add', 'other', '--chat', 'telegram:-1001'], env);
+  assert.equal(taken.code, 1, 'a chat maps to one group only');
+  assert.match(taken.stderr, /already mapped to group "family"/);
+  assert.ok(!existsSync(join(home, 'groups', 'other')), 'nothing is left behind');
+  const bad = await runCli(['groups', 'add', '../evil', '--chat', 'telegram:1'], env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /cannot be a group name/);
+
+  const list = await runCli(['groups', 'list', '--json'], env);
+  const names = (JSON.parse(list.stdout) as { name: string }[]).map((g) => g.name);
+  assert.ok(names.includes('family') && names.includes('main'));
+  const show = await runCli(['groups', 'show', 'family'], env);
+  assert.match(show.stdout, /chats: +telegram:-1001/);
+
+  const removed = await runCli(['groups', 'remove', 'family'], env);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.ok(!existsSync(join(home, 'groups', 'family')));
+  const kept = readdirSync(join(home, 'groups', '.removed'));
+  assert.equal(kept.length, 1);
+  assert.ok(existsSync(join(home, 'groups', '.removed', kept[0]!, 'memory', 'MEMORY.md')), 'memory is kept, not deleted');
+
+  const db = openDatabase(homePaths(home).dbFile);
+  const actions = new AuditLog(db).tail(50).filter((r) => r.kind === 'group_change').map((r) => r.detail.action);
+  db.close();
+  assert.deepEqual(actions, ['add', 'remove']);
+});
+
+test('enclave pair approve|list|revoke and enclave chats work on the database', async (t) => {
+  const home = makeHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const env = { PATH: process.env.PATH, ENCLAVE_HOME: home };
+  const db = openDatabase(homePaths(home).dbFile);
+  const request = new PairingStore(db).request('telegram', '555', 'Stranger');
+  assert.equal(request.kind, 'new');
+  const code = request.kind === 'new' ? request.pairing.code : '';
+  new SeenChats(db).record({
+    channel: 'telegram', chatId: '-1009', platformId: '1', senderId: '7', senderName: 'A', text: 'hi', isDirect: false,
+    mentionsBot: false, replyToBot: false, mentions: [], fromBot: false, timestamp: 0, chatTitle: 'Book club',
+  });
+  db.close();
+
+  const pending = await runCli(['pair', 'list'], env);
+  assert.match(pending.stdout, new RegExp(`pending +telegram:555 +Stranger +code ${code}`));
+  const wrong = await runCli(['pair', 'approve', 'AAAAAAAA'], env);
+  assert.equal(wrong.code, 1);
+  const ok = await runCli(['pair', 'approve', code.toLowerCase()], env);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /Approved Stranger \(telegram:555\)/);
+  const revoked = await runCli(['pair', 'revoke', 'telegram:555'], env);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.equal((await runCli(['pair', 'revoke', 'telegram:555'], env)).code, 1, 'nothing left to revoke');
+
+  const chats = await runCli(['chats'], env);
+  assert.match(chats.stdout, /telegram:-1009 +\("Book club", group chat, 1 message\(s\)/);
+  assert.match(chats.stdout, /enclave groups add <name> --chat telegram:-1009/);
+});
+
+test('enclave status and groups add talk to the running instance', { skip }, async (t) => {
+  const home = makeHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const env = { PATH: process.env.PATH, ENCLAVE_HOME: home };
+  assert.equal((await runCli(['status'], env)).code, 1, 'no instance yet: a clear error');
+  const host = await startCliHost(env);
+  t.after(() => void host.kill('SIGTERM'));
+  const status = await runCli(['status'], env);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /Channels:\n {2}local: connected, reconnects 0/);
+  assert.match(status.stdout, /main: container stopped, idle; today \$0\.00 of \$1\.00/);
+  const added = await runCli(['groups', 'add', 'late', '--chat', 'local:late'], env);
+  assert.match(added.stdout, /The running Enclave picked it up/);
+  assert.match((await runCli(['status'], env)).stdout, /Groups \(2\)/);
+});
