@@ -11,6 +11,7 @@ import { SqliteLedger } from '../src/ledger/ledger.js';
 import { createModelProxy, MAX_CONCURRENT_CALLS_PER_GROUP } from '../src/proxy/model-proxy.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
+import { serveProxy } from './helpers/proxy-server.js';
 
 const KEY = 'sk-proxy-test-0123456789abcdef';
 const CAP = 256;
@@ -43,20 +44,7 @@ async function startRig(t: TestContext, providers: (fakeUrl: string) => Provider
     log: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
     onModelUsed: (g, m, p) => used.push(`${g}:${m}:${p}`),
   });
-  const server = createServer((req, res) => {
-    const match = /^\/g\/([^/]+)(\/.*)$/.exec(req.url ?? '');
-    if (!match) return void res.writeHead(404).end();
-    req.url = match[2];
-    proxy(match[1]!, req, res).catch(() => res.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await model.close();
-    db.close();
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/g/g/v1`;
+  const base = (await serveProxy(t, proxy, model, db)).base(group.name);
   return {
     model,
     audit,

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import type { AuditEntry } from '../src/audit/types.js';
 import type { GroupConfig } from '../src/config/groups.js';
@@ -13,6 +11,7 @@ import { silentLogger } from '../src/logger.js';
 import { createModelProxy } from '../src/proxy/model-proxy.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
+import { serveProxy } from './helpers/proxy-server.js';
 
 const NOON = Date.UTC(2030, 5, 10, 12);
 
@@ -54,20 +53,7 @@ async function startRig(t: TestContext, opts: RigOptions) {
     onSettled: (group) => settledGroups.push(group),
     maxConcurrentCallsPerGroup: opts.maxConcurrentCallsPerGroup,
   });
-  const server = createServer((req, res) => {
-    const match = /^\/g\/([^/]+)(\/.*)$/.exec(req.url ?? '');
-    if (!match) return void res.writeHead(404).end();
-    req.url = match[2];
-    proxy(match[1]!, req, res).catch(() => res.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await model.close();
-    db.close();
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { origin } = await serveProxy(t, proxy, model, db);
   return {
     model,
     audit,
@@ -75,7 +61,7 @@ async function startRig(t: TestContext, opts: RigOptions) {
     settledGroups,
     rows: () => db.prepare('SELECT reservation_id, kind, group_name, micros, tokens, outcome FROM ledger ORDER BY id').all() as LedgerRow[],
     ask: async (group: string, body: Record<string, unknown>) => {
-      const res = await fetch(`http://127.0.0.1:${port}/g/${group}/v1/chat/completions`, {
+      const res = await fetch(`${origin}/g/${group}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }], ...body }),

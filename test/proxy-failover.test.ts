@@ -12,6 +12,7 @@ import { silentLogger } from '../src/logger.js';
 import { createModelProxy } from '../src/proxy/model-proxy.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
+import { serveProxy } from './helpers/proxy-server.js';
 
 const COOLDOWN_MS = 60_000;
 const cheap = { input: 1, output: 1 };
@@ -47,15 +48,7 @@ async function startRig(t: TestContext, opts: RigOptions = {}) {
     onModelUsed: (_g, m, p) => used.push(`${m}@${p}`),
     onBudgetRefused: (_g, r) => refusals.push(r),
   });
-  const server = createServer((req, res) => void proxy(group.name, req, res).catch(() => res.destroy()));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await model.close();
-    db.close();
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+  const url = `${(await serveProxy(t, proxy, model, db)).base(group.name)}/chat/completions`;
   return {
     model,
     audit,

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import OpenAI from 'openai';
 import type { AuditEntry } from '../src/audit/types.js';
@@ -10,6 +8,7 @@ import { silentLogger } from '../src/logger.js';
 import { createModelProxy } from '../src/proxy/model-proxy.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
+import { serveProxy } from './helpers/proxy-server.js';
 import { waitFor } from './helpers/wait.js';
 
 const group = testGroup({ name: 'g', model: 'm' });
@@ -38,15 +37,7 @@ async function startRig(t: TestContext) {
     cooldownMs: 60_000,
     log: silentLogger(),
   });
-  const server = createServer((req, res) => void proxy(group.name, req, res).catch(() => res.destroy()));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await model.close();
-    db.close();
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const base = (await serveProxy(t, proxy, model, db)).base(group.name);
   const rows = () => db.prepare('SELECT kind, micros, outcome, input_tokens, cached_tokens, output_tokens FROM ledger ORDER BY id').all() as LedgerRow[];
   return {
     model,
