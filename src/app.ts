@@ -32,7 +32,7 @@ import { openDatabase, type Db } from './db/database.js';
 import { connectDocker } from './docker.js';
 import { InstanceLock } from './instance-lock.js';
 import { SqliteLedger } from './ledger/ledger.js';
-import type { Logger } from './logger.js';
+import { scrubSecrets, type Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
 import { scheduledTurnRunner } from './scheduler/scheduled-turns.js';
@@ -162,7 +162,8 @@ export class Enclave {
     const waiters = new SettleWaiters();
     const store = new MessageStore(db);
     const history = new History(db);
-    const outbox = new Outbox(db, channels, log);
+    // Secret values never reach a chat, whatever a bug upstream might put into a reply.
+    const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, [...(vault?.values() ?? []), ...envSecretValues(config, env)]));
     const settings = new GroupSettings(db);
     const lastModels = new Map<string, string>();
     const containerStates = new ContainerStateStore(db);
@@ -211,6 +212,7 @@ export class Enclave {
       }),
       onSendMessage: (group, turnId, text): Promise<ToolResponse> => executor.sendFromAgent(group, turnId, text),
       onHostTool: createHostToolHandler({ config: cfg, taskTools, turnTarget: (g, t) => executor.turnTarget(g, t), audit, web: opts.webFetch }),
+      audit,
       log,
     });
     const containers: ContainerManager = new ContainerManager({
@@ -299,6 +301,11 @@ export class Enclave {
     db.close();
     lock.release();
   }
+}
+
+/** Values of the provider keys the configuration reads from the environment. */
+function envSecretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
+  return config.providers.map((p) => (p.secret ? env[p.secret] : undefined)).filter((v): v is string => Boolean(v));
 }
 
 function firstChat(config: Config, group: string): { channel: string; chatId: string } | undefined {

@@ -61,12 +61,7 @@ function pairApproveFromCli(home: string, code: string): string {
 test('a stranger\'s DM gets a code and never reaches the agent; after approval it does; a non-owner\'s /register, /budget set, /approve are refused and audited', { skip }, async (t) => {
   const fake = await FakeTelegram.start();
   let clockShift = 0;
-  let h: Harness | undefined;
-  t.after(async () => {
-    await h?.stop();
-    await fake.close();
-  });
-  h = await startHarness({
+  const h = await startHarness({
     enclaveYaml: telegramEnclaveYaml(fake, `owners: [telegram:${OWNER.id}]`),
     secrets: telegramSecrets(fake),
     groups: {
@@ -76,8 +71,14 @@ test('a stranger\'s DM gets a code and never reaches the agent; after approval i
       team: `chats: [telegram:${TEAM.id}]\nmodel: fake-model\n`,
     },
     start: { clock: () => Date.now() + clockShift },
+  }).catch(async (err: unknown) => {
+    await fake.close();
+    throw err;
   });
-  const host = h;
+  t.after(async () => {
+    await h.stop();
+    await fake.close();
+  });
   let bobCode = '';
 
   await t.test('the stranger gets a pairing code that names nobody, and no model is called', async () => {
@@ -87,44 +88,43 @@ test('a stranger\'s DM gets a code and never reaches the agent; after approval i
     for (const revealing of [String(OWNER.id), OWNER.first_name, OWNER.username!, 'local:', 'telegram:']) {
       assert.ok(!reply!.includes(revealing), `the code reply does not reveal "${revealing}": ${reply}`);
     }
-    assert.equal(host.model.requests.length, 0, 'no model call for a stranger');
-    assert.deepEqual(storedStatuses(host, dmWith(BOB)), ['refused']);
-    assert.equal(host.app.containers.state('bob').state, 'stopped', 'no container was started for the stranger');
-    const [denial] = denialsBy(host, BOB);
+    assert.equal(h.model.requests.length, 0, 'no model call for a stranger');
+    assert.deepEqual(storedStatuses(h, dmWith(BOB)), ['refused']);
+    assert.equal(h.app.containers.state('bob').state, 'stopped', 'no container was started for the stranger');
+    const [denial] = denialsBy(h, BOB);
     assert.equal(denial?.detail.reason, 'pairing_required');
   });
 
-  await t.test('more messages within the hour get one reminder of the same code, then silence', async () => {
+  await t.test('more messages within the hour get no further reply: one message per hour', async () => {
     for (const text of ['are you there?', 'hello??', 'please answer']) fake.pushMessage({ chat: dmWith(BOB), from: BOB, text });
-    await waitFor('four denials of the stranger', () => denialsBy(host, BOB).length === 4);
-    await waitForOutboxDrained(host.app.db);
+    await waitFor('four denials of the stranger', () => denialsBy(h, BOB).length === 4);
+    await waitForOutboxDrained(h.app.db);
     const replies = sentTo(fake, dmWith(BOB));
-    assert.equal(replies.length, 2, `one code and one reminder, not one reply per message: ${JSON.stringify(replies)}`);
-    assert.equal(codeIn(replies[1]!), bobCode, 'the reminder repeats the same code');
-    assert.deepEqual(storedStatuses(host, dmWith(BOB)), ['refused', 'refused', 'refused', 'refused']);
-    assert.equal(host.model.requests.length, 0);
+    assert.equal(replies.length, 1, `only the code, not one reply per message: ${JSON.stringify(replies)}`);
+    assert.deepEqual(storedStatuses(h, dmWith(BOB)), ['refused', 'refused', 'refused', 'refused']);
+    assert.equal(h.model.requests.length, 0);
   });
 
   await t.test('after the owner\'s /approve in the local chat, the stranger\'s next DM reaches the agent', async () => {
-    const approved = await host.say('main', `/approve ${bobCode.toLowerCase()}`);
+    const approved = await h.say('main', `/approve ${bobCode.toLowerCase()}`);
     assert.equal(approved.status, 'command');
     assert.match(approved.replies[0]!, /^Approved Bob \(telegram:4202\)/);
-    assert.equal(pairingStatus(host, BOB), 'approved');
-    const change = host.app.audit.tail(100, { kind: 'access_change' }).at(-1);
+    assert.equal(pairingStatus(h, BOB), 'approved');
+    const change = h.app.audit.tail(100, { kind: 'access_change' }).at(-1);
     assert.deepEqual([change?.actor, change?.detail.who], ['local:owner', `telegram:${BOB.id}`]);
 
-    host.model.push({ content: 'Hi Bob, nice to meet you.' });
+    h.model.push({ content: 'Hi Bob, nice to meet you.' });
     fake.pushMessage({ chat: dmWith(BOB), from: BOB, text: 'am I in now?' });
-    const replies = await waitForSentTo(fake, dmWith(BOB), 3);
-    assert.equal(replies[2], 'Hi Bob, nice to meet you.');
-    assert.equal(host.model.requests.length, 1);
-    const request = host.model.requests[0]!;
+    const replies = await waitForSentTo(fake, dmWith(BOB), 2);
+    assert.equal(replies[1], 'Hi Bob, nice to meet you.');
+    assert.equal(h.model.requests.length, 1);
+    const request = h.model.requests[0]!;
     assert.equal(lastUserMessageOf(request), 'am I in now?');
     assert.ok(
       !chatMessagesOf(request).some((m) => /who are you|are you there|please answer/.test(m.content ?? '')),
       'messages refused before the approval never reach the agent',
     );
-    assert.equal(host.app.containers.state('bob').state, 'running');
+    assert.equal(h.app.containers.state('bob').state, 'running');
   });
 
   await t.test('approval through `enclave pair approve` admits a stranger the same way', async () => {
@@ -132,33 +132,33 @@ test('a stranger\'s DM gets a code and never reaches the agent; after approval i
     const [reply] = await waitForSentTo(fake, dmWith(CAROL));
     const code = codeIn(reply!);
     assert.notEqual(code, bobCode);
-    assert.equal(pairingStatus(host, CAROL), 'pending');
-    const before = host.model.requests.length;
+    assert.equal(pairingStatus(h, CAROL), 'pending');
+    const before = h.model.requests.length;
 
-    const printed = pairApproveFromCli(host.home, code);
+    const printed = pairApproveFromCli(h.home, code);
     assert.match(printed, /^Approved Carol \(telegram:4203\)/);
-    assert.equal(pairingStatus(host, CAROL), 'approved');
-    const change = host.app.audit.tail(100, { kind: 'access_change' }).at(-1);
+    assert.equal(pairingStatus(h, CAROL), 'approved');
+    const change = h.app.audit.tail(100, { kind: 'access_change' }).at(-1);
     assert.deepEqual([change?.actor, change?.detail.who], ['cli', `telegram:${CAROL.id}`]);
 
-    host.model.push({ content: 'Welcome, Carol.' });
+    h.model.push({ content: 'Welcome, Carol.' });
     fake.pushMessage({ chat: dmWith(CAROL), from: CAROL, text: 'now?' });
     const replies = await waitForSentTo(fake, dmWith(CAROL), 2);
     assert.equal(replies[1], 'Welcome, Carol.');
-    assert.equal(host.model.requests.length, before + 1);
-    assert.equal(lastUserMessageOf(host.model.requests.at(-1)!), 'now?');
+    assert.equal(h.model.requests.length, before + 1);
+    assert.equal(lastUserMessageOf(h.model.requests.at(-1)!), 'now?');
   });
 
   await t.test('a non-owner\'s /budget set, /approve and /register are refused, audited, and told once an hour', async () => {
     fake.pushMessage({ chat: dmWith(EVE), from: EVE, text: 'let me in' });
     const eveCode = codeIn((await waitForSentTo(fake, dmWith(EVE)))[0]!);
-    const modelCalls = host.model.requests.length;
+    const modelCalls = h.model.requests.length;
 
     fake.pushMessage({ chat: TEAM, from: DAVE, text: '/budget set daily 50' });
     fake.pushMessage({ chat: TEAM, from: DAVE, text: `/approve ${eveCode}` });
     fake.pushMessage({ chat: LOBBY, from: DAVE, text: '/register evil' });
     const denials = await waitFor('three denials of Dave', () => {
-      const rows = denialsBy(host, DAVE);
+      const rows = denialsBy(h, DAVE);
       return rows.length === 3 ? rows : undefined;
     });
     assert.deepEqual(
@@ -169,27 +169,27 @@ test('a stranger\'s DM gets a code and never reaches the agent; after approval i
         ['owner_only_command', 'register', `telegram:${LOBBY.id}`],
       ],
     );
-    await waitForOutboxDrained(host.app.db);
+    await waitForOutboxDrained(h.app.db);
     assert.deepEqual(sentTo(fake, TEAM), ['Only the owner can use /budget set.'], 'one refusal message for three refused commands');
     assert.deepEqual(sentTo(fake, LOBBY), []);
-    assert.equal(pairingStatus(host, EVE), 'pending', 'Dave could not approve Eve');
-    assert.ok(!existsSync(join(host.home, 'groups', 'evil')), 'no group folder was made');
-    assert.equal(host.app.config.groups.has('evil'), false);
-    assert.deepEqual(host.app.audit.tail(100, { kind: 'budget_change' }), []);
-    assert.deepEqual(host.app.audit.tail(100, { kind: 'group_change' }), []);
+    assert.equal(pairingStatus(h, EVE), 'pending', 'Dave could not approve Eve');
+    assert.ok(!existsSync(join(h.home, 'groups', 'evil')), 'no group folder was made');
+    assert.equal(h.app.config.groups.has('evil'), false);
+    assert.deepEqual(h.app.audit.tail(100, { kind: 'budget_change' }), []);
+    assert.deepEqual(h.app.audit.tail(100, { kind: 'group_change' }), []);
 
     fake.pushMessage({ chat: dmWith(BOB), from: BOB, text: '/register bobs' });
-    const bobReplies = await waitForSentTo(fake, dmWith(BOB), 4);
-    assert.equal(bobReplies[3], 'Only the owner can use /register bobs.', 'an approved person is still not an owner');
-    assert.equal(denialsBy(host, BOB).at(-1)?.detail.command, 'register');
-    assert.ok(!existsSync(join(host.home, 'groups', 'bobs')));
+    const bobReplies = await waitForSentTo(fake, dmWith(BOB), 3);
+    assert.equal(bobReplies[2], 'Only the owner can use /register bobs.', 'an approved person is still not an owner');
+    assert.equal(denialsBy(h, BOB).at(-1)?.detail.command, 'register');
+    assert.ok(!existsSync(join(h.home, 'groups', 'bobs')));
 
     clockShift += HOUR + 60_000;
     fake.pushMessage({ chat: TEAM, from: DAVE, text: '/budget set daily 50' });
     const teamReplies = await waitForSentTo(fake, TEAM, 2);
     assert.equal(teamReplies[1], 'Only the owner can use /budget set.', 'an hour later the refusal is told again');
-    assert.equal(denialsBy(host, DAVE).length, 4);
-    assert.equal(host.model.requests.length, modelCalls, 'no refused command reached a model');
-    assert.deepEqual(host.app.audit.verify().ok, true, 'the audit chain is intact, CLI rows included');
+    assert.equal(denialsBy(h, DAVE).length, 4);
+    assert.equal(h.model.requests.length, modelCalls, 'no refused command reached a model');
+    assert.deepEqual(h.app.audit.verify().ok, true, 'the audit chain is intact, CLI rows included');
   });
 });

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dockerSkipReason } from './helpers/docker.js';
+import { middayClock } from './helpers/clock.js';
 import { startHarness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait.js';
 
 const skip = await dockerSkipReason();
 
-const GROUP = 'chats: [local:main]\nrequireTrigger: false\nmodel: fake-model\nfallbacks: [fake-model-2]\nskills: [notes]\n';
+const GROUP = 'chats: [local:main]\nrequireTrigger: false\nmodel: fake-model\nfallbacks: [fake-model-2]\nskills: [notes]\ntimezone: UTC\n';
 const PRICES = 'prices:\n  fake-model: { input: 1, output: 2 }\n  fake-model-2: { input: 1, output: 2 }\n';
 
 const toolResults = (body: Record<string, unknown>) =>
   (body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool').map((m) => m.content);
 
 test('chat commands answered by the host, skills mounted read-only', { skip }, async (t) => {
-  const h = await startHarness({ groups: { main: GROUP }, enclaveYaml: PRICES });
+  const h = await startHarness({ groups: { main: GROUP }, enclaveYaml: PRICES, start: { clock: middayClock() } });
   t.after(() => h.stop());
 
   await t.test('/help lists owner commands for the owner; /whoami says who and where', async () => {

@@ -13,11 +13,12 @@ const turn: TurnRequest = { turnId: 'turn-1', group: 'g', assistantName: 'E', mo
 
 test('the socket hands a turn to the newest poll and accepts only that turn\'s result and messages', async (t) => {
   const sent: string[] = [];
+  const denials: string[] = [];
   const sock = join(mkdtempSync(join(tmpdir(), 'enc-gs-')), 'g', 'api.sock');
   const server = new GroupSocketServer('g', sock, async () => undefined, async (_g, _turn, text) => {
     sent.push(text);
     return { ok: true };
-  }, async () => ({ ok: false, error: 'no host tools here' }), silentLogger());
+  }, async () => ({ ok: false, error: 'no host tools here' }), silentLogger(), undefined, { append: (e) => denials.push(String(e.detail.reason)) });
   await server.listen();
   t.after(() => server.close());
 
@@ -41,5 +42,6 @@ test('the socket hands a turn to the newest poll and accepts only that turn\'s r
   assert.deepEqual(await result, { turnId: 'turn-1', ok: true, reply: 'real', error: undefined, steps: 2 });
   assert.deepEqual(sent, ['progress']);
   assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'late' })).status, 409, 'no messages after the turn ended');
-  assert.equal((await callSocket(sock, 'GET', '/somewhere')).status, 404);
+  assert.equal((await callSocket(sock, 'GET', '/enclave/somewhere')).status, 404);
+  assert.deepEqual(denials, ['unknown_turn', 'unknown_turn', 'invalid_json', 'unknown_turn', 'not_found'], 'every refusal is audited');
 });

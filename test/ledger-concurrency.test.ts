@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { openDatabase } from '../src/db/database.js';
+import { spendSummary } from '../src/ledger/spend.js';
 import type { LedgerWorkerJob, LedgerWorkerResult } from './helpers/ledger-worker.js';
 
 const WORKERS = 4;
@@ -55,6 +56,19 @@ test('200 reservations racing from 4 threads on 4 connections never overspend th
   assert.deepEqual(totals, { settled: 5_000_000, reserves: 50, settles: 50 });
   const g0 = db.prepare<[], { settled: number | null }>("SELECT SUM(micros) AS settled FROM ledger WHERE kind = 'settle' AND group_name = 'g0'").get()!;
   assert.ok((g0.settled ?? 0) <= 1_000_000);
+
+  // The running totals, moved by four connections at once, still add up to the ledger rows.
+  const settledOf = db.prepare<[string], { micros: number | null; tokens: number | null }>("SELECT SUM(micros) AS micros, SUM(tokens) AS tokens FROM ledger WHERE kind = 'settle' AND group_name = ?");
+  for (const group of GROUPS) {
+    const { day, month } = spendSummary(db, group, 'UTC', base.now, 'UTC');
+    const rows = settledOf.get(group)!;
+    const expected = [rows.micros ?? 0, rows.tokens ?? 0, 0, 0];
+    assert.deepEqual([day.micros, day.tokens, day.openMicros, day.openTokens], expected, `${group} today`);
+    assert.deepEqual([month.micros, month.tokens, month.openMicros, month.openTokens], expected, `${group} this month`);
+  }
+  const global = spendSummary(db, 'g0', 'UTC', base.now, 'UTC').global.day;
+  assert.deepEqual([global.micros, global.openMicros, global.openTokens], [5_000_000, 0, 0]);
+  assert.equal(db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM ledger_totals').get()!.n, 2 * GROUPS.length + 2, 'one row per window, however many connections raced to create it');
 
   for (const r of refusals) {
     assert.ok(r.scope === 'global' || (r.scope === 'group' && r.group === 'g0'), `refused by ${r.scope} for ${r.group}`);

@@ -33,7 +33,6 @@ function attempts(bSocketOnHost: string): Attempt[] {
     { ...chat, name: 'api_key', body: { model: 'fake-model', messages: MESSAGES, api_key: 'sk-attacker' }, status: 400, reason: 'field_not_allowed' },
     { ...chat, name: 'huge_body', padBytes: HUGE, status: 413, reason: 'body_too_large' },
     { socket: AGENT_SOCKET_PATH, name: 'embeddings', method: 'GET', path: '/v1/embeddings', status: 404, reason: 'not_found' },
-    { socket: AGENT_SOCKET_PATH, name: 'admin', method: 'GET', path: '/admin', status: 404, reason: 'not_found' },
     { ...chat, name: 'b_socket_host_path', socket: bSocketOnHost, body: { model: 'fake-model-b', messages: MESSAGES }, unreachable: true },
     { ...chat, name: 'b_socket_dotdot', socket: '/run/enclave/../b/api.sock', body: { model: 'fake-model-b', messages: MESSAGES }, unreachable: true },
   ];
@@ -41,6 +40,8 @@ function attempts(bSocketOnHost: string): Attempt[] {
 
 /** Allowed by the proxy; the fake provider answers 401 and quotes the key it got, as some providers do. */
 const UPSTREAM_401: SocketProbe = { socket: AGENT_SOCKET_PATH, name: 'upstream_401', method: 'POST', path: '/v1/chat/completions', body: { model: 'fake-model', messages: [{ role: 'user', content: 'probe upstream_401' }] } };
+/** Not under /v1/: the socket server answers it before the proxy sees it. */
+const ADMIN: Attempt = { socket: AGENT_SOCKET_PATH, name: 'admin', method: 'GET', path: '/admin', status: 404, reason: 'not_found' };
 /** Chunked, so the host finds out it is too big only while reading it. */
 const HUGE_CHUNKED: SocketProbe = { socket: AGENT_SOCKET_PATH, name: 'huge_chunked', method: 'POST', path: '/v1/chat/completions', padBytes: HUGE, chunked: true };
 
@@ -60,7 +61,7 @@ test('an adversarial agent in a real container is refused and audited at every a
   assert.ok(existsSync(bSocket), 'group b\'s socket is live on the host');
   assert.equal(h.app.containers.state('b').state, 'running');
 
-  const refused = attempts(bSocket);
+  const refused = [...attempts(bSocket), ADMIN];
   const probes: SocketProbe[] = [...refused, HUGE_CHUNKED, UPSTREAM_401];
   const auditBefore = h.app.audit.tail(1)[0]?.id ?? 0;
   const requestsBefore = h.model.requests.length;
@@ -121,7 +122,7 @@ test('an adversarial agent in a real container is refused and audited at every a
     const denials = audit.filter((r) => r.kind === 'denial' || r.kind === 'model_refused');
     assert.ok(denials.every((r) => r.group === 'a' && r.actor === 'agent:a'), 'denials are booked to the group whose socket was used');
     for (const a of refused) {
-      if ('unreachable' in a) continue;
+      if ('unreachable' in a || a.name === ADMIN.name) continue;
       const rows = denials.filter((r) => probeOf(r) === a.name);
       assert.equal(rows.length, 1, `${a.name}: one audit row expected, found ${rows.length} (${JSON.stringify(rows.map((r) => r.detail))})`);
       assert.equal(rows[0]!.detail.reason, a.reason, a.name);
@@ -130,6 +131,11 @@ test('an adversarial agent in a real container is refused and audited at every a
     assert.deepEqual(chunked.map((r) => r.detail.reason), ['body_too_large']);
     const model = denials.find((r) => probeOf(r) === 'other_model');
     assert.equal(model?.detail.model, 'gpt-4-not-allowed', 'the refused model is named');
+  });
+
+  await t.test('a path outside the proxy is refused and audited too', () => {
+    const rows = audit.filter((r) => probeOf(r) === ADMIN.name);
+    assert.deepEqual(rows.map((r) => [r.kind, r.group, r.detail.reason]), [['denial', 'a', 'not_found']], 'GET /admin over the group socket left no audit row');
   });
 
   await t.test('the canary is nowhere the agent could look, nor in the audit rows of the turn', () => {

@@ -50,6 +50,8 @@ export class Outbox {
     private readonly channels: ReadonlyMap<string, Channel>,
     private readonly log: Logger,
     timing: Partial<OutboxTiming> = {},
+    /** Last line of defence: every reply passes it before it is stored (the host scrubs secret values). */
+    private readonly scrub: (text: string) => string = (text) => text,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...timing };
   }
@@ -60,7 +62,7 @@ export class Outbox {
         `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, dedupe_key, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       )
-      .run(entry.group, entry.channel, entry.chatId, entry.text, entry.replyTo ?? null, entry.dedupeKey, Date.now());
+      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.dedupeKey, Date.now());
   }
 
   /** Delivers every unsent row. Calls are serialised so nothing is sent twice; one failure never blocks later flushes. */

@@ -35,6 +35,7 @@ export interface RouterDeps {
 const NOTHING = Promise.resolve<InboundOutcome>('none');
 /** Outbox rows for chats that belong to no group (refusals, /register answers). */
 const NO_GROUP = '-';
+const OWNER_REGISTER_HINT = 'This chat is not registered yet. Send /register <name> here to give it its own agent and memory.';
 
 /**
  * Every inbound message passes here: stored first, then refused (and audited), answered by the
@@ -86,8 +87,11 @@ export class Router {
     const identity = identityOf(msg);
     this.deps.audit.append({ kind: 'denial', group: group?.name, actor: identity, detail: { reason, chat: `${msg.channel}:${msg.chatId}` } });
     this.deps.log.info({ channel: msg.channel, chat: msg.chatId, reason }, 'message refused');
-    const reply = access.allow ? undefined : access.reply;
-    if (!reply || access.allow || !(access.always || this.deps.notices.take(`refusal:${identity}:${msg.chatId}`))) {
+    const addressed = msg.isDirect || msg.mentionsBot || msg.replyToBot;
+    const reply = access.allow ? (addressed ? OWNER_REGISTER_HINT : undefined) : access.reply;
+    // take() runs even for a message that is always sent (a new pairing code), so the hour starts there.
+    const due = reply !== undefined && (this.deps.notices.take(`refusal:${identity}:${msg.chatId}`) || (!access.allow && access.always === true));
+    if (!reply || !due) {
       return { status, settled: NOTHING };
     }
     return { status, settled: this.reply(msg, group, reply, `refusal:${id}`).then(() => 'answered' as const) };

@@ -3,7 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock.js';
 import type { BudgetLimits } from '../config/schema.js';
 import type { Db } from '../db/database.js';
-import { addOpen, decodeWindows, encodeWindows, forgetTotalsAround, loadTotals, settleInTotals, windowRef, type Amount, type Totals, type WindowRef } from './ledger-totals.js';
+import { addOpen, decodeWindows, encodeWindows, loadTotals, settleInTotals, windowRef, type Amount, type Totals, type WindowRef } from './ledger-totals.js';
 import { effectiveLimits, GLOBAL_SCOPE, groupScope, PERIODS, UNITS, type WindowLimits } from './limits.js';
 import { refusalMessage } from './messages.js';
 import type { BudgetLedger, BudgetRefusal, ReserveRequest, ReserveResult, SettleRequest } from './types.js';
@@ -35,7 +35,7 @@ interface ReserveRow {
 interface Check {
   scope: 'group' | 'global';
   /** Scope of its limits and totals: groupScope(name) or GLOBAL_SCOPE. */
-  key: string;
+  scopeKey: string;
   timezone: string;
   limits: WindowLimits;
 }
@@ -110,8 +110,8 @@ export class SqliteLedger implements BudgetLedger {
   private reserveLocked(req: ReserveRequest): ReserveResult {
     const now = this.clock();
     const checks: Check[] = [
-      { scope: 'group', key: groupScope(req.group), timezone: req.timezone, limits: effectiveLimits(this.db, groupScope(req.group), this.opts.groupLimits(req.group)) },
-      { scope: 'global', key: GLOBAL_SCOPE, timezone: this.opts.hostTimezone, limits: effectiveLimits(this.db, GLOBAL_SCOPE, this.opts.globalLimits()) },
+      { scope: 'group', scopeKey: groupScope(req.group), timezone: req.timezone, limits: effectiveLimits(this.db, groupScope(req.group), this.opts.groupLimits(req.group)) },
+      { scope: 'global', scopeKey: GLOBAL_SCOPE, timezone: this.opts.hostTimezone, limits: effectiveLimits(this.db, GLOBAL_SCOPE, this.opts.globalLimits()) },
     ];
     const counted: WindowRef[] = [];
     const refusals: BudgetRefusal[] = [];
@@ -119,8 +119,8 @@ export class SqliteLedger implements BudgetLedger {
       const windows = budgetWindows(check.timezone, now);
       for (const period of PERIODS) {
         const window = windows[period];
-        counted.push(windowRef(check.key, window));
-        refusals.push(...refusalsIn(check, window, loadTotals(this.db, check.key, window), req, now));
+        counted.push(windowRef(check.scopeKey, window));
+        refusals.push(...refusalsIn(check, window, loadTotals(this.db, check.scopeKey, window), req, now));
       }
     }
     if (refusals.length > 0) {
@@ -163,8 +163,8 @@ export class SqliteLedger implements BudgetLedger {
       this.clock(),
       reserve.windows,
     );
-    if (reserve.windows === null) forgetTotalsAround(this.db, groupScope(reserve.group_name), reserve.window_at);
-    else settleInTotals(this.db, decodeWindows(reserve.windows), reserve, charged);
+    // A reservation from before the totals is in no stored totals while open (see ledger-totals.ts).
+    if (reserve.windows !== null) settleInTotals(this.db, decodeWindows(reserve.windows), reserve, charged);
   }
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../container/agent/protocol.js';
 import { assertSocketPath } from '../paths.js';
 import { BodyTooLargeError, readJson, sendApiError, sendJson } from '../http-util.js';
+import type { AuditSink } from '../audit/types.js';
 import type { Logger } from '../logger.js';
 
 export type ModelHandler = (group: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -55,7 +56,13 @@ export class GroupSocketServer {
     private readonly log: Logger,
     /** The uid that must be able to connect; the socket directory is mounted only for this group. */
     private readonly socketOwnerUid?: number,
+    private readonly audit?: AuditSink,
   ) {}
+
+  /** Every request the socket refuses is audited, like the proxy's own refusals. */
+  private deny(req: IncomingMessage, reason: string): void {
+    this.audit?.append({ kind: 'denial', group: this.group, actor: `agent:${this.group}`, detail: { reason, method: req.method, path: (req.url ?? '').slice(0, 200) } });
+  }
 
   async listen(): Promise<void> {
     assertSocketPath(this.socketPath);
@@ -114,11 +121,19 @@ export class GroupSocketServer {
       if (req.method === 'POST' && path === TURN_RESULT_PATH) return await this.result(req, res);
       if (req.method === 'POST' && path === SEND_MESSAGE_PATH) return await this.sendMessage(req, res);
       if (req.method === 'POST' && path?.startsWith(HOST_TOOLS_PATH)) return await this.hostTool(path.slice(HOST_TOOLS_PATH.length), req, res);
-      if (path?.startsWith('/v1/')) return await this.onModel(this.group, req, res);
+      // Everything else, /v1/... or not, goes to the proxy: it answers and audits unknown paths.
+      if (!path?.startsWith('/enclave/')) return await this.onModel(this.group, req, res);
+      this.deny(req, 'not_found');
       sendApiError(res, 404, `unknown path ${path}`, 'not_found');
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendApiError(res, 413, err.message, 'body_too_large');
-      if (err instanceof SyntaxError) return sendApiError(res, 400, 'body is not valid JSON', 'invalid_json');
+      if (err instanceof BodyTooLargeError) {
+        this.deny(req, 'body_too_large');
+        return sendApiError(res, 413, err.message, 'body_too_large');
+      }
+      if (err instanceof SyntaxError) {
+        this.deny(req, 'invalid_json');
+        return sendApiError(res, 400, 'body is not valid JSON', 'invalid_json');
+      }
       this.log.error({ group: this.group, err: (err as Error).message }, 'socket request failed');
       sendApiError(res, 500, 'internal error in the Enclave host', 'internal');
     }
@@ -157,6 +172,7 @@ export class GroupSocketServer {
     const body = await readJson<TurnResult>(req, 2 * 1024 * 1024);
     const turn = this.active;
     if (!turn || body.turnId !== turn.request.turnId) {
+      this.deny(req, 'unknown_turn');
       sendApiError(res, 409, 'no such turn in progress', 'unknown_turn');
       return;
     }
@@ -175,6 +191,7 @@ export class GroupSocketServer {
     const body = await readJson<SendMessageRequest>(req, TOOL_BODY_LIMIT);
     const turn = this.active;
     if (!turn || body.turnId !== turn.request.turnId) {
+      this.deny(req, 'unknown_turn');
       sendJson(res, 409, { ok: false, error: 'send_message is only allowed during your own turn' } satisfies ToolResponse);
       return;
     }
@@ -189,6 +206,7 @@ export class GroupSocketServer {
     const body = await readJson<HostToolRequest>(req, TOOL_BODY_LIMIT);
     const turn = this.active;
     if (!turn || body.turnId !== turn.request.turnId) {
+      this.deny(req, 'unknown_turn');
       sendJson(res, 409, { ok: false, error: `${tool} is only allowed during your own turn` } satisfies HostToolResponse);
       return;
     }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { AuditSink } from '../audit/types.js';
 import type { Logger } from '../logger.js';
 import { GroupSocketServer, type HostToolHandler, type ModelHandler, type SendMessageHandler } from './group-socket-server.js';
 
@@ -9,6 +10,7 @@ export interface SocketServersOptions {
   onModel: ModelHandler;
   onSendMessage: SendMessageHandler;
   onHostTool: HostToolHandler;
+  audit?: AuditSink;
   log: Logger;
 }
 
@@ -21,8 +23,8 @@ export class SocketServers {
   get(group: string): Promise<GroupSocketServer> {
     let server = this.servers.get(group);
     if (!server) {
-      const { runDir, agentUid, onModel, onSendMessage, onHostTool, log } = this.opts;
-      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onSendMessage, onHostTool, log, agentUid);
+      const { runDir, agentUid, onModel, onSendMessage, onHostTool, audit, log } = this.opts;
+      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onSendMessage, onHostTool, log, agentUid, audit);
       server = s.listen().then(() => s);
       this.servers.set(group, server);
     }
