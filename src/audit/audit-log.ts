@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
+import type { Statement, Transaction } from 'better-sqlite3';
 import type { Db } from '../db/database.js';
 import { sanitizeDetail } from './audit-detail.js';
 import { auditRowHash, canonicalJson, GENESIS_HASH } from './audit-hash.js';
@@ -33,29 +34,34 @@ interface StoredRow {
  * compare the newest hash with one noted earlier to catch that.)
  */
 export class AuditLog implements AuditSink {
+  private readonly lastRow: Statement<[], Pick<StoredRow, 'id' | 'hash'>>;
+  private readonly insert: Statement<[number, number, string, string | null, string | null, string, string, string]>;
+  private readonly appendInTransaction: Transaction<(entry: AuditEntry, detail: string) => AuditRow>;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
     private readonly opts: AuditLogOptions = {},
-  ) {}
+  ) {
+    this.lastRow = db.prepare('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1');
+    this.insert = db.prepare('INSERT INTO audit (id, at, kind, group_name, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.appendInTransaction = db.transaction((entry: AuditEntry, detail: string): AuditRow => {
+      const group = entry.group ?? null;
+      const actor = entry.actor ?? null;
+      const last = this.lastRow.get();
+      const id = (last?.id ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS_HASH;
+      const at = this.clock();
+      const hash = auditRowHash(prevHash, { id, at, kind: entry.kind, group, actor, detail });
+      this.insert.run(id, at, entry.kind, group, actor, detail, prevHash, hash);
+      return toAuditRow({ id, at, kind: entry.kind, group_name: group, actor, detail, prev_hash: prevHash, hash });
+    });
+  }
 
   append(entry: AuditEntry): AuditRow {
     const detail = canonicalJson(sanitizeDetail(entry.detail, this.opts.secrets?.() ?? []));
-    const group = entry.group ?? null;
-    const actor = entry.actor ?? null;
-    return this.db
-      .transaction((): AuditRow => {
-        const last = this.db.prepare('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1').get() as Pick<StoredRow, 'id' | 'hash'> | undefined;
-        const id = (last?.id ?? 0) + 1;
-        const prevHash = last?.hash ?? GENESIS_HASH;
-        const at = this.clock();
-        const hash = auditRowHash(prevHash, { id, at, kind: entry.kind, group, actor, detail });
-        this.db
-          .prepare('INSERT INTO audit (id, at, kind, group_name, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(id, at, entry.kind, group, actor, detail, prevHash, hash);
-        return toAuditRow({ id, at, kind: entry.kind, group_name: group, actor, detail, prev_hash: prevHash, hash });
-      })
-      .immediate();
+    // IMMEDIATE: the CLI may append from another process at the same time.
+    return this.appendInTransaction.immediate(entry, detail);
   }
 
   /** Walks the whole chain from the first row; stops at the first row that does not fit. */
