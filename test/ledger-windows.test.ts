@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { openDatabase } from '../src/db/database.js';
 import { SqliteLedger } from '../src/ledger/ledger.js';
 import { spendSummary } from '../src/ledger/spend.js';
-import { budgetWindows, dayWindow, localTime, monthWindow } from '../src/ledger/windows.js';
+import { budgetWindows, dayWindow, monthWindow } from '../src/ledger/windows.js';
+import { localTime } from '../src/time/local-time.js';
 
 const HOUR = 3600_000;
 const MINUTE = 60_000;

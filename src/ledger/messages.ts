@@ -1,6 +1,6 @@
 import { formatTokens, formatUsd } from './money.js';
 import type { BudgetPeriod, BudgetUnit } from './types.js';
-import { localTime } from './windows.js';
+import { localTime } from '../time/local-time.js';
 
 /** The sentences people read about budgets: refusals, threshold notices, resets. */
 

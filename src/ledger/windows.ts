@@ -1,3 +1,4 @@
+import { localTime } from '../time/local-time.js';
 import type { BudgetPeriod } from './types.js';
 
 /** One budget window: [start, end) in ms since the epoch, named by its local date. */
@@ -14,51 +15,7 @@ export interface BudgetWindows {
   month: BudgetWindow;
 }
 
-/** Wall-clock fields of an instant in a zone. */
-export interface LocalTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
 const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timezone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timezone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, f);
-  }
-  return f;
-}
-
-export function localTime(timezone: string, ms: number): LocalTime {
-  const fields: Record<string, number> = {};
-  for (const part of formatter(timezone).formatToParts(ms)) {
-    if (part.type !== 'literal') fields[part.type] = Number(part.value);
-  }
-  return {
-    year: fields.year!,
-    month: fields.month!,
-    day: fields.day!,
-    hour: fields.hour!,
-    minute: fields.minute!,
-    second: fields.second!,
-  };
-}
 
 const current = new Map<string, BudgetWindows>();
 

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { zoneOffsetMs } from '../time/local-time.js';
 import { isValidTimezone } from '../config/groups.js';
 
 export type TaskKind = 'cron' | 'interval' | 'once';
@@ -169,23 +170,6 @@ function wallClockToInstant(wall: number, timezone: string, shown: string): numb
     throw new ScheduleError(`${shown} does not exist in ${timezone}: the clocks skip it (daylight saving); pick another time`);
   }
   return Math.min(...matches);
-}
-
-/** How far the zone's clocks are ahead of UTC at that instant. */
-function zoneOffsetMs(at: number, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(at));
-  const n = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const shown = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
-  return shown - Math.floor(at / SECOND) * SECOND;
 }
 
 function intervalMs(spec: string): number {
