@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { runPairApprove } from '../src/cli/pair-command.js';
 import { FakeTelegram, type FakeChat, type FakeUser } from './fakes/fake-telegram.js';
 import { dockerSkipReason } from './helpers/docker.js';
-import { startHarness, type Harness } from './helpers/harness.js';
+import { startHarnessBeside, type Harness } from './helpers/harness.js';
 import { chatMessagesOf, lastUserMessageOf } from './helpers/model-messages.js';
 import { dmWith, sentTo, telegramEnclaveYaml, telegramSecrets, waitForOutboxDrained, waitForSentTo } from './helpers/telegram-host.js';
 import { waitFor } from './helpers/wait.js';
@@ -61,7 +61,7 @@ function pairApproveFromCli(home: string, code: string): string {
 test('a stranger\'s DM gets a code and never reaches the agent; after approval it does; a non-owner\'s /register, /budget set, /approve are refused and audited', { skip }, async (t) => {
   const fake = await FakeTelegram.start();
   let clockShift = 0;
-  const h = await startHarness({
+  const h = await startHarnessBeside(t, fake, {
     enclaveYaml: telegramEnclaveYaml(fake, `owners: [telegram:${OWNER.id}]`),
     secrets: telegramSecrets(fake),
     groups: {
@@ -71,13 +71,6 @@ test('a stranger\'s DM gets a code and never reaches the agent; after approval i
       team: `chats: [telegram:${TEAM.id}]\nmodel: fake-model\n`,
     },
     start: { clock: () => Date.now() + clockShift },
-  }).catch(async (err: unknown) => {
-    await fake.close();
-    throw err;
-  });
-  t.after(async () => {
-    await h.stop();
-    await fake.close();
   });
   let bobCode = '';
 

@@ -5,7 +5,7 @@ import { MessageStore } from '../src/core/message-store.js';
 import type { RecordedRequest } from './fakes/fake-model.js';
 import { FAKE_BOT } from './fakes/fake-whatsapp.js';
 import { dockerSkipReason } from './helpers/docker.js';
-import { startHarness } from './helpers/harness.js';
+import { startHarnessBeside } from './helpers/harness.js';
 import { startPlatformFakes } from './helpers/platform-fakes.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -50,7 +50,7 @@ test('Telegram, Discord, Slack and WhatsApp run in one host: each chat reaches i
   const { telegram, discord, slack, whatsapp } = fakes;
   const discordChannel = discord.guild.channelId;
   slack.users.set(SLACK_ALICE, 'alice');
-  const h = await startHarness({
+  const h = await startHarnessBeside(t, fakes, {
     enclaveYaml: fakes.enclaveYaml,
     secrets: fakes.secrets,
     groups: {
@@ -60,14 +60,6 @@ test('Telegram, Discord, Slack and WhatsApp run in one host: each chat reaches i
       'team-whatsapp': groupYaml(`whatsapp:${WHATSAPP_GROUP}`),
     },
     start: { whatsappSocketFactory: whatsapp.makeSocket },
-  }).catch(async (err: unknown) => {
-    await fakes.close();
-    throw err;
-  });
-  // The host first, so no channel sees its platform vanish while it still runs.
-  t.after(async () => {
-    await h.stop();
-    await fakes.close();
   });
   const app = h.app;
   const model = h.model;

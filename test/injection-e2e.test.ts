@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { TaskStore } from '../src/scheduler/task-store.js';
 import type { TaskView } from '../src/scheduler/task-tools.js';
 import { dockerSkipReason } from './helpers/docker.js';
-import { startHarness } from './helpers/harness.js';
+import { startHarnessBeside } from './helpers/harness.js';
 import { toolCall, toolResultsOf } from './helpers/model-messages.js';
 
 const skip = await dockerSkipReason();
@@ -33,7 +33,7 @@ const DNS: Record<string, string[]> = { 'docs.example.org': ['203.0.113.7'], 'me
 
 test('prompt-injection shaped input cannot make the host act outside the group: the host re-checks every action', { skip }, async (t) => {
   const web = await startWebServer();
-  const h = await startHarness({
+  const h = await startHarnessBeside(t, web, {
     groups: {
       inj: [
         'chats: [local:inj]',
@@ -51,13 +51,6 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
         dial: () => ({ host: '127.0.0.1', port: web.port }),
       },
     },
-  }).catch(async (err: unknown) => {
-    await web.close();
-    throw err;
-  });
-  t.after(async () => {
-    await h.stop();
-    await web.close();
   });
   const tasks = () => new TaskStore(h.app.db, h.app.audit);
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import Docker from 'dockerode';
 import { ALICE, FakeTelegram, type FakeChat, type FakeUser } from './fakes/fake-telegram.js';
 import { dockerSkipReason } from './helpers/docker.js';
-import { startHarness, type Harness } from './helpers/harness.js';
+import { startHarnessBeside, type Harness } from './helpers/harness.js';
 import { systemPromptOf, toolCall, toolResultsOf } from './helpers/model-messages.js';
 import { sentTo, telegramEnclaveYaml, telegramSecrets } from './helpers/telegram-host.js';
 import { waitFor } from './helpers/wait.js';
@@ -29,17 +29,10 @@ async function mountSources(h: Harness, group: string): Promise<Map<string, stri
 
 test('/register creates the group folder; the next triggered message runs in a new container with that group\'s memory only', { skip }, async (t) => {
   const fake = await FakeTelegram.start();
-  const h = await startHarness({
+  const h = await startHarnessBeside(t, fake, {
     enclaveYaml: telegramEnclaveYaml(fake, `owners: [telegram:${OWNER.id}]\ndefaults: { model: fake-model }`),
     secrets: telegramSecrets(fake),
     groups: {},
-  }).catch(async (err: unknown) => {
-    await fake.close();
-    throw err;
-  });
-  t.after(async () => {
-    await h.stop();
-    await fake.close();
   });
   const famDir = join(h.home, 'groups', 'fam');
 

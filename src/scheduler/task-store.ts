@@ -24,18 +24,8 @@ export interface Task {
   createdAt: number;
 }
 
-export interface NewTask {
-  group: string;
-  channel: string;
-  chatId: string;
-  prompt: string;
-  kind: TaskKind;
-  spec: string;
-  timezone: string;
-  nextRunAt: number;
-  /** 'agent:<group>', 'cli', ... — also the audit actor. */
-  createdBy: string;
-}
+/** createdBy is 'agent:<group>', 'cli', ...: also the audit actor. */
+export type NewTask = Pick<Task, 'group' | 'channel' | 'chatId' | 'prompt' | 'kind' | 'spec' | 'timezone' | 'createdBy'> & { nextRunAt: number };
 
 export interface RunRecord {
   at: number;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { LocalExchange } from '../../channels/local/local-channel.js';
 import { Enclave, type EnclaveOptions } from '../../src/app.js';
@@ -97,5 +98,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       execFileSync('rm', ['-rf', home]);
     },
   };
+  return h;
+}
+
+/**
+ * startHarness for a test that also runs a fake (a platform, a web server): the fake is closed if
+ * the start fails, and after the test the host stops first, so no channel sees its platform vanish.
+ */
+export async function startHarnessBeside(t: TestContext, fake: { close(): Promise<unknown> }, opts: HarnessOptions): Promise<Harness> {
+  const h = await startHarness(opts).catch(async (err: unknown) => {
+    await fake.close();
+    throw err;
+  });
+  t.after(async () => {
+    await h.stop();
+    await fake.close();
+  });
   return h;
 }
