@@ -83,6 +83,15 @@ test('enclave pair approve|list|revoke and enclave chats work on the database', 
   assert.match(chats.stdout, /enclave groups add <name> --chat telegram:-1009/);
 });
 
+test('enclave pair whatsapp checks the number before connecting anywhere', async (t) => {
+  const home = makeHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const r = await runCli(['pair', 'whatsapp', '--phone', '12-ab'], { PATH: process.env.PATH, ENCLAVE_HOME: home });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /phone/i);
+  assert.ok(!existsSync(join(home, 'data', 'whatsapp', 'creds.json')), 'no session was written');
+});
+
 test('enclave status and groups add talk to the running instance', { skip }, async (t) => {
   const home = makeHome();
   t.after(() => rmSync(home, { recursive: true, force: true }));
