@@ -11,6 +11,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { platformChannels } from './channel-factory.js';
 import { systemClock, type Clock } from './clock.js';
 import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
+import { resolveProviders } from './config/providers.js';
 import { loadConfig, reloadGroups, seedHome, type Config } from './config/load.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ContainerStateStore } from './container/container-state-store.js';
@@ -156,6 +157,8 @@ export class Enclave {
       throw err;
     }
     const secret = (name: string) => resolveSecret(name, vault, env);
+    // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
+    config.providers = resolveProviders(config.enclave, env, (name) => vault?.get(name) !== undefined);
 
     const local = new LocalChannel();
     const channels = new Map<string, Channel>();
