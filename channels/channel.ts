@@ -84,3 +84,15 @@ export interface ChannelContext {
   /** The assistant's name, e.g. for the trigger word or command descriptions. */
   assistantName: string;
 }
+
+/**
+ * A send that can never succeed as things are (the bot was removed from the chat, the chat is
+ * archived or deleted, the bot lacks permission): the outbox gives the reply up at once and logs
+ * the reason, instead of retrying it for a day.
+ */
+export class PermanentSendError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentSendError';
+  }
+}
