@@ -180,7 +180,7 @@ export class Enclave {
       const target = executor.currentChat(group) ?? firstChat(config, group);
       if (!target) return;
       outbox.add({ group, channel: target.channel, chatId: target.chatId, text, dedupeKey: `host:${group}:${clock()}:${Math.random().toString(36).slice(2)}` });
-      void outbox.flush();
+      void outbox.flushChat(target.channel, target.chatId);
     };
 
     const ledger = new SqliteLedger({
@@ -250,7 +250,7 @@ export class Enclave {
       runTask: scheduledTurnRunner({ store, waiters, queue, stopping: () => stopping }),
       notify: (task, text) => {
         outbox.add({ group: task.group, channel: task.channel, chatId: task.chatId, text, dedupeKey: `task:${task.id}:notice:${clock()}` });
-        void outbox.flush();
+        void outbox.flushChat(task.channel, task.chatId);
       },
       audit,
       log,
@@ -275,7 +275,8 @@ export class Enclave {
     for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
-    await outbox.flush();
+    // Replies left undelivered by the last run go out in the background, each chat on its own.
+    void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const parts: Parts = { config, db, vault, audit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };

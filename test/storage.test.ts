@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Channel, InboundMessage, OutboundMessage } from '../channels/channel.js';
+import { PermanentSendError, type Channel, type InboundMessage, type OutboundMessage } from '../channels/channel.js';
 import { History } from '../src/core/history.js';
 import { MessageStore } from '../src/core/message-store.js';
 import { Outbox } from '../src/core/outbox.js';
@@ -137,10 +137,12 @@ test('a reply cut off half-way resumes at the next chunk, and a dead chat holds 
   outbox.add({ group: 'g', channel: 'fake', chatId: 'a', text: 'after', dedupeKey: 'after' });
   outbox.add({ group: 'g', channel: 'fake', chatId: 'b', text: 'other', dedupeKey: 'other' });
   await outbox.flush();
-  assert.deepEqual(sent.map((m) => `${m.chatId}:${m.text}`), ['a:aaa', 'a:bbb', 'b:other'], 'chat b is not held up; chat a keeps its order');
+  const inChat = (chat: string) => sent.filter((m) => m.chatId === chat).map((m) => m.text);
+  assert.deepEqual(inChat('a'), ['aaa', 'bbb'], 'chat a keeps its order and stops at the failure');
+  assert.deepEqual(inChat('b'), ['other'], 'chat b is not held up');
   failOn = () => false;
   await outbox.flush();
-  assert.deepEqual(sent.map((m) => `${m.chatId}:${m.text}`), ['a:aaa', 'a:bbb', 'b:other', 'a:ccc', 'a:ddd', 'a:after'], 'no chunk twice');
+  assert.deepEqual(inChat('a'), ['aaa', 'bbb', 'ccc', 'ddd', 'after'], 'no chunk twice, and the later reply after it');
 
   const old = new Outbox(db, new Map([['fake', channel]]), silentLogger(), { retryDelayMs: 1, giveUpAfterMs: -1 });
   outbox.add({ group: 'g', channel: 'fake', chatId: 'a', text: 'stale', dedupeKey: 'stale' });
@@ -149,4 +151,41 @@ test('a reply cut off half-way resumes at the next chunk, and a dead chat holds 
   assert.equal(old.unsentCount(), 0, 'given up, and no longer retried');
   await outbox.close();
   await old.close();
+});
+
+test('a hung platform holds up only its own chats; a permanent failure is given up at once', async () => {
+  const db = tempDb();
+  const sent: string[] = [];
+  const never = new Promise<void>(() => undefined);
+  const hung: Channel = {
+    name: 'hung', maxMessageLength: 100,
+    connect: async () => undefined, disconnect: async () => undefined, setTyping: async () => undefined,
+    health: () => ({ connected: true, reconnects: 0 }),
+    send: () => never,
+  };
+  const fine: Channel = { ...hung, name: 'fine', send: async (m) => void sent.push(m.text) };
+  const gone: Channel = {
+    ...hung,
+    name: 'gone',
+    send: async () => {
+      throw new PermanentSendError('the bot was removed from this chat');
+    },
+  };
+  const outbox = new Outbox(db, new Map([['hung', hung], ['fine', fine], ['gone', gone]]), silentLogger(), { retryDelayMs: 1, retryLaterMs: 60_000, sendTimeoutMs: 200 });
+  outbox.add({ group: 'g', channel: 'hung', chatId: 'x', text: 'stuck', dedupeKey: 'stuck' });
+  outbox.add({ group: 'g', channel: 'gone', chatId: 'y', text: 'lost', dedupeKey: 'lost' });
+  const stuck = outbox.flushChat('hung', 'x');
+  outbox.add({ group: 'g', channel: 'fine', chatId: 'z', text: 'hello', dedupeKey: 'hello' });
+  await outbox.flushChat('fine', 'z');
+  assert.deepEqual(sent, ['hello'], 'delivered while the other platform hangs');
+  await outbox.flushChat('gone', 'y');
+  const lost = db.prepare("SELECT attempts, given_up_at, last_error FROM outbox WHERE dedupe_key = 'lost'").get() as { attempts: number; given_up_at: number | null; last_error: string };
+  assert.equal(lost.attempts, 1, 'not retried');
+  assert.ok(lost.given_up_at);
+  assert.match(lost.last_error, /removed from this chat/);
+  await stuck;
+  const row = db.prepare("SELECT sent_at, last_error FROM outbox WHERE dedupe_key = 'stuck'").get() as { sent_at: number | null; last_error: string };
+  assert.equal(row.sent_at, null);
+  assert.match(row.last_error, /hung did not confirm the send within/);
+  await outbox.close();
 });

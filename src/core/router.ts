@@ -99,7 +99,7 @@ export class Router {
 
   private async reply(msg: InboundMessage, group: GroupConfig | undefined, text: string, dedupeKey: string): Promise<void> {
     this.deps.outbox.add({ group: group?.name ?? NO_GROUP, channel: msg.channel, chatId: msg.chatId, text, replyTo: msg.platformId, dedupeKey });
-    await this.deps.outbox.flush();
+    await this.deps.outbox.flushChat(msg.channel, msg.chatId);
   }
 
   private limitLength(msg: InboundMessage, max: number): InboundMessage {

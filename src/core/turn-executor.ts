@@ -131,7 +131,7 @@ export class TurnExecutor {
     if (!turn || turn.group !== group) return { ok: false, error: 'no turn of this group is in progress' };
     turn.sent += 1;
     this.deps.outbox.add({ group, channel: turn.channel, chatId: turn.chatId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
-    void this.deps.outbox.flush();
+    void this.deps.outbox.flushChat(turn.channel, turn.chatId);
     return { ok: true };
   }
 
@@ -150,7 +150,7 @@ export class TurnExecutor {
       history.append(target.group, remembered);
       db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), turnId);
     })();
-    await outbox.flush();
+    await outbox.flushChat(target.channel, target.chatId);
     this.deps.waiters.settle(ids, status);
   }
 
