@@ -8,6 +8,7 @@ import type { ToolResponse } from '../container/agent/protocol.js';
 import { PairingStore } from './access/pairing-store.js';
 import { RefusalNotices } from './access/refusal-notices.js';
 import { AuditLog } from './audit/audit-log.js';
+import { ThrottledAudit } from './audit/throttled-audit.js';
 import { platformChannels } from './channel-factory.js';
 import { systemClock, type Clock } from './clock.js';
 import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
@@ -44,6 +45,7 @@ import { SocketServers } from './socket/socket-servers.js';
 import { createHostToolHandler } from './tools/host-tool-handler.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
+import { envSecretValues, SecretValues } from './secret-values.js';
 
 export interface EnclaveOptions {
   home: string;
@@ -58,6 +60,8 @@ export interface EnclaveOptions {
   /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
   webFetch?: WebFetchOptions;
   onWhatsAppQr?: QrOutput;
+  /** Collects the host's secret values for the caller's logger, from the moment the vault opens. */
+  secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
 }
@@ -65,7 +69,7 @@ export interface EnclaveOptions {
 interface Parts {
   config: Config;
   db: Db;
-  vault: Vault;
+  secrets: SecretValues;
   audit: AuditLog;
   local: LocalChannel;
   channels: Map<string, Channel>;
@@ -111,7 +115,7 @@ export class Enclave {
 
   /** Every secret value the host holds, for log scrubbing. */
   secretValues(): string[] {
-    return this.parts.vault.values();
+    return this.parts.secrets.values();
   }
 
   /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
@@ -149,7 +153,8 @@ export class Enclave {
     const cfg = () => config;
     const db = openDatabase(config.paths.dbFile);
     let vault: Vault | undefined;
-    const audit = new AuditLog(db, clock, { secrets: () => vault?.values() ?? [] });
+    const secrets = opts.secretValues ?? new SecretValues();
+    const audit = new AuditLog(db, clock, { secrets: () => secrets.values() });
     try {
       vault = Vault.open(db, { dataDir: config.paths.dataDir, env, audit });
     } catch (err) {
@@ -157,6 +162,11 @@ export class Enclave {
       throw err;
     }
     const secret = (name: string) => resolveSecret(name, vault, env);
+    // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
+    const agentAudit = new ThrottledAudit(audit, clock);
+    const openVault = vault;
+    secrets.add(() => openVault.values());
+    secrets.add(() => envSecretValues(config, env));
     // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
     config.providers = resolveProviders(config.enclave, env, (name) => vault?.get(name) !== undefined);
 
@@ -166,7 +176,7 @@ export class Enclave {
     const store = new MessageStore(db);
     const history = new History(db);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
-    const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, [...(vault?.values() ?? []), ...envSecretValues(config, env)]));
+    const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
     const settings = new GroupSettings(db);
     const lastModels = new Map<string, string>();
     const containerStates = new ContainerStateStore(db);
@@ -205,7 +215,7 @@ export class Enclave {
         globalPrices: () => config.enclave.prices,
         secret,
         ledger,
-        audit,
+        audit: agentAudit,
         cooldownMs: config.enclave.failoverCooldownSeconds * 1000,
         clock,
         log,
@@ -213,9 +223,15 @@ export class Enclave {
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
       }),
-      onSendMessage: (group, turnId, text): Promise<ToolResponse> => executor.sendFromAgent(group, turnId, text),
-      onHostTool: createHostToolHandler({ config: cfg, taskTools, turnTarget: (g, t) => executor.turnTarget(g, t), audit, web: opts.webFetch }),
-      audit,
+      onSendMessage: async (group, turnId, text): Promise<ToolResponse> => {
+        if (!config.groups.get(group)?.tools.includes('send_message')) {
+          audit.append({ kind: 'denial', group, actor: `agent:${group}`, detail: { tool: 'send_message', reason: 'send_message is not enabled for this group' } });
+          return { ok: false, error: 'send_message is not enabled for this group (tools in group.yaml)' };
+        }
+        return executor.sendFromAgent(group, turnId, text);
+      },
+      onHostTool: createHostToolHandler({ config: cfg, taskTools, turnTarget: (g, t) => executor.turnTarget(g, t), audit: agentAudit, web: opts.webFetch }),
+      audit: agentAudit,
       log,
     });
     const containers: ContainerManager = new ContainerManager({
@@ -248,6 +264,11 @@ export class Enclave {
       store: tasks,
       clock,
       runTask: scheduledTurnRunner({ store, waiters, queue, stopping: () => stopping }),
+      // The host re-checks at every run that the task's chat still belongs to its group.
+      mayRun: (task) =>
+        config.groups.get(task.group)?.chats.includes(`${task.channel}:${task.chatId}`)
+          ? undefined
+          : `the chat ${task.channel}:${task.chatId} no longer belongs to group ${task.group}`,
       notify: (task, text) => {
         outbox.add({ group: task.group, channel: task.channel, chatId: task.chatId, text, dedupeKey: `task:${task.id}:notice:${clock()}` });
         void outbox.flushChat(task.channel, task.chatId);
@@ -279,7 +300,7 @@ export class Enclave {
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    const parts: Parts = { config, db, vault, audit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
+    const parts: Parts = { config, db, secrets, audit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
     const app = new Enclave(parts);
     app.onStop = () => {
       stopping = true;
@@ -305,11 +326,6 @@ export class Enclave {
     db.close();
     lock.release();
   }
-}
-
-/** Values of the provider keys the configuration reads from the environment. */
-function envSecretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
-  return config.providers.map((p) => (p.secret ? env[p.secret] : undefined)).filter((v): v is string => Boolean(v));
 }
 
 function firstChat(config: Config, group: string): { channel: string; chatId: string } | undefined {

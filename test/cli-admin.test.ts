@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PairingStore } from '../src/access/pairing-store.js';
 import { AuditLog } from '../src/audit/audit-log.js';
+import { History } from '../src/core/history.js';
 import { SeenChats } from '../src/core/seen-chats.js';
+import { TaskStore } from '../src/scheduler/task-store.js';
 import { openDatabase } from '../src/db/database.js';
 import { homePaths } from '../src/paths.js';
 import { runCli, startCliHost } from './helpers/cli.js';
@@ -40,6 +42,13 @@ test('enclave groups add|list|show|remove keep files and validate the chat', asy
   const show = await runCli(['groups', 'show', 'family'], env);
   assert.match(show.stdout, /chats: +telegram:-1001/);
 
+  const before = openDatabase(homePaths(home).dbFile);
+  const task = new TaskStore(before, new AuditLog(before)).create({
+    group: 'family', channel: 'telegram', chatId: '-1001', prompt: 'water the plants', kind: 'interval', spec: '1d', timezone: 'UTC', nextRunAt: Date.now() + 3_600_000, createdBy: 'test',
+  });
+  new History(before).append('family', [{ role: 'user', content: 'my PIN is 4711' }]);
+  before.close();
+
   const removed = await runCli(['groups', 'remove', 'family'], env);
   assert.equal(removed.code, 0, removed.stderr);
   assert.ok(!existsSync(join(home, 'groups', 'family')));
@@ -49,6 +58,8 @@ test('enclave groups add|list|show|remove keep files and validate the chat', asy
 
   const db = openDatabase(homePaths(home).dbFile);
   const actions = new AuditLog(db).tail(50).filter((r) => r.kind === 'group_change').map((r) => r.detail.action);
+  assert.equal(new TaskStore(db, new AuditLog(db)).get(task.id)?.status, 'cancelled', "the group's tasks end with it");
+  assert.equal(new History(db).count('family'), 0, 'a new group reusing the name starts with no conversation');
   db.close();
   assert.deepEqual(actions, ['add', 'remove']);
 });

@@ -1,6 +1,8 @@
 import { createGroupFiles, removeGroupFiles } from '../config/group-files.js';
 import { rmSync } from 'node:fs';
 import { groupForChat, loadConfig } from '../config/load.js';
+import { History } from '../core/history.js';
+import { TaskStore } from '../scheduler/task-store.js';
 import { fail, out } from './output.js';
 import { openHomeState, reloadRunningHost } from './home-state.js';
 
@@ -34,6 +36,11 @@ export async function runGroupsRemove(name: string): Promise<void> {
   const state = openHomeState();
   try {
     const kept = removeGroupFiles(state.config.paths, name);
+    // Nothing of the old group may reach a new group that reuses the name: tasks, conversation, settings.
+    const tasks = new TaskStore(state.db, state.audit);
+    for (const task of tasks.list(name)) tasks.cancel(task.id, 'cli');
+    new History(state.db).reset(name);
+    state.db.prepare('DELETE FROM group_settings WHERE group_name = ?').run(name);
     state.audit.append({ kind: 'group_change', group: name, actor: 'cli', detail: { action: 'remove' } });
     const live = await reloadRunningHost(state.config);
     out(`Removed group ${name}; its files (memory included) were moved to ${kept}.${live ? ' The running Enclave no longer answers it.' : ''}`);

@@ -22,7 +22,8 @@ export function openHomeState(): HomeState {
 /** Tells a running host to re-read its groups; false when no host is running (it reads them at start). */
 export async function reloadRunningHost(config: Config): Promise<boolean> {
   try {
-    await callControl(config.paths.controlSocket, 'POST', '/reload');
+    const answer = await callControl<{ error?: string }>(config.paths.controlSocket, 'POST', '/reload');
+    if (answer.error) throw new Error(`the running Enclave could not re-read its groups and keeps the old ones: ${answer.error}`);
     return true;
   } catch (err) {
     if (err instanceof NoRunningInstance) return false;

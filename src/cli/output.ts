@@ -11,11 +11,6 @@ export function checkConfig(home: string): Config {
   }
 }
 
-/** Every provider key value the configuration can reach: the logger scrubs them from every line. */
-export function providerSecrets(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
-  return config.providers.map((p) => (p.secret ? env[p.secret] : undefined)).filter((v): v is string => Boolean(v));
-}
-
 export function progressPrinter(out: NodeJS.WritableStream): (line: string) => void {
   return (line) => out.write(`${line}\n`);
 }

@@ -3,7 +3,8 @@ import { sendAndCollect, type SendResponse } from '../control/control-server.js'
 import { NoRunningInstance, sendViaControlSocket } from '../control/control-client.js';
 import { createLogger } from '../logger.js';
 import { enclaveHome, homePaths } from '../paths.js';
-import { checkConfig, fail, progressPrinter, providerSecrets } from './output.js';
+import { envSecretValues, SecretValues } from '../secret-values.js';
+import { checkConfig, fail, progressPrinter } from './output.js';
 
 /** `enclave send`: through the running instance if there is one, else through an embedded one. */
 export async function runSend(group: string, text: string): Promise<void> {
@@ -24,9 +25,11 @@ export async function runSend(group: string, text: string): Promise<void> {
 }
 
 async function sendEmbedded(home: string, logFile: string, group: string, text: string): Promise<SendResponse> {
-  const secrets = providerSecrets(checkConfig(home));
-  const log = createLogger({ destination: logFile, secrets: () => secrets });
-  const app = await Enclave.start({ home, log, onProgress: progressPrinter(process.stderr) });
+  const secrets = new SecretValues();
+  const fromEnv = envSecretValues(checkConfig(home), process.env);
+  secrets.add(() => fromEnv);
+  const log = createLogger({ destination: logFile, secrets: () => secrets.values() });
+  const app = await Enclave.start({ home, log, onProgress: progressPrinter(process.stderr), secretValues: secrets });
   try {
     return await sendAndCollect(app.config, app.local, group, text);
   } finally {

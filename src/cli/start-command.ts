@@ -5,21 +5,22 @@ import { startControlServer } from '../control/control-server.js';
 import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths } from '../paths.js';
 import { createLogger } from '../logger.js';
-import { checkConfig, fail, progressPrinter, providerSecrets } from './output.js';
+import { envSecretValues, SecretValues } from '../secret-values.js';
+import { checkConfig, fail, progressPrinter } from './output.js';
 
 export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const home = enclaveHome();
   const paths = homePaths(home);
-  const secrets = providerSecrets(checkConfig(home));
-  let app: Enclave | undefined;
-  const log = createLogger({ destination: paths.logFile, secrets: () => [...secrets, ...(app?.secretValues() ?? [])] });
+  const secrets = new SecretValues();
+  const fromEnv = envSecretValues(checkConfig(home), process.env);
+  secrets.add(() => fromEnv);
+  const log = createLogger({ destination: paths.logFile, secrets: () => secrets.values() });
   const progress = progressPrinter(process.stdout);
   progress(`Enclave starting (ENCLAVE_HOME=${home}, log: ${paths.logFile})`);
 
   let started: Enclave;
   try {
-    started = await Enclave.start({ home, log, onProgress: progress });
-    app = started;
+    started = await Enclave.start({ home, log, onProgress: progress, secretValues: secrets });
   } catch (err) {
     return fail(err);
   }

@@ -33,7 +33,14 @@ export async function startControlServer(path: string, config: Config, local: Lo
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
   const server = createServer(async (req, res) => {
-    if (req.method === 'POST' && req.url === '/reload') return sendJson(res, 200, { groups: hooks.reload() });
+    if (req.method === 'POST' && req.url === '/reload') {
+      // A broken group.yaml must not take the running host down: it keeps its groups and says why.
+      try {
+        return sendJson(res, 200, { groups: hooks.reload() });
+      } catch (err) {
+        return sendJson(res, 400, { error: (err as Error).message });
+      }
+    }
     if (req.method === 'GET' && req.url === '/status') return sendJson(res, 200, { status: hooks.status() });
     if (req.method !== 'POST' || req.url !== '/send') return sendJson(res, 404, { error: 'unknown path' });
     try {

@@ -50,17 +50,21 @@ export class Router {
     const msg = this.limitLength(raw, cfg.enclave.maxMessageChars);
     this.deps.seenChats.record(msg);
     const group = groupForChat(cfg, msg.channel, msg.chatId);
-    const command = parseCommand(msg.text);
+    const parsed = parseCommand(msg.text);
+    const { commands } = this.deps;
+    // In group chats another bot's command is plain text: only ours, or one addressed to us, counts.
+    const command = parsed && (msg.isDirect || msg.mentionsBot || msg.replyToBot || commands.knows(parsed.name)) ? parsed : undefined;
     const access = decideAccess(cfg, msg, group, this.deps.pairings);
+    const owner = access.allow ? access.owner : isOwner(cfg, msg);
 
-    // Commands that need no group (/register, /approve, /whoami, /help) work in unregistered chats;
-    // the command registry checks who may use them.
-    const commandOutsideGroup = command && !group && this.deps.commands.worksWithoutGroup(command.name);
+    // Outside registered chats the owner may use the commands that need no group (/register, /approve,
+    // /whoami, /help); anyone else reaches only the owner-only ones, to be refused and audited there.
+    const commandOutsideGroup = command !== undefined && !group && commands.worksWithoutGroup(command.name) && (owner || commands.isOwnerOnly(command));
     const admitted = access.allow && (group !== undefined || commandOutsideGroup);
     if (!admitted && !(commandOutsideGroup && !access.allow && access.reason === 'unregistered_chat')) {
       return this.refuse(msg, group, access);
     }
-    if (command) return this.command(msg, group, command, access.allow ? access.owner : isOwner(cfg, msg));
+    if (command) return this.command(msg, group, command, owner);
 
     const status: InboundStatus = msg.text.trim() === '' || !isTriggered(msg, group!) ? 'ignored' : 'queued';
     const id = this.deps.store.insert(msg, group!.name, status);

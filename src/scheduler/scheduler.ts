@@ -26,6 +26,8 @@ export interface SchedulerDeps {
   clock: Clock;
   /** Runs one turn in the task's group with its prompt and posts the answer to its chat. */
   runTask: (task: Task) => Promise<TaskRunOutcome>;
+  /** Why a due task must not run (its chat no longer belongs to its group, ...); it is then paused. */
+  mayRun?: (task: Task) => string | undefined;
   /** Tells the task's chat something from the host. */
   notify: (task: Task, text: string) => void;
   audit: AuditSink;
@@ -94,6 +96,13 @@ export class Scheduler {
     const runs: Promise<void>[] = [];
     for (const task of this.deps.store.due(now)) {
       if (this.running.has(task.id)) continue;
+      const refusal = this.deps.mayRun?.(task);
+      if (refusal) {
+        // Not told in the chat: the chat may no longer belong to the group at all.
+        this.deps.store.pause(task.id, 'host', refusal);
+        this.deps.log.warn({ task: task.id, group: task.group, reason: refusal }, 'scheduled task paused');
+        continue;
+      }
       this.running.add(task.id);
       const run = this.runOne(task);
       this.inFlight.add(run);

@@ -24,6 +24,8 @@ for (const [net, prefix] of [
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
   ['64:ff9b::', 96], // NAT64 can reach IPv4 private space
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['fec0::', 10], // deprecated site-local
   ['2002::', 16], // 6to4 embeds IPv4
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv6');

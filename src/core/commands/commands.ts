@@ -47,6 +47,14 @@ export class Commands {
     for (const spec of specs) this.specs.set(spec.name, spec);
   }
 
+  knows(name: string): boolean {
+    return name === 'help' || this.specs.has(name);
+  }
+
+  isOwnerOnly(cmd: ParsedCommand): boolean {
+    return this.specs.get(cmd.name)?.ownerOnly?.(cmd.args) === true;
+  }
+
   /** Commands an unregistered chat may use (so the owner can /register it). */
   worksWithoutGroup(name: string): boolean {
     if (name === 'help') return true;
