@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { ChannelContext, InboundMessage, InboundOutcome, InboundReceipt } from '../channels/channel.js';
+import { PermanentSendError, type ChannelContext, type InboundMessage, type InboundOutcome, type InboundReceipt } from '../channels/channel.js';
 import { discordConfigSchema } from '../channels/discord/config.js';
 import { DiscordChannel } from '../channels/discord/discord-channel.js';
 import { FakeDiscord } from './fakes/fake-discord.js';
@@ -144,8 +144,15 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     assert.deepEqual(calls[1]!.body?.message_reference, { message_id: '123456789', fail_if_not_exists: false });
     assert.deepEqual(calls[1]!.body?.allowed_mentions, { parse: [], replied_user: true });
 
+    const permanent = (reason: RegExp) => (err: Error) => err instanceof PermanentSendError && reason.test(err.message);
     fake.failNext('POST', path, { status: 403, body: { message: 'Missing Permissions', code: 50013 } });
-    await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'forbidden' }), /Send Messages permission/);
+    await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'forbidden' }), permanent(/Send Messages permission/));
+    fake.failNext('POST', path, { status: 403, body: { message: 'Missing Access', code: 50001 } });
+    await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'no access' }), permanent(/View Channel/));
+    fake.failNext('POST', /^\/channels\/\d+\/messages$/, { status: 404, body: { message: 'Unknown Channel', code: 10003 } });
+    await assert.rejects(channel.send({ chatId: '1234567890', text: 'gone' }), permanent(/1234567890 does not exist/));
+    fake.failNext('POST', path, { status: 403, body: { message: 'Cannot send messages to this user', code: 50007 } });
+    await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'dm closed' }), permanent(/does not accept messages/));
 
     await channel.setTyping(fake.guild.channelId, true);
     await fake.waitForCall('POST', new RegExp(`^/channels/${fake.guild.channelId}/typing$`));
@@ -186,6 +193,24 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     const edit = await fake.waitForCall('PATCH', new RegExp(`^/webhooks/${fake.applicationId}/${cmd.token}/messages/@original$`));
     assert.match(String(edit.body?.content), new RegExp(`not set up for Enclave .*discord:${cmd.channelId}`));
     h.nextReceipt = harness().nextReceipt;
+  });
+
+  test('a command whose turn was answered through a later message says so instead of spinning', async () => {
+    let settle!: (o: InboundOutcome) => void;
+    h.nextReceipt = () => ({ status: 'queued', settled: new Promise((r) => (settle = r)) });
+    const start = h.inbound.length;
+    const cmd = fake.slashCommand({ name: 'ask', options: { text: 'first question' } });
+    await nextInbound(h, start + 1);
+    await fake.waitForCall('POST', new RegExp(`^/interactions/${cmd.id}/`));
+    h.nextReceipt = harness().nextReceipt;
+    const laterId = fake.userMessage({ content: `<@${fake.bot.id}> and a follow-up` });
+    await nextInbound(h, start + 2);
+    const before = fake.sentMessages(fake.guild.channelId).length;
+    await channel.send({ chatId: fake.guild.channelId, text: 'one answer for both', replyTo: laterId });
+    settle('answered');
+    const edit = await fake.waitForCall('PATCH', new RegExp(`^/webhooks/${fake.applicationId}/${cmd.token}/messages/@original$`));
+    assert.equal(edit.body?.content, 'Answered below.');
+    assert.deepEqual(fake.sentMessages(fake.guild.channelId).slice(before), ['one answer for both']);
   });
 
   test('an answer after the interaction token expired goes to the channel', async () => {
@@ -233,7 +258,7 @@ describe('Discord channel with a bad token', () => {
       assert.match(health.error ?? '', /rejected the bot token.*DISCORD_BOT_TOKEN/);
       assert.equal(h.logLines.filter((l) => l.includes('"level":50')).length, 1, 'one error line');
       assert.equal(fake.gateway.identifies, 0);
-      await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'x' }), /rejected the bot token/);
+      await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'x' }), (err: Error) => err instanceof PermanentSendError && /rejected the bot token/.test(err.message));
     } finally {
       await channel.disconnect();
       await fake.close();
@@ -293,20 +318,54 @@ describe('Discord channel with a bad token', () => {
 });
 
 describe('Discord channel when Discord fails for a while', () => {
-  test('login is retried with backoff after server errors, then connects', async () => {
+  test('connect() returns after the first failed login; retries in the background connect later and are counted', async () => {
     const fake = await FakeDiscord.start();
     const h = harness();
     const channel = channelFor(fake, h);
     for (let i = 0; i < 6; i++) fake.failNext('GET', /^\/gateway\/bot$/, { status: 502, body: { message: 'bad gateway' } });
     try {
       await channel.connect(async () => h.nextReceipt({} as InboundMessage));
-      assert.equal(channel.health().connected, true);
+      const early = channel.health();
+      assert.equal(early.connected, false);
+      assert.match(early.error ?? '', /Discord login failed.*retrying/);
+      assert.equal(early.reconnects, 0);
+      await waitFor('connected by a background retry', () => channel.health().connected);
       assert.equal(channel.health().error, undefined);
-      assert.ok(fake.calls('GET', /^\/gateway\/bot$/).length >= 7);
+      assert.equal(channel.health().reconnects, 6, 'each retry is counted');
+      assert.equal(fake.calls('GET', /^\/gateway\/bot$/).length, 7);
       assert.ok(h.logLines.some((l) => l.includes('Discord login failed; retrying')));
+      await waitFor('slash commands registered after the late login', () => fake.calls('PUT', /\/commands$/).length === 1);
     } finally {
       await channel.disconnect();
       await fake.close();
     }
+  });
+
+  test('disconnect() stops the background login retries', async () => {
+    const fake = await FakeDiscord.start();
+    const h = harness();
+    const channel = channelFor(fake, h);
+    for (let i = 0; i < 1000; i++) fake.failNext('GET', /^\/gateway\/bot$/, { status: 502, body: { message: 'bad gateway' } });
+    try {
+      await channel.connect(async () => h.nextReceipt({} as InboundMessage));
+      await waitFor('background retries', () => channel.health().reconnects >= 2);
+      await channel.disconnect();
+      const calls = fake.calls('GET', /^\/gateway\/bot$/).length;
+      const reconnects = channel.health().reconnects;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(fake.calls('GET', /^\/gateway\/bot$/).length <= calls + 1, 'no login after disconnect (one may have been on its way)');
+      assert.equal(channel.health().reconnects, reconnects);
+      assert.equal(channel.health().connected, false);
+    } finally {
+      await channel.disconnect();
+      await fake.close();
+    }
+  });
+
+  test('a send before the login succeeded is a plain Error, retried later by the outbox', async () => {
+    const h = harness();
+    const config = discordConfigSchema.parse({ enabled: true, apiBase: 'http://127.0.0.1:9/api' });
+    const channel = new DiscordChannel(config, { token: 'some-token' }, h.ctx);
+    await assert.rejects(channel.send({ chatId: '1', text: 'x' }), (err: Error) => !(err instanceof PermanentSendError) && /not logged in yet/.test(err.message));
   });
 });

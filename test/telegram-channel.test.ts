@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import type { ChannelStateStore, InboundMessage, InboundReceipt } from '../channels/channel.js';
+import { PermanentSendError, type ChannelStateStore, type InboundMessage, type InboundReceipt } from '../channels/channel.js';
 import { telegramConfigSchema, type TelegramSecrets } from '../channels/telegram/config.js';
 import { markdownToTelegramHtml } from '../channels/telegram/format.js';
 import { OFFSET_KEY, TelegramChannel } from '../channels/telegram/telegram-channel.js';
@@ -212,13 +212,47 @@ test('429 waits for retry_after before sending again', async (t) => {
   assert.equal(fake.sent[0]!.text, 'patience');
 });
 
-test('a permanent send failure throws a reason a person can act on, without retrying', async (t) => {
+test('a send that cannot succeed throws PermanentSendError with what to do, without retrying', async (t) => {
   const { fake, channel } = await start(t);
-  fake.failNextSends({ error_code: 403, description: 'Forbidden: bot was blocked by the user' });
-  await assert.rejects(channel.send({ chatId: String(ALICE.id), text: 'hi' }), /blocked or removed/);
-  fake.failNextSends({ error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: -1009 } });
-  await assert.rejects(channel.send({ chatId: '-55', text: 'hi' }), /telegram:-1009/);
+  const refusals = [
+    { error: { error_code: 403, description: 'Forbidden: bot was blocked by the user' }, chat: String(ALICE.id), reason: /blocked or removed.*\/start/ },
+    { error: { error_code: 403, description: 'Forbidden: bot was kicked from the supergroup chat' }, chat: '-1001234', reason: /blocked or removed/ },
+    { error: { error_code: 400, description: 'Bad Request: chat not found' }, chat: '-404', reason: /no chat -404 .*group\.yaml/ },
+    {
+      error: { error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: -1009 } },
+      chat: '-55',
+      reason: /telegram:-1009/,
+    },
+  ];
+  for (const { error, chat, reason } of refusals) {
+    fake.failNextSends(error);
+    await assert.rejects(channel.send({ chatId: chat, text: 'hi' }), (err: Error) => err instanceof PermanentSendError && reason.test(err.message));
+  }
+  assert.equal(fake.callsTo('sendMessage').length, refusals.length, 'none is retried');
+});
+
+test('server errors that outlast the retries are a plain Error, so the outbox tries again later', async (t) => {
+  const { fake, channel } = await start(t, { config: { sendAttempts: 2 } });
+  fake.failNextSends({ error_code: 502, description: 'Bad Gateway' }, { error_code: 502, description: 'Bad Gateway' });
+  await assert.rejects(channel.send({ chatId: String(ALICE.id), text: 'hi' }), (err: Error) => !(err instanceof PermanentSendError) && /502/.test(err.message));
   assert.equal(fake.callsTo('sendMessage').length, 2);
+});
+
+test('a Bot API server that never answers fails the send after requestTimeoutSeconds per attempt instead of hanging', async (t) => {
+  const { fake, channel } = await start(t, { config: { requestTimeoutSeconds: 1, sendAttempts: 2 } });
+  fake.stallNextSends(2);
+  let outcome: unknown;
+  channel.send({ chatId: String(ALICE.id), text: 'into the void' }).then(
+    () => (outcome = 'sent'),
+    (err: unknown) => (outcome = err),
+  );
+  const err = await waitFor('the stalled send to fail', () => outcome, 60_000);
+  assert.ok(err instanceof Error && !(err instanceof PermanentSendError), 'a timeout is worth another try later');
+  assert.match(err.message, /did not answer sendMessage within 1 s/);
+  assert.equal(fake.callsTo('sendMessage').length, 2, 'each attempt was abandoned in turn');
+  assert.equal(fake.sent.length, 0);
+  await channel.send({ chatId: String(ALICE.id), text: 'answered again' });
+  assert.equal((await fake.waitForSent()).text, 'answered again');
 });
 
 test('group chats are paced by rateLimit.groupIntervalMs', async (t) => {
@@ -245,6 +279,7 @@ test('a bad token stops only this channel: connect resolves, health says what to
   assert.equal(errors.length, 1);
   assert.match(errors[0]!.msg, /TELEGRAM_BOT_TOKEN/);
   assert.equal(fake.calls.length, 0);
+  await assert.rejects(channel.send({ chatId: String(ALICE.id), text: 'x' }), (err: Error) => err instanceof PermanentSendError && /rejected the bot token/.test(err.message));
 });
 
 test('network failures while polling: backoff, reconnects counted, nothing lost', async (t) => {

@@ -51,8 +51,12 @@ export class DeferredReplies {
     return true;
   }
 
-  /** The host finished without a word: replace the spinner with a short note. Best effort. */
-  async settleUnanswered(interactionId: string, note: string): Promise<void> {
+  /**
+   * The host is done with the command and nothing was delivered through its interaction (no
+   * answer, or the answer went to a later message of the same turn): replace the spinner with a
+   * short note so it never spins on. Best effort.
+   */
+  async settle(interactionId: string, note: string): Promise<void> {
     const pending = this.live(interactionId);
     if (!pending || pending.edited) return;
     try {
@@ -77,8 +81,9 @@ export class DeferredReplies {
   }
 }
 
-/** What a slash command's spinner becomes when the host sent nothing back. */
-export function unansweredNote(status: InboundStatus, outcome: InboundOutcome, chatId: string, assistantName: string): string {
+/** What a slash command's spinner becomes when the host sent nothing back through it. */
+export function closingNote(status: InboundStatus, outcome: InboundOutcome, chatId: string, assistantName: string): string {
+  if (outcome === 'answered') return 'Answered below.';
   if (outcome === 'failed') return 'Sorry, that did not work. Please try again later.';
   if (status === 'unregistered') return `This chat is not set up for ${assistantName} (its id is discord:${chatId}).`;
   if (status === 'refused') return 'That is not allowed here.';

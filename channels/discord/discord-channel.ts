@@ -1,13 +1,22 @@
 import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
 import { backoffDelay, sleep } from '../backoff.js';
-import type { Channel, ChannelContext, ChannelHealth, InboundHandler, InboundMessage, InboundReceipt, OutboundMessage } from '../channel.js';
+import {
+  PermanentSendError,
+  type Channel,
+  type ChannelContext,
+  type ChannelHealth,
+  type InboundHandler,
+  type InboundMessage,
+  type InboundReceipt,
+  type OutboundMessage,
+} from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
 import { slashCommands } from './commands.js';
 import type { DiscordConfig, DiscordSecrets } from './config.js';
-import { DeferredReplies, unansweredNote } from './deferred-replies.js';
+import { closingNote, DeferredReplies } from './deferred-replies.js';
 import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
 import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
-import { describeSendError, isUnauthorized, postChannelMessage } from './outbound.js';
+import { describeSendError, isPermanentSendFailure, isUnauthorized, postChannelMessage } from './outbound.js';
 
 export interface DiscordChannelOptions {
   /** First wait before another login after one failed for a passing reason; doubles up to loginRetryMaxMs. */
@@ -16,12 +25,15 @@ export interface DiscordChannelOptions {
   /** Per-chat pacing: `sendBurst` messages at once, then one every `sendIntervalMs` (Discord allows 5 per 5 s). */
   sendIntervalMs?: number;
   sendBurst?: number;
+  /** Jitter source for login retry delays. */
+  random?: () => number;
 }
 
 /**
  * Discord through discord.js: guild channels, threads and DMs over the gateway, slash commands
  * as interactions with deferred replies, replies over REST. discord.js resumes dropped gateway
- * sessions itself; this adapter retries failed logins and gives up only on what retrying cannot fix.
+ * sessions itself; this adapter retries failed logins in the background and gives up only on
+ * what retrying cannot fix.
  */
 export class DiscordChannel implements Channel {
   readonly name = CHANNEL_NAME;
@@ -32,6 +44,8 @@ export class DiscordChannel implements Channel {
   private readonly deferred = new DeferredReplies();
   private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
   private stopping = new AbortController();
+  /** Login retries after the first attempt failed for a passing reason. */
+  private retrying: Promise<void> | undefined;
   /** A reason retrying cannot fix; set once, cleared only by a new connect(). */
   private fatal: string | undefined;
 
@@ -44,32 +58,15 @@ export class DiscordChannel implements Channel {
     this.limiter = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 5);
   }
 
+  /** Resolves once connected, once failed for good, or after the first failed login (retries go on). */
   async connect(onMessage: InboundHandler): Promise<void> {
     this.handler = onMessage;
     this.stopping = new AbortController();
     this.fatal = undefined;
     this.status.error = undefined;
     if (this.secrets.token.trim() === '') return this.failPermanently(missingTokenReason(this.config.tokenSecret));
-    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
-      const client = this.createClient();
-      this.client = client;
-      try {
-        await this.login(client);
-      } catch (err) {
-        await client.destroy().catch(() => undefined);
-        if (this.stopping.signal.aborted) return;
-        const reason = this.fatal ?? permanentLoginReason(err, this.config.tokenSecret);
-        if (reason) return this.failPermanently(reason);
-        const waitMs = backoffDelay(attempt, this.opts.loginRetryBaseMs ?? 2000, this.opts.loginRetryMaxMs ?? 120_000);
-        this.status.error = `Discord login failed (${errorText(err)}); retrying`;
-        this.ctx.log.warn({ err: errorText(err), retryInMs: waitMs }, 'Discord login failed; retrying');
-        await sleep(waitMs, this.stopping.signal);
-        continue;
-      }
-      this.ctx.log.info({ bot: client.user?.tag }, 'Discord connected');
-      if (this.config.registerCommands) await this.registerCommands(client);
-      return;
-    }
+    const signal = this.stopping.signal;
+    if (!(await this.tryLogin(signal))) this.retrying = this.retryLogin(signal);
   }
 
   async disconnect(): Promise<void> {
@@ -77,18 +74,23 @@ export class DiscordChannel implements Channel {
     this.handler = undefined;
     this.status.connected = false;
     await this.client?.destroy();
+    await this.retrying;
+    this.retrying = undefined;
   }
 
   async send(msg: OutboundMessage): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
     const client = this.client;
-    if (this.fatal || !client?.token) throw new Error(this.fatal ?? 'Discord is not logged in yet; the message is retried later');
+    if (!client?.token) throw new Error('Discord is not logged in yet; the message is retried later');
     await this.limiter.take(msg.chatId);
     try {
       if (msg.replyTo !== undefined && (await this.deferred.deliver(msg.replyTo, msg.text))) return;
       await postChannelMessage(client.rest, msg.chatId, msg.text, msg.replyTo);
     } catch (err) {
       if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
-      throw new Error(describeSendError(err, msg.chatId), { cause: err });
+      const reason = describeSendError(err, msg.chatId);
+      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
+      throw new Error(reason, { cause: err });
     }
   }
 
@@ -105,7 +107,8 @@ export class DiscordChannel implements Channel {
     const client = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages, GatewayIntentBits.MessageContent],
       partials: [Partials.Channel],
-      rest: { api: this.config.apiBase },
+      // Retries are ours (login backoff, send attempts), so each one is counted and jittered; 429s are still waited out by discord.js.
+      rest: { api: this.config.apiBase, retries: 0 },
     });
     const current = () => this.client === client && !this.stopping.signal.aborted && !this.fatal;
     client.on(Events.Raw, () => {
@@ -138,12 +141,45 @@ export class DiscordChannel implements Channel {
     return client;
   }
 
+  /** One login; false when it failed for a passing reason and is worth another try. */
+  private async tryLogin(signal: AbortSignal): Promise<boolean> {
+    const client = this.createClient();
+    this.client = client;
+    try {
+      await untilStopped(this.login(client), signal);
+    } catch (err) {
+      await client.destroy().catch(() => undefined);
+      if (signal.aborted) return true;
+      const reason = this.fatal ?? permanentLoginReason(err, this.config.tokenSecret);
+      if (reason) {
+        this.failPermanently(reason);
+        return true;
+      }
+      this.status.connected = false;
+      this.status.error = `Discord login failed (${errorText(err)}); retrying`;
+      this.ctx.log.warn({ err: errorText(err) }, 'Discord login failed; retrying');
+      return false;
+    }
+    this.ctx.log.info({ bot: client.user?.tag, reconnects: this.status.reconnects }, 'Discord connected');
+    if (this.config.registerCommands) await this.registerCommands(client);
+    return true;
+  }
+
+  private async retryLogin(signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await sleep(backoffDelay(attempt, this.opts.loginRetryBaseMs ?? 2000, this.opts.loginRetryMaxMs ?? 120_000, this.opts.random), signal);
+      if (signal.aborted) return;
+      this.status.reconnects++;
+      if (await this.tryLogin(signal)) return;
+    }
+  }
+
   /** Resolves when the client is ready (logged in, guilds received); rejects when the login failed. */
   private async login(client: Client): Promise<void> {
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
     await client.login(this.secrets.token);
     await ready;
-    this.markUp(true);
+    this.markUp(this.client === client && !this.stopping.signal.aborted);
   }
 
   private markUp(current: boolean): void {
@@ -185,9 +221,7 @@ export class DiscordChannel implements Channel {
     const receipt = await this.handOn(inbound);
     if (!deferred) return;
     const outcome = receipt ? await receipt.settled.catch(() => 'failed' as const) : 'failed';
-    if (outcome === 'answered') return;
-    const note = unansweredNote(receipt?.status ?? 'ignored', outcome, inbound.chatId, this.ctx.assistantName);
-    await this.deferred.settleUnanswered(interaction.id, note);
+    await this.deferred.settle(interaction.id, closingNote(receipt?.status ?? 'ignored', outcome, inbound.chatId, this.ctx.assistantName));
   }
 
   private async defer(interaction: ChatInputCommandInteraction): Promise<boolean> {
@@ -210,6 +244,16 @@ export class DiscordChannel implements Channel {
       return undefined;
     }
   }
+}
+
+/** The work's outcome, or a rejection as soon as the signal stops waiting for it (the work is left to end by itself). */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new Error('stopped'));
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 function errorText(err: unknown): string {

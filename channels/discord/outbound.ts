@@ -1,7 +1,7 @@
 import { DiscordAPIError, DiscordjsError, DiscordjsRangeError, DiscordjsTypeError, HTTPError, RESTJSONErrorCodes, Routes, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { withRetries } from '../backoff.js';
 
-/** Attempts of one send; discord.js itself already waits out 429s and retries 5xx and timeouts. */
+/** Attempts of one send on 5xx, timeouts and network failures; discord.js itself waits out 429s. */
 const SEND_ATTEMPTS = 3;
 
 /**
@@ -22,11 +22,29 @@ export async function postChannelMessage(rest: REST, chatId: string, text: strin
   await withRetries(() => rest.post(Routes.channelMessages(chatId), { body }), { attempts: SEND_ATTEMPTS, isRetryable: isTransient });
 }
 
-/** Server errors that outlived discord.js's own retries, and network failures; never a 4xx or a bad argument. */
+/** Server errors, timeouts and network failures; never a 4xx or a bad argument. */
 export function isTransient(err: unknown): boolean {
   const refused = err instanceof DiscordAPIError || err instanceof DiscordjsError || err instanceof DiscordjsTypeError || err instanceof DiscordjsRangeError;
   return !refused;
 }
+
+/**
+ * Discord refused the message itself (no access, no permission, unknown channel, a user who takes
+ * no DMs, a bad token, a malformed request): sending it again cannot succeed. discord.js waits out
+ * 429s itself, so a 429 never gets here as a refusal.
+ */
+export function isPermanentSendFailure(err: unknown): boolean {
+  if (!(err instanceof DiscordAPIError)) return false;
+  if (PERMANENT_CODES.has(Number(err.code))) return true;
+  return err.status >= 400 && err.status < 500 && err.status !== 429;
+}
+
+const PERMANENT_CODES = new Set<number>([
+  RESTJSONErrorCodes.MissingAccess,
+  RESTJSONErrorCodes.MissingPermissions,
+  RESTJSONErrorCodes.UnknownChannel,
+  RESTJSONErrorCodes.CannotSendMessagesToThisUser,
+]);
 
 export function isUnauthorized(err: unknown): boolean {
   return err instanceof DiscordAPIError && err.status === 401;

@@ -29,6 +29,8 @@ export const telegramConfigSchema = z
     mode: z.enum(['polling', 'webhook']).default('polling'),
     /** Long-poll length of one getUpdates call. */
     pollTimeoutSeconds: z.number().int().min(1).max(50).default(30),
+    /** How long one Bot API call (a send, or getUpdates beyond its long poll) may go unanswered before it counts as failed. */
+    requestTimeoutSeconds: z.number().int().min(1).max(300).default(15),
     webhook: telegramWebhookSchema.optional(),
     /** Telegram allows about 1 message a second in one chat and 20 a minute in a group. */
     rateLimit: z

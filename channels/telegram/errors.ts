@@ -1,5 +1,17 @@
 import { GrammyError, HttpError } from 'grammy';
 
+/** A Bot API call that got no answer within channels.telegram.requestTimeoutSeconds. */
+export class RequestTimeoutError extends Error {
+  constructor(
+    readonly method: string,
+    readonly seconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the Telegram Bot API did not answer ${method} within ${seconds} s`, options);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
 /** Telegram answered 401/404 to a bot call: the token is wrong or revoked. Retrying cannot help. */
 export function isBadToken(err: unknown): boolean {
   return err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404);
@@ -10,10 +22,19 @@ export function isConflict(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 409;
 }
 
-/** Worth another try: network failures, 429 and 5xx. */
+/** Worth another try: network failures, timeouts, 429 and 5xx. */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof HttpError) return true;
+  if (err instanceof HttpError || err instanceof RequestTimeoutError) return true;
   return err instanceof GrammyError && (err.error_code === 429 || err.error_code >= 500);
+}
+
+/**
+ * Telegram refused the request itself: the bot is blocked, kicked or not a member (403), the
+ * chat does not exist or moved to a supergroup (400), the token is wrong (401/404). Sending
+ * the same message again cannot succeed.
+ */
+export function isPermanentSendFailure(err: unknown): boolean {
+  return err instanceof GrammyError && [400, 401, 403, 404].includes(err.error_code);
 }
 
 /** Telegram's own "retry after N seconds", in ms. */
@@ -31,6 +52,7 @@ export function isUnparsableHtml(err: unknown): boolean {
 export function describe(err: unknown): string {
   if (err instanceof GrammyError) return `Telegram answered ${err.error_code}: ${err.description}`;
   if (err instanceof HttpError) return `cannot reach the Telegram Bot API (${networkCause(err.error)})`;
+  if (err instanceof RequestTimeoutError) return err.message;
   return withoutToken(err instanceof Error ? err.message : String(err));
 }
 
@@ -39,7 +61,13 @@ export function sendFailureReason(err: unknown, chatId: string): string {
   if (err instanceof GrammyError) {
     const movedTo = err.parameters.migrate_to_chat_id;
     if (movedTo !== undefined) return `Telegram chat ${chatId} became supergroup ${movedTo}: map telegram:${movedTo} in group.yaml instead`;
-    if (err.error_code === 403) return `Telegram refused to deliver to chat ${chatId} (${err.description}): the bot was blocked or removed from the chat`;
+    if (err.error_code === 403) {
+      return `Telegram refused to deliver to chat ${chatId} (${err.description}): the bot was blocked or removed from the chat; add it back (or have the person send /start to the bot) for later replies to arrive`;
+    }
+    if (err.error_code === 400 && /chat not found/i.test(err.description)) {
+      return `Telegram has no chat ${chatId} the bot can reach (${err.description}): check the chat id in group.yaml and that the bot is a member of the chat`;
+    }
+    if (isBadToken(err)) return `Telegram rejected the bot token (${describe(err)}): store the token from @BotFather in the vault and restart`;
   }
   return `Telegram sendMessage to chat ${chatId} failed: ${describe(err)}`;
 }

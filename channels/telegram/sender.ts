@@ -1,10 +1,11 @@
 import type { Api } from 'grammy';
 import type { Logger } from '../../src/logger.js';
 import { withRetries } from '../backoff.js';
-import type { OutboundMessage } from '../channel.js';
+import { PermanentSendError, type OutboundMessage } from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
+import { apiSignal, type ApiSignal } from './api-signal.js';
 import type { TelegramConfig } from './config.js';
-import { isTransient, isUnparsableHtml, retryAfterMs, sendFailureReason } from './errors.js';
+import { isPermanentSendFailure, isTransient, isUnparsableHtml, RequestTimeoutError, retryAfterMs, sendFailureReason } from './errors.js';
 import { markdownToTelegramHtml } from './format.js';
 
 interface ReplyOptions {
@@ -14,7 +15,8 @@ interface ReplyOptions {
 /**
  * Sends one chunk: paced per chat (groups slower than private chats), as HTML first and as
  * plain text if Telegram cannot parse the HTML, retried on 429 (after Telegram's retry_after),
- * 5xx and network failures. Throws an Error saying why on anything permanent.
+ * 5xx, network failures and calls unanswered within requestTimeoutSeconds. Throws a
+ * PermanentSendError saying why when Telegram refused the message itself, an Error otherwise.
  */
 export class TelegramSender {
   private readonly privateChats: ChatRateLimiter;
@@ -38,7 +40,7 @@ export class TelegramSender {
     const attempt = async () => {
       if (!plain) {
         try {
-          await this.api.sendMessage(msg.chatId, markdownToTelegramHtml(msg.text), { ...reply, parse_mode: 'HTML' });
+          await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, markdownToTelegramHtml(msg.text), { ...reply, parse_mode: 'HTML' }, signal));
           return;
         } catch (err) {
           if (!isUnparsableHtml(err)) throw err;
@@ -46,20 +48,34 @@ export class TelegramSender {
           plain = true;
         }
       }
-      await this.api.sendMessage(msg.chatId, msg.text, reply);
+      await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, msg.text, reply, signal));
     };
     try {
       await withRetries(attempt, { attempts: this.config.sendAttempts, isRetryable: isTransient, retryAfterMs });
     } catch (err) {
-      throw new Error(sendFailureReason(err, msg.chatId), { cause: err });
+      const reason = sendFailureReason(err, msg.chatId);
+      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
+      throw new Error(reason, { cause: err });
     }
   }
 
   /** Telegram shows "typing..." for about 5 seconds; the host repeats this while the agent works. */
   async typing(chatId: string): Promise<void> {
-    await this.api.sendChatAction(chatId, 'typing').catch((err: unknown) => {
+    await this.bounded('sendChatAction', (signal) => this.api.sendChatAction(chatId, 'typing', {}, signal)).catch((err: unknown) => {
       this.log.debug({ channel: 'telegram', chat: chatId, err: String(err) }, 'typing action failed');
     });
+  }
+
+  /** One API call that fails with RequestTimeoutError when Telegram has not answered in time. */
+  private async bounded<T>(method: string, call: (signal: ApiSignal) => Promise<T>): Promise<T> {
+    const seconds = this.config.requestTimeoutSeconds;
+    const signal = AbortSignal.timeout(seconds * 1000);
+    try {
+      return await call(apiSignal(signal));
+    } catch (err) {
+      if (signal.aborted) throw new RequestTimeoutError(method, seconds, { cause: err });
+      throw err;
+    }
   }
 }
 

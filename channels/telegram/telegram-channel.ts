@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { Bot } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay, sleep } from '../backoff.js';
-import type { Channel, ChannelContext, ChannelHealth, InboundHandler, OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';
 import { describe, isBadToken, isConflict, retryAfterMs } from './errors.js';
 import { normaliseMessage, type BotIdentity } from './normalise.js';
@@ -13,10 +14,6 @@ import { closeServer, startWebhookServer } from './webhook-server.js';
 export const OFFSET_KEY = 'updateOffset';
 
 const ALLOWED_UPDATES = ['message'] as const;
-
-/** grammy types its signals with the abort-controller polyfill; at run time it takes Node's own. */
-type ApiSignal = NonNullable<Parameters<Bot['api']['getMe']>[0]>;
-const apiSignal = (signal: AbortSignal) => signal as unknown as ApiSignal;
 
 export interface TelegramChannelOptions {
   /** Jitter source for reconnect delays. */
@@ -47,7 +44,9 @@ export class TelegramChannel implements Channel {
     private readonly opts: TelegramChannelOptions = {},
   ) {
     if (!secrets.token) return;
-    this.bot = new Bot(secrets.token, { client: { apiRoot: config.apiRoot } });
+    // grammy waits 500 s by default; getUpdates long-polls, so it gets its poll time on top.
+    const timeoutSeconds = config.pollTimeoutSeconds + config.requestTimeoutSeconds;
+    this.bot = new Bot(secrets.token, { client: { apiRoot: config.apiRoot, timeoutSeconds } });
     this.sender = new TelegramSender(this.bot.api, config, ctx.log);
   }
 
@@ -72,7 +71,7 @@ export class TelegramChannel implements Channel {
   }
 
   async send(msg: OutboundMessage): Promise<void> {
-    if (!this.sender) throw new Error(`Telegram has no bot token: set ${this.config.tokenSecret} in the vault`);
+    if (!this.sender) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
     await this.sender.send(msg);
   }
 

@@ -86,6 +86,7 @@ export class FakeTelegram {
   private readonly sendFailures: TelegramApiError[] = [];
   private readonly pollFailures: ('drop' | 'conflict')[] = [];
   private rejectHtml = 0;
+  private stalledSends = 0;
   private nextUpdateId = 100_001;
   private nextMessageId = 1;
   private server: Server | undefined;
@@ -129,6 +130,11 @@ export class FakeTelegram {
   /** The next sendMessage calls fail with these Telegram errors, one each. */
   failNextSends(...errors: TelegramApiError[]): void {
     this.sendFailures.push(...errors);
+  }
+
+  /** The next `count` sendMessage calls are taken and never answered, as by a hung Bot API server. */
+  stallNextSends(count: number): void {
+    this.stalledSends += count;
   }
 
   /** The next sendMessage answers 429 with parameters.retry_after. */
@@ -195,6 +201,7 @@ export class FakeTelegram {
         this.chatActions.push({ chatId: String(params.chat_id), action: String(params.action) });
         return reply(res, true);
       case 'sendMessage':
+        if (this.stalledSends > 0) return void this.stalledSends--;
         return reply(res, this.sendMessage(params));
       case 'getUpdates':
         return this.getUpdates(params, req, res);
@@ -303,7 +310,8 @@ function htmlProblem(html: string): string | undefined {
   return open.length ? `Can't find end tag corresponding to start tag "${open.at(-1)}"` : undefined;
 }
 
-function visibleText(html: string): string {
+/** What a person sees of a message sent with parse_mode HTML. */
+export function visibleText(html: string): string {
   return html
     .replace(/<[^>]+>/g, '')
     .replace(/&lt;/g, '<')
