@@ -9,6 +9,7 @@ import type { ProviderConfig } from '../src/config/schema.js';
 import { openDatabase } from '../src/db/database.js';
 import { SqliteLedger } from '../src/ledger/ledger.js';
 import { createModelProxy, MAX_CONCURRENT_CALLS_PER_GROUP } from '../src/proxy/model-proxy.js';
+import { MAX_LOGGED_CHARS, REFUSAL_LOG_LINES_PER_MINUTE } from '../src/proxy/refusal-log.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
 import { serveProxy } from './helpers/proxy-server.js';
@@ -33,6 +34,7 @@ async function startRig(t: TestContext, providers: (fakeUrl: string) => Provider
   const audit: AuditEntry[] = [];
   const used: string[] = [];
   const logLines: string[] = [];
+  let now = Date.UTC(2030, 0, 15, 12);
   const proxy = createModelProxy({
     groups: () => new Map([[group.name, group]]),
     providers: () => providers(model.baseUrl),
@@ -41,6 +43,7 @@ async function startRig(t: TestContext, providers: (fakeUrl: string) => Provider
     ledger: new SqliteLedger({ db, groupLimits: () => group.budget, globalLimits: () => ({}), hostTimezone: 'UTC' }),
     audit: { append: (e) => audit.push(e) },
     cooldownMs: 60_000,
+    clock: () => now,
     log: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
     onModelUsed: (g, m, p) => used.push(`${g}:${m}:${p}`),
   });
@@ -50,6 +53,7 @@ async function startRig(t: TestContext, providers: (fakeUrl: string) => Provider
     audit,
     used,
     logLines,
+    advance: (ms: number) => (now += ms),
     base,
     ledgerRows: () => db.prepare('SELECT kind, micros, tokens, outcome, model FROM ledger ORDER BY id').all() as LedgerRow[],
     post: (body: unknown, headers: Record<string, string> = {}) =>
@@ -192,4 +196,85 @@ test(`at most ${MAX_CONCURRENT_CALLS_PER_GROUP} calls of one group run at once`,
   assert.equal(bodies.filter((b) => b.includes('data: [DONE]')).length, MAX_CONCURRENT_CALLS_PER_GROUP);
   assert.equal(rig.audit.filter((e) => e.detail.reason === 'too_many_calls').length, 2);
   assert.equal(rig.model.requests.length, MAX_CONCURRENT_CALLS_PER_GROUP);
+});
+
+test('only text content reaches the provider: image, audio and file parts are refused and audited', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const ask = (messages: unknown[]) => rig.post({ model: 'allowed-model', messages });
+  const leak = 'https://attacker.example/x.png?d=secret-memory';
+  const cases: [string, unknown[], number, string, string | undefined][] = [
+    ['image_url part', [{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: leak } }] }], 400, 'content_not_allowed', 'image_url'],
+    ['input_audio part', [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }], 400, 'content_not_allowed', 'input_audio'],
+    ['file part', [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] }], 400, 'content_not_allowed', 'file'],
+    ['unknown part type', [{ role: 'system', content: [{ type: 'video', video: 'x' }] }], 400, 'content_not_allowed', 'video'],
+    ['refusal part from the user', [{ role: 'user', content: [{ type: 'refusal', refusal: 'no' }] }], 400, 'content_not_allowed', 'refusal'],
+    ['image in a tool result', [{ role: 'tool', tool_call_id: 'c1', content: [{ type: 'image_url', image_url: { url: leak } }] }], 400, 'content_not_allowed', 'image_url'],
+    ['audio on an assistant message', [{ role: 'assistant', content: null, audio: { id: 'audio_1' } }], 400, 'content_not_allowed', 'audio'],
+    ['a part without a type', [{ role: 'user', content: [{ text: 'hi' }] }], 400, 'content_not_allowed', 'undefined'],
+    ['a text part without text', [{ role: 'user', content: [{ type: 'text', text: 42 }] }], 400, 'invalid_request', undefined],
+    ['a message that is not an object', ['hello'], 400, 'invalid_request', undefined],
+  ];
+  for (const [name, messages, status, code] of cases) {
+    const res = await ask(messages);
+    assert.equal(res.status, status, name);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, code, name);
+    assert.ok(!body.error.message.includes(leak), `${name}: the URL is not echoed`);
+  }
+  assert.equal(rig.model.requests.length, 0, 'nothing reached the provider');
+  assert.equal(rig.ledgerRows().length, 0, 'nothing was reserved');
+  const denials = rig.audit.filter((e) => e.kind === 'denial');
+  assert.deepEqual(denials.map((d) => [d.detail.reason, d.detail.partType]), cases.map((c) => [c[3], c[4]]));
+  assert.deepEqual([denials[0]!.detail.messageIndex, denials[0]!.detail.partIndex, denials[0]!.detail.model], [0, 1, 'allowed-model']);
+  assert.ok(!JSON.stringify(denials).includes(leak), 'the audit row names the part type, not its URL');
+});
+
+test('only function tools are forwarded: a provider-hosted tool is refused before any upstream call', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const messages = [{ role: 'user', content: 'search the web' }];
+  const hosted = await rig.post({ model: 'allowed-model', messages, tools: [{ type: 'web_search_preview' }] });
+  assert.equal(hosted.status, 400);
+  assert.equal(((await hosted.json()) as { error: { code: string } }).error.code, 'tool_not_allowed');
+  const fn = { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } };
+  assert.equal((await rig.post({ model: 'allowed-model', messages, tools: [fn] })).status, 200);
+  assert.equal(rig.model.requests.length, 1, 'only the function-tool call went upstream');
+  assert.ok(rig.audit.some((e) => e.kind === 'denial' && e.detail.reason === 'tool_not_allowed'));
+});
+
+test('text given as a list of parts is forwarded unchanged, with tool calls, tool results and assistant refusals', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const client = new OpenAI({ baseURL: rig.base, apiKey: 'enclave-proxy', maxRetries: 0 });
+  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+    { role: 'system', content: [{ type: 'text', text: 'be brief' }] },
+    { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] },
+    { role: 'assistant', content: [{ type: 'refusal', refusal: 'I cannot' }] },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+    { role: 'tool', tool_call_id: 'c1', content: [{ type: 'text', text: 'tool output' }] },
+    { role: 'user', content: 'plain string' },
+  ];
+  rig.model.push({ content: 'read it all' });
+  const answer = await client.chat.completions.create({ model: 'allowed-model', messages });
+  assert.equal(answer.choices[0]!.message.content, 'read it all');
+  assert.deepEqual(rig.model.requests[0]!.body.messages, messages);
+  assert.equal(rig.audit.filter((e) => e.kind === 'denial').length, 0);
+});
+
+test('a flood of refusals is logged at most 20 times a minute per group, with the path cut short', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const longPath = `/files?${'x'.repeat(5_000)}`;
+  const floods = REFUSAL_LOG_LINES_PER_MINUTE + 5;
+  for (let i = 0; i < floods; i++) assert.equal((await fetch(`${rig.base}${longPath}`)).status, 404);
+  const refusedLines = () => rig.logLines.map((l) => JSON.parse(l) as { msg: string; path?: string; suppressed?: number }).filter((l) => l.msg.includes('refused'));
+  assert.equal(refusedLines().length, REFUSAL_LOG_LINES_PER_MINUTE, 'the lines past the limit are held back');
+  for (const line of refusedLines()) assert.ok(line.path!.length <= MAX_LOGGED_CHARS + 3, `a logged path of ${line.path!.length} characters`);
+  const denials = rig.audit.filter((e) => e.kind === 'denial');
+  assert.equal(denials.length, floods, 'every refusal is still audited (the host throttles the audit sink itself)');
+  assert.ok(denials.every((d) => String(d.detail.path).length <= MAX_LOGGED_CHARS + 3));
+
+  rig.advance(60_000);
+  assert.equal((await fetch(`${rig.base}/files`)).status, 404);
+  const [summary, next] = refusedLines().slice(REFUSAL_LOG_LINES_PER_MINUTE);
+  assert.equal(summary!.suppressed, 5, 'one line counts the refusals that were not logged');
+  assert.match(summary!.msg, /^5 more model requests refused/);
+  assert.equal(next!.path, '/v1/files', 'a new minute logs refusals one by one again');
 });

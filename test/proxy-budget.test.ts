@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { pino } from 'pino';
 import type { AuditEntry } from '../src/audit/types.js';
 import type { GroupConfig } from '../src/config/groups.js';
 import type { BudgetLimits, ProviderConfig } from '../src/config/schema.js';
@@ -7,7 +8,6 @@ import { openDatabase } from '../src/db/database.js';
 import { SqliteLedger } from '../src/ledger/ledger.js';
 import type { PriceTable } from '../src/ledger/pricing.js';
 import type { BudgetRefusal } from '../src/ledger/types.js';
-import { silentLogger } from '../src/logger.js';
 import { createModelProxy } from '../src/proxy/model-proxy.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
@@ -39,6 +39,7 @@ async function startRig(t: TestContext, opts: RigOptions) {
   const audit: AuditEntry[] = [];
   const refusals: { group: string; refusal: BudgetRefusal }[] = [];
   const settledGroups: string[] = [];
+  const warnings: { msg: string; [field: string]: unknown }[] = [];
   const providers = opts.providers(model.baseUrl);
   const proxy = createModelProxy({
     groups: () => groups,
@@ -48,7 +49,7 @@ async function startRig(t: TestContext, opts: RigOptions) {
     ledger: new SqliteLedger({ db, groupLimits: (g) => groups.get(g)!.budget, globalLimits: opts.globalLimits ?? (() => ({})), hostTimezone: 'UTC', clock: () => NOON }),
     audit: { append: (e) => audit.push(e) },
     cooldownMs: 60_000,
-    log: silentLogger(),
+    log: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line) as { msg: string }) }),
     onBudgetRefused: (group, refusal) => refusals.push({ group, refusal }),
     onSettled: (group) => settledGroups.push(group),
     maxConcurrentCallsPerGroup: opts.maxConcurrentCallsPerGroup,
@@ -59,6 +60,7 @@ async function startRig(t: TestContext, opts: RigOptions) {
     audit,
     refusals,
     settledGroups,
+    warnings,
     rows: () => db.prepare('SELECT reservation_id, kind, group_name, micros, tokens, outcome FROM ledger ORDER BY id').all() as LedgerRow[],
     ask: async (group: string, body: Record<string, unknown>) => {
       const res = await fetch(`${origin}/g/${group}/v1/chat/completions`, {
@@ -157,4 +159,30 @@ test('200 simultaneous calls from 4 groups never overspend a limit that allows a
   assert.equal(settled.length, accepted + 1, 'every reservation was settled');
   assert.equal(rig.refusals.length, 200 - accepted);
   assert.equal(new Set(rig.refusals.map((r) => r.group)).size, 4, 'every group met the global limit');
+});
+
+test('a call that costs more than its reservation is charged in full, audited and logged as an overrun', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', maxOutputTokens: 10 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 1, output: 2 } }, timeoutSeconds: 5 }],
+  });
+  // The provider reports far more than the prompt's bytes and the 10-token output cap allow.
+  rig.model.push({ content: 'longer than allowed', usage: { prompt_tokens: 5_000, completion_tokens: 300 } });
+  assert.equal((await rig.ask('g', { model: 'm' })).status, 200);
+  const [reserve, settle] = rig.rows();
+  const real = 5_000 * 1 + 300 * 2;
+  assert.ok(reserve!.micros < real, `the reservation (${reserve!.micros}) was below the real cost`);
+  assert.deepEqual([settle!.outcome, settle!.micros, settle!.tokens], ['ok', real, 5_300], 'the ledger holds the real cost');
+  const call = rig.audit.find((e) => e.kind === 'model_call')!;
+  assert.equal(call.detail.overrun_micros, real - reserve!.micros);
+  assert.equal(call.detail.overrun_tokens, 5_300 - reserve!.tokens);
+  const warning = rig.warnings.find((w) => w.msg.includes('cost more than its reservation'));
+  assert.ok(warning, 'the overrun is logged');
+  assert.deepEqual([warning.group, warning.overrun_micros], ['g', real - reserve!.micros]);
+
+  rig.model.push({ content: 'within bounds' });
+  assert.equal((await rig.ask('g', { model: 'm' })).status, 200);
+  const normal = rig.audit.filter((e) => e.kind === 'model_call')[1]!;
+  assert.equal(normal.detail.overrun_micros, undefined, 'a call within its reservation has no overrun');
+  assert.equal(rig.warnings.filter((w) => w.msg.includes('cost more than its reservation')).length, 1);
 });

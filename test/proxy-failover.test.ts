@@ -9,7 +9,9 @@ import { openDatabase } from '../src/db/database.js';
 import { SqliteLedger } from '../src/ledger/ledger.js';
 import type { BudgetRefusal } from '../src/ledger/types.js';
 import { silentLogger } from '../src/logger.js';
+import { errors as undiciErrors } from 'undici';
 import { createModelProxy } from '../src/proxy/model-proxy.js';
+import { provesNeverSent } from '../src/proxy/upstream-call.js';
 import { FakeModel } from './fakes/fake-model.js';
 import { testGroup } from './helpers/group-config.js';
 import { serveProxy } from './helpers/proxy-server.js';
@@ -21,6 +23,14 @@ interface RigOptions {
   group?: GroupConfig;
   /** Providers besides the fake's: a serves `primary`, b serves the rest. */
   providers?: (fakeUrl: string) => ProviderConfig[];
+}
+
+interface Cost {
+  provider: string;
+  model: string;
+  outcome: string;
+  reserved: number;
+  charged: number;
 }
 
 async function startRig(t: TestContext, opts: RigOptions = {}) {
@@ -56,6 +66,13 @@ async function startRig(t: TestContext, opts: RigOptions = {}) {
     refusals,
     advance: (ms: number) => (now += ms),
     settles: () => db.prepare("SELECT model, provider, outcome, micros FROM ledger WHERE kind = 'settle' ORDER BY id").all() as { model: string; provider: string; outcome: string; micros: number }[],
+    /** Each attempt's reservation and what its settlement charged, in the order they were made. */
+    costs: () =>
+      db.prepare(
+        `SELECT r.provider, r.model, s.outcome, r.micros AS reserved, s.micros AS charged
+         FROM ledger r JOIN ledger s ON s.reservation_id = r.reservation_id AND s.kind = 'settle'
+         WHERE r.kind = 'reserve' ORDER BY r.id`,
+      ).all() as Cost[],
     ask: async (model = 'primary') => {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
       return { status: res.status, body: (await res.json()) as { choices?: { message: { content: string } }[]; error?: { code: string; message: string } } };
@@ -118,6 +135,12 @@ test('a timeout and a connection error fail over too; when every model fails the
   assert.equal(answerOf(res), 'third time lucky');
   assert.deepEqual(rig.settles().map((s) => [s.provider, s.outcome]), [['slow', 'failed'], ['down', 'failed'], ['b', 'ok']]);
   assert.deepEqual(rig.audit.filter((e) => e.detail.outcome === 'failed').map((e) => e.detail.reason), ['timeout', 'unreachable']);
+  const [timedOut, refused, answered] = rig.costs();
+  assert.equal(timedOut!.charged, timedOut!.reserved, 'the provider had the request when it timed out: the reservation is charged');
+  assert.ok(timedOut!.charged > 0);
+  assert.equal(refused!.charged, 0, 'a refused connection never carried the request: nothing is charged');
+  assert.equal(answered!.charged, 17);
+  assert.deepEqual(rig.audit.filter((e) => e.kind === 'model_call').map((e) => e.detail.charged), ['reservation', 'nothing', 'usage']);
 
   rig.advance(COOLDOWN_MS);
   rig.model.pushFor('primary', { status: 503, body: {} });
@@ -128,8 +151,74 @@ test('a timeout and a connection error fail over too; when every model fails the
   const message = failed.body.error!.message;
   assert.match(message, /provider slow answered 503 for primary/);
   assert.match(message, /provider down is unreachable/);
-  assert.match(message, /provider b is unreachable/);
+  assert.match(message, /provider b closed the connection for third before answering/);
   assert.ok(!message.includes('127.0.0.1'), 'no upstream address in the message');
+  const [answered503, refusedAgain, dropped] = rig.costs().slice(3);
+  assert.equal(answered503!.charged, 0, 'an error answer without usage is not billed');
+  assert.equal(refusedAgain!.charged, 0);
+  assert.equal(dropped!.model, 'third');
+  assert.equal(dropped!.charged, dropped!.reserved, 'a connection dropped after the request was sent: the reservation is charged');
+  const ending = rig.audit.filter((e) => e.kind === 'model_refused');
+  assert.deepEqual(ending.map((e) => [e.detail.reason, e.detail.model, e.detail.tried]), [['upstream_failed', 'primary', 3]], 'how the call ended is audited once');
+});
+
+test('an error answer is charged the usage its body reports, else nothing', async (t) => {
+  const rig = await startRig(t);
+  rig.model.pushFor('primary', { status: 500, body: { error: { message: 'failed mid-generation' }, usage: { prompt_tokens: 30, completion_tokens: 2 } } });
+  rig.model.pushFor('fallback', { status: 429, body: { error: { message: 'slow down', usage: { prompt_tokens: 'many' } } } });
+  rig.model.pushFor('third', { content: 'from third' });
+  assert.equal(answerOf(await rig.ask()), 'from third');
+  assert.deepEqual(
+    rig.costs().map((c) => [c.model, c.outcome, c.charged]),
+    [['primary', 'failed', 32], ['fallback', 'failed', 0], ['third', 'ok', 17]],
+  );
+  const calls = rig.audit.filter((e) => e.kind === 'model_call');
+  assert.deepEqual(calls.map((e) => [e.detail.status, e.detail.charged, e.detail.inputTokens]), [[500, 'usage', 30], [429, 'nothing', 0], [200, 'usage', 12]]);
+});
+
+test('only errors that prove the request never left count as never sent', () => {
+  const coded = (code: string) => Object.assign(new Error(code), { code });
+  for (const err of [
+    coded('ECONNREFUSED'),
+    coded('ENOTFOUND'),
+    coded('EAI_AGAIN'),
+    new undiciErrors.ConnectTimeoutError(),
+    new TypeError('fetch failed', { cause: coded('ECONNREFUSED') }),
+    Object.assign(new AggregateError([coded('ECONNREFUSED'), coded('ENETUNREACH')]), { code: 'ECONNREFUSED' }),
+  ]) {
+    assert.equal(provesNeverSent(err), true, String((err as { code?: string }).code ?? err.message));
+  }
+  for (const err of [
+    new undiciErrors.HeadersTimeoutError(),
+    new undiciErrors.SocketError('other side closed'),
+    coded('ECONNRESET'),
+    coded('EPIPE'),
+    new Error('no code at all'),
+    'not an error',
+    new TypeError('fetch failed', { cause: coded('ECONNRESET') }),
+    new AggregateError([coded('ECONNREFUSED'), coded('ECONNRESET')]),
+  ]) {
+    assert.equal(provesNeverSent(err), false, String(err));
+  }
+});
+
+test('no model available: no key and no provider are refused with 503, audited, and nothing is reserved', async (t) => {
+  const group = testGroup({ name: 'g', model: 'primary', fallbacks: ['fallback'] });
+  const rig = await startRig(t, {
+    group,
+    providers: (url): ProviderConfig[] => [
+      { name: 'keyless', baseUrl: url, secret: 'NOT_SET', models: ['primary'], prices: { primary: cheap }, timeoutSeconds: 5 },
+      { name: 'other', baseUrl: url, models: ['something-else'], prices: {}, timeoutSeconds: 5 },
+    ],
+  });
+  const res = await rig.ask();
+  assert.equal(res.status, 503);
+  assert.equal(res.body.error!.code, 'no_model_available');
+  assert.match(res.body.error!.message, /provider keyless has no key set on the host/);
+  assert.match(res.body.error!.message, /no provider is configured for model fallback/);
+  assert.equal(rig.model.requests.length, 0);
+  assert.deepEqual(rig.costs(), []);
+  assert.deepEqual(rig.audit.map((e) => [e.kind, e.group, e.actor, e.detail.reason, e.detail.model]), [['model_refused', 'g', 'agent:g', 'no_model_available', 'primary']]);
 });
 
 test('a budget refusal never falls through to the next model', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { ChannelContext, InboundHandler, InboundMessage } from '../channels/channel.js';
+import { PermanentSendError, type ChannelContext, type InboundHandler, type InboundMessage } from '../channels/channel.js';
 import { slackConfigSchema } from '../channels/slack/config.js';
 import { answerThread } from '../channels/slack/message-ref.js';
 import { plainToSlack, slackToPlain } from '../channels/slack/mrkdwn.js';
@@ -211,11 +211,23 @@ describe('Slack over the Events API (HTTP mode)', () => {
     assert.equal(fake.posted.at(-1)!.text, 'after the wait');
   });
 
-  test('a permanent refusal is thrown with its reason and not retried', async () => {
-    fake.failNext('chat.postMessage', 'not_in_channel');
+  test('a refusal no retry can fix is a PermanentSendError with what to do, sent once', async () => {
     const before = fake.callsOf('chat.postMessage').length;
-    await assert.rejects(channel.send({ chatId: 'CPRIVATE', text: 'hi' }), /not_in_channel.*invite the bot/);
-    assert.equal(fake.callsOf('chat.postMessage').length - before, 1);
+    for (const [error, reason] of [
+      ['not_in_channel', /not_in_channel.*invite the bot/],
+      ['channel_not_found', /channel_not_found.*group\.yaml/],
+      ['is_archived', /is_archived.*archived/],
+      ['restricted_action', /restricted_action.*admin/],
+    ] as const) {
+      fake.failNext('chat.postMessage', error);
+      await assert.rejects(channel.send({ chatId: 'CPRIVATE', text: 'hi' }), (err: Error) => err instanceof PermanentSendError && reason.test(err.message));
+    }
+    assert.equal(fake.callsOf('chat.postMessage').length - before, 4);
+  });
+
+  test('a refusal someone can fix without a restart (missing_scope) stays a plain Error for the outbox to retry', async () => {
+    fake.failNext('chat.postMessage', 'missing_scope');
+    await assert.rejects(channel.send({ chatId: 'CGENERAL', text: 'hi' }), (err: Error) => !(err instanceof PermanentSendError) && /chat:write/.test(err.message));
   });
 
   test('outbound text is escaped and converted to mrkdwn; user mentions survive', async () => {
@@ -251,7 +263,30 @@ describe('Slack connection failures', () => {
     assert.equal(errors[0]!.msg, health.error);
     assert.equal(lines.some((l) => l.msg.includes('xoxb-revoked')), false);
     assert.equal(called, false);
+    const calls = fake.calls.length;
+    await assert.rejects(channel.send({ chatId: 'CGENERAL', text: 'x' }), (err: Error) => err instanceof PermanentSendError && /SLACK_BOT_TOKEN/.test(err.message));
+    assert.equal(fake.calls.length, calls, 'a dead token is not tried again');
     await channel.disconnect();
+  });
+
+  test('a bot token revoked while running: the send fails for good and the channel says why', async () => {
+    const { log, lines } = capturingLogger();
+    const config = slackConfigSchema.parse({ enabled: true, mode: 'http', apiUrl: fake.apiUrl, port: 0 });
+    const channel = new SlackChannel(config, { botToken: fake.botToken, signingSecret: fake.signingSecret }, context(log));
+    try {
+      await channel.connect(async () => ({ status: 'ignored', settled: Promise.resolve('none') }));
+      assert.equal(channel.health().connected, true);
+      fake.failNext('chat.postMessage', 'token_revoked');
+      await assert.rejects(channel.send({ chatId: 'CGENERAL', text: 'x' }), (err: Error) => err instanceof PermanentSendError && /token_revoked.*SLACK_BOT_TOKEN/.test(err.message));
+      assert.equal(channel.health().connected, false);
+      assert.match(channel.health().error ?? '', /token_revoked/);
+      assert.equal(lines.filter((l) => l.level >= 50).length, 1);
+      const calls = fake.callsOf('chat.postMessage').length;
+      await assert.rejects(channel.send({ chatId: 'CGENERAL', text: 'y' }), PermanentSendError);
+      assert.equal(fake.callsOf('chat.postMessage').length, calls);
+    } finally {
+      await channel.disconnect();
+    }
   });
 
   test('a port already in use for the HTTP receiver is reported, not thrown', async () => {
@@ -278,6 +313,69 @@ describe('Slack connection failures', () => {
     assert.equal(channel.health().connected, false);
     assert.match(channel.health().error ?? '', /app-level token \(invalid_auth\)/);
     await channel.disconnect();
+  });
+});
+
+describe('Slack unreachable at start', () => {
+  test('HTTP mode: connect() returns after the first failed auth.test; background retries connect later and are counted', async () => {
+    const fake = await FakeSlack.start();
+    const config = slackConfigSchema.parse({ enabled: true, mode: 'http', apiUrl: fake.apiUrl, port: 0 });
+    const channel = new SlackChannel(config, { botToken: fake.botToken, signingSecret: fake.signingSecret }, context(), { reconnectBaseMs: 20, reconnectMaxMs: 80 });
+    fake.failNext('auth.test', 'internal_error', 3);
+    try {
+      await channel.connect(async () => ({ status: 'ignored', settled: Promise.resolve('none') }));
+      assert.equal(fake.callsOf('auth.test').length, 1);
+      assert.equal(channel.health().connected, false);
+      assert.match(channel.health().error ?? '', /cannot reach Slack.*internal_error.*retrying/);
+      assert.equal(channel.receiverUrl(), undefined);
+      await waitFor('connected by a background retry', () => channel.health().connected);
+      assert.equal(channel.health().reconnects, 3);
+      assert.equal(channel.health().error, undefined);
+      assert.equal(fake.callsOf('auth.test').length, 4);
+      assert.match(channel.receiverUrl() ?? '', /^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/);
+    } finally {
+      await channel.disconnect();
+      await fake.close();
+    }
+  });
+
+  test('Socket Mode: connect() returns after the first failed socket open; it connects later', async () => {
+    const fake = await FakeSlack.start();
+    const config = slackConfigSchema.parse({ enabled: true, mode: 'socket', apiUrl: fake.apiUrl });
+    const channel = new SlackChannel(config, { botToken: fake.botToken, appToken: fake.appToken }, context(), { reconnectBaseMs: 20, reconnectMaxMs: 80 });
+    fake.failNext('apps.connections.open', 'internal_error', 2);
+    try {
+      await channel.connect(async () => ({ status: 'ignored', settled: Promise.resolve('none') }));
+      assert.equal(channel.health().connected, false);
+      assert.match(channel.health().error ?? '', /internal_error.*reconnecting/);
+      assert.equal(fake.socketConnections, 0);
+      await waitFor('connected by a background retry', () => channel.health().connected);
+      assert.equal(fake.socketConnections, 1);
+      assert.equal(channel.health().reconnects, 2);
+    } finally {
+      await channel.disconnect();
+      await fake.close();
+    }
+  });
+
+  test('disconnect() stops the background retries', async () => {
+    const fake = await FakeSlack.start();
+    const config = slackConfigSchema.parse({ enabled: true, mode: 'http', apiUrl: fake.apiUrl, port: 0 });
+    const channel = new SlackChannel(config, { botToken: fake.botToken, signingSecret: fake.signingSecret }, context(), { reconnectBaseMs: 20, reconnectMaxMs: 40 });
+    fake.failNext('auth.test', 'service_unavailable', 1000);
+    try {
+      await channel.connect(async () => ({ status: 'ignored', settled: Promise.resolve('none') }));
+      await waitFor('background retries', () => channel.health().reconnects >= 2);
+      await channel.disconnect();
+      const calls = fake.callsOf('auth.test').length;
+      const reconnects = channel.health().reconnects;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(fake.callsOf('auth.test').length <= calls + 1, 'no auth.test after disconnect (one may have been on its way)');
+      assert.equal(channel.health().reconnects, reconnects);
+      assert.equal(channel.receiverUrl(), undefined);
+    } finally {
+      await fake.close();
+    }
   });
 });
 

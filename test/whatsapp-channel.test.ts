@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
-import type { ChannelContext, InboundMessage } from '../channels/channel.js';
+import { PermanentSendError, type ChannelContext, type InboundMessage } from '../channels/channel.js';
 import { whatsappConfigSchema } from '../channels/whatsapp/config.js';
 import { BAD_SESSION_WIPE_AFTER, LOGGED_OUT_ERROR } from '../channels/whatsapp/disconnect.js';
 import { openSessionStore } from '../channels/whatsapp/session-store.js';
@@ -15,7 +15,9 @@ import { waitFor } from './helpers/wait.js';
 
 const BOT_NUMBER = '15550001111';
 const BOT_LID = '99887766554433';
-const ALICE = '491701234567@s.whatsapp.net';
+const ALICE_NUMBER = '491701234567';
+const ALICE = `${ALICE_NUMBER}@s.whatsapp.net`;
+const ALICE_LID = '123456789012345@lid';
 const GROUP = '120363040000000001@g.us';
 const HOUR = 3_600_000;
 
@@ -85,14 +87,14 @@ test('connects, keeps the session folder private, and reports health', async () 
   assert.equal(s.channel.health().connected, false);
 });
 
-test('a direct message becomes an InboundMessage', async () => {
+test('a direct message becomes an InboundMessage; the sender is the bare phone number, as owners and allowFrom write it', async () => {
   const s = await setup();
   const [m] = await deliverAll(s, { chat: ALICE, text: 'hello bot', id: 'ABC1', pushName: 'Alice', timestamp: 1_700_000_000 });
   assert.deepEqual(m, {
     channel: 'whatsapp',
     chatId: ALICE,
     platformId: 'ABC1',
-    senderId: ALICE,
+    senderId: ALICE_NUMBER,
     senderName: 'Alice',
     text: 'hello bot',
     isDirect: true,
@@ -116,7 +118,8 @@ test('group messages: sender is the participant; a mention of the bot (phone or 
     { chat: GROUP, sender: ALICE, text: '@4915112345678 look', mentions: ['4915112345678@s.whatsapp.net'] },
   );
   assert.equal(plain!.isDirect, false);
-  assert.equal(plain!.senderId, ALICE);
+  assert.equal(plain!.chatId, GROUP);
+  assert.equal(plain!.senderId, ALICE_NUMBER);
   assert.equal(plain!.mentionsBot, false);
   assert.equal(plain!.chatTitle, 'Family');
   assert.equal(byNumber!.mentionsBot, true);
@@ -129,12 +132,29 @@ test('group messages: sender is the participant; a mention of the bot (phone or 
   await s.channel.disconnect();
 });
 
-test('a LID-addressed direct chat is direct, with the LID as sender', async () => {
+test('LID senders are known by their phone number when Baileys gives it (remoteJidAlt / participantAlt), else by the LID', async () => {
   const s = await setup();
-  const [m] = await deliverAll(s, { chat: '123456789012345@lid', text: 'hi from a lid' });
-  assert.equal(m!.isDirect, true);
-  assert.equal(m!.chatId, '123456789012345@lid');
-  assert.equal(m!.senderId, '123456789012345@lid');
+  const [dmWithPn, dmLidOnly, groupWithPn, groupLidOnly, withDevice] = await deliverAll(
+    s,
+    { chat: ALICE_LID, chatAlt: ALICE, text: 'dm by lid, number known' },
+    { chat: '555666777888999@lid', text: 'dm by lid only' },
+    { chat: GROUP, sender: ALICE_LID, senderAlt: ALICE, text: 'group by lid, number known' },
+    { chat: GROUP, sender: '555666777888999@lid', text: 'group by lid only' },
+    { chat: GROUP, sender: '491701234567:12@s.whatsapp.net', text: 'from a linked device' },
+  );
+  assert.deepEqual(
+    [dmWithPn, dmLidOnly, groupWithPn, groupLidOnly, withDevice].map((m) => [m!.chatId, m!.senderId, m!.isDirect]),
+    [
+      [ALICE_LID, ALICE_NUMBER, true],
+      ['555666777888999@lid', '555666777888999@lid', true],
+      [GROUP, ALICE_NUMBER, false],
+      [GROUP, '555666777888999@lid', false],
+      [GROUP, ALICE_NUMBER, false],
+    ],
+  );
+  assert.equal(groupLidOnly!.senderName, '555666777888999', 'without a push name the sender is named by the id');
+  const [ownLid] = await deliverAll(s, { chat: GROUP, sender: FAKE_BOT.lid, text: 'sent by the bot under its LID' });
+  assert.equal(ownLid!.fromBot, true);
   await s.channel.disconnect();
 });
 
@@ -221,9 +241,15 @@ test('send retries a transient failure and gives up on a permanent one with the 
   assert.equal(s.fake.socket.sendAttempts, 2);
   assert.equal(s.fake.sent.at(-1)!.text, 'after a retry');
   s.fake.socket.sendFailures.push(whatsappError(400, 'bad-request'));
-  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'doomed' }), /WhatsApp could not send to 491701234567@s\.whatsapp\.net: bad-request/);
+  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'doomed' }), (err: Error) => err instanceof PermanentSendError && /WhatsApp could not send to 491701234567@s\.whatsapp\.net: bad-request/.test(err.message));
   assert.equal(s.fake.socket.sendAttempts, 3);
-  await assert.rejects(s.channel.send({ chatId: 'telegram-id', text: 'x' }), /not a WhatsApp chat id/);
+  // The server's refusal of a group the account left: Boom's default 500 status, the error node's code as data.
+  s.fake.socket.sendFailures.push(Object.assign(whatsappError(500, 'forbidden'), { data: 403 }));
+  await assert.rejects(s.channel.send({ chatId: GROUP, text: 'left' }), (err: Error) => err instanceof PermanentSendError && /forbidden.*not a member of the group/.test(err.message));
+  assert.equal(s.fake.socket.sendAttempts, 4, 'not retried');
+  s.fake.socket.sendFailures.push(...Array.from({ length: 3 }, () => whatsappError(DisconnectReason.connectionClosed, 'Connection Closed')));
+  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'later' }), (err: Error) => !(err instanceof PermanentSendError) && /Connection Closed/.test(err.message));
+  await assert.rejects(s.channel.send({ chatId: 'telegram-id', text: 'x' }), (err: Error) => err instanceof PermanentSendError && /not a WhatsApp chat id/.test(err.message));
   await s.channel.disconnect();
 });
 
@@ -290,7 +316,7 @@ test('loggedOut stops the channel, wipes the session and says what to do', async
   assert.equal(statSync(s.authDir).mode & 0o777, 0o700);
   assert.deepEqual(s.errors, [LOGGED_OUT_ERROR]);
   assert.equal(s.fake.sockets.length, 1);
-  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'x' }), /not connected: WhatsApp logged this device out/);
+  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'x' }), (err: Error) => err instanceof PermanentSendError && /not connected: WhatsApp logged this device out/.test(err.message));
   await s.channel.disconnect();
 });
 

@@ -66,11 +66,13 @@ export function isDeadInteraction(err: unknown): boolean {
 export function describeSendError(err: unknown, chatId: string): string {
   if (err instanceof DiscordAPIError) {
     if (err.status === 401) return 'Discord rejected the bot token (401): store a valid token in the vault and restart';
-    if (err.code === RESTJSONErrorCodes.UnknownChannel) return `Discord channel ${chatId} does not exist or the bot cannot see it`;
+    if (err.code === RESTJSONErrorCodes.UnknownChannel) return `Discord channel ${chatId} does not exist or the bot cannot see it: check the chat id in group.yaml`;
+    if (err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) {
+      return `the Discord user of DM ${chatId} does not accept messages from the bot (DMs closed, or no server shared with it)`;
+    }
     if (err.code === RESTJSONErrorCodes.MissingAccess || err.code === RESTJSONErrorCodes.MissingPermissions || err.status === 403) {
       return `the bot may not post in Discord channel ${chatId}: give it the View Channel and Send Messages permissions`;
     }
-    if (err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) return `Discord user of DM ${chatId} does not accept messages from the bot`;
     return `Discord refused the message to ${chatId} (${err.status}, code ${String(err.code)}): ${err.message}`;
   }
   if (err instanceof HTTPError) return `Discord is failing (${err.status} ${err.message}); the message is retried later`;

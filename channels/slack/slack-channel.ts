@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
 import { backoffDelay, sleep, withRetries } from '../backoff.js';
-import type { Channel, ChannelContext, ChannelHealth, InboundHandler, InboundMessage, OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackConfig, SlackSecrets } from './config.js';
@@ -20,7 +20,7 @@ import {
 import { answerThread, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
 import { RecentIds } from './recent-ids.js';
-import { describeSlackError, isAuthFailure, isTransient, retryAfterMs } from './slack-errors.js';
+import { describeSlackError, isAuthFailure, isPermanentSendFailure, isTransient, retryAfterMs, slackErrorCode } from './slack-errors.js';
 import { SocketSession } from './socket-session.js';
 
 export interface SlackChannelOptions {
@@ -32,7 +32,12 @@ export interface SlackChannelOptions {
   sendBurst?: number;
   /** Tries per message before send() gives up and the outbox retries later. */
   sendAttempts?: number;
+  /** Jitter source for reconnect delays. */
+  random?: () => number;
 }
+
+/** What one auth.test attempt found: the bot, a passing failure (retried), or the end (failed for good, or stopped). */
+type Identified = SlackBotIdentity | 'retry' | 'stop';
 
 /**
  * Slack through Bolt: Socket Mode (default) or the Events API over HTTP, slash commands
@@ -54,6 +59,10 @@ export class SlackChannel implements Channel {
   private address: AddressInfo | undefined;
   private session: SocketSession | undefined;
   private stopping = new AbortController();
+  /** auth.test retries (and the start after them) when the first attempt failed for a passing reason. */
+  private retrying: Promise<void> | undefined;
+  /** Why the bot token or the secrets cannot work until a restart: every send fails for good. */
+  private fatal: string | undefined;
   private readonly handed = new RecentIds(2000);
   private readonly botThreads = new RecentIds(2000);
   private readonly pacer: ChatRateLimiter;
@@ -69,21 +78,20 @@ export class SlackChannel implements Channel {
     this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3);
   }
 
+  /** Resolves once connected, once failed for good, or after the first failed attempt (retries go on). */
   async connect(onMessage: InboundHandler): Promise<void> {
     this.handler = onMessage;
     this.stopping = new AbortController();
+    this.fatal = undefined;
     const missing = this.missingSecret();
-    if (missing) return this.fail(missing);
+    if (missing) return this.failForGood(missing);
 
     const web = new webApi.WebClient(this.secrets.botToken, this.clientOptions());
     this.web = web;
-    const bot = await this.identify(web);
-    if (!bot || this.stopping.signal.aborted) return;
-    this.bot = bot;
-    this.directory = new SlackDirectory(web, this.ctx.log);
-
-    if (this.config.mode === 'http') await this.startHttp(bot);
-    else await this.startSocket(bot);
+    const signal = this.stopping.signal;
+    const first = await this.identify(web, signal);
+    if (first === 'retry') this.retrying = this.retryStart(web, signal);
+    else if (first !== 'stop') await this.start(web, first, signal);
   }
 
   async disconnect(): Promise<void> {
@@ -97,9 +105,12 @@ export class SlackChannel implements Channel {
     this.status.connected = false;
     await session?.stop();
     if (receiver) await receiver.stop().catch(() => undefined);
+    await this.retrying;
+    this.retrying = undefined;
   }
 
   async send(msg: OutboundMessage): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
     const web = this.web;
     if (!web) throw new Error('the Slack channel is not connected');
     const thread = answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
@@ -111,7 +122,14 @@ export class SlackChannel implements Channel {
         retryAfterMs,
       });
     } catch (err) {
-      throw new Error(`Slack did not take the message for ${msg.chatId}: ${describeSlackError(err)}`, { cause: err });
+      if (isAuthFailure(err)) {
+        const reason = this.badTokenReason(err, 'Slack rejected the bot token');
+        this.failForGood(reason);
+        throw new PermanentSendError(reason, { cause: err });
+      }
+      const reason = `Slack did not take the message for ${msg.chatId}: ${describeSlackError(err)}`;
+      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
+      throw new Error(reason, { cause: err });
     }
     if (thread) this.botThreads.add(`${msg.chatId}:${thread}`);
   }
@@ -139,25 +157,46 @@ export class SlackChannel implements Channel {
     return undefined;
   }
 
-  /** auth.test until it answers: who the bot is, or a permanent failure. */
-  private async identify(web: webApi.WebClient): Promise<SlackBotIdentity | undefined> {
-    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
-      try {
-        const res = await web.auth.test();
-        if (res.user_id && res.bot_id) return { userId: res.user_id, botId: res.bot_id };
-        this.fail(`The token in ${this.config.tokenSecret} is not a Slack bot token: store the app's Bot User OAuth Token (xoxb-...) there and restart Enclave.`);
-        return undefined;
-      } catch (err) {
-        if (!isTransient(err)) {
-          const why = isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test';
-          this.fail(`${why} (${describeSlackError(err)}): store a valid bot token (xoxb-...) in the vault as ${this.config.tokenSecret} and restart Enclave.`);
-          return undefined;
-        }
-        this.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
-        await sleep(this.reconnectDelay(attempt), this.stopping.signal);
+  /** One auth.test: who the bot is, or a failure recorded in health. */
+  private async identify(web: webApi.WebClient, signal: AbortSignal): Promise<Identified> {
+    try {
+      const res = await untilStopped(web.auth.test(), signal);
+      if (res.user_id && res.bot_id) return { userId: res.user_id, botId: res.bot_id };
+      this.failForGood(`The token in ${this.config.tokenSecret} is not a Slack bot token: store the app's Bot User OAuth Token (xoxb-...) there and restart Enclave.`);
+      return 'stop';
+    } catch (err) {
+      if (signal.aborted) return 'stop';
+      if (!isTransient(err)) {
+        this.failForGood(this.badTokenReason(err, isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test'));
+        return 'stop';
       }
+      this.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
+      return 'retry';
     }
-    return undefined;
+  }
+
+  /** auth.test again with backoff until it answers, then starts receiving. */
+  private async retryStart(web: webApi.WebClient, signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await sleep(this.reconnectDelay(attempt), signal);
+      if (signal.aborted) return;
+      this.status.reconnects++;
+      const who = await this.identify(web, signal);
+      if (who === 'stop') return;
+      if (who !== 'retry') return this.start(web, who, signal);
+    }
+  }
+
+  private async start(web: webApi.WebClient, bot: SlackBotIdentity, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    this.bot = bot;
+    this.directory = new SlackDirectory(web, this.ctx.log);
+    if (this.config.mode === 'http') await this.startHttp(bot);
+    else await this.startSocket(bot);
+  }
+
+  private badTokenReason(err: unknown, why: string): string {
+    return `${why} (${slackErrorCode(err) ?? describeSlackError(err)}): store a valid bot token (xoxb-...) in the vault as ${this.config.tokenSecret} and restart Enclave.`;
   }
 
   private async startHttp(bot: SlackBotIdentity): Promise<void> {
@@ -194,18 +233,18 @@ export class SlackChannel implements Channel {
     const session = new SocketSession(
       receiver.client,
       {
-        up: (first) => {
-          if (!first) this.status.reconnects++;
+        up: () => {
           this.up();
           this.ctx.log.info({ channel: 'slack', reconnects: this.status.reconnects }, 'Slack Socket Mode connected');
         },
         down: (reason) => this.down(`Slack connection lost (${reason}); reconnecting`),
+        retry: () => this.status.reconnects++,
         fatal: (err) =>
           this.fail(
             `Slack rejected the app-level token (${describeSlackError(err)}): store a valid xapp-... token with the connections:write scope in the vault as ${this.config.appTokenSecret}, check Socket Mode is enabled for the app, and restart Enclave.`,
           ),
       },
-      { baseMs: this.opts.reconnectBaseMs ?? 1000, maxMs: this.opts.reconnectMaxMs ?? 60_000 },
+      { baseMs: this.opts.reconnectBaseMs ?? 1000, maxMs: this.opts.reconnectMaxMs ?? 60_000, random: this.opts.random },
     );
     this.session = session;
     await session.run();
@@ -290,7 +329,7 @@ export class SlackChannel implements Channel {
   }
 
   private reconnectDelay(attempt: number): number {
-    return backoffDelay(attempt, this.opts.reconnectBaseMs ?? 1000, this.opts.reconnectMaxMs ?? 60_000);
+    return backoffDelay(attempt, this.opts.reconnectBaseMs ?? 1000, this.opts.reconnectMaxMs ?? 60_000, this.opts.random);
   }
 
   private up(): void {
@@ -305,8 +344,25 @@ export class SlackChannel implements Channel {
   }
 
   private fail(reason: string): void {
+    if (reason === this.status.error && !this.status.connected) return;
     this.status.connected = false;
     this.status.error = reason;
     this.ctx.log.error({ channel: 'slack' }, reason);
   }
+
+  /** The bot token or a needed secret is unusable: nothing works until a restart with a good one. */
+  private failForGood(reason: string): void {
+    this.fatal = reason;
+    this.fail(reason);
+  }
+}
+
+/** The work's outcome, or a rejection as soon as the signal stops waiting for it (the work is left to end by itself). */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new Error('stopped'));
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }

@@ -24,6 +24,9 @@ const TEMPORARY_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error', 'ser
 
 const NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/** Refusals of a message that no retry can turn into a delivery (besides AUTH_ERRORS). */
+const PERMANENT_SEND_ERRORS = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
+
 /** What to do about a message Slack refused for good. */
 const SEND_HINTS: Record<string, string> = {
   not_in_channel: 'invite the bot to the channel (/invite @bot)',
@@ -56,6 +59,12 @@ export function slackErrorCode(err: unknown): string | undefined {
 export function isAuthFailure(err: unknown): boolean {
   const code = slackErrorCode(err);
   return code !== undefined && AUTH_ERRORS.has(code);
+}
+
+/** Slack refused the message in a way that sending it again cannot fix, or refused the bot token itself. */
+export function isPermanentSendFailure(err: unknown): boolean {
+  const code = slackErrorCode(err);
+  return code !== undefined && (PERMANENT_SEND_ERRORS.has(code) || AUTH_ERRORS.has(code));
 }
 
 /** Worth trying again later: network trouble, 5xx, rate limits, Slack's temporary errors. */

@@ -5,10 +5,12 @@ import { describeSlackError, isAuthFailure } from './slack-errors.js';
 type SocketModeClient = SocketModeReceiver['client'];
 
 export interface SocketSessionHooks {
-  /** The socket is open and Slack said hello; `first` is false for every reconnect. */
-  up(first: boolean): void;
+  /** The socket is open and Slack said hello. */
+  up(): void;
   /** The socket closed or could not open; a retry follows. */
   down(reason: string): void;
+  /** Another attempt to open the socket starts (after a backoff). */
+  retry(): void;
   /** The app-level token was refused: no retry. */
   fatal(err: unknown): void;
 }
@@ -25,10 +27,10 @@ export class SocketSession {
   constructor(
     private readonly client: SocketModeClient,
     private readonly hooks: SocketSessionHooks,
-    private readonly backoff: { baseMs: number; maxMs: number },
+    private readonly backoff: { baseMs: number; maxMs: number; random?: () => number },
   ) {}
 
-  /** Resolves once connected the first time, or once failed for good, or once stopped. */
+  /** Resolves once connected the first time, after the first failed attempt (retries go on), once failed for good, or once stopped. */
   run(): Promise<void> {
     return new Promise((ready) => void this.loop(ready));
   }
@@ -40,9 +42,7 @@ export class SocketSession {
   }
 
   private async loop(ready: () => void): Promise<void> {
-    let connectedBefore = false;
-    let attempt = 0;
-    while (!this.stopped) {
+    for (let attempt = 0; !this.stopped; ) {
       try {
         await this.client.start();
         if (this.stopped) {
@@ -50,8 +50,7 @@ export class SocketSession {
           break;
         }
         const dropped = new Promise<void>((resolve) => this.client.once('disconnected', () => resolve()));
-        this.hooks.up(!connectedBefore);
-        connectedBefore = true;
+        this.hooks.up();
         attempt = 0;
         ready();
         await dropped;
@@ -64,8 +63,10 @@ export class SocketSession {
           break;
         }
         this.hooks.down(err === undefined ? 'the Socket Mode connection closed before Slack said hello' : describeSlackError(err));
+        ready();
       }
-      await sleep(backoffDelay(attempt++, this.backoff.baseMs, this.backoff.maxMs), this.abort.signal);
+      await sleep(backoffDelay(attempt++, this.backoff.baseMs, this.backoff.maxMs, this.backoff.random), this.abort.signal);
+      if (!this.stopped) this.hooks.retry();
     }
     ready();
   }

@@ -9,6 +9,7 @@ import {
   type proto,
 } from '@whiskeysockets/baileys';
 import type { InboundMessage } from '../channel.js';
+import { personId } from './identity.js';
 
 /** Who the bot is on WhatsApp: its phone-number jid and its LID (either may carry a device suffix). */
 export interface BotIdentity {
@@ -35,7 +36,9 @@ export function normaliseMessage(msg: WAMessage, ctx: NormaliseContext): Inbound
   if (!body) return undefined;
 
   const fromMe = key.fromMe === true;
-  const senderId = fromMe ? plainJid(ctx.me.id ?? ctx.me.lid ?? '') : isGroup ? (key.participant ?? '') : chatId;
+  // The author's jid and, from Baileys 7, its other form (phone number for a LID, or the reverse).
+  const [senderJid, senderAlt] = fromMe ? [ctx.me.id, ctx.me.lid] : isGroup ? [key.participant, key.participantAlt] : [chatId, key.remoteJidAlt];
+  const senderId = personId(senderJid, senderAlt);
   const mentions = (body.context?.mentionedJid ?? []).filter((j): j is string => typeof j === 'string' && j.length > 0);
   const replyTo = body.context?.stanzaId || undefined;
   const quotedAuthor = body.context?.participant ?? undefined;
@@ -58,7 +61,7 @@ export function normaliseMessage(msg: WAMessage, ctx: NormaliseContext): Inbound
     replyToBot: replyTo !== undefined && (isBot(quotedAuthor, ctx.me) || ctx.isOwnMessage(chatId, replyTo)),
     ...(replyTo ? { replyTo } : {}),
     mentions,
-    fromBot: fromMe || isBot(senderId, ctx.me),
+    fromBot: fromMe || isBot(senderJid ?? undefined, ctx.me) || isBot(senderAlt ?? undefined, ctx.me),
     timestamp: msg.messageTimestamp ? toNumber(msg.messageTimestamp) * 1000 : Date.now(),
     ...(isGroup && ctx.chatTitle(chatId) ? { chatTitle: ctx.chatTitle(chatId) } : {}),
   };
@@ -103,12 +106,6 @@ function isBot(jid: string | undefined, me: BotIdentity): boolean {
 
 function serverKind(server: string): string {
   return server === 'c.us' ? 's.whatsapp.net' : server;
-}
-
-/** The jid without its device suffix: 4917012345:3@s.whatsapp.net -> 4917012345@s.whatsapp.net. */
-function plainJid(jid: string): string {
-  const who = jidDecode(jid);
-  return who ? `${who.user}@${who.server}` : jid;
 }
 
 /** WhatsApp writes a mention as "@<number>" in the text: drop the bot's own. */

@@ -1,12 +1,13 @@
 import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
 import { backoffDelay, withRetries } from '../backoff.js';
-import type { Channel, ChannelContext, ChannelHealth, InboundHandler, OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
 import type { WhatsAppConfig, WhatsAppSecrets } from './config.js';
 import { disconnectAction, statusCodeOf } from './disconnect.js';
 import { normaliseMessage } from './normalise.js';
 import { renderQr, writeQrToStderr, type QrOutput } from './qr.js';
 import { RecentMessages } from './recent-messages.js';
+import { describe, isPermanentSendFailure, isTransient, NotConnectedError, retryAfterMs, sendFailureReason } from './send-errors.js';
 import { openSessionStore, wipeSession, type SessionStore } from './session-store.js';
 import { makeBaileysSocket, socketConfig, type WhatsAppSocketFactory, type WhatsAppSocketLike } from './socket.js';
 
@@ -25,8 +26,6 @@ export interface WhatsAppChannelOptions {
 
 export const NOT_LINKED_ERROR =
   'WhatsApp is not linked yet: scan the QR code Enclave printed (WhatsApp > Settings > Linked devices > Link a device) or run `enclave pair whatsapp --phone <number>`';
-
-class NotConnectedError extends Error {}
 
 /**
  * WhatsApp through Baileys as a linked device (WhatsApp Web): one socket at a time, replaced
@@ -84,8 +83,10 @@ export class WhatsAppChannel implements Channel {
   }
 
   async send(msg: OutboundMessage): Promise<void> {
-    if (!msg.chatId.includes('@')) throw new Error(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us)`);
-    if (this.failedForGood) throw new Error(`WhatsApp is not connected: ${this.status.error}`);
+    if (!msg.chatId.includes('@')) {
+      throw new PermanentSendError(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us): fix the chat in group.yaml`);
+    }
+    if (this.failedForGood) throw new PermanentSendError(`WhatsApp is not connected: ${this.status.error}`);
     await this.limiter.take(msg.chatId);
     const quoted = msg.replyTo ? this.recent.find(msg.chatId, msg.replyTo) : undefined;
     let sent: WAMessage | undefined;
@@ -99,7 +100,9 @@ export class WhatsAppChannel implements Channel {
         { attempts: this.config.sendAttempts, baseMs: 1000, maxMs: 15_000, isRetryable: isTransient, retryAfterMs },
       );
     } catch (err) {
-      throw new Error(`WhatsApp could not send to ${msg.chatId}: ${describe(err)}`, { cause: err });
+      const reason = sendFailureReason(err, msg.chatId);
+      if (isPermanentSendFailure(err) || this.failedForGood) throw new PermanentSendError(reason, { cause: err });
+      throw new Error(reason, { cause: err });
     }
     if (sent) this.recent.remember(sent, true);
   }
@@ -220,19 +223,4 @@ export class WhatsAppChannel implements Channel {
     this.connectSettled?.();
     this.connectSettled = undefined;
   }
-}
-
-/** Worth another try: not connected (a reconnect is under way), timeouts, rate limits, server errors. */
-function isTransient(err: unknown): boolean {
-  if (err instanceof NotConnectedError) return true;
-  const code = statusCodeOf(err);
-  return code === undefined || code === 408 || code === 428 || code === 429 || code >= 500;
-}
-
-function retryAfterMs(err: unknown): number | undefined {
-  return statusCodeOf(err) === 429 ? 10_000 : undefined;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -68,7 +68,14 @@ export async function answerWithFailover(s: CallServices, ctx: CallContext, prov
   }
   if (ctx.agentGone.aborted) return;
   const message = `no model could answer: ${failures.join('; ')}`;
-  if (tried === 0) return sendRefusal(ctx.res, refusal(503, 'no_model_available', message));
-  const allRateLimited = statuses.length === tried && statuses.every((st) => st === 429);
-  sendRefusal(ctx.res, allRateLimited ? refusal(429, 'upstream_rate_limited', message) : refusal(502, 'upstream_failed', message));
+  const allRateLimited = tried > 0 && statuses.length === tried && statuses.every((st) => st === 429);
+  const answer =
+    tried === 0 ? refusal(503, 'no_model_available', message)
+    : allRateLimited ? refusal(429, 'upstream_rate_limited', message)
+    : refusal(502, 'upstream_failed', message);
+  const group = ctx.group.name;
+  // Each attempt that reached the ledger has its model_call row; this row says how the call ended.
+  s.audit.append({ kind: 'model_refused', group, actor: `agent:${group}`, detail: { reason: answer.code, model: ctx.request.model, tried, message } });
+  s.refusalLog.warn(group, { reason: answer.code, model: ctx.request.model, tried }, 'no model could answer');
+  sendRefusal(ctx.res, answer);
 }

@@ -3,14 +3,15 @@ import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { costMicros, estimatePromptTokens, missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
-import type { BudgetLedger, BudgetRefusal, ModelPrice, SettleRequest, TokenUsage } from '../ledger/types.js';
-import { NO_USAGE } from '../ledger/usage.js';
+import { estimatePromptTokens, missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import type { Cooldowns } from './cooldowns.js';
+import type { RefusalLog } from './refusal-log.js';
 import { refusal, sendRefusal, attemptFailureText, type AttemptFailure } from './refusal-errors.js';
 import type { ChatRequest } from './request-filter.js';
-import { readJsonAnswer, relayStream } from './response-relay.js';
-import { callUpstream, isRetryableStatus, scrubUpstream, type UpstreamDispatcher } from './upstream-call.js';
+import { ReservedCall } from './reserved-call.js';
+import { readErrorUsage, readJsonAnswer, relayStream } from './response-relay.js';
+import { callUpstream, isRetryableStatus, scrubUpstream, type UpstreamDispatcher, type UpstreamError } from './upstream-call.js';
 
 /** What one model call needs from the host. */
 export interface CallServices {
@@ -21,6 +22,8 @@ export interface CallServices {
   cooldowns: Cooldowns;
   dispatcher: UpstreamDispatcher;
   log: Logger;
+  /** Warn lines about a group's refused requests, throttled per group. */
+  refusalLog: RefusalLog;
   onModelUsed?: (group: string, model: string, provider: string) => void;
   onBudgetRefused?: (group: string, refusal: BudgetRefusal) => void;
   onSettled?: (group: string) => void;
@@ -47,50 +50,6 @@ export type AttemptResult = { next: false } | { next: true; failure: AttemptFail
 const DONE: AttemptResult = { next: false };
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-type Outcome = SettleRequest['outcome'];
-
-/** The reservation of one upstream attempt, settled and audited exactly once. */
-class ReservedCall {
-  constructor(
-    private readonly s: CallServices,
-    private readonly ctx: CallContext,
-    private readonly candidate: Candidate,
-    private readonly price: ModelPrice,
-    private readonly reservationId: string,
-    private readonly reservedMicros: number,
-  ) {}
-
-  settle(outcome: Outcome, usage: TokenUsage | undefined, extra: Record<string, unknown> = {}): void {
-    const charged = outcome === 'failed' ? NO_USAGE : usage;
-    const micros = charged ? costMicros(charged, this.price) : this.reservedMicros;
-    const group = this.ctx.group.name;
-    try {
-      this.s.ledger.settle({ reservationId: this.reservationId, usage: charged, micros: charged ? micros : undefined, outcome });
-    } catch (err) {
-      this.s.log.error({ group, reservationId: this.reservationId, err: (err as Error).message }, 'settling a model call failed; the reservation stays charged');
-    }
-    this.s.audit.append({
-      kind: 'model_call',
-      group,
-      actor: `agent:${group}`,
-      detail: {
-        model: this.candidate.model,
-        provider: this.candidate.provider.name,
-        outcome,
-        stream: this.ctx.request.stream,
-        reservationId: this.reservationId,
-        reservedMicros: this.reservedMicros,
-        micros,
-        inputTokens: charged?.inputTokens ?? null,
-        cachedInputTokens: charged?.cachedInputTokens ?? null,
-        outputTokens: charged?.outputTokens ?? null,
-        ...extra,
-      },
-    });
-    this.s.onSettled?.(group);
-  }
-}
-
 function isEventStream(contentType: string): boolean {
   return contentType.toLowerCase().includes('text/event-stream');
 }
@@ -106,7 +65,7 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
 
   const key = provider.secret ? s.secret(provider.secret) : undefined;
   if (provider.secret && !key) {
-    s.log.warn({ group: group.name, provider: provider.name, keyName: provider.secret }, 'the provider key is not set; skipping the provider');
+    s.refusalLog.warn(group.name, { provider: provider.name, keyName: provider.secret }, 'the provider key is not set; skipping the provider');
     return { next: true, failure: { kind: 'no_key' } };
   }
 
@@ -121,13 +80,14 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
   const json = JSON.stringify({ ...request.body, model });
   const promptTokens = estimatePromptTokens(json, request.messageCount);
   const reservedMicros = worstCaseMicros(promptTokens, request.maxOutputTokens, price);
+  const reservedTokens = promptTokens + request.maxOutputTokens;
   const reservation = s.ledger.reserve({
     group: group.name,
     timezone: group.timezone,
     model,
     provider: provider.name,
     micros: reservedMicros,
-    tokens: promptTokens + request.maxOutputTokens,
+    tokens: reservedTokens,
   });
   if (!reservation.ok) {
     const { message, ...limits } = reservation.refusal;
@@ -136,25 +96,35 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     sendRefusal(res, refusal(402, 'budget_exceeded', message));
     return DONE;
   }
-  const call = new ReservedCall(s, ctx, candidate, price, reservation.reservationId, reservedMicros);
+  const call = new ReservedCall(s, {
+    group: group.name,
+    model,
+    provider: provider.name,
+    stream: request.stream,
+    price,
+    reservation: { id: reservation.reservationId, micros: reservedMicros, tokens: reservedTokens },
+  });
 
   const upstream = await callUpstream({ dispatcher: s.dispatcher, provider, key, json, stream: request.stream, signal: ctx.agentGone });
   if (!upstream.ok) {
     if (upstream.failure === 'aborted') {
-      call.settle('aborted', undefined, { reason: 'agent_gone' });
+      call.settle('aborted', 'reservation', { reason: 'agent_gone' });
       return DONE;
     }
     s.log.warn({ group: group.name, provider: provider.name, model, err: scrubUpstream(upstream.error.message, provider, key) }, 'model call failed');
-    call.settle('failed', undefined, { reason: upstream.failure });
+    // Only a request that provably never left is free; one that may have reached the provider
+    // (a timeout, a connection lost after sending) may be billed, so its reservation is charged.
+    call.settle('failed', upstream.neverSent ? 'nothing' : 'reservation', { reason: upstream.failure });
     s.cooldowns.start(provider.name, model);
-    return { next: true, failure: upstream.failure === 'timeout' ? { kind: 'timeout', seconds: provider.timeoutSeconds } : { kind: 'unreachable' } };
+    return { next: true, failure: failureOfError(upstream, provider) };
   }
 
   if (upstream.status < 200 || upstream.status > 299) {
-    // Never passed on: an upstream error body can quote part of the key or name the upstream.
-    await upstream.body.dump({ limit: MAX_ERROR_BODY_BYTES }).catch(() => undefined);
+    // Providers do not bill an error answer (5xx, 429, 4xx), so it costs nothing unless the
+    // body reports usage. The body is read for that only, never passed on.
+    const usage = await readErrorUsage(upstream.body, MAX_ERROR_BODY_BYTES);
     s.log.warn({ group: group.name, provider: provider.name, model, status: upstream.status }, 'provider answered with an error');
-    call.settle('failed', undefined, { status: upstream.status });
+    call.settle('failed', usage ?? 'nothing', { status: upstream.status });
     const failure: AttemptFailure = { kind: 'status', status: upstream.status };
     if (isRetryableStatus(upstream.status)) {
       s.cooldowns.start(provider.name, model);
@@ -168,11 +138,11 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     s.onModelUsed?.(group.name, model, provider.name);
     const relayed = await relayStream(upstream.body, res, ctx.agentGone);
     if (relayed.end === 'complete') {
-      call.settle(relayed.usage ? 'ok' : 'no_usage', relayed.usage, { status: upstream.status });
+      call.settle(relayed.usage ? 'ok' : 'no_usage', relayed.usage ?? 'reservation', { status: upstream.status });
       res.end();
     } else {
       s.log.warn({ group: group.name, provider: provider.name, model, end: relayed.end }, 'streamed answer did not finish');
-      call.settle('aborted', relayed.usage, { status: upstream.status, reason: relayed.end });
+      call.settle('aborted', relayed.usage ?? 'reservation', { status: upstream.status, reason: relayed.end });
       res.destroy();
     }
     return DONE;
@@ -184,16 +154,21 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     res.writeHead(upstream.status, { 'content-type': 'application/json', 'content-length': answer.bytes.length });
     res.end(answer.bytes);
     // After the answer is on its way: the agent need not wait for the bookkeeping.
-    call.settle(answer.usage ? 'ok' : 'no_usage', answer.usage, { status: upstream.status });
+    call.settle(answer.usage ? 'ok' : 'no_usage', answer.usage ?? 'reservation', { status: upstream.status });
     return DONE;
   }
   if (answer.end === 'agent_gone') {
-    call.settle('aborted', undefined, { status: upstream.status, reason: 'agent_gone' });
+    call.settle('aborted', 'reservation', { status: upstream.status, reason: 'agent_gone' });
     return DONE;
   }
   // The answer broke off or is not JSON: nothing reached the agent yet, so another model may answer.
   s.log.warn({ group: group.name, provider: provider.name, model, end: answer.end }, 'provider sent a broken answer');
-  call.settle(answer.end === 'cut' ? 'aborted' : 'no_usage', undefined, { status: upstream.status, reason: answer.end });
+  call.settle(answer.end === 'cut' ? 'aborted' : 'no_usage', 'reservation', { status: upstream.status, reason: answer.end });
   s.cooldowns.start(provider.name, model);
   return { next: true, failure: answer.end === 'cut' ? { kind: 'broke_off' } : { kind: 'broken_answer' } };
+}
+
+function failureOfError(error: UpstreamError, provider: ProviderConfig): AttemptFailure {
+  if (error.failure === 'timeout') return { kind: 'timeout', seconds: provider.timeoutSeconds };
+  return error.failure === 'dropped' ? { kind: 'dropped' } : { kind: 'unreachable' };
 }

@@ -11,6 +11,7 @@ import { Cooldowns } from './cooldowns.js';
 import { answerWithFailover } from './failover.js';
 import type { CallServices } from './model-call.js';
 import { refusal, sendRefusal, type ProxyRefusal } from './refusal-errors.js';
+import { RefusalLog, capLogged } from './refusal-log.js';
 import { checkHeaders, filterChatRequest } from './request-filter.js';
 import { createUpstreamDispatcher } from './upstream-call.js';
 
@@ -51,14 +52,17 @@ export type ModelProxy = (group: string, req: IncomingMessage, res: ServerRespon
 export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
   const maxCalls = deps.maxConcurrentCallsPerGroup ?? MAX_CONCURRENT_CALLS_PER_GROUP;
   const maxBytes = deps.maxRequestBytes ?? MAX_MODEL_REQUEST_BYTES;
+  const clock = deps.clock ?? systemClock;
+  const refusalLog = new RefusalLog(deps.log, clock);
   const services: CallServices = {
     globalPrices: deps.globalPrices,
     secret: deps.secret,
     ledger: deps.ledger,
     audit: deps.audit,
-    cooldowns: new Cooldowns(deps.cooldownMs, deps.clock ?? systemClock),
+    cooldowns: new Cooldowns(deps.cooldownMs, clock),
     dispatcher: createUpstreamDispatcher(),
     log: deps.log,
+    refusalLog,
     onModelUsed: deps.onModelUsed,
     onBudgetRefused: deps.onBudgetRefused,
     onSettled: deps.onSettled,
@@ -66,8 +70,9 @@ export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
   const inFlight = new Map<string, number>();
 
   function deny(group: string, req: IncomingMessage, res: ServerResponse, r: ProxyRefusal, detail: Record<string, unknown> = {}): void {
-    deps.log.warn({ group, reason: r.code, method: req.method, path: req.url }, 'model request refused');
-    deps.audit.append({ kind: 'denial', group, actor: `agent:${group}`, detail: { reason: r.code, message: r.message, method: req.method, path: req.url, ...detail } });
+    const path = capLogged(req.url);
+    refusalLog.warn(group, { reason: r.code, method: req.method, path }, 'model request refused');
+    deps.audit.append({ kind: 'denial', group, actor: `agent:${group}`, detail: { reason: r.code, message: r.message, method: req.method, path, ...detail } });
     req.resume();
     sendRefusal(res, r);
   }
@@ -89,7 +94,7 @@ export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
     const filtered = filterChatRequest(parsed, group);
     if (!filtered.ok) {
       const model = (parsed as { model?: unknown } | null)?.model;
-      return deny(group.name, req, res, filtered.refusal, typeof model === 'string' ? { model } : {});
+      return deny(group.name, req, res, filtered.refusal, { ...(typeof model === 'string' ? { model: capLogged(model) } : {}), ...filtered.detail });
     }
     const { request } = filtered;
     if (request.dropped.length > 0) deps.log.debug({ group: group.name, fields: request.dropped }, 'fields not forwarded upstream');
@@ -112,7 +117,7 @@ export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
       return sendJson(res, 200, { object: 'list', data: cfg.allowedModels.map((id) => ({ id, object: 'model', owned_by: 'enclave' })) });
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
-      return deny(group, req, res, refusal(404, 'not_found', `the proxy only serves POST /v1/chat/completions and GET /v1/models, not ${req.method} ${path}`));
+      return deny(group, req, res, refusal(404, 'not_found', `the proxy only serves POST /v1/chat/completions and GET /v1/models, not ${req.method} ${capLogged(path)}`));
     }
     const running = inFlight.get(group) ?? 0;
     if (running >= maxCalls) return deny(group, req, res, refusal(429, 'too_many_calls', `at most ${maxCalls} model calls may run at once`));

@@ -23,6 +23,7 @@ export type AttemptFailure =
   | { kind: 'status'; status: number }
   | { kind: 'timeout'; seconds: number }
   | { kind: 'unreachable' }
+  | { kind: 'dropped' }
   | { kind: 'broke_off' }
   | { kind: 'broken_answer' }
   | { kind: 'no_key' }
@@ -48,6 +49,8 @@ export function attemptFailureText(provider: string | undefined, model: string, 
       return `${who} did not answer for ${model} within ${failure.seconds} s`;
     case 'unreachable':
       return `${who} is unreachable`;
+    case 'dropped':
+      return `${who} closed the connection for ${model} before answering`;
     case 'broke_off':
       return `${who} broke off its answer for ${model}`;
     case 'broken_answer':

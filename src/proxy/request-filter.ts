@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GroupConfig } from '../config/groups.js';
+import { checkMessageContent } from './message-content.js';
 import { refusal, type ProxyRefusal } from './refusal-errors.js';
 
 /** What the agent runner's SDK sends (its placeholder key); the host replaces it with the real key. */
@@ -89,7 +90,8 @@ export interface ChatRequest {
   dropped: string[];
 }
 
-export type FilterResult = { ok: true; request: ChatRequest } | { ok: false; refusal: ProxyRefusal };
+/** detail: what the audit row should record beyond the refusal itself. */
+export type FilterResult = { ok: true; request: ChatRequest } | { ok: false; refusal: ProxyRefusal; detail?: Record<string, unknown> };
 
 function refuse(status: number, code: string, message: string): FilterResult {
   return { ok: false, refusal: refusal(status, code, message) };
@@ -113,6 +115,14 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
     return refuse(403, 'model_not_allowed', `model ${String(model)} is not allowed for this group (allowed: ${group.allowedModels.join(', ')})`);
   }
   if (!Array.isArray(input.messages)) return refuse(400, 'invalid_request', 'messages must be an array');
+  const contentProblem = checkMessageContent(input.messages);
+  if (contentProblem) return { ok: false, refusal: contentProblem.refusal, detail: contentProblem.detail };
+  // Only function tools: a provider-hosted tool (web search, code interpreter, ...) would reach the network for the agent.
+  if (input.tools !== undefined && input.tools !== null) {
+    if (!Array.isArray(input.tools)) return refuse(400, 'invalid_request', 'tools must be an array');
+    const hosted = input.tools.find((t) => typeof t !== 'object' || t === null || (t as { type?: unknown }).type !== 'function');
+    if (hosted !== undefined) return refuse(400, 'tool_not_allowed', `only function tools are allowed, not ${JSON.stringify((hosted as { type?: unknown } | null)?.type ?? hosted)}`);
+  }
   if (input.stream !== undefined && input.stream !== null && typeof input.stream !== 'boolean') return refuse(400, 'invalid_request', 'stream must be true or false');
   if (input.n !== undefined && input.n !== null && input.n !== 1) return refuse(400, 'invalid_request', 'n must be 1: the proxy asks for one answer per call');
   const maxTokens = tokenLimit(input.max_tokens);

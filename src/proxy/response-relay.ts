@@ -52,31 +52,57 @@ export type JsonAnswer =
   | { end: 'complete'; bytes: Buffer; usage: TokenUsage | undefined }
   | { end: 'cut' | 'agent_gone' | 'not_json' };
 
-/** Reads a whole non-streamed answer and its usage; the caller sends the bytes on unchanged. */
-export async function readJsonAnswer(upstream: Readable, agentGone: AbortSignal): Promise<JsonAnswer> {
+type Collected = { end: 'complete'; bytes: Buffer } | { end: 'too_large' } | { end: 'cut' };
+
+/** Reads a whole body of at most maxBytes; a larger one is dropped unread. */
+async function collect(upstream: Readable, maxBytes: number): Promise<Collected> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of upstream) {
       const bytes = chunk as Buffer;
       size += bytes.length;
-      if (size > MAX_ANSWER_BYTES) {
+      if (size > maxBytes) {
         upstream.destroy();
-        return { end: 'not_json' };
+        return { end: 'too_large' };
       }
       chunks.push(bytes);
     }
   } catch {
-    return { end: agentGone.aborted ? 'agent_gone' : 'cut' };
+    return { end: 'cut' };
   }
-  if (agentGone.aborted) return { end: 'agent_gone' };
-  const bytes = Buffer.concat(chunks);
-  let parsed: unknown;
+  return { end: 'complete', bytes: Buffer.concat(chunks) };
+}
+
+function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
   } catch {
-    return { end: 'not_json' };
+    return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null) return { end: 'not_json' };
-  return { end: 'complete', bytes, usage: usageFromApi((parsed as { usage?: unknown }).usage) };
+}
+
+/** Reads a whole non-streamed answer and its usage; the caller sends the bytes on unchanged. */
+export async function readJsonAnswer(upstream: Readable, agentGone: AbortSignal): Promise<JsonAnswer> {
+  const body = await collect(upstream, MAX_ANSWER_BYTES);
+  if (body.end === 'cut') return { end: agentGone.aborted ? 'agent_gone' : 'cut' };
+  if (agentGone.aborted) return { end: 'agent_gone' };
+  if (body.end === 'too_large') return { end: 'not_json' };
+  const parsed = parseObject(body.bytes);
+  if (!parsed) return { end: 'not_json' };
+  return { end: 'complete', bytes: body.bytes, usage: usageFromApi(parsed.usage) };
+}
+
+/**
+ * The usage a provider reported in an error answer (top level or inside `error`), if any. The
+ * body itself is never passed on: it can quote part of the key or name the upstream.
+ */
+export async function readErrorUsage(upstream: Readable, maxBytes: number): Promise<TokenUsage | undefined> {
+  const body = await collect(upstream, maxBytes);
+  if (body.end !== 'complete') return undefined;
+  const parsed = parseObject(body.bytes);
+  if (!parsed) return undefined;
+  const error = parsed.error;
+  return usageFromApi(parsed.usage) ?? (typeof error === 'object' && error !== null ? usageFromApi((error as { usage?: unknown }).usage) : undefined);
 }

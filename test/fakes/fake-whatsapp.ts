@@ -20,6 +20,10 @@ export interface FakeInbound {
   chat: string;
   /** The author in a group chat (key.participant). */
   sender?: string;
+  /** The author's other jid in a group chat (key.participantAlt): the phone-number jid of a LID author. */
+  senderAlt?: string;
+  /** The chat's other jid in a direct chat (key.remoteJidAlt): the phone-number jid of a LID chat. */
+  chatAlt?: string;
   text?: string;
   id?: string;
   fromMe?: boolean;
@@ -98,7 +102,14 @@ export class FakeWhatsApp {
         ? { extendedTextMessage: { text: input.text ?? '', contextInfo } }
         : { conversation: input.text ?? '' };
     return {
-      key: { remoteJid: input.chat, fromMe: input.fromMe ?? false, id: input.id ?? `IN${++this.seq}`, participant: input.sender },
+      key: {
+        remoteJid: input.chat,
+        fromMe: input.fromMe ?? false,
+        id: input.id ?? `IN${++this.seq}`,
+        participant: input.sender,
+        ...(input.senderAlt ? { participantAlt: input.senderAlt } : {}),
+        ...(input.chatAlt ? { remoteJidAlt: input.chatAlt } : {}),
+      },
       message,
       messageTimestamp: input.timestamp ?? Math.floor(Date.now() / 1000),
       pushName: input.pushName,
