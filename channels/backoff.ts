@@ -38,3 +38,13 @@ export async function withRetries<T>(
     }
   }
 }
+
+/** The work's outcome, or a rejection as soon as the signal stops waiting for it (the work is left to end by itself). */
+export function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new Error('stopped'));
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
+}

@@ -1,5 +1,5 @@
 import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay, sleep, untilStopped } from '../backoff.js';
 import {
   PermanentSendError,
   type Channel,
@@ -244,16 +244,6 @@ export class DiscordChannel implements Channel {
       return undefined;
     }
   }
-}
-
-/** The work's outcome, or a rejection as soon as the signal stops waiting for it (the work is left to end by itself). */
-function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(new Error('stopped'));
-    if (signal.aborted) stop();
-    signal.addEventListener('abort', stop, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
-  });
 }
 
 function errorText(err: unknown): string {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
-import { backoffDelay, sleep, withRetries } from '../backoff.js';
+import { backoffDelay, sleep, untilStopped, withRetries } from '../backoff.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';
@@ -355,14 +355,4 @@ export class SlackChannel implements Channel {
     this.fatal = reason;
     this.fail(reason);
   }
-}
-
-/** The work's outcome, or a rejection as soon as the signal stops waiting for it (the work is left to end by itself). */
-function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(new Error('stopped'));
-    if (signal.aborted) stop();
-    signal.addEventListener('abort', stop, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
-  });
 }
