@@ -71,6 +71,7 @@ interface Parts {
   db: Db;
   secrets: SecretValues;
   audit: AuditLog;
+  agentAudit: ThrottledAudit;
   local: LocalChannel;
   channels: Map<string, Channel>;
   containers: ContainerManager;
@@ -166,6 +167,7 @@ export class Enclave {
     const agentAudit = new ThrottledAudit(audit, clock);
     const openVault = vault;
     secrets.add(() => openVault.values());
+    secrets.add(() => openVault.keyTexts());
     secrets.add(() => envSecretValues(config, env));
     // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
     config.providers = resolveProviders(config.enclave, env, (name) => vault?.get(name) !== undefined);
@@ -300,7 +302,7 @@ export class Enclave {
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    const parts: Parts = { config, db, secrets, audit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
+    const parts: Parts = { config, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
     const app = new Enclave(parts);
     app.onStop = () => {
       stopping = true;
@@ -312,7 +314,7 @@ export class Enclave {
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, db, lock } = this.parts;
+    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock } = this.parts;
     this.onStop();
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
@@ -323,6 +325,7 @@ export class Enclave {
     await scheduler.stop();
     await servers.closeAll();
     await outbox.close();
+    agentAudit.flush();
     db.close();
     lock.release();
   }

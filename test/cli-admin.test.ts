@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { PairingStore } from '../src/access/pairing-store.js';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { History } from '../src/core/history.js';
+import { MessageStore } from '../src/core/message-store.js';
 import { SeenChats } from '../src/core/seen-chats.js';
 import { TaskStore } from '../src/scheduler/task-store.js';
 import { openDatabase } from '../src/db/database.js';
@@ -47,6 +48,10 @@ test('enclave groups add|list|show|remove keep files and validate the chat', asy
     group: 'family', channel: 'telegram', chatId: '-1001', prompt: 'water the plants', kind: 'interval', spec: '1d', timezone: 'UTC', nextRunAt: Date.now() + 3_600_000, createdBy: 'test',
   });
   new History(before).append('family', [{ role: 'user', content: 'my PIN is 4711' }]);
+  const waiting = new MessageStore(before).insert({
+    channel: 'telegram', chatId: '-1001', platformId: 'w1', senderId: '7', senderName: 'A', text: 'still waiting', isDirect: false,
+    mentionsBot: true, replyToBot: false, mentions: [], fromBot: false, timestamp: 0,
+  }, 'family', 'queued');
   before.close();
 
   const removed = await runCli(['groups', 'remove', 'family'], env);
@@ -60,6 +65,7 @@ test('enclave groups add|list|show|remove keep files and validate the chat', asy
   const actions = new AuditLog(db).tail(50).filter((r) => r.kind === 'group_change').map((r) => r.detail.action);
   assert.equal(new TaskStore(db, new AuditLog(db)).get(task.id)?.status, 'cancelled', "the group's tasks end with it");
   assert.equal(new History(db).count('family'), 0, 'a new group reusing the name starts with no conversation');
+  assert.deepEqual(new MessageStore(db).find('telegram', '-1001', 'w1'), { id: waiting, status: 'failed' }, 'its waiting messages never reach a later group');
   db.close();
   assert.deepEqual(actions, ['add', 'remove']);
 });

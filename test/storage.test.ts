@@ -10,6 +10,7 @@ import { Outbox } from '../src/core/outbox.js';
 import { openDatabase } from '../src/db/database.js';
 import { InstanceLock } from '../src/instance-lock.js';
 import { createLogger, silentLogger } from '../src/logger.js';
+import { waitFor } from './helpers/wait.js';
 
 const inbound = (platformId: string, chatId = 'c1'): InboundMessage => ({
   channel: 'local', chatId, platformId, senderId: 's', senderName: 'S', text: `m${platformId}`, isDirect: true,
@@ -187,5 +188,40 @@ test('a hung platform holds up only its own chats; a permanent failure is given 
   const row = db.prepare("SELECT sent_at, last_error FROM outbox WHERE dedupe_key = 'stuck'").get() as { sent_at: number | null; last_error: string };
   assert.equal(row.sent_at, null);
   assert.match(row.last_error, /hung did not confirm the send within/);
+  await outbox.close();
+});
+
+test('a send that outlives its deadline but succeeds late is neither repeated nor overtaken', async () => {
+  const db = tempDb();
+  const sent: string[] = [];
+  let release: () => void = () => undefined;
+  let calls = 0;
+  const slow: Channel = {
+    name: 'slow', maxMessageLength: 100,
+    connect: async () => undefined, disconnect: async () => undefined, setTyping: async () => undefined,
+    health: () => ({ connected: true, reconnects: 0 }),
+    send: (m) => {
+      calls += 1;
+      if (m.text !== 'first') return Promise.resolve(void sent.push(m.text));
+      return new Promise<void>((resolve) => {
+        release = () => {
+          sent.push(m.text);
+          resolve();
+        };
+      });
+    },
+  };
+  const outbox = new Outbox(db, new Map([['slow', slow]]), silentLogger(), { retryDelayMs: 1, retryLaterMs: 60_000, sendTimeoutMs: 50 });
+  outbox.add({ group: 'g', channel: 'slow', chatId: 'c', text: 'first', dedupeKey: 'first' });
+  outbox.add({ group: 'g', channel: 'slow', chatId: 'c', text: 'second', dedupeKey: 'second' });
+  await outbox.flushChat('slow', 'c');
+  await outbox.flushChat('slow', 'c');
+  assert.deepEqual(sent, [], 'the chat waits for the late send');
+  assert.equal(calls, 1, 'the late chunk is not sent again');
+  release();
+  await waitFor('the second reply', () => sent.length === 2);
+  assert.deepEqual(sent, ['first', 'second'], 'in order, each once');
+  assert.equal(calls, 2);
+  assert.equal(outbox.unsentCount(), 0);
   await outbox.close();
 });

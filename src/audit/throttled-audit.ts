@@ -4,17 +4,30 @@ import type { AuditEntry, AuditSink } from './types.js';
 const WINDOW_MS = 60_000;
 const THROTTLED = new Set<AuditEntry['kind']>(['denial', 'model_refused']);
 
+const MAX_KINDS_PER_WINDOW = 500;
+
 interface Window {
   start: number;
   written: number;
   suppressed: number;
+  /** What was refused and how often past the cap, e.g. "model_not_allowed" or "web_fetch 10.0.0.5". */
+  byKind: Map<string, number>;
+  /** Kinds of refusal already written in full this window: the first of each kind always is. */
+  seen: Set<string>;
   timer?: NodeJS.Timeout;
+}
+
+/** A refusal's kind: its reason, plus the tool and target when it has them. */
+function refusalKind(entry: AuditEntry): string {
+  const d = entry.detail;
+  return [d.reason, d.tool, d.url, d.path].filter((v) => typeof v === 'string').join(' ').slice(0, 300);
 }
 
 /**
  * Refusals of what an agent asks for are audited one by one up to a limit per group and minute;
- * past it they are counted and written as one summary row, so a looping agent cannot fill the
- * host's disk with audit rows. Everything else passes straight through.
+ * past it only the first refusal of each kind (reason, tool, target) is written in full and the
+ * rest are counted per kind in one summary row, so a looping agent cannot fill the host's disk
+ * with audit rows, nor hide a new probe behind a flood of old ones. Everything else passes through.
  */
 export class ThrottledAudit implements AuditSink {
   private readonly windows = new Map<string, Window>();
@@ -32,20 +45,29 @@ export class ThrottledAudit implements AuditSink {
     let window = this.windows.get(key);
     if (!window || now - window.start >= WINDOW_MS) {
       if (window) this.close(key, window);
-      window = { start: now, written: 0, suppressed: 0 };
+      window = { start: now, written: 0, suppressed: 0, byKind: new Map(), seen: new Set() };
       this.windows.set(key, window);
     }
-    if (window.written < this.perMinute) {
+    const kind = refusalKind(entry);
+    const firstOfKind = !window.seen.has(kind) && window.seen.size < MAX_KINDS_PER_WINDOW;
+    if (firstOfKind) window.seen.add(kind);
+    if (window.written < this.perMinute || firstOfKind) {
       window.written += 1;
       this.inner.append(entry);
       return;
     }
     window.suppressed += 1;
+    window.byKind.set(kind, (window.byKind.get(kind) ?? 0) + 1);
     if (!window.timer) {
       const open = window;
       open.timer = setTimeout(() => this.close(key, open), WINDOW_MS - (now - open.start));
       open.timer.unref();
     }
+  }
+
+  /** Writes the pending summaries now (at shutdown): no refusal goes unrecorded. */
+  flush(): void {
+    for (const [key, window] of [...this.windows]) this.close(key, window);
   }
 
   private close(key: string, window: Window): void {
@@ -56,9 +78,16 @@ export class ThrottledAudit implements AuditSink {
       kind: 'denial',
       group: key || undefined,
       actor: 'host',
-      detail: { reason: 'refusal_flood', suppressed: window.suppressed, windowStart: window.start, perMinute: this.perMinute },
+      detail: {
+        reason: 'refusal_flood',
+        suppressed: window.suppressed,
+        byKind: Object.fromEntries([...window.byKind].slice(0, 50)),
+        windowStart: window.start,
+        perMinute: this.perMinute,
+      },
     });
     window.suppressed = 0;
+    window.byKind.clear();
     if (this.windows.get(key) === window) this.windows.delete(key);
   }
 }

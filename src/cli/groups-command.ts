@@ -41,6 +41,7 @@ export async function runGroupsRemove(name: string): Promise<void> {
     for (const task of tasks.list(name)) tasks.cancel(task.id, 'cli');
     new History(state.db).reset(name);
     state.db.prepare('DELETE FROM group_settings WHERE group_name = ?').run(name);
+    state.db.prepare("UPDATE messages SET status = 'failed' WHERE group_name = ? AND status IN ('queued', 'in_turn')").run(name);
     state.audit.append({ kind: 'group_change', group: name, actor: 'cli', detail: { action: 'remove' } });
     const live = await reloadRunningHost(state.config);
     out(`Removed group ${name}; its files (memory included) were moved to ${kept}.${live ? ' The running Enclave no longer answers it.' : ''}`);

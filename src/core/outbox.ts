@@ -1,5 +1,5 @@
 import { splitMessage } from '../../channels/chunk.js';
-import { PermanentSendError, type Channel, type OutboundMessage } from '../../channels/channel.js';
+import { PermanentSendError, type Channel } from '../../channels/channel.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
@@ -48,6 +48,11 @@ type Delivery = 'sent' | 'given_up' | 'failed';
 export class Outbox {
   /** The delivery running (or queued) for each chat; one at a time per chat, so nothing is sent twice. */
   private readonly chains = new Map<string, Promise<void>>();
+  /**
+   * Sends that outlived their deadline but may still succeed: their chat waits for them to settle
+   * before anything else goes there, so a late success is neither repeated nor overtaken.
+   */
+  private readonly lingering = new Map<string, Promise<void>>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly timing: OutboxTiming;
@@ -82,7 +87,7 @@ export class Outbox {
 
   /** Delivers the chat's unsent rows in order; resolves when they are sent or left for a later retry. */
   flushChat(channel: string, chatId: string): Promise<void> {
-    const key = `${channel}\u0000${chatId}`;
+    const key = chatKey(channel, chatId);
     const previous = this.chains.get(key) ?? Promise.resolve();
     if (this.closed) return previous;
     const next = previous
@@ -110,6 +115,7 @@ export class Outbox {
   }
 
   private async deliverChat(channel: string, chatId: string): Promise<void> {
+    if (this.lingering.has(chatKey(channel, chatId))) return;
     const rows = this.db
       .prepare('SELECT * FROM outbox WHERE channel = ? AND chat_id = ? AND sent_at IS NULL AND given_up_at IS NULL ORDER BY id')
       .all(channel, chatId) as OutboxRow[];
@@ -132,15 +138,20 @@ export class Outbox {
     const chunks = splitMessage(row.text, channel.maxMessageLength);
     let next = row.chunks_sent;
     for (let attempt = 1; next < chunks.length; ) {
+      const sending = channel.send({ chatId: row.chat_id, text: chunks[next]!, replyTo: row.reply_to ?? undefined });
       try {
-        await this.sendWithDeadline(channel, { chatId: row.chat_id, text: chunks[next]!, replyTo: row.reply_to ?? undefined });
+        if ((await this.withinDeadline(sending)) === 'late') {
+          this.linger(row, next, chunks.length, sending);
+          this.recordFailure(row.id, `${channel.name} did not confirm the send within ${Math.round(this.timing.sendTimeoutMs / 1000)} s`);
+          return 'failed';
+        }
         next += 1;
-        this.db.prepare('UPDATE outbox SET chunks_sent = ? WHERE id = ?').run(next, row.id);
+        this.markChunkSent(row.id, next, chunks.length);
       } catch (err) {
         const reason = (err as Error).message;
         this.recordFailure(row.id, reason);
         if (err instanceof PermanentSendError) return this.giveUp(row, reason);
-        if (attempt >= SEND_ATTEMPTS) {
+        if (attempt >= SEND_ATTEMPTS || this.closed) {
           this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply not delivered yet; it stays in the outbox and is retried later');
           return 'failed';
         }
@@ -148,20 +159,41 @@ export class Outbox {
         attempt += 1;
       }
     }
-    this.db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?').run(Date.now(), row.id);
+    this.db.prepare('UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE id = ?').run(Date.now(), row.id);
     return 'sent';
   }
 
-  private async sendWithDeadline(channel: Channel, msg: OutboundMessage): Promise<void> {
+  private markChunkSent(id: number, chunksSent: number, total: number): void {
+    this.db
+      .prepare('UPDATE outbox SET chunks_sent = MAX(chunks_sent, @n), sent_at = CASE WHEN @n >= @total THEN @now ELSE sent_at END, attempts = attempts + 1 WHERE id = @id')
+      .run({ id, n: chunksSent, total, now: Date.now() });
+  }
+
+  /** 'late' when the send has not settled by the deadline; a rejection passes through. */
+  private async withinDeadline(sending: Promise<void>): Promise<'done' | 'late'> {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${channel.name} did not confirm the send within ${Math.round(this.timing.sendTimeoutMs / 1000)} s`)), this.timing.sendTimeoutMs);
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.timing.sendTimeoutMs);
     });
     try {
-      await Promise.race([channel.send(msg), deadline]);
+      return await Promise.race([sending.then(() => 'done' as const), deadline]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Holds the chat until a late send settles: counted if it went through, retried if it failed. */
+  private linger(row: OutboxRow, chunk: number, total: number, sending: Promise<void>): void {
+    const key = chatKey(row.channel, row.chat_id);
+    const settled = sending.then(
+      () => this.markChunkSent(row.id, chunk + 1, total),
+      (err: Error) => this.recordFailure(row.id, err.message),
+    );
+    this.lingering.set(key, settled);
+    void settled.then(() => {
+      this.lingering.delete(key);
+      if (!this.closed) void this.flushChat(row.channel, row.chat_id);
+    });
   }
 
   private giveUp(row: OutboxRow, reason: string): Delivery {
@@ -182,4 +214,8 @@ export class Outbox {
   private recordFailure(id: number, reason: string): void {
     this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(reason, id);
   }
+}
+
+function chatKey(channel: string, chatId: string): string {
+  return `${channel}\u0000${chatId}`;
 }

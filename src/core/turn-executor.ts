@@ -11,6 +11,7 @@ import type { GroupSettings } from './group-settings.js';
 import type { History } from './history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
+import { sleep } from '../../channels/backoff.js';
 import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 
@@ -35,6 +36,9 @@ interface ActiveTurn {
   sent: number;
 }
 
+/** How long a finished turn waits for its reply to be delivered before freeing its slot. */
+const DELIVERY_WAIT_MS = 5_000;
+
 /** Takes a group's waiting messages, runs them as one turn in its container, and records the answer. */
 export class TurnExecutor {
   private readonly active = new Map<string, ActiveTurn>();
@@ -58,10 +62,12 @@ export class TurnExecutor {
     const turnId = randomUUID();
     const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, replyTo: last.platformId, sent: 0 };
 
-    if (!group) {
+    // Claimed messages are all from one chat; it must still belong to the group (it may have been
+    // removed or moved while they waited), or they would reach another group's agent.
+    if (!group || !group.chats.includes(`${last.channel}:${last.chatId}`)) {
       store.finish(ids, 'failed');
       this.deps.waiters.settle(ids, 'failed');
-      log.warn({ group: groupName }, 'messages queued for a group that no longer exists were dropped');
+      log.warn({ group: groupName, chat: `${last.channel}:${last.chatId}` }, 'messages queued for a chat that no longer belongs to the group were dropped');
       return;
     }
     const model = this.deps.settings.model(group);
@@ -150,7 +156,10 @@ export class TurnExecutor {
       history.append(target.group, remembered);
       db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), turnId);
     })();
-    await outbox.flushChat(target.channel, target.chatId);
+    // The local chat delivers at once; a slow platform keeps delivering in the background instead
+    // of holding the group's turn slot (and a global one) until it is done.
+    const delivered = new AbortController();
+    await Promise.race([outbox.flushChat(target.channel, target.chatId).finally(() => delivered.abort()), sleep(DELIVERY_WAIT_MS, delivered.signal)]);
     this.deps.waiters.settle(ids, status);
   }
 

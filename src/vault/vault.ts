@@ -79,6 +79,11 @@ export class Vault implements SecretStore {
     return this.vaultKey.source;
   }
 
+  /** The key as text (base64 and hex), so logs and replies are scrubbed of it like any secret. */
+  keyTexts(): string[] {
+    return [this.vaultKey.key.toString('base64'), this.vaultKey.key.toString('hex')];
+  }
+
   get(name: string): string | undefined {
     const value = this.all().get(name);
     if (value instanceof Error) throw value;
