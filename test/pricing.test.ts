@@ -26,7 +26,9 @@ test('the prompt estimate errs high: at least a token per 4 ASCII characters and
   const ascii = JSON.stringify({ messages: [{ role: 'user', content: 'word '.repeat(400) }] });
   assert.ok(estimatePromptTokens(ascii, 1) >= ascii.length / 4);
   const cjk = JSON.stringify({ messages: [{ role: 'user', content: '漢字'.repeat(300) }] });
-  assert.ok(estimatePromptTokens(cjk, 1) >= 600);
+  assert.ok(estimatePromptTokens(cjk, 1) >= 1800, 'a token per byte of non-ASCII text, as byte-fallback tokenizers may need');
+  const emoji = JSON.stringify({ messages: [{ role: 'user', content: '🦀'.repeat(100) }] });
+  assert.ok(estimatePromptTokens(emoji, 1) >= 400);
   assert.ok(estimatePromptTokens(ascii, 10) > estimatePromptTokens(ascii, 1), 'each message adds overhead');
 });
 

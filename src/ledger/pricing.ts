@@ -36,10 +36,13 @@ export function missingPriceMessage(model: string, providerIndex?: number): stri
 
 /**
  * A deliberately high guess of the prompt's tokens from the JSON that goes upstream (messages,
- * tools, schemas and all): a third of its UTF-8 bytes plus per-message overhead.
+ * tools, schemas and all): a third of its ASCII bytes, and one token per byte of everything else
+ * (tokenizers fall back to single bytes for rare characters), plus per-message overhead.
  */
 export function estimatePromptTokens(requestJson: string, messageCount: number): number {
-  return Math.ceil(Buffer.byteLength(requestJson, 'utf8') / BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE * messageCount + TOKENS_PER_REQUEST;
+  const bytes = Buffer.byteLength(requestJson, 'utf8');
+  const nonAsciiBytes = bytes - requestJson.replace(/[^ -~\t\n\r]/g, '').length;
+  return Math.ceil((bytes - nonAsciiBytes) / BYTES_PER_TOKEN) + nonAsciiBytes + TOKENS_PER_MESSAGE * messageCount + TOKENS_PER_REQUEST;
 }
 
 /** Rounds up to whole micros, ignoring float noise below a thousandth of a micro. */
