@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PairingStore } from '../src/access/pairing-store.js';
 import { AuditLog } from '../src/audit/audit-log.js';
+import { callControl } from '../src/control/control-client.js';
 import { History } from '../src/core/history.js';
 import { MessageStore } from '../src/core/message-store.js';
 import { SeenChats } from '../src/core/seen-chats.js';
@@ -123,4 +124,13 @@ test('enclave status and groups add talk to the running instance', { skip }, asy
   const added = await runCli(['groups', 'add', 'late', '--chat', 'local:late'], env);
   assert.match(added.stdout, /The running Enclave picked it up/);
   assert.match((await runCli(['status'], env)).stdout, /Groups \(2\)/);
+
+  // A broken group.yaml written while the host runs: a reload refuses it and the host keeps going.
+  mkdirSync(join(home, 'groups', 'broken'), { recursive: true });
+  writeFileSync(join(home, 'groups', 'broken', 'group.yaml'), 'chats: [local:broken\n');
+  const reload = await callControl<{ error?: string }>(homePaths(home).controlSocket, 'POST', '/reload');
+  assert.match(reload.error ?? '', /group\.yaml/);
+  const after = await runCli(['status'], env);
+  assert.equal(after.code, 0, 'the host is still running');
+  assert.match(after.stdout, /Groups \(2\)/, 'with the groups it had');
 });
