@@ -1,3 +1,5 @@
+import { sleep } from '../src/time/sleep.js';
+
 /**
  * Exponential backoff with full jitter: attempt 0 waits up to baseMs, each next attempt up to
  * twice as long, never more than maxMs. Jitter keeps many clients from reconnecting in step.
@@ -5,19 +7,6 @@
 export function backoffDelay(attempt: number, baseMs = 1000, maxMs = 60_000, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sleep } from './backoff.js';
+import { sleep } from '../src/time/sleep.js';
 
 /**
  * Outbound pacing per chat: at most `burst` messages at once, then one every `intervalMs`.

@@ -1,5 +1,6 @@
 import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
-import { backoffDelay, sleep, untilStopped } from '../backoff.js';
+import { backoffDelay, untilStopped } from '../backoff.js';
+import { sleep } from '../../src/time/sleep.js';
 import {
   PermanentSendError,
   type Channel,

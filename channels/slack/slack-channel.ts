@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
-import { backoffDelay, sleep, untilStopped, withRetries } from '../backoff.js';
+import { backoffDelay, untilStopped, withRetries } from '../backoff.js';
+import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';

@@ -1,5 +1,6 @@
 import type { SocketModeReceiver } from '@slack/bolt';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay } from '../backoff.js';
+import { sleep } from '../../src/time/sleep.js';
 import { describeSlackError, isAuthFailure } from './slack-errors.js';
 
 type SocketModeClient = SocketModeReceiver['client'];

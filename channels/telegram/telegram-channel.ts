@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Bot } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay } from '../backoff.js';
+import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
 import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';

@@ -1,20 +1,18 @@
 import type { Clock } from '../clock.js';
+import { WindowedState } from '../time/windowed-state.js';
 import type { AuditEntry, AuditSink } from './types.js';
 
-const WINDOW_MS = 60_000;
 const THROTTLED = new Set<AuditEntry['kind']>(['denial', 'model_refused']);
 
 const MAX_KINDS_PER_WINDOW = 500;
 
-interface Window {
-  start: number;
+interface Refusals {
   written: number;
   suppressed: number;
   /** What was refused and how often past the cap, e.g. "model_not_allowed" or "web_fetch 10.0.0.5". */
   byKind: Map<string, number>;
   /** Kinds of refusal already written in full this window: the first of each kind always is. */
   seen: Set<string>;
-  timer?: NodeJS.Timeout;
 }
 
 /** A refusal's kind: its reason, plus the tool and target when it has them. */
@@ -30,24 +28,21 @@ function refusalKind(entry: AuditEntry): string {
  * with audit rows, nor hide a new probe behind a flood of old ones. Everything else passes through.
  */
 export class ThrottledAudit implements AuditSink {
-  private readonly windows = new Map<string, Window>();
+  private readonly windows: WindowedState<Refusals>;
 
   constructor(
     private readonly inner: AuditSink,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly perMinute = 60,
-  ) {}
+  ) {
+    const fresh = (): Refusals => ({ written: 0, suppressed: 0, byKind: new Map(), seen: new Set() });
+    this.windows = new WindowedState(clock, fresh, (key, refusals, start) => this.summarise(key, refusals, start));
+  }
 
   append(entry: AuditEntry): void {
     if (!THROTTLED.has(entry.kind)) return this.inner.append(entry);
     const key = entry.group ?? '';
-    const now = this.clock();
-    let window = this.windows.get(key);
-    if (!window || now - window.start >= WINDOW_MS) {
-      if (window) this.close(key, window);
-      window = { start: now, written: 0, suppressed: 0, byKind: new Map(), seen: new Set() };
-      this.windows.set(key, window);
-    }
+    const window = this.windows.current(key);
     const kind = refusalKind(entry);
     const firstOfKind = !window.seen.has(kind) && window.seen.size < MAX_KINDS_PER_WINDOW;
     if (firstOfKind) window.seen.add(kind);
@@ -58,21 +53,15 @@ export class ThrottledAudit implements AuditSink {
     }
     window.suppressed += 1;
     window.byKind.set(kind, (window.byKind.get(kind) ?? 0) + 1);
-    if (!window.timer) {
-      const open = window;
-      open.timer = setTimeout(() => this.close(key, open), WINDOW_MS - (now - open.start));
-      open.timer.unref();
-    }
+    this.windows.closeAtEnd(key);
   }
 
   /** Writes the pending summaries now (at shutdown): no refusal goes unrecorded. */
   flush(): void {
-    for (const [key, window] of [...this.windows]) this.close(key, window);
+    this.windows.flush();
   }
 
-  private close(key: string, window: Window): void {
-    clearTimeout(window.timer);
-    window.timer = undefined;
+  private summarise(key: string, window: Refusals, windowStart: number): void {
     if (window.suppressed === 0) return;
     this.inner.append({
       kind: 'denial',
@@ -82,12 +71,9 @@ export class ThrottledAudit implements AuditSink {
         reason: 'refusal_flood',
         suppressed: window.suppressed,
         byKind: Object.fromEntries([...window.byKind].slice(0, 50)),
-        windowStart: window.start,
+        windowStart,
         perMinute: this.perMinute,
       },
     });
-    window.suppressed = 0;
-    window.byKind.clear();
-    if (this.windows.get(key) === window) this.windows.delete(key);
   }
 }

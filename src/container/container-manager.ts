@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { GroupSocketServer } from '../socket/group-socket-server.js';
 import type { ContainerStateRow } from './container-state-store.js';
+import { sleep } from '../time/sleep.js';
 import { prepareMemoryDir } from './memory-dir.js';
 import { agentContainerSpec, LABEL_HOME } from './spec.js';
 
@@ -230,8 +231,4 @@ export class ContainerManager {
     }, this.opts.limits.idleTimeoutSeconds * 1000);
     live.idleTimer.unref();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -11,7 +11,7 @@ import type { GroupSettings } from './group-settings.js';
 import type { History } from './history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
-import { sleep } from '../../channels/backoff.js';
+import { sleep } from '../time/sleep.js';
 import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { pino } from 'pino';
+import type { AuditEntry } from '../../src/audit/types.js';
+import type { GroupConfig } from '../../src/config/groups.js';
+import type { BudgetLimits, ProviderConfig } from '../../src/config/schema.js';
+import { openDatabase } from '../../src/db/database.js';
+import { SqliteLedger } from '../../src/ledger/ledger.js';
+import type { PriceTable } from '../../src/ledger/pricing.js';
+import type { BudgetRefusal } from '../../src/ledger/types.js';
+import { createModelProxy } from '../../src/proxy/model-proxy.js';
+import { FakeModel } from '../fakes/fake-model.js';
+import { testGroup } from '../helpers/group-config.js';
+import { serveProxy } from '../helpers/proxy-server.js';
+
+const NOON = Date.UTC(2030, 5, 10, 12);
+
+interface RigOptions {
+  groups: GroupConfig[];
+  providers: (fakeUrl: string) => ProviderConfig[];
+  globalPrices?: PriceTable;
+  globalLimits?: () => BudgetLimits;
+  maxConcurrentCallsPerGroup?: number;
+}
+
+interface LedgerRow {
+  reservation_id: string;
+  kind: string;
+  group_name: string;
+  micros: number;
+  tokens: number;
+  outcome: string | null;
+}
+
+async function startRig(t: TestContext, opts: RigOptions) {
+  const model = await FakeModel.start();
+  const groups = new Map(opts.groups.map((g) => [g.name, g]));
+  const db = openDatabase(':memory:');
+  const audit: AuditEntry[] = [];
+  const refusals: { group: string; refusal: BudgetRefusal }[] = [];
+  const settledGroups: string[] = [];
+  const warnings: { msg: string; [field: string]: unknown }[] = [];
+  const providers = opts.providers(model.baseUrl);
+  const proxy = createModelProxy({
+    groups: () => groups,
+    providers: () => providers,
+    globalPrices: () => opts.globalPrices ?? {},
+    secret: () => undefined,
+    ledger: new SqliteLedger({ db, groupLimits: (g) => groups.get(g)!.budget, globalLimits: opts.globalLimits ?? (() => ({})), hostTimezone: 'UTC', clock: () => NOON }),
+    audit: { append: (e) => audit.push(e) },
+    cooldownMs: 60_000,
+    log: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line) as { msg: string }) }),
+    onBudgetRefused: (group, refusal) => refusals.push({ group, refusal }),
+    onSettled: (group) => settledGroups.push(group),
+    maxConcurrentCallsPerGroup: opts.maxConcurrentCallsPerGroup,
+  });
+  const { origin } = await serveProxy(t, proxy, model, db);
+  return {
+    model,
+    audit,
+    refusals,
+    settledGroups,
+    warnings,
+    rows: () => db.prepare('SELECT reservation_id, kind, group_name, micros, tokens, outcome FROM ledger ORDER BY id').all() as LedgerRow[],
+    ask: async (group: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${origin}/g/${group}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }], ...body }),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+    },
+  };
+}
+
+test('a model with no price is refused before any upstream call, naming the config key to set', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'llama3.2', fallbacks: ['free', 'global-priced'] })],
+    providers: (url): ProviderConfig[] => [
+      { name: 'other', baseUrl: url, models: ['x'], prices: {}, timeoutSeconds: 5 },
+      { name: 'local', baseUrl: url, prices: { free: { input: 0, output: 0 } }, timeoutSeconds: 5 },
+    ],
+    globalPrices: { 'global-priced': { input: 1, output: 2 } },
+  });
+  const res = await rig.ask('g', { model: 'llama3.2' });
+  assert.equal(res.status, 403);
+  assert.equal(res.body.error!.code, 'model_price_missing');
+  assert.equal(
+    res.body.error!.message,
+    'no price configured for model llama3.2: set providers[1].prices["llama3.2"] (or prices["llama3.2"]) in enclave.yaml — 0 is fine for local models',
+  );
+  assert.equal(rig.model.requests.length, 0);
+  assert.equal(rig.rows().length, 0, 'nothing reserved');
+  assert.deepEqual(rig.audit.map((e) => [e.kind, e.detail.reason]), [['model_refused', 'no_price']]);
+
+  assert.equal((await rig.ask('g', { model: 'free' })).status, 200, 'a price of 0 is a price');
+  assert.equal((await rig.ask('g', { model: 'global-priced' })).status, 200, 'the top-level price table counts');
+  assert.deepEqual(rig.rows().filter((r) => r.kind === 'settle').map((r) => r.micros), [0, 12 * 1 + 5 * 2]);
+  assert.deepEqual(rig.settledGroups, ['g', 'g']);
+});
+
+test('over the limit the call is refused before any upstream request, with the ledger\'s sentence', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', budget: { dailyUsd: 0.05 }, maxOutputTokens: 1000 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 10, output: 100 } }, timeoutSeconds: 5 }],
+  });
+  // Worst case: 1000 output tokens at $100/M = $0.10 alone, over the $0.05 limit.
+  const refused = await rig.ask('g', { model: 'm' });
+  assert.equal(refused.status, 402);
+  assert.equal(refused.body.error!.code, 'budget_exceeded');
+  assert.equal(rig.model.requests.length, 0);
+  assert.equal(rig.refusals.length, 1);
+  assert.deepEqual([rig.refusals[0]!.group, rig.refusals[0]!.refusal.scope, rig.refusals[0]!.refusal.period], ['g', 'group', 'day']);
+  assert.equal(refused.body.error!.message, rig.refusals[0]!.refusal.message);
+  const audited = rig.audit.find((e) => e.kind === 'model_refused')!;
+  assert.deepEqual([audited.detail.reason, audited.detail.limit], ['budget', 50_000]);
+
+  // A smaller max_tokens makes the worst case fit.
+  const fits = await rig.ask('g', { model: 'm', max_tokens: 100 });
+  assert.equal(fits.status, 200);
+  assert.equal(rig.model.requests[0]!.body.max_tokens, 100);
+  const [reserve, settle] = rig.rows();
+  assert.ok(reserve!.tokens > 100 && reserve!.tokens < 200, `the reservation counts the prompt estimate and 100 output tokens (${reserve!.tokens})`);
+  assert.deepEqual([settle!.outcome, settle!.micros], ['ok', 12 * 10 + 5 * 100]);
+});
+
+test('200 simultaneous calls from 4 groups never overspend a limit that allows about 50', async (t) => {
+  const groups = ['g1', 'g2', 'g3', 'g4'].map((name) => testGroup({ name, model: 'm', budget: {}, maxOutputTokens: 100 }));
+  let globalLimits: BudgetLimits = {};
+  const rig = await startRig(t, {
+    groups,
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 1, output: 1 } }, timeoutSeconds: 30 }],
+    globalLimits: () => globalLimits,
+    maxConcurrentCallsPerGroup: 100,
+  });
+  // Every call really uses nearly its worst case, so a settlement frees little room.
+  rig.model.fallback = () => ({ content: 'ok', delayMs: 5, usage: { prompt_tokens: 20, completion_tokens: 100 } });
+
+  assert.equal((await rig.ask('g1', { model: 'm' })).status, 200);
+  const [probeReserve, probeSettle] = rig.rows();
+  const worst = probeReserve!.micros;
+  const actual = probeSettle!.micros;
+  const limitMicros = probeSettle!.micros + 50 * worst + Math.floor(worst / 2);
+  globalLimits = { dailyUsd: limitMicros / 1_000_000 };
+
+  const results = await Promise.all(Array.from({ length: 200 }, (_, i) => rig.ask(groups[i % 4]!.name, { model: 'm' })));
+  const accepted = results.filter((r) => r.status === 200).length;
+  const refused = results.filter((r) => r.status !== 200);
+  assert.ok(refused.every((r) => r.status === 402 && r.body.error?.code === 'budget_exceeded'), 'every refused call got the budget error');
+  assert.ok(accepted >= 50, `the 50 worst cases that fit were all accepted (${accepted})`);
+  assert.ok(accepted <= Math.floor((limitMicros - actual) / actual), `no more than the limit can pay for (${accepted})`);
+
+  const rows = rig.rows();
+  const settled = rows.filter((r) => r.kind === 'settle');
+  const total = settled.reduce((sum, r) => sum + r.micros, 0);
+  assert.ok(total <= limitMicros, `settled ${total} micros against a limit of ${limitMicros}`);
+  assert.equal(rig.model.requests.length - 1, accepted, 'upstream calls == accepted calls');
+  assert.equal(rows.filter((r) => r.kind === 'reserve').length, accepted + 1);
+  assert.equal(settled.length, accepted + 1, 'every reservation was settled');
+  assert.equal(rig.refusals.length, 200 - accepted);
+  assert.equal(new Set(rig.refusals.map((r) => r.group)).size, 4, 'every group met the global limit');
+});
+
+test('a call that costs more than its reservation is charged in full, audited and logged as an overrun', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', maxOutputTokens: 10 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 1, output: 2 } }, timeoutSeconds: 5 }],
+  });
+  // The provider reports far more than the prompt's bytes and the 10-token output cap allow.
+  rig.model.push({ content: 'longer than allowed', usage: { prompt_tokens: 5_000, completion_tokens: 300 } });
+  assert.equal((await rig.ask('g', { model: 'm' })).status, 200);
+  const [reserve, settle] = rig.rows();
+  const real = 5_000 * 1 + 300 * 2;
+  assert.ok(reserve!.micros < real, `the reservation (${reserve!.micros}) was below the real cost`);
+  assert.deepEqual([settle!.outcome, settle!.micros, settle!.tokens], ['ok', real, 5_300], 'the ledger holds the real cost');
+  const call = rig.audit.find((e) => e.kind === 'model_call')!;
+  assert.equal(call.detail.overrun_micros, real - reserve!.micros);
+  assert.equal(call.detail.overrun_tokens, 5_300 - reserve!.tokens);
+  const warning = rig.warnings.find((w) => w.msg.includes('cost more than its reservation'));
+  assert.ok(warning, 'the overrun is logged');
+  assert.deepEqual([warning.group, warning.overrun_micros], ['g', real - reserve!.micros]);
+
+  rig.model.push({ content: 'within bounds' });
+  assert.equal((await rig.ask('g', { model: 'm' })).status, 200);
+  const normal = rig.audit.filter((e) => e.kind === 'model_call')[1]!;
+  assert.equal(normal.detail.overrun_micros, undefined, 'a call within its reservation has no overrun');
+  assert.equal(rig.warnings.filter((w) => w.msg.includes('cost more than its reservation')).length, 1);
+});

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ThrottledAudit } from '../../src/audit/throttled-audit.js';
+import type { AuditEntry } from '../../src/audit/types.js';
+
+test('refusal rows are capped per group and minute, the rest summed up in one row', () => {
+  let now = 1_000_000;
+  const rows: AuditEntry[] = [];
+  const audit = new ThrottledAudit({ append: (e) => rows.push(e) }, () => now, 3);
+  for (let i = 0; i < 10; i++) audit.append({ kind: 'denial', group: 'a', detail: { reason: 'model_not_allowed', n: i } });
+  audit.append({ kind: 'denial', group: 'b', detail: {} });
+  audit.append({ kind: 'model_call', group: 'a', detail: {} });
+  assert.deepEqual(rows.map((r) => `${r.group}:${r.kind}`), ['a:denial', 'a:denial', 'a:denial', 'b:denial', 'a:model_call'], 'other groups and other kinds are not held back');
+  now += 60_000;
+  audit.append({ kind: 'denial', group: 'a', detail: { n: 'next minute' } });
+  const summary = rows.find((r) => r.detail.reason === 'refusal_flood');
+  assert.deepEqual(summary?.detail, { reason: 'refusal_flood', suppressed: 7, byKind: { model_not_allowed: 7 }, windowStart: 1_000_000, perMinute: 3 });
+  assert.equal(rows.at(-1)!.detail.n, 'next minute');
+});
+
+test('past the cap a new kind of refusal is still written in full, and flush() records the count', () => {
+  const rows: AuditEntry[] = [];
+  const audit = new ThrottledAudit({ append: (e) => rows.push(e) }, () => 0, 2);
+  for (let i = 0; i < 5; i++) audit.append({ kind: 'denial', group: 'a', detail: { reason: 'model_not_allowed' } });
+  audit.append({ kind: 'denial', group: 'a', detail: { reason: 'refused', tool: 'web_fetch', url: 'http://169.254.169.254/' } });
+  audit.append({ kind: 'denial', group: 'a', detail: { reason: 'refused', tool: 'web_fetch', url: 'http://169.254.169.254/' } });
+  assert.equal(rows.filter((r) => r.detail.tool === 'web_fetch').length, 1, 'the first metadata probe is in the log');
+  audit.flush();
+  assert.deepEqual(rows.at(-1)!.detail.byKind, { model_not_allowed: 3, 'refused web_fetch http://169.254.169.254/': 1 });
+});
