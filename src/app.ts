@@ -1,10 +1,10 @@
 import type Docker from 'dockerode';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
 import { LocalChannel } from '../channels/local/local-channel.js';
 import type { QrOutput } from '../channels/whatsapp/qr.js';
 import type { WhatsAppSocketFactory } from '../channels/whatsapp/socket.js';
-import type { ToolResponse } from '../container/agent/protocol.js';
 import { PairingStore } from './access/pairing-store.js';
 import { RefusalNotices } from './access/refusal-notices.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -12,40 +12,46 @@ import { ThrottledAudit } from './audit/throttled-audit.js';
 import { platformChannels } from './channel-factory.js';
 import { systemClock, type Clock } from './clock.js';
 import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
-import { resolveProviders } from './config/providers.js';
-import { loadConfig, reloadGroups, seedHome, type Config } from './config/load.js';
+import { LiveConfig } from './config/live-config.js';
+import { loadConfig, seedHome, type Config } from './config/load.js';
+import { agentIdentity } from './container/agent-identity.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ContainerStateStore } from './container/container-state-store.js';
-import { AGENT_GID, AGENT_UID, ensureAgentImage } from './container/image.js';
+import { DockerRuntime } from './container/docker-runtime.js';
+import type { ContainerRuntime } from './container/runtime.js';
+import { ActiveTurns } from './core/active-turns.js';
+import { sendFromAgent } from './core/agent-messages.js';
 import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
 import { GroupQueue } from './core/group-queue.js';
+import { groupsToRetire } from './core/group-changes.js';
 import { GroupSettings } from './core/group-settings.js';
 import { History } from './core/history.js';
 import { budgetLine, hostStatus } from './core/host-status.js';
+import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';
+import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
 import { Router } from './core/router.js';
+import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
 import { openDatabase, type Db } from './db/database.js';
-import { connectDocker } from './docker.js';
 import { InstanceLock } from './instance-lock.js';
 import { SqliteLedger } from './ledger/ledger.js';
 import { scrubSecrets, type Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
-import { scheduledTurnRunner } from './scheduler/scheduled-turns.js';
 import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { TaskTools } from './scheduler/task-tools.js';
+import { envSecretValues, SecretValues } from './secret-values.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostToolHandler } from './tools/host-tool-handler.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
-import { envSecretValues, SecretValues } from './secret-values.js';
 
 export interface EnclaveOptions {
   home: string;
@@ -53,6 +59,8 @@ export interface EnclaveOptions {
   log: Logger;
   /** Image build and start-up progress, for people watching. */
   onProgress?: (line: string) => void;
+  /** Where agent containers run; default Docker (`docker` picks the engine connection). */
+  runtime?: ContainerRuntime;
   docker?: Docker;
   restartBackoffMs?: number;
   clock?: Clock;
@@ -67,7 +75,7 @@ export interface EnclaveOptions {
 }
 
 interface Parts {
-  config: Config;
+  live: LiveConfig;
   db: Db;
   secrets: SecretValues;
   audit: AuditLog;
@@ -83,14 +91,15 @@ interface Parts {
   scheduler: Scheduler;
   lock: InstanceLock;
   startedAt: number;
+  stopping: { value: boolean };
 }
 
-/** One running Enclave host: config, vault, database, channels, router, queue, containers, scheduler. */
+/** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
 export class Enclave {
   private constructor(private readonly parts: Parts) {}
 
   get config(): Config {
-    return this.parts.config;
+    return this.parts.live.get();
   }
   get db(): Db {
     return this.parts.db;
@@ -120,202 +129,175 @@ export class Enclave {
   }
 
   /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
-  reloadGroups(): string[] {
-    reloadGroups(this.parts.config);
-    return [...this.parts.config.groups.keys()];
+  reloadGroups(): Promise<string[]> {
+    return reloadAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
   }
 
   status(): string {
-    const { config, db, channels, containers, queue, startedAt } = this.parts;
-    return hostStatus({ config: () => config, db, channels, containers, queue, startedAt });
+    const { live, db, channels, containers, queue, startedAt } = this.parts;
+    return hostStatus({ config: live.get, db, channels, containers, queue, startedAt });
   }
 
   static async start(opts: EnclaveOptions): Promise<Enclave> {
     seedHome(opts.home);
-    const config = loadConfig(opts.home, opts.env ?? process.env);
-    const docker = opts.docker ?? (await connectDocker());
-    const image = await ensureAgentImage(docker, { onProgress: opts.onProgress });
-    if (image.built) opts.onProgress?.(`Agent image ${image.tag} built in ${image.seconds.toFixed(1)} s`);
-
-    const lock = InstanceLock.acquire(config.paths.lockFile);
+    // Checked before anything is built or written: a broken file stops here with its line and fix.
+    const { paths } = loadConfig(opts.home, opts.env ?? process.env);
+    const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
+    const image = await runtime.prepare(opts.onProgress);
+    const lock = InstanceLock.acquire(paths.lockFile);
     try {
-      return await Enclave.assemble(config, docker, image.tag, lock, opts);
+      return await Enclave.assemble(runtime, image, lock, opts);
     } catch (err) {
       lock.release();
       throw err;
     }
   }
 
-  private static async assemble(config: Config, docker: Docker, image: string, lock: InstanceLock, opts: EnclaveOptions): Promise<Enclave> {
+  private static async assemble(runtime: ContainerRuntime, image: string, lock: InstanceLock, opts: EnclaveOptions): Promise<Enclave> {
     const env = opts.env ?? process.env;
-    const log = opts.log;
+    const { log } = opts;
     const clock = opts.clock ?? systemClock;
     const startedAt = clock();
-    const cfg = () => config;
-    const db = openDatabase(config.paths.dbFile);
-    let vault: Vault | undefined;
+    const stopping = { value: false };
+    const first = loadConfig(opts.home, env);
+    const db = openDatabase(first.paths.dbFile);
     const secrets = opts.secretValues ?? new SecretValues();
     const audit = new AuditLog(db, clock, { secrets: () => secrets.values() });
-    try {
-      vault = Vault.open(db, { dataDir: config.paths.dataDir, env, audit });
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const vault = openVault(db, first, env, audit);
+    // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
+    const live = new LiveConfig(loadConfig(opts.home, env, (name) => vault.get(name) !== undefined));
+    const config = live.get;
+    secrets.add(() => vault.values());
+    secrets.add(() => vault.keyTexts());
+    secrets.add(() => envSecretValues(config(), env));
     const secret = (name: string) => resolveSecret(name, vault, env);
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
     const agentAudit = new ThrottledAudit(audit, clock);
-    const openVault = vault;
-    secrets.add(() => openVault.values());
-    secrets.add(() => openVault.keyTexts());
-    secrets.add(() => envSecretValues(config, env));
-    // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
-    config.providers = resolveProviders(config.enclave, env, (name) => vault?.get(name) !== undefined);
+
+    const store = new MessageStore(db);
+    const history = new History(db);
+    const settings = new GroupSettings(db);
+    const tasks = new TaskStore(db, audit, clock);
+    const pairings = new PairingStore(db, clock);
+    const refusals = new RefusalNotices(db, clock);
+    const waiters = new SettleWaiters();
+    const turns = new ActiveTurns();
+    const modelsInUse = new ModelsInUse();
+    const containerStates = new ContainerStateStore(db);
+    containerStates.markAllStopped();
 
     const local = new LocalChannel();
     const channels = new Map<string, Channel>();
-    const waiters = new SettleWaiters();
-    const store = new MessageStore(db);
-    const history = new History(db);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
-    const settings = new GroupSettings(db);
-    const lastModels = new Map<string, string>();
-    const containerStates = new ContainerStateStore(db);
-    containerStates.markAllStopped();
-    const rootless = process.getuid?.() !== 0;
-    const uid = rootless ? process.getuid!() : AGENT_UID;
-    const gid = rootless ? process.getgid!() : AGENT_GID;
-
-    /** A host message to the chat the group is answering now, or to its first chat. */
-    const tell = (group: string, text: string): void => {
-      const target = executor.currentChat(group) ?? firstChat(config, group);
-      if (!target) return;
-      outbox.add({ group, channel: target.channel, chatId: target.chatId, text, dedupeKey: `host:${group}:${clock()}:${Math.random().toString(36).slice(2)}` });
-      void outbox.flushChat(target.channel, target.chatId);
-    };
+    const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
       db,
-      groupLimits: (g) => config.groups.get(g)?.budget ?? config.enclave.budgets.group,
-      globalLimits: () => config.enclave.budgets.global,
+      groupLimits: (g) => config().groups.get(g)?.budget ?? config().enclave.budgets.group,
+      globalLimits: () => config().enclave.budgets.global,
       hostTimezone: hostTimezone(),
       clock,
     });
     const closed = ledger.closeOpenReservations(startedAt);
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
-    const alerts = budgetAlerts({ db, config: cfg, tell, log, now: clock });
+    const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
-    const tasks = new TaskStore(db, audit, clock);
-    const taskTools = new TaskTools({ store: tasks, clock, audit, onChange: () => scheduler.wake() });
-    const servers: SocketServers = new SocketServers({
-      runDir: config.paths.runDir,
-      agentUid: uid,
+    // The scheduler, built further down, hears of every change to the tasks.
+    const taskChanges = new EventEmitter();
+    const tasksChanged = () => void taskChanges.emit('changed');
+    const taskTools = new TaskTools({ store: tasks, clock, audit, onChange: tasksChanged });
+    const servers = new SocketServers({
+      runDir: first.paths.runDir,
+      agentUid: agentIdentity().uid,
       onModel: createModelProxy({
-        groups: () => config.groups,
-        providers: () => config.providers,
-        globalPrices: () => config.enclave.prices,
+        groups: () => config().groups,
+        providers: () => config().providers,
+        globalPrices: () => config().enclave.prices,
         secret,
         ledger,
         audit: agentAudit,
-        cooldownMs: config.enclave.failoverCooldownSeconds * 1000,
+        cooldownMs: first.enclave.failoverCooldownSeconds * 1000,
         clock,
         log,
-        onModelUsed: (group, model) => lastModels.set(group, model),
+        onModelUsed: (group, model) => modelsInUse.record(group, model),
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
       }),
-      onSendMessage: async (group, turnId, text): Promise<ToolResponse> => {
-        if (!config.groups.get(group)?.tools.includes('send_message')) {
+      onSendMessage: async (group, turnId, text) => {
+        if (!config().groups.get(group)?.tools.includes('send_message')) {
           audit.append({ kind: 'denial', group, actor: `agent:${group}`, detail: { tool: 'send_message', reason: 'send_message is not enabled for this group' } });
           return { ok: false, error: 'send_message is not enabled for this group (tools in group.yaml)' };
         }
-        return executor.sendFromAgent(group, turnId, text);
+        return sendFromAgent(turns, outbox, group, turnId, text);
       },
-      onHostTool: createHostToolHandler({ config: cfg, taskTools, turnTarget: (g, t) => executor.turnTarget(g, t), audit: agentAudit, web: opts.webFetch }),
+      onHostTool: createHostToolHandler({ config, taskTools, turnTarget: (g, t) => turns.get(g, t), audit: agentAudit, web: opts.webFetch }),
       audit: agentAudit,
       log,
     });
-    const containers: ContainerManager = new ContainerManager({
-      docker,
+    const identity = agentIdentity();
+    const containers = new ContainerManager({
+      runtime,
       image,
-      homeId: homeId(config.paths.home),
-      uid,
-      gid,
-      globalMemoryDir: join(config.paths.groupsDir, GLOBAL_GROUP_DIR, 'memory'),
-      limits: config.enclave.container,
+      homeId: homeId(first.paths.home),
+      uid: identity.uid,
+      gid: identity.gid,
+      globalMemoryDir: join(first.paths.groupsDir, GLOBAL_GROUP_DIR, 'memory'),
+      limits: first.enclave.container,
       socketServer: (group) => servers.get(group),
       onState: (s) => containerStates.save(s),
       log,
       restartBackoffMs: opts.restartBackoffMs,
+      clock,
     });
     await containers.cleanupLeftovers();
 
-    const executor: TurnExecutor = new TurnExecutor({ config: cfg, db, store, history, outbox, waiters, channels, containers, settings, log });
-    const queue: GroupQueue = new GroupQueue(
-      config.enclave.maxContainers,
-      async (group) => {
-        await executor.run(group);
-        // A group mapped to several chats answers one chat per turn: the others go next.
-        if (store.hasQueued(group)) queue.enqueue(group);
-      },
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
+    const queue = new GroupQueue(
+      first.enclave.maxContainers,
+      (group) => executor.runNext(group),
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
-    let stopping = false;
-    const scheduler: Scheduler = new Scheduler({
+    const scheduler = new Scheduler({
       store: tasks,
       clock,
-      runTask: scheduledTurnRunner({ store, waiters, queue, stopping: () => stopping }),
-      // The host re-checks at every run that the task's chat still belongs to its group.
-      mayRun: (task) =>
-        config.groups.get(task.group)?.chats.includes(`${task.channel}:${task.chatId}`)
-          ? undefined
-          : `the chat ${task.channel}:${task.chatId} no longer belongs to group ${task.group}`,
-      notify: (task, text) => {
-        outbox.add({ group: task.group, channel: task.channel, chatId: task.chatId, text, dedupeKey: `task:${task.id}:notice:${clock()}` });
-        void outbox.flushChat(task.channel, task.chatId);
-      },
+      runTask: scheduledTurnRunner({ store, waiters, queue, stopping: () => stopping.value, clock }),
+      mayRun: taskChatCheck(config),
+      notify: (task, text) => notices.tellChat(task.group, task, text),
       audit,
       log,
       timer: opts.schedulerTimer,
     });
+    taskChanges.on('changed', () => scheduler.wake());
 
-    const pairings = new PairingStore(db, clock);
-    const notices = new RefusalNotices(db, clock);
     const commands = new Commands(
       chatCommands({
-        config: cfg, db, audit, pairings, history, store, queue, containers, channels, settings, tasks,
-        lastModel: (g) => lastModels.get(g),
-        budgetLine: (g) => budgetLine({ config: cfg, db }, g, clock()),
-        onTasksChanged: () => scheduler.wake(),
+        config, db, audit, pairings, history, store, queue, containers, channels, settings, tasks,
+        lastModel: (g) => modelsInUse.last(g),
+        budgetLine: (g) => budgetLine({ config, db }, g, clock()),
+        onTasksChanged: tasksChanged,
+        reloadGroups: () => reloadAndRetire(live, containers, servers),
         now: clock,
       }),
-      { audit, notices },
+      { audit, notices: refusals },
     );
-    const router = new Router({ config: cfg, store, outbox, queue, commands, waiters, pairings, notices, seenChats: new SeenChats(db), audit, log });
+    const router = new Router({ config, store, outbox, queue, commands, waiters, pairings, notices: refusals, seenChats: new SeenChats(db), audit, log });
 
-    if (config.enclave.channels.local.enabled) channels.set(local.name, local);
-    for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
+    if (first.enclave.channels.local.enabled) channels.set(local.name, local);
+    for (const ch of platformChannels({ config: first, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    const parts: Parts = { config, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
-    const app = new Enclave(parts);
-    app.onStop = () => {
-      stopping = true;
-    };
-    return app;
+    return new Enclave({ live, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, stopping });
   }
-
-  private onStop: () => void = () => undefined;
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock } = this.parts;
-    this.onStop();
+    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock, stopping } = this.parts;
+    stopping.value = true;
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
     const draining = queue.stop();
@@ -331,9 +313,22 @@ export class Enclave {
   }
 }
 
-function firstChat(config: Config, group: string): { channel: string; chatId: string } | undefined {
-  const ref = config.groups.get(group)?.chats[0];
-  if (!ref) return undefined;
-  const at = ref.indexOf(':');
-  return { channel: ref.slice(0, at), chatId: ref.slice(at + 1) };
+/** The vault, or the database closed again and the reason thrown (a wrong key never shows an empty vault). */
+function openVault(db: Db, config: Config, env: NodeJS.ProcessEnv, audit: AuditLog): Vault {
+  try {
+    return Vault.open(db, { dataDir: config.paths.dataDir, env, audit });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** A reload swaps the config; agents of removed or re-mapped groups stop and their sockets close at once. */
+async function reloadAndRetire(live: LiveConfig, containers: ContainerManager, servers: SocketServers): Promise<string[]> {
+  const { before, after } = live.reloadGroups();
+  for (const group of groupsToRetire(before, after)) {
+    await containers.stop(group);
+    await servers.close(group);
+  }
+  return [...after.groups.keys()];
 }

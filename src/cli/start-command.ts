@@ -26,7 +26,7 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   }
   let control: Server | undefined;
   try {
-    control = await startControlServer(paths.controlSocket, started.config, started.local, { reload: () => started.reloadGroups(), status: () => started.status() });
+    control = await startControlServer(paths.controlSocket, () => started.config, started.local, { reload: () => started.reloadGroups(), status: () => started.status() });
   } catch (err) {
     progress(`(the control socket for \`enclave send\` is unavailable: ${(err as Error).message})`);
   }

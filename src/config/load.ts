@@ -1,3 +1,4 @@
+import { formatChatRef, type ChatRef } from '../../channels/chat-ref.js';
 import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { homePaths, packageRoot, type HomePaths } from '../paths.js';
@@ -6,12 +7,13 @@ import { resolveProviders } from './providers.js';
 import { enclaveConfigSchema, type EnclaveConfig, type ProviderConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
 
+/** One immutable snapshot of the configuration; a reload makes a new one. */
 export interface Config {
-  paths: HomePaths;
-  enclave: EnclaveConfig;
-  providers: ProviderConfig[];
-  groups: Map<string, GroupConfig>;
-  defaultModel: string;
+  readonly paths: HomePaths;
+  readonly enclave: EnclaveConfig;
+  readonly providers: readonly ProviderConfig[];
+  readonly groups: ReadonlyMap<string, GroupConfig>;
+  readonly defaultModel: string;
 }
 
 /** Where skills are looked up: ENCLAVE_HOME/skills first, then the ones shipped with Enclave. */
@@ -19,8 +21,11 @@ export function skillRoots(paths: HomePaths): string[] {
   return [...new Set([join(paths.home, 'skills'), join(packageRoot(), 'skills')])];
 }
 
-/** Loads and validates everything; throws ConfigError without writing anything. */
-export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Loads and validates everything; throws ConfigError without writing anything. `hasSecret` tells
+ * whether the vault holds a key (a provider key stored there counts like one in the environment).
+ */
+export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env, hasSecret: (name: string) => boolean = () => false): Config {
   const paths = homePaths(home);
   const enclave = existsSync(paths.configFile)
     ? loadYamlFile(paths.configFile, enclaveConfigSchema, 'Enclave config')
@@ -29,7 +34,7 @@ export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): 
   return {
     paths,
     enclave,
-    providers: resolveProviders(enclave, env),
+    providers: resolveProviders(enclave, env, hasSecret),
     groups: loadGroups(paths.groupsDir, enclave, defaultModel, skillRoots(paths)),
     defaultModel,
   };
@@ -48,12 +53,17 @@ export function seedHome(home: string): boolean {
 }
 
 export function groupForChat(cfg: Config, channel: string, chatId: string): GroupConfig | undefined {
-  const ref = `${channel}:${chatId}`;
+  const ref = formatChatRef({ channel, chatId });
   for (const g of cfg.groups.values()) if (g.chats.includes(ref)) return g;
   return undefined;
 }
 
-/** Re-reads every group.yaml into the running config (after /register, `enclave groups add`, ...). */
-export function reloadGroups(config: Config): void {
-  config.groups = loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel, skillRoots(config.paths));
+/** Whether the chat still belongs to the group (it may have been removed or moved since). */
+export function groupHasChat(cfg: Config, group: string, chat: ChatRef): boolean {
+  return cfg.groups.get(group)?.chats.includes(formatChatRef(chat)) ?? false;
+}
+
+/** The same configuration with every group.yaml read again (after /register, `enclave groups add`, ...). */
+export function withReloadedGroups(config: Config): Config {
+  return { ...config, groups: loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel, skillRoots(config.paths)) };
 }

@@ -1,17 +1,17 @@
-import type Docker from 'dockerode';
 import { join } from 'node:path';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { ContainerConfig } from '../config/schema.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { GroupSocketServer } from '../socket/group-socket-server.js';
 import type { ContainerStateRow } from './container-state-store.js';
 import { sleep } from '../time/sleep.js';
 import { prepareMemoryDir } from './memory-dir.js';
-import { agentContainerSpec, LABEL_HOME } from './spec.js';
+import type { AgentContainer, ContainerRuntime } from './runtime.js';
 
 export interface ContainerManagerOptions {
-  docker: Docker;
+  runtime: ContainerRuntime;
   image: string;
   homeId: string;
   uid: number;
@@ -25,6 +25,7 @@ export interface ContainerManagerOptions {
   onState?: (s: ContainerStateRow) => void;
   /** Base of the exponential backoff between restarts after a crash. */
   restartBackoffMs?: number;
+  clock: Clock;
 }
 
 export class TurnFailedError extends Error {
@@ -43,10 +44,7 @@ export class TurnAbortedError extends Error {
 }
 
 interface LiveContainer {
-  id: string;
-  container: Docker.Container;
-  /** Resolves with the exit code when the container stops, whoever stopped it. */
-  exited: Promise<number>;
+  container: AgentContainer;
   startedAt: number;
   idleTimer?: NodeJS.Timeout;
 }
@@ -72,13 +70,9 @@ export class ContainerManager {
 
   /** Removes containers a previous run of this ENCLAVE_HOME left behind. */
   async cleanupLeftovers(): Promise<number> {
-    const leftovers = await this.opts.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL_HOME}=${this.opts.homeId}`] },
-    });
-    await Promise.all(leftovers.map((c) => this.opts.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-    if (leftovers.length) this.opts.log.info({ count: leftovers.length }, 'removed containers left over from a previous run');
-    return leftovers.length;
+    const count = await this.opts.runtime.removeLeftovers(this.opts.homeId);
+    if (count) this.opts.log.info({ count }, 'removed containers left over from a previous run');
+    return count;
   }
 
   /** Runs one turn, restarting a crashed container with backoff; throws TurnFailedError when it gives up. */
@@ -110,7 +104,7 @@ export class ContainerManager {
 
   state(group: string): ContainerState {
     const live = this.live.get(group);
-    return { state: live ? 'running' : 'stopped', id: live?.id, startedAt: live?.startedAt, restarts: this.restarts.get(group) ?? 0 };
+    return { state: live ? 'running' : 'stopped', id: live?.container.id, startedAt: live?.startedAt, restarts: this.restarts.get(group) ?? 0 };
   }
 
   async stop(group: string): Promise<void> {
@@ -118,10 +112,7 @@ export class ContainerManager {
     if (!live) return;
     this.live.delete(group);
     clearTimeout(live.idleTimer);
-    const removal = live.container.remove({ force: true }).then(
-      () => undefined,
-      () => undefined,
-    );
+    const removal = live.container.remove();
     this.removing.set(group, removal);
     await removal;
     if (this.removing.get(group) === removal) this.removing.delete(group);
@@ -139,7 +130,7 @@ export class ContainerManager {
     clearTimeout(live.idleTimer);
     const server = await this.opts.socketServer(group.name);
     let timer: NodeJS.Timeout | undefined;
-    const crashed = live.exited.then((code) => {
+    const crashed = live.container.exited.then((code) => {
       throw new Error(`the agent container exited with code ${code}${code === 137 ? ' (killed: out of memory or stopped)' : ''}`);
     });
     const timedOut = new Promise<never>((_, reject) => {
@@ -171,7 +162,7 @@ export class ContainerManager {
   }
 
   private async start(group: GroupConfig): Promise<LiveContainer> {
-    const { docker, log } = this.opts;
+    const { log } = this.opts;
     await this.removing.get(group.name);
     const server = await this.opts.socketServer(group.name);
     try {
@@ -180,37 +171,32 @@ export class ContainerManager {
       log.error({ group: group.name, err: (err as Error).message }, 'cannot prepare the memory folder');
       throw new Error('the group\'s memory folder could not be prepared (details are in the host log)', { cause: err });
     }
-    const spec = agentContainerSpec({
-      group: group.name,
-      image: this.opts.image,
-      homeId: this.opts.homeId,
-      uid: this.opts.uid,
-      gid: this.opts.gid,
-      memoryDir: group.memoryDir,
-      globalMemoryDir: this.opts.globalMemoryDir,
-      socketDir: join(server.socketPath, '..'),
-      skills: group.skillFiles.map((s) => ({ name: s.name, dir: s.dir })),
-      limits: this.opts.limits,
-    });
-    await docker.getContainer(spec.name!).remove({ force: true }).catch(() => undefined);
-    let container: Docker.Container;
-    let exited: Promise<number>;
+    let container: AgentContainer;
     try {
-      container = await docker.createContainer(spec);
-      exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode, () => -1);
-      await container.start();
+      container = await this.opts.runtime.start({
+        group: group.name,
+        image: this.opts.image,
+        homeId: this.opts.homeId,
+        uid: this.opts.uid,
+        gid: this.opts.gid,
+        memoryDir: group.memoryDir,
+        globalMemoryDir: this.opts.globalMemoryDir,
+        socketDir: join(server.socketPath, '..'),
+        skills: group.skillFiles.map((s) => ({ name: s.name, dir: s.dir })),
+        limits: this.opts.limits,
+      });
     } catch (err) {
       log.error({ group: group.name, err: (err as Error).message }, 'cannot start the agent container');
       throw new Error('the agent container could not be started (details are in the host log)', { cause: err });
     }
-    const live: LiveContainer = { id: container.id, container, exited, startedAt: Date.now() };
+    const live: LiveContainer = { container, startedAt: this.opts.clock() };
     this.live.set(group.name, live);
     this.report(group.name, 'running', container.id);
-    void exited.then((code) => {
+    void container.exited.then((code) => {
       if (this.live.get(group.name) === live) {
         this.live.delete(group.name);
         log.warn({ group: group.name, code }, 'agent container stopped unexpectedly');
-        void container.remove({ force: true }).catch(() => undefined);
+        void container.remove();
       }
     });
     log.info({ group: group.name, container: container.id.slice(0, 12) }, 'agent container started');

@@ -19,7 +19,7 @@ export interface SendResponse extends LocalExchange {
 /** What the running host can do for the CLI besides sending: re-read groups, report its state. */
 export interface ControlHooks {
   /** Re-reads every group.yaml; returns the group names now registered. */
-  reload(): string[];
+  reload(): Promise<string[]>;
   /** Plain text for `enclave status`. */
   status(): string;
 }
@@ -28,7 +28,7 @@ export interface ControlHooks {
  * The running host's control socket (owner-only, 0600): `enclave send`, `enclave status` and
  * the commands that change groups talk to it, so scripts can use a running instance.
  */
-export async function startControlServer(path: string, config: Config, local: LocalChannel, hooks: ControlHooks): Promise<Server> {
+export async function startControlServer(path: string, config: () => Config, local: LocalChannel, hooks: ControlHooks): Promise<Server> {
   assertSocketPath(path);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
@@ -36,7 +36,7 @@ export async function startControlServer(path: string, config: Config, local: Lo
     if (req.method === 'POST' && req.url === '/reload') {
       // A broken group.yaml must not take the running host down: it keeps its groups and says why.
       try {
-        return sendJson(res, 200, { groups: hooks.reload() });
+        return sendJson(res, 200, { groups: await hooks.reload() });
       } catch (err) {
         return sendJson(res, 400, { error: (err as Error).message });
       }
@@ -45,7 +45,7 @@ export async function startControlServer(path: string, config: Config, local: Lo
     if (req.method !== 'POST' || req.url !== '/send') return sendJson(res, 404, { error: 'unknown path' });
     try {
       const body = await readJson<SendRequest>(req, 2 * 1024 * 1024);
-      sendJson(res, 200, await sendAndCollect(config, local, body.group, body.text));
+      sendJson(res, 200, await sendAndCollect(config(), local, body.group, body.text));
     } catch (err) {
       sendJson(res, 400, { status: 'error', outcome: 'failed', replies: [], error: (err as Error).message } satisfies SendResponse);
     }

@@ -12,7 +12,8 @@ export class GroupQueue {
 
   constructor(
     private readonly maxConcurrent: number,
-    private readonly runTurn: (group: string) => Promise<void>,
+    /** Runs the group's next turn; true when it has more work waiting (it then goes to the back of the line). */
+    private readonly runTurn: (group: string) => Promise<boolean | void>,
     private readonly onError: (group: string, err: unknown) => void,
   ) {}
 
@@ -62,7 +63,7 @@ export class GroupQueue {
 
   private async runOne(group: string): Promise<void> {
     try {
-      await this.runTurn(group);
+      if ((await this.runTurn(group)) === true) this.again.add(group);
     } catch (err) {
       this.onError(group, err);
     } finally {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel } from '../../channels/channel.js';
-import type { ChatTurnMessage, ToolResponse, TurnRequest } from '../../container/agent/protocol.js';
+import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
 import { providerFor } from '../config/providers.js';
+import { groupHasChat } from '../config/load.js';
+import type { Clock } from '../clock.js';
+import type { ActiveTurn, ActiveTurns } from './active-turns.js';
 import { TurnAbortedError, TurnFailedError, type ContainerManager } from '../container/container-manager.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -25,15 +28,9 @@ export interface TurnExecutorDeps {
   channels: ReadonlyMap<string, Channel>;
   containers: ContainerManager;
   settings: GroupSettings;
+  turns: ActiveTurns;
   log: Logger;
-}
-
-interface ActiveTurn {
-  group: string;
-  channel: string;
-  chatId: string;
-  replyTo: string;
-  sent: number;
+  clock: Clock;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -41,7 +38,6 @@ const DELIVERY_WAIT_MS = 5_000;
 
 /** Takes a group's waiting messages, runs them as one turn in its container, and records the answer. */
 export class TurnExecutor {
-  private readonly active = new Map<string, ActiveTurn>();
   private stopping = false;
 
   /** Turns cut off by a shutdown stay unanswered in the database and run again at the next start. */
@@ -51,8 +47,17 @@ export class TurnExecutor {
 
   constructor(private readonly deps: TurnExecutorDeps) {}
 
-  async run(groupName: string): Promise<void> {
-    const { store, log } = this.deps;
+  /**
+   * The group's next turn, for the group queue; true when more messages wait (a group mapped to
+   * several chats answers one chat per turn, so the others go next).
+   */
+  async runNext(groupName: string): Promise<boolean> {
+    await this.run(groupName);
+    return this.deps.store.hasQueued(groupName);
+  }
+
+  private async run(groupName: string): Promise<void> {
+    const { store, log, clock } = this.deps;
     const cfg = this.deps.config();
     const group = cfg.groups.get(groupName);
     const messages = store.claimQueued(groupName);
@@ -64,7 +69,7 @@ export class TurnExecutor {
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
-    if (!group || !group.chats.includes(`${last.channel}:${last.chatId}`)) {
+    if (!group || !groupHasChat(cfg, groupName, last)) {
       store.finish(ids, 'failed');
       this.deps.waiters.settle(ids, 'failed');
       log.warn({ group: groupName, chat: `${last.channel}:${last.chatId}` }, 'messages queued for a chat that no longer belongs to the group were dropped');
@@ -76,10 +81,10 @@ export class TurnExecutor {
       return;
     }
 
-    this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', model, Date.now());
+    this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', model, clock());
     const channel = this.deps.channels.get(target.channel);
     const typing = this.keepTyping(channel, target.chatId);
-    this.active.set(turnId, target);
+    this.deps.turns.begin(turnId, target);
     const userMessages = messages.map(toChatMessage);
     try {
       const request: TurnRequest = {
@@ -89,7 +94,7 @@ export class TurnExecutor {
         model,
         messages: [...this.deps.history.recent(groupName, cfg.enclave.defaults.historyMessages), ...userMessages],
         maxSteps: group.maxSteps,
-        context: turnContext(group, last),
+        context: turnContext(group, last, clock()),
         tools: group.tools,
         skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
       };
@@ -114,31 +119,9 @@ export class TurnExecutor {
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
       await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);
     } finally {
-      this.active.delete(turnId);
+      this.deps.turns.end(turnId);
       typing.stop();
     }
-  }
-
-  /** The chat the group is answering right now, if a turn runs. */
-  currentChat(group: string): { channel: string; chatId: string } | undefined {
-    for (const turn of this.active.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId };
-    return undefined;
-  }
-
-  /** The chat a running turn answers: host tools act there and nowhere else. */
-  turnTarget(group: string, turnId: string): { channel: string; chatId: string } | undefined {
-    const turn = this.active.get(turnId);
-    return turn && turn.group === group ? { channel: turn.channel, chatId: turn.chatId } : undefined;
-  }
-
-  /** The agent's send_message tool: only ever to the chat its own turn came from. */
-  async sendFromAgent(group: string, turnId: string, text: string): Promise<ToolResponse> {
-    const turn = this.active.get(turnId);
-    if (!turn || turn.group !== group) return { ok: false, error: 'no turn of this group is in progress' };
-    turn.sent += 1;
-    this.deps.outbox.add({ group, channel: turn.channel, chatId: turn.chatId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
-    void this.deps.outbox.flushChat(turn.channel, turn.chatId);
-    return { ok: true };
   }
 
   private async finish(
@@ -154,7 +137,7 @@ export class TurnExecutor {
       if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
       store.finish(ids, status);
       history.append(target.group, remembered);
-      db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), turnId);
+      db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
     })();
     // The local chat delivers at once; a slow platform keeps delivering in the background instead
     // of holding the group's turn slot (and a global one) until it is done.
@@ -181,8 +164,8 @@ function toChatMessage(m: StoredMessage): ChatTurnMessage {
   return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
 }
 
-function turnContext(group: GroupConfig, last: StoredMessage): string {
-  const now = new Date().toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
+function turnContext(group: GroupConfig, last: StoredMessage, clock: number): string {
+  const now = new Date(clock).toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
   const kind = last.isDirect ? `a direct chat with ${last.senderName}` : 'a group chat';
   return `You are answering in ${kind} on ${last.channel}. It is now ${now} (${group.timezone}).`;
 }

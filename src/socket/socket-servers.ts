@@ -31,6 +31,13 @@ export class SocketServers {
     return server;
   }
 
+  /** Closes one group's socket (the group was removed or re-mapped); the next use opens a fresh one. */
+  async close(group: string): Promise<void> {
+    const server = this.servers.get(group);
+    this.servers.delete(group);
+    await (await server?.catch(() => undefined))?.close();
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.servers.values()];
     this.servers.clear();

@@ -44,7 +44,7 @@ function rig() {
   const queued: string[] = [];
   const queue = new GroupQueue(1, async (g) => void queued.push(g), () => undefined);
   const status: CommandSpec = { name: 'status', usage: '/status', help: 'status', needsGroup: true, run: () => 'all fine' };
-  const commands = new Commands([status, ...accessCommands({ config: () => config, pairings, audit })], { audit, notices });
+  const commands = new Commands([status, ...accessCommands({ config: () => config, pairings, audit, reloadGroups: async () => [] })], { audit, notices });
   const router = new Router({
     config: () => config, store: new MessageStore(db), outbox: new Outbox(db, new Map([['telegram', channel]]), silentLogger()),
     queue, commands, waiters: new SettleWaiters(), pairings, notices, seenChats: new SeenChats(db), audit, log: silentLogger(),

@@ -1,13 +1,15 @@
 import type { PairingStore } from '../../access/pairing-store.js';
 import type { AuditSink } from '../../audit/types.js';
 import { createGroupFiles } from '../../config/group-files.js';
-import { reloadGroups, type Config } from '../../config/load.js';
+import type { Config } from '../../config/load.js';
 import type { CommandSpec } from './commands.js';
 
 export interface AccessCommandDeps {
   config: () => Config;
   pairings: PairingStore;
   audit: AuditSink;
+  /** The running host reads every group.yaml again (and retires agents of groups that changed). */
+  reloadGroups: () => Promise<string[]>;
 }
 
 export function accessCommands(deps: AccessCommandDeps): CommandSpec[] {
@@ -43,14 +45,14 @@ export function accessCommands(deps: AccessCommandDeps): CommandSpec[] {
       help: 'make this chat a group with its own agent and memory',
       needsGroup: false,
       ownerOnly: () => true,
-      run: (ctx, args) => {
+      run: async (ctx, args) => {
         if (ctx.group) return `This chat already belongs to group ${ctx.group.name}.`;
         const name = args[0]?.toLowerCase();
         if (!name) return 'Usage: /register <name>, e.g. /register family (lowercase letters, digits, - and _).';
         const config = deps.config();
         const chat = `${ctx.msg.channel}:${ctx.msg.chatId}`;
         createGroupFiles(config.paths, name, chat);
-        reloadGroups(config);
+        await deps.reloadGroups();
         deps.audit.append({ kind: 'group_change', group: name, actor: ctx.identity, detail: { action: 'register', chat } });
         return `Registered this chat as group ${name}. It has its own agent and memory now; edit groups/${name}/group.yaml to change its trigger, model or budget.`;
       },

@@ -16,6 +16,7 @@ export interface ChatCommandDeps extends StatusDeps {
   pairings: PairingStore;
   tasks: TaskStore;
   onTasksChanged: () => void;
+  reloadGroups: () => Promise<string[]>;
   now: () => number;
 }
 

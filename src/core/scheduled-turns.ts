@@ -1,9 +1,11 @@
 import type { InboundMessage } from '../../channels/channel.js';
-import type { GroupQueue } from '../core/group-queue.js';
-import type { MessageStore } from '../core/message-store.js';
-import type { SettleWaiters } from '../core/settle-waiters.js';
-import type { TaskRunOutcome } from './scheduler.js';
-import type { Task } from './task-store.js';
+import { formatChatRef } from '../../channels/chat-ref.js';
+import { groupHasChat, type Config } from '../config/load.js';
+import type { TaskRunOutcome } from '../scheduler/scheduler.js';
+import type { Task } from '../scheduler/task-store.js';
+import type { GroupQueue } from './group-queue.js';
+import type { MessageStore } from './message-store.js';
+import type { SettleWaiters } from './settle-waiters.js';
 
 export interface ScheduledTurnDeps {
   store: MessageStore;
@@ -11,6 +13,7 @@ export interface ScheduledTurnDeps {
   queue: GroupQueue;
   /** True once the host is shutting down: a turn cut off then is not a failure. */
   stopping: () => boolean;
+  clock: () => number;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface ScheduledTurnDeps {
  */
 export function scheduledTurnRunner(deps: ScheduledTurnDeps): (task: Task) => Promise<TaskRunOutcome> {
   return async (task) => {
-    const slot = task.nextRunAt ?? Date.now();
+    const slot = task.nextRunAt ?? deps.clock();
     const msg: InboundMessage = {
       channel: task.channel,
       chatId: task.chatId,
@@ -51,4 +54,10 @@ export function scheduledTurnRunner(deps: ScheduledTurnDeps): (task: Task) => Pr
     if (deps.stopping()) return { ok: false, interrupted: true };
     return { ok: false, error: 'the turn failed (the chat got the reason)' };
   };
+}
+
+/** The host re-checks at every run that the task's chat still belongs to its group; a reason when not. */
+export function taskChatCheck(config: () => Config): (task: Task) => string | undefined {
+  return (task) =>
+    groupHasChat(config(), task.group, task) ? undefined : `the chat ${formatChatRef(task)} no longer belongs to group ${task.group}`;
 }

@@ -1,0 +1,34 @@
+import type { ChatRef } from '../../channels/chat-ref.js';
+
+export interface ActiveTurn extends ChatRef {
+  group: string;
+  /** Platform id of the message the turn answers. */
+  replyTo: string;
+  /** Messages the agent has sent with send_message during this turn. */
+  sent: number;
+}
+
+/** The turns running now, by turn id: the one place that knows which chat a turn answers. */
+export class ActiveTurns {
+  private readonly turns = new Map<string, ActiveTurn>();
+
+  begin(turnId: string, turn: ActiveTurn): void {
+    this.turns.set(turnId, turn);
+  }
+
+  end(turnId: string): void {
+    this.turns.delete(turnId);
+  }
+
+  /** The group's running turn; undefined when the id is not this group's (the agent's word is never trusted). */
+  get(group: string, turnId: string): ActiveTurn | undefined {
+    const turn = this.turns.get(turnId);
+    return turn && turn.group === group ? turn : undefined;
+  }
+
+  /** The chat the group is answering right now, if a turn runs. */
+  currentChat(group: string): ChatRef | undefined {
+    for (const turn of this.turns.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId };
+    return undefined;
+  }
+}
