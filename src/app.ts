@@ -91,6 +91,7 @@ interface Parts {
   scheduler: Scheduler;
   lock: InstanceLock;
   startedAt: number;
+  clock: Clock;
   stopping: { value: boolean };
 }
 
@@ -135,7 +136,7 @@ export class Enclave {
 
   status(): string {
     const { live, db, channels, containers, queue, startedAt } = this.parts;
-    return hostStatus({ config: live.get, db, channels, containers, queue, startedAt });
+    return hostStatus({ config: live.get, db, channels, containers, queue, startedAt, clock: this.parts.clock });
   }
 
   static async start(opts: EnclaveOptions): Promise<Enclave> {
@@ -176,7 +177,7 @@ export class Enclave {
 
     const store = new MessageStore(db);
     const history = new History(db);
-    const settings = new GroupSettings(db);
+    const settings = new GroupSettings(db, clock);
     const tasks = new TaskStore(db, audit, clock);
     const pairings = new PairingStore(db, clock);
     const refusals = new RefusalNotices(db, clock);
@@ -281,7 +282,7 @@ export class Enclave {
       }),
       { audit, notices: refusals },
     );
-    const router = new Router({ config, store, outbox, queue, commands, waiters, pairings, notices: refusals, seenChats: new SeenChats(db), audit, log });
+    const router = new Router({ config, store, outbox, queue, commands, waiters, pairings, notices: refusals, seenChats: new SeenChats(db, clock), audit, log });
 
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
     for (const ch of platformChannels({ config: first, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
@@ -291,7 +292,7 @@ export class Enclave {
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    return new Enclave({ live, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, stopping });
+    return new Enclave({ live, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { Db } from '../db/database.js';
 import { effectiveLimits, groupScope } from '../ledger/limits.js';
@@ -11,12 +12,12 @@ export interface BudgetAlertDeps {
   /** Posts a host message to the chat the group is answering now (or its first chat). */
   tell: (group: string, text: string) => void;
   log: Logger;
-  now?: () => number;
+  now: Clock;
 }
 
 /** The chat hears about its budget: one refusal message per window, and 50/80/100% once each. */
 export function budgetAlerts(deps: BudgetAlertDeps) {
-  const now = () => deps.now?.() ?? Date.now();
+  const { now } = deps;
   return {
     onBudgetRefused(group: string, refusal: BudgetRefusal): void {
       if (!refusalNoticeDue(deps.db, group, refusalWindowKey(refusal), now())) return;

@@ -1,4 +1,5 @@
 import type { Channel } from '../../channels/channel.js';
+import type { Clock } from '../clock.js';
 import { hostTimezone } from '../config/groups.js';
 import type { Config } from '../config/load.js';
 import type { ContainerManager } from '../container/container-manager.js';
@@ -16,10 +17,11 @@ export interface HostStatusDeps {
   containers: ContainerManager;
   queue: GroupQueue;
   startedAt: number;
+  clock: Clock;
 }
 
 /** One group's spend today against its daily limit, for /status and `enclave status`. */
-export function budgetLine(deps: Pick<HostStatusDeps, 'config' | 'db'>, group: string, now = Date.now()): string {
+export function budgetLine(deps: Pick<HostStatusDeps, 'config' | 'db'>, group: string, now: number): string {
   const cfg = deps.config().groups.get(group);
   if (!cfg) return 'unknown group';
   const spend = spendSummary(deps.db, group, cfg.timezone, now, hostTimezone());
@@ -32,7 +34,7 @@ export function hostStatus(deps: HostStatusDeps): string {
   const cfg = deps.config();
   const groups = [...cfg.groups.values()].map((g) => {
     const c = deps.containers.state(g.name);
-    return `  ${g.name}: container ${c.state}, ${deps.queue.isRunning(g.name) ? 'turn running' : 'idle'}; ${budgetLine(deps, g.name)}`;
+    return `  ${g.name}: container ${c.state}, ${deps.queue.isRunning(g.name) ? 'turn running' : 'idle'}; ${budgetLine(deps, g.name, deps.clock())}`;
   });
   return [
     `Enclave at ${cfg.paths.home}, up since ${new Date(deps.startedAt).toISOString()}`,

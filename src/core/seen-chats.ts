@@ -1,4 +1,5 @@
 import type { InboundMessage } from '../../channels/channel.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 
 export interface SeenChat {
@@ -13,9 +14,12 @@ export interface SeenChat {
 
 /** Every chat the bot has heard from, so `enclave chats` can list the ones not mapped to a group. */
 export class SeenChats {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
-  record(msg: InboundMessage, now = Date.now()): void {
+  record(msg: InboundMessage, now = this.clock()): void {
     this.db
       .prepare(
         `INSERT INTO seen_chats (channel, chat_id, title, is_direct, first_seen_at, last_seen_at, messages) VALUES (?, ?, ?, ?, ?, ?, 1)
