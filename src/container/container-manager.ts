@@ -109,7 +109,11 @@ export class ContainerManager {
 
   async stop(group: string): Promise<void> {
     const live = this.live.get(group);
-    if (!live) return;
+    if (live) await this.retire(group, live);
+  }
+
+  /** Removes the container; until it is gone no new one of the group starts (its name is still taken). */
+  private async retire(group: string, live: LiveContainer): Promise<void> {
     this.live.delete(group);
     clearTimeout(live.idleTimer);
     const removal = live.container.remove();
@@ -123,6 +127,8 @@ export class ContainerManager {
     this.closed = true;
     await Promise.all([...this.starting.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.live.keys()].map((g) => this.stop(g)));
+    // Removals already under way (a crashed container) finish before the host closes its database.
+    await Promise.all([...this.removing.values()]);
   }
 
   private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
@@ -194,9 +200,8 @@ export class ContainerManager {
     this.report(group.name, 'running', container.id);
     void container.exited.then((code) => {
       if (this.live.get(group.name) === live) {
-        this.live.delete(group.name);
         log.warn({ group: group.name, code }, 'agent container stopped unexpectedly');
-        void container.remove();
+        void this.retire(group.name, live);
       }
     });
     log.info({ group: group.name, container: container.id.slice(0, 12) }, 'agent container started');

@@ -1,8 +1,12 @@
 import type Docker from 'dockerode';
 import { connectDocker } from '../docker.js';
+import { sleep } from '../time/sleep.js';
 import { ensureAgentImage } from './image.js';
 import type { AgentContainer, ContainerRuntime } from './runtime.js';
 import { agentContainerSpec, LABEL_HOME, type AgentContainerInput } from './spec.js';
+
+/** How long a start waits for a leftover of the same name to go before trying anyway. */
+const LEFTOVER_REMOVAL_WAIT_MS = 15_000;
 
 /** Agent containers on a Docker Engine, created from agentContainerSpec and nothing else. */
 export class DockerRuntime implements ContainerRuntime {
@@ -27,7 +31,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   async start(input: AgentContainerInput): Promise<AgentContainer> {
     const spec = agentContainerSpec(input);
-    await this.docker.getContainer(spec.name!).remove({ force: true }).catch(() => undefined);
+    // A leftover of the same name may still be going away: its name is free only once it is gone.
+    const leftover = this.docker.getContainer(spec.name!);
+    await leftover.remove({ force: true }).catch(() => undefined);
+    await Promise.race([leftover.wait({ condition: 'removed' }).catch(() => undefined), sleep(LEFTOVER_REMOVAL_WAIT_MS)]);
     const container = await this.docker.createContainer(spec);
     const exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode, () => -1);
     try {
