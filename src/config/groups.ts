@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { GROUP_NAME_RE, groupConfigSchema, type BudgetLimits, type EnclaveConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
-import { loadGroupSkills, type LoadedSkill } from '../skills/skill-loader.js';
+import { loadGroupSkills, type LoadedSkill } from './skills.js';
 
 /** A group as the host uses it: file config merged with enclave.yaml defaults. */
 export interface GroupConfig {
