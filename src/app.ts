@@ -41,6 +41,7 @@ import { scheduledTurnRunner } from './scheduler/scheduled-turns.js';
 import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { TaskTools } from './scheduler/task-tools.js';
+import { createHostServices } from './services/host-services.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostToolHandler } from './tools/host-tool-handler.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
@@ -282,13 +283,12 @@ export class Enclave {
 
     const pairings = new PairingStore(db, clock);
     const notices = new RefusalNotices(db, clock);
+    const services = createHostServices({ db, audit, clock, config: cfg, tasks, pairings, onTasksChanged: () => scheduler.wake(), reloadGroups: () => reloadGroups(config) });
     const commands = new Commands(
       chatCommands({
-        config: cfg, db, audit, pairings, history, store, queue, containers, channels, settings, tasks,
+        config: cfg, audit, services, history, store, queue, containers, channels, settings,
         lastModel: (g) => lastModels.get(g),
         budgetLine: (g) => budgetLine({ config: cfg, db }, g, clock()),
-        onTasksChanged: () => scheduler.wake(),
-        now: clock,
       }),
       { audit, notices },
     );
