@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { GROUP_NAME_RE, groupConfigSchema, type BudgetLimits, type EnclaveConfig } from './schema.js';
@@ -9,6 +9,11 @@ import { loadGroupSkills, type LoadedSkill } from './skills.js';
 export interface GroupConfig {
   name: string;
   dir: string;
+  /**
+   * Device and inode of the folder when it was read: a group removed and re-created under the same
+   * name between two reads has another. Absent in configs built by hand.
+   */
+  folderId?: string;
   memoryDir: string;
   chats: string[];
   trigger: string;
@@ -69,9 +74,11 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       owners.set(chat, entry.name);
     }
     const model = raw.model ?? defaultModel;
+    const folder = statSync(dir);
     groups.set(entry.name, {
       name: entry.name,
       dir,
+      folderId: `${folder.dev}:${folder.ino}`,
       memoryDir: join(dir, 'memory'),
       chats: raw.chats,
       trigger: raw.trigger ?? cfg.defaults.trigger,

@@ -5,11 +5,14 @@ export interface GroupsDiff {
   added: string[];
   /** Gone: the host stops its container and closes its socket. */
   removed: string[];
-  /** Still there with another folder or other chats: what runs for it was set up for the old mapping. */
+  /**
+   * Still there under the same name, but with another folder (removed and re-created) or other chats:
+   * what runs for it was set up for the old one.
+   */
   remapped: string[];
 }
 
-type Mapped = Pick<GroupConfig, 'dir' | 'chats'>;
+type Mapped = Pick<GroupConfig, 'dir' | 'folderId' | 'chats'>;
 
 /** What a reload changed, for the host to react to (stop, close, restart) whichever front end changed the files. */
 export function diffGroups(before: ReadonlyMap<string, Mapped>, after: ReadonlyMap<string, Mapped>): GroupsDiff {
@@ -18,7 +21,7 @@ export function diffGroups(before: ReadonlyMap<string, Mapped>, after: ReadonlyM
   for (const [name, old] of before) {
     const now = after.get(name);
     if (!now) diff.removed.push(name);
-    else if (now.dir !== old.dir || !sameChats(now.chats, old.chats)) diff.remapped.push(name);
+    else if (now.dir !== old.dir || now.folderId !== old.folderId || !sameChats(now.chats, old.chats)) diff.remapped.push(name);
   }
   return diff;
 }

@@ -123,6 +123,16 @@ test("remove: the folder is kept aside and nothing of the group reaches a later 
   assert.equal(r.audit.verify().ok, true);
 });
 
+test('a group removed and re-created under the same name and chat between two reloads is re-mapped, not unchanged', async (t) => {
+  const r = rig(t);
+  const before = r.config().groups;
+  await r.groups.remove({ name: 'team', actor: 'cli' });
+  await r.groups.add({ name: 'team', chat: 'telegram:-100', actor: 'cli', via: 'add' });
+  const after = r.config().groups;
+  assert.equal(after.get('team')?.dir, before.get('team')?.dir, 'same path');
+  assert.deepEqual(diffGroups(before, after), { added: [], removed: [], remapped: ['team'] }, 'another folder: the old container must not serve it');
+});
+
 test('remove of a group that does not exist changes nothing', async (t) => {
   const r = rig(t);
   const kept = r.tasks.create({ group: 'ghost', channel: 'telegram', chatId: '1', prompt: 'p', kind: 'interval', spec: '1h', timezone: 'UTC', nextRunAt: NOW, createdBy: 'test' });
