@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { InboundMessage } from '../../channels/channel.js';
+import { RefusalNotices } from '../../src/access/refusal-notices.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
+import { Commands } from '../../src/core/commands/commands.js';
+import { parseCommand } from '../../src/core/commands/parse.js';
+import { tasksChatCommand } from '../../src/core/commands/tasks-chat-command.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { TaskError, TaskService, type TaskCaller, type TaskProblem } from '../../src/services/task-service.js';
@@ -115,4 +120,27 @@ test('cancel, pause and resume: each only from the right state; resume picks the
   r.tasks.pause(once.id, OWNER);
   r.clock.now = NOW + 24 * 3_600_000;
   assert.equal(r.tasks.resume(once.id, OWNER).nextRunAt, r.clock.now, 'a one-shot whose time passed runs now');
+});
+
+test('/tasks lists and cancels through the service: only this group\'s tasks, only by the owner', async () => {
+  const r = rig();
+  const mine = r.tasks.add({ group: 'kol', prompt: 'water the plants', schedule: { every: '1d' } }, OWNER);
+  const theirs = r.tasks.add({ group: 'other', prompt: 'b', schedule: { every: '1h' } }, OWNER);
+  const commands = new Commands([tasksChatCommand({ tasks: r.tasks })], { audit: r.audit, notices: new RefusalNotices(r.db, () => r.clock.now) });
+  const group = testGroup({ name: 'kol', timezone: 'Asia/Kolkata', chats: ['telegram:111'] });
+  const say = (text: string, owner: boolean) => {
+    const msg: InboundMessage = {
+      channel: 'telegram', chatId: '111', platformId: text, senderId: owner ? '1' : '2', senderName: 'A', text, isDirect: false,
+      mentionsBot: false, replyToBot: false, mentions: [], fromBot: false, timestamp: 0,
+    };
+    return commands.run(parseCommand(text)!, { msg, group, owner, identity: `telegram:${msg.senderId}` });
+  };
+  assert.equal(await say('/tasks', false), `Scheduled tasks of kol:\n#${mine.id} every 1d (active, next 2026-03-06 17:30 GMT+5:30): water the plants`);
+  assert.equal(await say(`/tasks cancel ${mine.id}`, false), 'Only the owner can use /tasks cancel.');
+  assert.equal(await say(`/tasks cancel ${theirs.id}`, true), `There is no active task #${theirs.id} in this group (see /tasks).`);
+  assert.equal(r.store.get(theirs.id)?.status, 'active', "another group's task is untouched");
+  assert.equal(await say(`/tasks cancel #${mine.id}`, true), `Cancelled task #${mine.id}.`);
+  assert.equal(await say(`/tasks cancel ${mine.id}`, true), `There is no active task #${mine.id} in this group (see /tasks).`);
+  assert.equal(r.audit.tail(5, { kind: 'task_change' }).at(-1)?.actor, 'telegram:1');
+  assert.equal(await say('/tasks', true), 'No scheduled tasks. Ask the assistant to remind you of something, or use `enclave tasks add`.');
 });
