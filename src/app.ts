@@ -25,7 +25,7 @@ import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
 import { GroupQueue } from './core/group-queue.js';
-import { groupsToRetire } from './core/group-changes.js';
+import { diffGroups } from './services/group-diff.js';
 import { GroupSettings } from './core/group-settings.js';
 import { History } from './core/history.js';
 import { budgetLine, hostStatus } from './core/host-status.js';
@@ -48,6 +48,7 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { TaskTools } from './scheduler/task-tools.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
+import { createHostServices } from './services/host-services.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostToolHandler } from './tools/host-tool-handler.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
@@ -271,14 +272,12 @@ export class Enclave {
     });
     taskChanges.on('changed', () => scheduler.wake());
 
+    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups: () => reloadAndRetire(live, containers, servers) });
     const commands = new Commands(
       chatCommands({
-        config, db, audit, pairings, history, store, queue, containers, channels, settings, tasks,
+        config, audit, services, history, store, queue, containers, channels, settings,
         lastModel: (g) => modelsInUse.last(g),
         budgetLine: (g) => budgetLine({ config, db }, g, clock()),
-        onTasksChanged: tasksChanged,
-        reloadGroups: () => reloadAndRetire(live, containers, servers),
-        now: clock,
       }),
       { audit, notices: refusals },
     );
@@ -327,7 +326,8 @@ function openVault(db: Db, config: Config, env: NodeJS.ProcessEnv, audit: AuditL
 /** A reload swaps the config; agents of removed or re-mapped groups stop and their sockets close at once. */
 async function reloadAndRetire(live: LiveConfig, containers: ContainerManager, servers: SocketServers): Promise<string[]> {
   const { before, after } = live.reloadGroups();
-  for (const group of groupsToRetire(before, after)) {
+  const changed = diffGroups(before.groups, after.groups);
+  for (const group of [...changed.removed, ...changed.remapped]) {
     await containers.stop(group);
     await servers.close(group);
   }

@@ -1,12 +1,11 @@
-import { AuditLog } from '../audit/audit-log.js';
 import type { AuditSink } from '../audit/types.js';
-import { systemClock, type Clock } from '../clock.js';
-import { loadConfig, seedHome, type Config } from '../config/load.js';
-import { openDatabase, type Db } from '../db/database.js';
-import { enclaveHome } from '../paths.js';
-import { describeSchedule, formatLocalTime, nextRunAfter, parseSchedule } from '../scheduler/schedule.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import { describeSchedule, formatLocalTime } from '../scheduler/schedule.js';
 import { TaskStore, type Task } from '../scheduler/task-store.js';
-import { taskView } from '../scheduler/task-tools.js';
+import { TaskService, type TaskCaller } from '../services/task-service.js';
+import { taskView } from '../services/task-view.js';
+import { openHomeState, type CliOutput } from './home-state.js';
 import { fail } from './output.js';
 
 export type TasksAction = 'add' | 'list' | 'rm' | 'pause' | 'resume';
@@ -29,13 +28,14 @@ export interface TasksOptions {
 
 export interface TasksCommandDeps {
   home?: string;
-  out?: NodeJS.WritableStream;
+  out?: CliOutput;
   clock?: Clock;
   /** Where task changes are recorded; default: the database's audit log. */
   openAudit?: (db: Db) => AuditSink;
 }
 
-const CLI_ACTOR = 'cli';
+/** The owner at the host's shell: every group. */
+const CLI: TaskCaller = { actor: 'cli' };
 
 /** `enclave tasks add|list|rm|pause|resume`; a problem is printed and exits non-zero. */
 export function runTasks(action: TasksAction, opts: TasksOptions, deps: TasksCommandDeps = {}): void {
@@ -48,51 +48,35 @@ export function runTasks(action: TasksAction, opts: TasksOptions, deps: TasksCom
 
 /** The command itself: throws on a problem (tests call this). */
 export function tasksCommand(action: TasksAction, opts: TasksOptions, deps: TasksCommandDeps = {}): void {
-  const home = deps.home ?? enclaveHome();
-  const out = deps.out ?? process.stdout;
-  const clock = deps.clock ?? systemClock;
-  seedHome(home);
-  const config = loadConfig(home);
-  const db = openDatabase(config.paths.dbFile);
+  const state = openHomeState(deps);
   try {
-    const audit = deps.openAudit ? deps.openAudit(db) : new AuditLog(db, clock);
-    const store = new TaskStore(db, audit, clock);
-    const print = (line: string) => out.write(`${line}\n`);
-    if (action === 'add') addTask(config, store, opts, clock(), print);
-    else if (action === 'list') listTasks(store, opts, print);
-    else changeTask(action, store, taskId(opts.id), clock(), print);
+    const audit = deps.openAudit ? deps.openAudit(state.db) : state.audit;
+    const tasks = new TaskService({ store: new TaskStore(state.db, audit, state.clock), clock: state.clock, groups: () => state.config.groups });
+    if (action === 'add') {
+      if (!opts.group) throw new Error('--group is required');
+      const task = tasks.add({ group: opts.group, chat: opts.chat, prompt: opts.prompt ?? '', schedule: { cron: opts.cron, every: opts.every, at: opts.at } }, CLI);
+      state.print(`Task #${task.id} added to group ${task.group}: ${describeSchedule(task)} (${task.timezone}), next run ${formatLocalTime(task.nextRunAt!, task.timezone)}.`);
+    } else if (action === 'list') {
+      listTasks(tasks.list(CLI, { group: opts.group, includeFinished: opts.all === true }), opts, state.print);
+    } else {
+      const id = taskId(opts.id);
+      if (action === 'rm') {
+        tasks.cancel(id, CLI);
+        state.print(`Task #${id} cancelled.`);
+      } else if (action === 'pause') {
+        tasks.pause(id, CLI);
+        state.print(`Task #${id} paused.`);
+      } else {
+        const task = tasks.resume(id, CLI);
+        state.print(`Task #${id} resumed; next run ${formatLocalTime(task.nextRunAt!, task.timezone)}.`);
+      }
+    }
   } finally {
-    db.close();
+    state.close();
   }
 }
 
-function addTask(config: Config, store: TaskStore, opts: TasksOptions, now: number, print: (line: string) => void): void {
-  if (!opts.group) throw new Error('--group is required');
-  const group = config.groups.get(opts.group);
-  if (!group) throw new Error(`no group named "${opts.group}" (groups: ${[...config.groups.keys()].join(', ') || 'none'})`);
-  const prompt = opts.prompt?.trim() ?? '';
-  if (prompt === '') throw new Error('the prompt is empty');
-  const chat = opts.chat ?? group.chats[0];
-  if (!chat) throw new Error(`group ${group.name} has no chats to post to; add one to its group.yaml`);
-  if (!group.chats.includes(chat)) throw new Error(`${chat} is not a chat of group ${group.name} (its chats: ${group.chats.join(', ')})`);
-  const sep = chat.indexOf(':');
-  const schedule = parseSchedule({ cron: opts.cron, every: opts.every, at: opts.at }, group.timezone, now);
-  const task = store.create({
-    group: group.name,
-    channel: chat.slice(0, sep),
-    chatId: chat.slice(sep + 1),
-    prompt,
-    kind: schedule.kind,
-    spec: schedule.spec,
-    timezone: group.timezone,
-    nextRunAt: schedule.firstRunAt,
-    createdBy: CLI_ACTOR,
-  });
-  print(`Task #${task.id} added to group ${group.name}: ${describeSchedule(task)} (${task.timezone}), next run ${formatLocalTime(schedule.firstRunAt, task.timezone)}.`);
-}
-
-function listTasks(store: TaskStore, opts: TasksOptions, print: (line: string) => void): void {
-  const tasks = store.list(opts.group, { includeFinished: opts.all === true });
+function listTasks(tasks: Task[], opts: TasksOptions, print: (line: string) => void): void {
   if (opts.json) {
     print(JSON.stringify(tasks.map((t) => ({ group: t.group, ...taskView(t) })), null, 2));
     return;
@@ -107,30 +91,6 @@ function listTasks(store: TaskStore, opts: TasksOptions, print: (line: string) =
     print(`#${task.id}  ${task.group}  ${task.status}  ${describeSchedule(task)}  ·  ${next}  ·  ${task.channel}:${task.chatId}${failures}`);
     print(`    ${oneLine(task.prompt)}`);
   }
-}
-
-function changeTask(action: 'rm' | 'pause' | 'resume', store: TaskStore, id: number, now: number, print: (line: string) => void): void {
-  const task = store.get(id);
-  if (!task) throw new Error(`there is no task #${id}`);
-  if (action === 'rm') {
-    if (!store.cancel(id, CLI_ACTOR)) throw new Error(`task #${id} has already ended (${task.status})`);
-    print(`Task #${id} cancelled.`);
-  } else if (action === 'pause') {
-    if (!store.pause(id, CLI_ACTOR)) throw new Error(`task #${id} is not active (${task.status})`);
-    print(`Task #${id} paused.`);
-  } else {
-    const next = resumeSlot(task, now);
-    if (!store.resume(id, CLI_ACTOR, next)) throw new Error(`task #${id} is not paused (${task.status})`);
-    print(`Task #${id} resumed; next run ${formatLocalTime(next, task.timezone)}.`);
-  }
-}
-
-/** A paused recurring task resumes at its next slot after now; a one-shot at its time, or now if that passed. */
-function resumeSlot(task: Task, now: number): number {
-  if (task.kind === 'once') return Math.max(task.nextRunAt ?? now, now);
-  const next = nextRunAfter(task, now);
-  if (next === null) throw new Error(`task #${task.id} has no further run`);
-  return next;
 }
 
 function taskId(raw: string | undefined): number {

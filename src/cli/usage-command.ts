@@ -1,48 +1,25 @@
-import { existsSync } from 'node:fs';
+import type { Clock } from '../clock.js';
 import { hostTimezone } from '../config/groups.js';
-import { loadConfig, type Config } from '../config/load.js';
-import { openDatabase } from '../db/database.js';
 import { formatDuration } from '../ledger/messages.js';
 import { formatUsd, MICROS_PER_USD } from '../ledger/money.js';
-import { collectUsage, type UsageScope, type UsageSummary, type UsageWindow } from '../ledger/usage-summary.js';
-import { enclaveHome } from '../paths.js';
-import { fail } from './output.js';
-
-export interface UsageOutput {
-  write(text: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
+import type { UsageScope, UsageSummary, UsageWindow } from '../ledger/usage-summary.js';
+import { BudgetService } from '../services/budget-service.js';
+import { withHomeState, type CliOutput } from './home-state.js';
 
 export interface UsageCommandOptions {
   json?: boolean;
   home?: string;
-  out?: UsageOutput;
-  now?: number;
+  out?: CliOutput;
+  clock?: Clock;
 }
 
 /** `enclave usage`: per-group spend for today and this month against the limits; --json for scripts. */
-export function runUsage(opts: UsageCommandOptions = {}): void {
-  let config: Config;
-  try {
-    config = loadConfig(opts.home ?? enclaveHome());
-  } catch (err) {
-    fail(err);
-  }
-  const out = opts.out ?? process.stdout;
-  // No database yet means nothing was ever spent; an empty in-memory one says so without creating files.
-  const db = openDatabase(existsSync(config.paths.dbFile) ? config.paths.dbFile : ':memory:');
-  try {
-    const summary = collectUsage(db, {
-      groups: [...config.groups.values()],
-      globalLimits: config.enclave.budgets.global,
-      hostTimezone: hostTimezone(),
-      now: opts.now ?? Date.now(),
-    });
+export function runUsage(opts: UsageCommandOptions = {}): Promise<void> {
+  // mode 'read': no database yet means nothing was ever spent; an empty in-memory one says so without creating files.
+  return withHomeState({ ...opts, mode: 'read' }, ({ config, db, audit, clock, out }) => {
+    const summary = new BudgetService({ db, audit, clock, config: () => config, hostTimezone: hostTimezone() }).usage();
     out.write(opts.json ? `${JSON.stringify(usageJson(summary), null, 2)}\n` : renderUsage(summary, { tty: out.isTTY === true, columns: out.columns ?? 80 }));
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** The --json document: exact micro-dollars and tokens, times as ISO strings. */

@@ -14,7 +14,7 @@ function fill(template: string, values: Record<string, string>): string {
 }
 
 /** Creates groups/<name>/ with group.yaml and memory/MEMORY.md from the shipped templates. */
-export function createGroupFiles(paths: HomePaths, name: string, chatRef: string, now = new Date()): string {
+export function createGroupFiles(paths: HomePaths, name: string, chatRef: string, now: number): string {
   if (!GROUP_NAME_RE.test(name) || RESERVED.has(name)) {
     throw new GroupFileError(`"${name}" cannot be a group name: use lowercase letters, digits, - and _ (not ${[...RESERVED].join(' or ')})`);
   }
@@ -22,7 +22,7 @@ export function createGroupFiles(paths: HomePaths, name: string, chatRef: string
   const dir = join(paths.groupsDir, name);
   if (existsSync(dir)) throw new GroupFileError(`a group named "${name}" already exists; pick another name`);
   const templates = join(packageRoot(), 'groups', TEMPLATES_DIR);
-  const values = { name, chat: chatRef, date: now.toISOString().slice(0, 10) };
+  const values = { name, chat: chatRef, date: new Date(now).toISOString().slice(0, 10) };
   mkdirSync(join(dir, 'memory'), { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'group.yaml'), fill(readFileSync(join(templates, 'group.yaml.template'), 'utf8'), values), { flag: 'wx' });
   writeFileSync(join(dir, 'memory', 'MEMORY.md'), fill(readFileSync(join(templates, 'MEMORY.md.template'), 'utf8'), values), { flag: 'wx' });
@@ -30,14 +30,14 @@ export function createGroupFiles(paths: HomePaths, name: string, chatRef: string
 }
 
 /** Unregisters a group but keeps its files: the folder moves to groups/.removed/<name>-<time>. */
-export function removeGroupFiles(paths: HomePaths, name: string, now = new Date()): string {
+export function removeGroupFiles(paths: HomePaths, name: string, now: number): string {
   const dir = join(paths.groupsDir, name);
   if (!GROUP_NAME_RE.test(name) || RESERVED.has(name) || !existsSync(join(dir, 'group.yaml'))) {
     throw new GroupFileError(`there is no group named "${name}" (see: enclave groups list)`);
   }
   const trash = join(paths.groupsDir, '.removed');
   mkdirSync(trash, { recursive: true, mode: 0o700 });
-  const target = join(trash, `${name}-${now.toISOString().replace(/[:.]/g, '-')}`);
+  const target = join(trash, `${name}-${new Date(now).toISOString().replace(/[:.]/g, '-')}`);
   renameSync(dir, target);
   return target;
 }

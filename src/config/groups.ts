@@ -1,14 +1,19 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { GROUP_NAME_RE, groupConfigSchema, type BudgetLimits, type EnclaveConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
-import { loadGroupSkills, type LoadedSkill } from '../skills/skill-loader.js';
+import { loadGroupSkills, type LoadedSkill } from './skills.js';
 
 /** A group as the host uses it: file config merged with enclave.yaml defaults. */
 export interface GroupConfig {
   name: string;
   dir: string;
+  /**
+   * Device and inode of the folder when it was read: a group removed and re-created under the same
+   * name between two reads has another. Absent in configs built by hand.
+   */
+  folderId?: string;
   memoryDir: string;
   chats: string[];
   trigger: string;
@@ -69,9 +74,11 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       owners.set(chat, entry.name);
     }
     const model = raw.model ?? defaultModel;
+    const folder = statSync(dir);
     groups.set(entry.name, {
       name: entry.name,
       dir,
+      folderId: `${folder.dev}:${folder.ino}`,
       memoryDir: join(dir, 'memory'),
       chats: raw.chats,
       trigger: raw.trigger ?? cfg.defaults.trigger,

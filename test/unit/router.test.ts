@@ -17,6 +17,9 @@ import { SettleWaiters } from '../../src/core/settle-waiters.js';
 import { openDatabase } from '../../src/db/database.js';
 import { silentLogger } from '../../src/logger.js';
 import { homePaths } from '../../src/paths.js';
+import { TaskStore } from '../../src/scheduler/task-store.js';
+import { GroupLifecycle } from '../../src/services/group-lifecycle.js';
+import { PairingService } from '../../src/services/pairing-service.js';
 import { testGroup } from '../helpers/group-config.js';
 
 const OWNER = '1';
@@ -44,7 +47,9 @@ function rig() {
   const queued: string[] = [];
   const queue = new GroupQueue(1, async (g) => void queued.push(g), () => undefined);
   const status: CommandSpec = { name: 'status', usage: '/status', help: 'status', needsGroup: true, run: () => 'all fine' };
-  const commands = new Commands([status, ...accessCommands({ config: () => config, pairings, audit, reloadGroups: async () => [] })], { audit, notices });
+  const groups = new GroupLifecycle({ db, audit, clock: () => 0, config: () => config, tasks: new TaskStore(db, audit), reloadHost: async () => false });
+  const access = accessCommands({ pairings: new PairingService({ store: pairings, audit }), groups });
+  const commands = new Commands([status, ...access], { audit, notices });
   const router = new Router({
     config: () => config, store: new MessageStore(db), outbox: new Outbox(db, new Map([['telegram', channel]]), silentLogger()),
     queue, commands, waiters: new SettleWaiters(), pairings, notices, seenChats: new SeenChats(db), audit, log: silentLogger(),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
-import { loadGroupSkills, loadSkill } from '../../src/skills/skill-loader.js';
+import { loadGroupSkills, loadSkill } from '../../src/config/skills.js';
 import { makeHome } from '../helpers/harness.js';
 
 test('the shipped skills load with their descriptions and tools', () => {

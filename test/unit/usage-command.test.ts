@@ -99,7 +99,7 @@ test('--json: exact micro-dollars and tokens with ISO times', () => {
   assert.equal(json.at, '2026-11-24T12:00:00.000Z');
 });
 
-test('enclave usage reads the home configuration and database', () => {
+test('enclave usage reads the home configuration and database', async () => {
   const home = mkdtempSync(join(tmpdir(), 'enc-usage-'));
   writeFileSync(join(home, 'enclave.yaml'), 'budgets:\n  group: { dailyUsd: 3 }\n  global: { monthlyUsd: 40 }\n');
   for (const [name, yaml] of [['main', 'timezone: Asia/Kolkata\n'], ['team', 'timezone: America/Los_Angeles\nbudget: { dailyUsd: 2 }\n']]) {
@@ -112,7 +112,7 @@ test('enclave usage reads the home configuration and database', () => {
 
   let out = '';
   const sink = { write: (t: string) => (out += t), isTTY: false };
-  runUsage({ json: true, home, out: sink, now: NOW });
+  await runUsage({ json: true, home, out: sink, clock: () => NOW });
   const json = JSON.parse(out) as ReturnType<typeof usageJson>;
   const byName = new Map(json.groups.map((g) => [g.group, g]));
   assert.deepEqual([...byName.keys()].sort(), ['main', 'team']);
@@ -121,11 +121,11 @@ test('enclave usage reads the home configuration and database', () => {
   assert.equal(json.global.month.spentMicros, 1_500_000);
 
   out = '';
-  runUsage({ home, out: sink, now: NOW });
+  await runUsage({ home, out: sink, clock: () => NOW });
   assert.match(out, /main \(Asia\/Kolkata\)\n {2}today {2}2026-11-24 {2}\[#{10}\.{10}\] {2}\$1\.50 of \$3\.00 +50%/);
 
   const empty = mkdtempSync(join(tmpdir(), 'enc-usage-'));
   out = '';
-  runUsage({ json: true, home: empty, out: sink, now: NOW });
+  await runUsage({ json: true, home: empty, out: sink, clock: () => NOW });
   assert.deepEqual((JSON.parse(out) as ReturnType<typeof usageJson>).groups, []);
 });

@@ -1,15 +1,11 @@
-import type { PairingStore } from '../../access/pairing-store.js';
-import type { AuditSink } from '../../audit/types.js';
-import { createGroupFiles } from '../../config/group-files.js';
-import type { Config } from '../../config/load.js';
+import { formatChatRef } from '../../../channels/chat-ref.js';
+import type { GroupLifecycle } from '../../services/group-lifecycle.js';
+import type { PairingService } from '../../services/pairing-service.js';
 import type { CommandSpec } from './commands.js';
 
 export interface AccessCommandDeps {
-  config: () => Config;
-  pairings: PairingStore;
-  audit: AuditSink;
-  /** The running host reads every group.yaml again (and retires agents of groups that changed). */
-  reloadGroups: () => Promise<string[]>;
+  pairings: PairingService;
+  groups: GroupLifecycle;
 }
 
 export function accessCommands(deps: AccessCommandDeps): CommandSpec[] {
@@ -35,7 +31,6 @@ export function accessCommands(deps: AccessCommandDeps): CommandSpec[] {
         if (!args[0]) return 'Usage: /approve <code> (the code the person received when they messaged the assistant).';
         const pairing = deps.pairings.approve(args[0], ctx.identity);
         if (!pairing) return 'No pending pairing has that code. Codes expire after 1 hour; `enclave pair list` shows the waiting ones.';
-        deps.audit.append({ kind: 'access_change', actor: ctx.identity, detail: { action: 'approve', who: `${pairing.channel}:${pairing.senderId}` } });
         return `Approved ${pairing.senderName} (${pairing.channel}:${pairing.senderId}). They can message the assistant now.`;
       },
     },
@@ -49,11 +44,7 @@ export function accessCommands(deps: AccessCommandDeps): CommandSpec[] {
         if (ctx.group) return `This chat already belongs to group ${ctx.group.name}.`;
         const name = args[0]?.toLowerCase();
         if (!name) return 'Usage: /register <name>, e.g. /register family (lowercase letters, digits, - and _).';
-        const config = deps.config();
-        const chat = `${ctx.msg.channel}:${ctx.msg.chatId}`;
-        createGroupFiles(config.paths, name, chat);
-        await deps.reloadGroups();
-        deps.audit.append({ kind: 'group_change', group: name, actor: ctx.identity, detail: { action: 'register', chat } });
+        await deps.groups.add({ name, chat: formatChatRef(ctx.msg), actor: ctx.identity, via: 'register' });
         return `Registered this chat as group ${name}. It has its own agent and memory now; edit groups/${name}/group.yaml to change its trigger, model or budget.`;
       },
     },

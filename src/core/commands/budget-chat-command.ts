@@ -1,11 +1,11 @@
-import type { AuditSink } from '../../audit/types.js';
-import type { Config } from '../../config/load.js';
-import { hostTimezone } from '../../config/groups.js';
-import type { Db } from '../../db/database.js';
-import { budgetCommand } from '../../ledger/budget-command.js';
+import { budgetReport } from '../../ledger/budget-report.js';
+import { BUDGET_SET_USAGE, parseBudgetSetArgs } from '../../ledger/limits.js';
+import { formatAmount } from '../../ledger/messages.js';
+import type { BudgetService, BudgetSet } from '../../services/budget-service.js';
 import { groupOf, type CommandSpec } from './commands.js';
 
-export function budgetChatCommand(deps: { db: Db; config: () => Config; audit: AuditSink; now?: () => number }): CommandSpec {
+/** `/budget` shows spend against limits; the owner's `/budget set daily 2.50` changes a limit. */
+export function budgetChatCommand(deps: { budget: BudgetService }): CommandSpec {
   return {
     name: 'budget',
     usage: '/budget [set daily|monthly <usd>|off]',
@@ -14,17 +14,19 @@ export function budgetChatCommand(deps: { db: Db; config: () => Config; audit: A
     ownerOnly: (args) => args[0]?.toLowerCase() === 'set',
     run: (ctx, args) => {
       const group = groupOf(ctx);
-      const result = budgetCommand(args, {
-        db: deps.db,
-        group,
-        globalLimits: deps.config().enclave.budgets.global,
-        hostTimezone: hostTimezone(),
-        isOwner: ctx.owner,
-        actor: ctx.identity,
-        now: deps.now?.() ?? Date.now(),
-      });
-      if (result.changed) deps.audit.append({ kind: 'budget_change', group: group.name, actor: ctx.identity, detail: { ...result.changed } });
-      return result.reply;
+      if (args.length === 0) return budgetReport(deps.budget.show(group));
+      if (args[0]!.toLowerCase() !== 'set') return `/budget shows this group's spend. ${BUDGET_SET_USAGE}`;
+      const parsed = parseBudgetSetArgs(args.slice(1));
+      if (!parsed.ok) return parsed.error;
+      return changeSentence(deps.budget.set(group, parsed.change, ctx.identity));
     },
   };
+}
+
+function changeSentence({ change, previous }: BudgetSet): string {
+  const whose = change.scope === 'global' ? 'all groups together' : 'this group';
+  const what = `${change.period === 'day' ? 'daily' : 'monthly'} ${change.unit === 'usd' ? 'budget' : 'token limit'}`;
+  const was = previous === null ? 'no limit' : formatAmount(change.unit, previous);
+  const now = change.amount === null ? 'no limit' : formatAmount(change.unit, change.amount);
+  return `The ${what} of ${whose} is now ${now} (was ${was}).`;
 }

@@ -2,8 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.js';
-import { HOST_TOOLS } from '../config/schema.js';
+import { ConfigError } from './errors.js';
+import { HOST_TOOLS } from './schema.js';
+
+// SKILL.md files are configuration: they are read and checked with the group.yaml that enables them.
 
 /** Tools every agent has inside its container; a skill may name them without the group enabling anything. */
 export const CONTAINER_TOOLS = ['read_file', 'write_file', 'list_files', 'shell'] as const;
