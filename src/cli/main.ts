@@ -24,7 +24,7 @@ const program = new Command()
   .description('Enclave: a chat assistant whose agents run in locked-down per-group containers.\nState lives in ENCLAVE_HOME (default: the Enclave folder).');
 
 program
-  .command('start', { isDefault: true })
+  .command('start')
   .description('run the bot: channels, containers, and the local chat in this terminal')
   .option('--no-terminal', 'do not open the local chat prompt (run as a service)')
   .action((opts: { terminal: boolean }) => runStart(opts));
@@ -123,7 +123,19 @@ for (const [action, what] of [['rm', 'cancel a task'], ['pause', 'pause a task']
   tasks.command(action).description(what).argument('<id>').action((id: string) => runTasks(action, { id }));
 }
 
-program.parseAsync().catch((err: Error) => {
+program.showSuggestionAfterError(true);
+
+program.parseAsync(withDefaultVerb(process.argv)).catch((err: Error) => {
   process.stderr.write(`enclave: ${err.message}\n`);
   process.exit(1);
 });
+
+/**
+ * `enclave` alone (or with only start's options) starts the bot; any other first word must be a
+ * verb, so a typo gets "unknown command ... did you mean" instead of being taken as start's argument.
+ */
+function withDefaultVerb(argv: string[]): string[] {
+  const [first] = argv.slice(2);
+  const startOnly = first === undefined || (first.startsWith('-') && !['-h', '--help', '-V', '--version'].includes(first));
+  return startOnly ? [...argv.slice(0, 2), 'start', ...argv.slice(2)] : argv;
+}
