@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,9 +15,27 @@ export function packageRoot(): string {
   return dir;
 }
 
-/** ENCLAVE_HOME holds enclave.yaml, groups/ and data/. Default: the package root. */
-export function enclaveHome(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.ENCLAVE_HOME ?? packageRoot());
+/**
+ * ENCLAVE_HOME holds enclave.yaml, groups/ and data/. Default: ~/.enclave, outside the source
+ * tree, so a `git pull` never meets the user's data; a checkout that already holds data (the
+ * default before) keeps being used until it is moved (see legacyHomeNotice).
+ */
+export function enclaveHome(env: NodeJS.ProcessEnv = process.env, userHome: string = homedir()): string {
+  if (env.ENCLAVE_HOME) return resolve(env.ENCLAVE_HOME);
+  const checkout = packageRoot();
+  if (existsSync(homePaths(checkout).dbFile)) return checkout;
+  return join(userHome, '.enclave');
+}
+
+/** What to tell a user whose data still lives in the source folder, and how to move it. */
+export function legacyHomeNotice(home: string, env: NodeJS.ProcessEnv = process.env, userHome: string = homedir()): string | undefined {
+  if (env.ENCLAVE_HOME || home !== packageRoot()) return undefined;
+  const target = join(userHome, '.enclave');
+  return (
+    `Your Enclave data is in the source folder ${home} (the old default), so it is used from there. ` +
+    `To keep it out of the source tree: stop Enclave, then run: mkdir -p ${target} && mv ${join(home, 'enclave.yaml')} ${join(home, 'data')} ${target}/ ` +
+    `&& cp -r ${join(home, 'groups')} ${target}/ (or keep it where it is with ENCLAVE_HOME=${home}).`
+  );
 }
 
 export interface HomePaths {

@@ -21,7 +21,7 @@ const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'),
 const program = new Command()
   .name('enclave')
   .version(version)
-  .description('Enclave: a chat assistant whose agents run in locked-down per-group containers.\nState lives in ENCLAVE_HOME (default: the Enclave folder).');
+  .description('Enclave: a chat assistant whose agents run in locked-down per-group containers.\nState lives in ENCLAVE_HOME (default: ~/.enclave).');
 
 program
   .command('start')

@@ -3,7 +3,7 @@ import { runTerminalChat } from '../../channels/local/terminal.js';
 import { Enclave } from '../app.js';
 import { startControlServer } from '../control/control-server.js';
 import { localChatOf } from '../control/local-chat.js';
-import { enclaveHome, homePaths } from '../paths.js';
+import { enclaveHome, homePaths, legacyHomeNotice } from '../paths.js';
 import { createLogger } from '../logger.js';
 import { envSecretValues, SecretValues } from '../secret-values.js';
 import { checkConfig, fail, progressPrinter } from './output.js';
@@ -17,6 +17,8 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const log = createLogger({ destination: paths.logFile, secrets: () => secrets.values() });
   const progress = progressPrinter(process.stdout);
   progress(`Enclave starting (ENCLAVE_HOME=${home}, log: ${paths.logFile})`);
+  const notice = legacyHomeNotice(home);
+  if (notice) progress(notice);
 
   let started: Enclave;
   try {
