@@ -3,7 +3,8 @@ import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { estimatePromptTokens, missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import { missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import { promptTokenBound } from '../ledger/prompt-bound.js';
 import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import type { Cooldowns } from './cooldowns.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -77,8 +78,9 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
-  const json = JSON.stringify({ ...request.body, model });
-  const promptTokens = estimatePromptTokens(json, request.messageCount);
+  const body = { ...request.body, model };
+  const json = JSON.stringify(body);
+  const promptTokens = promptTokenBound(body);
   const reservedMicros = worstCaseMicros(promptTokens, request.maxOutputTokens, price);
   const reservedTokens = promptTokens + request.maxOutputTokens;
   const reservation = s.ledger.reserve({

@@ -83,7 +83,6 @@ export interface ChatRequest {
   stream: boolean;
   /** The output cap that was set on the request (the group's cap or less). */
   maxOutputTokens: number;
-  messageCount: number;
   /** The allowlisted body; `model` is replaced per failover candidate. */
   body: Record<string, unknown>;
   /** Fields that were not on the allowlist and were left out. */
@@ -144,5 +143,5 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
   if (maxCompletionTokens !== undefined) body.max_completion_tokens = maxOutputTokens;
   if (maxTokens !== undefined || maxCompletionTokens === undefined) body.max_tokens = maxOutputTokens;
 
-  return { ok: true, request: { model, stream, maxOutputTokens, messageCount: input.messages.length, body, dropped } };
+  return { ok: true, request: { model, stream, maxOutputTokens, body, dropped } };
 }

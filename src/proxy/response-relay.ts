@@ -12,6 +12,7 @@ export type RelayEnd = 'complete' | 'cut' | 'agent_gone';
 
 export interface StreamRelayResult {
   end: RelayEnd;
+  /** The usage of the whole answer; undefined unless it came at its end (see SseUsageTap.finalUsage). */
   usage: TokenUsage | undefined;
 }
 
@@ -43,9 +44,9 @@ export async function relayStream(upstream: Readable, res: ServerResponse, agent
       if (agentGone.aborted) break;
     }
   } catch {
-    return { end: agentGone.aborted ? 'agent_gone' : 'cut', usage: tap.usage };
+    return { end: agentGone.aborted ? 'agent_gone' : 'cut', usage: tap.finalUsage };
   }
-  return { end: agentGone.aborted ? 'agent_gone' : 'complete', usage: tap.usage };
+  return { end: agentGone.aborted ? 'agent_gone' : 'complete', usage: tap.finalUsage };
 }
 
 export type JsonAnswer =

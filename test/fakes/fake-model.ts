@@ -19,6 +19,10 @@ export interface AnswerOptions {
   holdAfterFirstChunk?: Promise<unknown>;
   /** Streams only: destroy the connection after this many chunks, mid-answer. */
   cutAfterChunks?: number;
+  /** Streams only: a usage event sent before the answer (a prompt-only or running count). */
+  earlyUsage?: Record<string, unknown>;
+  /** Streams only: the answer's text split into these pieces instead of 8-character ones. */
+  pieces?: string[];
 }
 
 /** One scripted answer: text, tool calls, an HTTP error, or a connection dropped without an answer. */
@@ -26,6 +30,8 @@ export type ScriptedReply =
   | ({ content: string } & AnswerOptions)
   | ({ toolCalls: ToolCallSpec[] } & AnswerOptions)
   | { status: number; body: unknown; delayMs?: number }
+  /** A 200 answer written in exactly these pieces, with a pause between them (to split bytes anywhere). */
+  | { raw: string[]; contentType: string; chunkDelayMs?: number; delayMs?: number }
   | { dropConnection: true; delayMs?: number };
 
 type AnswerReply = Extract<ScriptedReply, { content: string } | { toolCalls: ToolCallSpec[] }>;
@@ -112,6 +118,15 @@ export class FakeModel {
       res.socket?.destroy();
       return;
     }
+    if ('raw' in reply) {
+      res.writeHead(200, { 'content-type': reply.contentType });
+      for (const [i, piece] of reply.raw.entries()) {
+        if (i > 0) await this.pause(reply.chunkDelayMs ?? 0);
+        await new Promise<void>((flushed) => res.write(piece, () => flushed()));
+      }
+      res.end();
+      return;
+    }
     if ('status' in reply) {
       res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
       return;
@@ -167,8 +182,9 @@ function streamEvents(model: string, reply: AnswerReply, usage: Record<string, u
   const base = { id: `chatcmpl-${Date.now()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
   const event = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
   const events: string[] = [];
+  if (reply.earlyUsage) events.push(event({ ...base, choices: [], usage: reply.earlyUsage }));
   if ('content' in reply) {
-    for (const piece of reply.content.match(/.{1,8}/gs) ?? ['']) events.push(event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
+    for (const piece of reply.pieces ?? reply.content.match(/.{1,8}/gs) ?? ['']) events.push(event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
   } else {
     const calls = message(reply).tool_calls ?? [];
     events.push(event({ ...base, choices: [{ index: 0, delta: { role: 'assistant', tool_calls: calls.map((t, index) => ({ index, ...t })) }, finish_reason: null }] }));
