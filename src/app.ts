@@ -176,7 +176,7 @@ export class Enclave {
     const channels = new Map<string, Channel>();
     const waiters = new SettleWaiters();
     const store = new MessageStore(db);
-    const history = new History(db);
+    const history = new History(db, { clock, scrub: (text) => scrubSecrets(text, secrets.values()) });
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
     const settings = new GroupSettings(db);
@@ -216,6 +216,7 @@ export class Enclave {
         providers: () => config.providers,
         globalPrices: () => config.enclave.prices,
         secret,
+        secretValues: () => secrets.values(),
         ledger,
         audit: agentAudit,
         cooldownMs: config.enclave.failoverCooldownSeconds * 1000,

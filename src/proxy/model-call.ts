@@ -18,6 +18,8 @@ import { callUpstream, isRetryableStatus, scrubUpstream, type UpstreamDispatcher
 export interface CallServices {
   globalPrices: () => PriceTable;
   secret: (name: string) => string | undefined;
+  /** Every secret value the host holds, scrubbed from what goes back to the agent. */
+  secretValues: () => readonly string[];
   ledger: BudgetLedger;
   audit: AuditSink;
   cooldowns: Cooldowns;
@@ -136,9 +138,11 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
+  // Whatever the provider sends back (an echo of the request's headers, a debugging field), no secret passes.
+  const secrets = [...s.secretValues(), ...(key ? [key] : [])];
   if (isEventStream(upstream.contentType)) {
     s.onModelUsed?.(group.name, model, provider.name);
-    const relayed = await relayStream(upstream.body, res, ctx.agentGone);
+    const relayed = await relayStream(upstream.body, res, ctx.agentGone, secrets);
     if (relayed.end === 'complete') {
       call.settle(relayed.usage ? 'ok' : 'no_usage', relayed.usage ?? 'reservation', { status: upstream.status });
       res.end();
@@ -150,7 +154,7 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
-  const answer = await readJsonAnswer(upstream.body, ctx.agentGone);
+  const answer = await readJsonAnswer(upstream.body, ctx.agentGone, secrets);
   if (answer.end === 'complete') {
     s.onModelUsed?.(group.name, model, provider.name);
     res.writeHead(upstream.status, { 'content-type': 'application/json', 'content-length': answer.bytes.length });

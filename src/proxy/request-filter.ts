@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GroupConfig } from '../config/groups.js';
 import { checkMessageContent } from './message-content.js';
+import { rebuildMessages, rebuildTools } from './message-rebuild.js';
 import { refusal, type ProxyRefusal } from './refusal-errors.js';
 
 /** What the agent runner's SDK sends (its placeholder key); the host replaces it with the real key. */
@@ -133,6 +134,14 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
   for (const [name, value] of Object.entries(input)) {
     if (FORWARDED.has(name)) body[name] = value;
     else dropped.push(name);
+  }
+  const messages = rebuildMessages(input.messages as Record<string, unknown>[]);
+  body.messages = messages.value;
+  dropped.push(...messages.dropped);
+  if (Array.isArray(input.tools)) {
+    const tools = rebuildTools(input.tools as Record<string, unknown>[]);
+    body.tools = tools.value;
+    dropped.push(...tools.dropped);
   }
   const stream = input.stream === true;
   if (stream) body.stream_options = { include_usage: true };

@@ -42,6 +42,10 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
 }
 
+/** Ids and `created` of answers: a counter and a fixed time, not the wall clock. */
+let answers = 0;
+const CREATED = 1_900_000_000;
+
 export const DEFAULT_USAGE = Object.freeze({ prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 });
 
 /**
@@ -162,15 +166,15 @@ function message(reply: AnswerReply) {
   return {
     role: 'assistant',
     content: null,
-    tool_calls: reply.toolCalls.map((t, i) => ({ id: `call_${i}_${Date.now()}`, type: 'function', function: { name: t.name, arguments: t.arguments } })),
+    tool_calls: reply.toolCalls.map((t, i) => ({ id: `call_${i}_${++answers}`, type: 'function', function: { name: t.name, arguments: t.arguments } })),
   };
 }
 
 function completion(model: string, reply: AnswerReply, usage: Record<string, unknown> | null) {
   return {
-    id: `chatcmpl-${Date.now()}`,
+    id: `chatcmpl-${++answers}`,
     object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
+    created: CREATED,
     model,
     choices: [{ index: 0, message: message(reply), finish_reason: 'content' in reply ? 'stop' : 'tool_calls' }],
     ...(usage ? { usage } : {}),
@@ -179,7 +183,7 @@ function completion(model: string, reply: AnswerReply, usage: Record<string, unk
 
 /** The SSE events of one streamed answer, each a complete `data:` event. */
 function streamEvents(model: string, reply: AnswerReply, usage: Record<string, unknown> | null): string[] {
-  const base = { id: `chatcmpl-${Date.now()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
+  const base = { id: `chatcmpl-${++answers}`, object: 'chat.completion.chunk', created: CREATED, model };
   const event = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
   const events: string[] = [];
   if (reply.earlyUsage) events.push(event({ ...base, choices: [], usage: reply.earlyUsage }));

@@ -1,0 +1,74 @@
+/** What a secret is replaced with; the same marker the log scrubber uses. */
+export const REDACTED = '[redacted]';
+const REDACTED_BYTES = Buffer.from(REDACTED);
+/** Shorter values are not scrubbed: they would match ordinary text (the logger uses the same floor). */
+export const MIN_SECRET_CHARS = 8;
+
+/** The spellings a secret can have in a JSON body: as it is, JSON-escaped, and with "/" escaped too. */
+function spellings(secret: string): string[] {
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  return [secret, escaped, escaped.replace(/\//g, '\\/')];
+}
+
+function patternsOf(secrets: readonly string[]): Buffer[] {
+  const unique = new Set(secrets.filter((s) => s.length >= MIN_SECRET_CHARS).flatMap(spellings));
+  // Longest first, so at one position the whole of the longer secret is replaced.
+  return [...unique].map((s) => Buffer.from(s, 'utf8')).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Replaces every secret value in a byte stream, wherever the stream's chunks split it. At each
+ * chunk's end it holds back at most the longest secret's length minus one byte: a secret that
+ * starts before that point is wholly in hand, one that starts after it waits for the next chunk.
+ */
+export class StreamScrubber {
+  private readonly patterns: Buffer[];
+  private readonly hold: number;
+  private carry: Buffer = Buffer.alloc(0);
+
+  constructor(secrets: readonly string[]) {
+    this.patterns = patternsOf(secrets);
+    this.hold = Math.max(0, ...this.patterns.map((p) => p.length - 1));
+  }
+
+  /** The bytes that may be passed on now. */
+  push(chunk: Buffer): Buffer {
+    if (this.patterns.length === 0) return chunk;
+    return this.scan(this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk, false);
+  }
+
+  /** The bytes held back, once the stream has ended. */
+  end(): Buffer {
+    return this.scan(this.carry, true);
+  }
+
+  private scan(data: Buffer, final: boolean): Buffer {
+    const holdFrom = final ? data.length : Math.max(0, data.length - this.hold);
+    const out: Buffer[] = [];
+    let pos = 0;
+    for (let match = this.nextMatch(data, pos); match && match.index < holdFrom; match = this.nextMatch(data, pos)) {
+      out.push(data.subarray(pos, match.index), REDACTED_BYTES);
+      pos = match.index + match.length;
+    }
+    const emitEnd = Math.max(pos, holdFrom);
+    out.push(data.subarray(pos, emitEnd));
+    this.carry = Buffer.from(data.subarray(emitEnd));
+    return Buffer.concat(out);
+  }
+
+  /** The leftmost secret at or after `from`; the longest one where several start at the same byte. */
+  private nextMatch(data: Buffer, from: number): { index: number; length: number } | undefined {
+    let best: { index: number; length: number } | undefined;
+    for (const pattern of this.patterns) {
+      const index = data.indexOf(pattern, from);
+      if (index !== -1 && (!best || index < best.index)) best = { index, length: pattern.length };
+    }
+    return best;
+  }
+}
+
+/** A whole body with every secret value replaced. */
+export function scrubBytes(body: Buffer, secrets: readonly string[]): Buffer {
+  const scrubber = new StreamScrubber(secrets);
+  return Buffer.concat([scrubber.push(body), scrubber.end()]);
+}
