@@ -18,8 +18,9 @@ function patternsOf(secrets: readonly string[]): Buffer[] {
 
 /**
  * Replaces every secret value in a byte stream, wherever the stream's chunks split it. At each
- * chunk's end it holds back at most the longest secret's length minus one byte: a secret that
- * starts before that point is wholly in hand, one that starts after it waits for the next chunk.
+ * chunk's end it holds back only bytes that could be the start of a secret (at most the longest
+ * secret's length minus one): a secret that starts before them is wholly in hand, one that may
+ * start among them waits for the next chunk.
  */
 export class StreamScrubber {
   private readonly patterns: Buffer[];
@@ -43,7 +44,7 @@ export class StreamScrubber {
   }
 
   private scan(data: Buffer, final: boolean): Buffer {
-    const holdFrom = final ? data.length : Math.max(0, data.length - this.hold);
+    const holdFrom = final ? data.length : data.length - this.partialSecretAtEnd(data);
     const out: Buffer[] = [];
     let pos = 0;
     for (let match = this.nextMatch(data, pos); match && match.index < holdFrom; match = this.nextMatch(data, pos)) {
@@ -54,6 +55,15 @@ export class StreamScrubber {
     out.push(data.subarray(pos, emitEnd));
     this.carry = Buffer.from(data.subarray(emitEnd));
     return Buffer.concat(out);
+  }
+
+  /** How many bytes at the end of data are the beginning of some secret (and could be more of it). */
+  private partialSecretAtEnd(data: Buffer): number {
+    for (let n = Math.min(this.hold, data.length); n > 0; n--) {
+      const tail = data.subarray(data.length - n);
+      if (this.patterns.some((p) => p.length > n && tail.equals(p.subarray(0, n)))) return n;
+    }
+    return 0;
   }
 
   /** The leftmost secret at or after `from`; the longest one where several start at the same byte. */

@@ -61,3 +61,11 @@ test('with no secrets the stream passes through untouched and nothing is held ba
   assert.equal(scrubber.push(chunk), chunk);
   assert.equal(scrubber.end().length, 0);
 });
+
+test('only bytes that could begin a secret are held back, so a stream is not delayed', () => {
+  const scrubber = new StreamScrubber([KEY]);
+  assert.equal(scrubber.push(Buffer.from('data: hello\n\n')).toString(), 'data: hello\n\n');
+  assert.equal(scrubber.push(Buffer.from('then sk-li')).toString(), 'then ', 'the start of the key waits');
+  assert.equal(scrubber.push(Buffer.from('ght')).toString(), 'sk-light', 'and passes once it cannot be the key');
+  assert.equal(scrubber.end().length, 0);
+});
