@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TokenUsage } from '../ledger/types.js';
 import { usageFromApi } from '../ledger/usage.js';
-import { scrubBytes, StreamScrubber } from './secret-scrubber.js';
+import { scrubBytes } from './secret-scrubber.js';
+import { SseSecretScrubber } from './sse-secret-scrubber.js';
 import { SseUsageTap } from './usage-tap.js';
 
 /** A non-streamed answer larger than this is not a chat completion the agent can use. */
@@ -35,12 +36,12 @@ async function send(res: ServerResponse, bytes: Buffer): Promise<void> {
 
 /**
  * Passes an event stream to the agent chunk by chunk as it arrives, with every secret value
- * scrubbed (however the chunks split it), reading usage on the way. The response is left
+ * scrubbed (however the chunks or the events split it), reading usage on the way. The response is left
  * open: the caller settles first, then ends it (or destroys it when cut).
  */
 export async function relayStream(upstream: Readable, res: ServerResponse, agentGone: AbortSignal, secrets: readonly string[]): Promise<StreamRelayResult> {
   const tap = new SseUsageTap();
-  const scrubber = new StreamScrubber(secrets);
+  const scrubber = new SseSecretScrubber(secrets);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   res.flushHeaders();
   try {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import OpenAI from 'openai';
 import { openDatabase } from '../../src/db/database.js';
 import { SqliteLedger } from '../../src/ledger/ledger.js';
 import { silentLogger } from '../../src/logger.js';
@@ -30,6 +31,7 @@ async function startRig(t: TestContext) {
   const base = (await serveProxy(t, proxy, model, db)).base(group.name);
   return {
     model,
+    client: new OpenAI({ baseURL: base, apiKey: 'enclave-proxy', maxRetries: 0 }),
     post: (body: Record<string, unknown>) =>
       fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body }) }),
   };
@@ -87,4 +89,41 @@ test('message parts, messages, tool calls and tools go upstream with known keys 
   ]);
   assert.deepEqual(sent.tools, [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object' }, strict: true } }]);
   assert.ok(!JSON.stringify(sent).includes('attacker'), 'no URL the agent chose went upstream');
+});
+
+test('a key sent a few characters per event is scrubbed from what the client joins, text and tool arguments alike', async (t) => {
+  const rig = await startRig(t);
+  const joined = async () => {
+    const stream = await rig.client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let content = '';
+    let args = '';
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta;
+      content += delta?.content ?? '';
+      args += delta?.tool_calls?.map((c) => c.function?.arguments ?? '').join('') ?? '';
+    }
+    return { content, args };
+  };
+
+  const text = `the key: ${KEY} (and ${TOKEN})`;
+  const pieces = text.match(/.{1,3}/gs)!;
+  rig.model.push({ content: text, pieces });
+  assert.deepEqual(await joined(), { content: 'the key: [redacted] (and [redacted])', args: '' });
+
+  // The start of a secret that never completes is held back, then delivered with the finish.
+  rig.model.push({ content: 'almost sk-upstream-key', pieces: ['almost ', 'sk-upstream', '-key'] });
+  assert.deepEqual(await joined(), { content: 'almost sk-upstream-key', args: '' });
+
+  const event = (delta: unknown, finish: string | null = null) => `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  rig.model.push({
+    contentType: 'text/event-stream',
+    raw: [
+      event({ role: 'assistant', tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: `{"k":"${KEY.slice(0, 9)}` } }] }),
+      event({ tool_calls: [{ index: 0, function: { arguments: KEY.slice(9, 20) } }] }),
+      event({ tool_calls: [{ index: 0, function: { arguments: `${KEY.slice(20)}"}` } }] }),
+      event({}, 'tool_calls'),
+      'data: [DONE]\n\n',
+    ],
+  });
+  assert.deepEqual(await joined(), { content: '', args: '{"k":"[redacted]"}' });
 });
