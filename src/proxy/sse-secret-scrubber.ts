@@ -105,7 +105,7 @@ export class SseSecretScrubber {
   }
 
   end(): Buffer {
-    const tail = this.partial + this.decoder.end();
+    const tail = this.partial + this.decoder.end() + this.heldEvents();
     this.partial = '';
     return Buffer.concat([this.bytes.push(Buffer.from(tail, 'utf8')), this.bytes.end()]);
   }
@@ -113,6 +113,7 @@ export class SseSecretScrubber {
   /** One whole line (with its line break): an event rewritten when its text changed, else as it came. */
   private line(raw: string): string {
     if (!raw.startsWith('data:')) return raw;
+    if (raw.slice(5).trim() === '[DONE]') return this.heldEvents() + raw;
     let event: unknown;
     try {
       event = JSON.parse(raw.slice(5));
@@ -159,6 +160,17 @@ export class SseSecretScrubber {
       }
     }
     return flushed;
+  }
+
+  /** Text still held for choices that never finished, as events of their own. */
+  private heldEvents(): string {
+    const indexes = new Set([...this.texts.keys()].map((path) => path.split('.')[0]!));
+    let events = '';
+    for (const index of indexes) {
+      const choice: Fields = { index: Number(index), delta: {} };
+      if (this.flushChoice(index, choice)) events += `data: ${JSON.stringify({ choices: [choice] })}\n\n`;
+    }
+    return events;
   }
 
   private scrubber(path: string): TextScrubber {

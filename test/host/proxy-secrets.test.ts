@@ -127,3 +127,13 @@ test('a key sent a few characters per event is scrubbed from what the client joi
   });
   assert.deepEqual(await joined(), { content: '', args: '{"k":"[redacted]"}' });
 });
+
+test('text held back for a choice that never finishes is still delivered before the end of the stream', async (t) => {
+  const rig = await startRig(t);
+  const event = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  rig.model.push({ contentType: 'text/event-stream', raw: [event('nearly '), event('sk-upstream-'), 'data: [DONE]\n\n'] });
+  const stream = await rig.client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  let content = '';
+  for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(content, 'nearly sk-upstream-');
+});
