@@ -24,11 +24,14 @@ function patternsOf(secrets: readonly string[]): Buffer[] {
  */
 export class StreamScrubber {
   private readonly patterns: Buffer[];
+  /** All patterns in one expression over the bytes read as latin1 (one character per byte), longest first. */
+  private readonly matcher: RegExp;
   private readonly hold: number;
   private carry: Buffer = Buffer.alloc(0);
 
   constructor(secrets: readonly string[]) {
     this.patterns = patternsOf(secrets);
+    this.matcher = new RegExp(this.patterns.map((p) => p.toString('latin1').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') || '(?!)', 'g');
     this.hold = Math.max(0, ...this.patterns.map((p) => p.length - 1));
   }
 
@@ -46,10 +49,12 @@ export class StreamScrubber {
   private scan(data: Buffer, final: boolean): Buffer {
     const holdFrom = final ? data.length : data.length - this.partialSecretAtEnd(data);
     const out: Buffer[] = [];
+    const bytes = data.toString('latin1');
     let pos = 0;
-    for (let match = this.nextMatch(data, pos); match && match.index < holdFrom; match = this.nextMatch(data, pos)) {
+    this.matcher.lastIndex = 0;
+    for (let match = this.matcher.exec(bytes); match && match.index < holdFrom; match = this.matcher.exec(bytes)) {
       out.push(data.subarray(pos, match.index), REDACTED_BYTES);
-      pos = match.index + match.length;
+      pos = match.index + match[0].length;
     }
     const emitEnd = Math.max(pos, holdFrom);
     out.push(data.subarray(pos, emitEnd));
@@ -59,21 +64,17 @@ export class StreamScrubber {
 
   /** How many bytes at the end of data are the beginning of some secret (and could be more of it). */
   private partialSecretAtEnd(data: Buffer): number {
-    for (let n = Math.min(this.hold, data.length); n > 0; n--) {
-      const tail = data.subarray(data.length - n);
-      if (this.patterns.some((p) => p.length > n && tail.equals(p.subarray(0, n)))) return n;
-    }
-    return 0;
-  }
-
-  /** The leftmost secret at or after `from`; the longest one where several start at the same byte. */
-  private nextMatch(data: Buffer, from: number): { index: number; length: number } | undefined {
-    let best: { index: number; length: number } | undefined;
+    let longest = 0;
     for (const pattern of this.patterns) {
-      const index = data.indexOf(pattern, from);
-      if (index !== -1 && (!best || index < best.index)) best = { index, length: pattern.length };
+      // The earliest start in the last pattern.length - 1 bytes whose rest matches the pattern's beginning.
+      for (let start = Math.max(0, data.length - pattern.length + 1); start < data.length - longest; start++) {
+        if (data[start] === pattern[0] && data.compare(pattern, 0, data.length - start, start) === 0) {
+          longest = data.length - start;
+          break;
+        }
+      }
     }
-    return best;
+    return longest;
   }
 }
 

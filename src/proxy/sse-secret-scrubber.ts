@@ -34,12 +34,16 @@ class TextScrubber {
   }
 
   private partialAtEnd(text: string): number {
-    const longest = Math.max(0, ...this.secrets.map((s) => s.length - 1));
-    for (let n = Math.min(longest, text.length); n > 0; n--) {
-      const tail = text.slice(text.length - n);
-      if (this.secrets.some((s) => s.length > n && s.startsWith(tail))) return n;
+    let longest = 0;
+    for (const secret of this.secrets) {
+      for (let start = Math.max(0, text.length - secret.length + 1); start < text.length - longest; start++) {
+        if (text.charCodeAt(start) === secret.charCodeAt(0) && secret.startsWith(text.slice(start))) {
+          longest = text.length - start;
+          break;
+        }
+      }
     }
-    return 0;
+    return longest;
   }
 }
 
