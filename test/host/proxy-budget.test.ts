@@ -226,3 +226,20 @@ test('parallel 300 kB calls of spaced digits never settle above the limit when t
     assert.ok(s.tokens <= r.tokens, `settled ${s.tokens} tokens of ${r.tokens} reserved`);
   }
 });
+
+test('a daily token limit holds the same way: parallel calls never settle more tokens than it allows', async (t) => {
+  const limit = 100_000;
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', budget: { dailyTokens: limit }, maxOutputTokens: 100 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 0, output: 0 } }, timeoutSeconds: 30 }],
+    maxConcurrentCallsPerGroup: 4,
+  });
+  rig.model.fallback = (req) => ({ content: 'ok', delayMs: 20, usage: { prompt_tokens: Buffer.byteLength(JSON.stringify(req.body.messages)), completion_tokens: 100 } });
+  const content = spacedDigits(30_000);
+  const results = await Promise.all(Array.from({ length: 8 }, () => rig.ask('g', { model: 'm', messages: [{ role: 'user', content }] })));
+  const refused = results.filter((r) => r.status !== 200);
+  assert.ok(refused.every((r) => r.status === 402 && /tokens/.test(r.body.error!.message)), JSON.stringify(refused.map((r) => r.body)));
+  const tokens = rig.rows().filter((r) => r.kind === 'settle').reduce((sum, r) => sum + r.tokens, 0);
+  assert.ok(tokens <= limit, `settled ${tokens} tokens against a limit of ${limit}`);
+  assert.equal(results.length - refused.length, 3, 'three calls of about 30,000 tokens fit');
+});
