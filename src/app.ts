@@ -177,7 +177,7 @@ export class Enclave {
     const agentAudit = new ThrottledAudit(audit, clock);
 
     const store = new MessageStore(db);
-    const history = new History(db);
+    const history = new History(db, { clock, scrub: (text) => scrubSecrets(text, secrets.values()) });
     const settings = new GroupSettings(db, clock);
     const tasks = new TaskStore(db, audit, clock);
     const pairings = new PairingStore(db, clock);
@@ -217,6 +217,7 @@ export class Enclave {
         providers: () => config().providers,
         globalPrices: () => config().enclave.prices,
         secret,
+        secretValues: () => secrets.values(),
         ledger,
         audit: agentAudit,
         cooldownMs: first.enclave.failoverCooldownSeconds * 1000,

@@ -38,7 +38,7 @@ export function effectiveLimits(db: Db, scope: string, configured: BudgetLimits)
 }
 
 /** Records an owner's change (amount in micro-dollars or tokens; null = no limit). Rows are never changed. */
-export function setLimit(db: Db, scope: string, period: BudgetPeriod, unit: BudgetUnit, amount: number | null, setBy: string, at: number = Date.now()): void {
+export function setLimit(db: Db, scope: string, period: BudgetPeriod, unit: BudgetUnit, amount: number | null, setBy: string, at: number): void {
   if (amount !== null && !(Number.isSafeInteger(amount) && amount >= 0)) throw new Error(`a budget limit must be a whole number >= 0, not ${amount}`);
   db.prepare('INSERT INTO budget_limits (scope, period, unit, amount, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?)').run(scope, period, unit, amount, setBy, at);
 }

@@ -8,12 +8,6 @@ import type { ModelPrice, TokenUsage } from './types.js';
 
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
-/** Tokens every request costs beyond its text (role markers, priming), per message and once. */
-const TOKENS_PER_MESSAGE = 4;
-const TOKENS_PER_REQUEST = 3;
-/** Tokens are rarely shorter than this many bytes of JSON; dividing by it over-estimates. */
-const BYTES_PER_TOKEN = 3;
-
 /** The provider's own price for the model, else the top-level one; undefined means refuse. */
 export function priceFor(provider: ProviderConfig, model: string, globalPrices: PriceTable): ModelPrice | undefined {
   return Object.hasOwn(provider.prices, model) ? provider.prices[model] : Object.hasOwn(globalPrices, model) ? globalPrices[model] : undefined;
@@ -32,17 +26,6 @@ export function missingPriceMessage(model: string, providerIndex?: number): stri
     ? `prices${keySegment(model)}`
     : `providers[${providerIndex}].prices${keySegment(model)} (or prices${keySegment(model)})`;
   return `no price configured for model ${model}: set ${where} in enclave.yaml — 0 is fine for local models`;
-}
-
-/**
- * A deliberately high guess of the prompt's tokens from the JSON that goes upstream (messages,
- * tools, schemas and all): a third of its ASCII bytes, and one token per byte of everything else
- * (tokenizers fall back to single bytes for rare characters), plus per-message overhead.
- */
-export function estimatePromptTokens(requestJson: string, messageCount: number): number {
-  const bytes = Buffer.byteLength(requestJson, 'utf8');
-  const nonAsciiBytes = bytes - requestJson.replace(/[^ -~\t\n\r]/g, '').length;
-  return Math.ceil((bytes - nonAsciiBytes) / BYTES_PER_TOKEN) + nonAsciiBytes + TOKENS_PER_MESSAGE * messageCount + TOKENS_PER_REQUEST;
 }
 
 /** Rounds up to whole micros, ignoring float noise below a thousandth of a micro. */

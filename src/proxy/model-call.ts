@@ -3,7 +3,8 @@ import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { estimatePromptTokens, missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import { missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import { promptTokenBound } from '../ledger/prompt-bound.js';
 import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import type { Cooldowns } from './cooldowns.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -17,6 +18,8 @@ import { callUpstream, isRetryableStatus, scrubUpstream, type UpstreamDispatcher
 export interface CallServices {
   globalPrices: () => PriceTable;
   secret: (name: string) => string | undefined;
+  /** Every secret value the host holds, scrubbed from what goes back to the agent. */
+  secretValues: () => readonly string[];
   ledger: BudgetLedger;
   audit: AuditSink;
   cooldowns: Cooldowns;
@@ -77,8 +80,9 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
-  const json = JSON.stringify({ ...request.body, model });
-  const promptTokens = estimatePromptTokens(json, request.messageCount);
+  const body = { ...request.body, model };
+  const json = JSON.stringify(body);
+  const promptTokens = promptTokenBound(body);
   const reservedMicros = worstCaseMicros(promptTokens, request.maxOutputTokens, price);
   const reservedTokens = promptTokens + request.maxOutputTokens;
   const reservation = s.ledger.reserve({
@@ -134,9 +138,11 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
+  // Whatever the provider sends back (an echo of the request's headers, a debugging field), no secret passes.
+  const secrets = [...s.secretValues(), ...(key ? [key] : [])];
   if (isEventStream(upstream.contentType)) {
     s.onModelUsed?.(group.name, model, provider.name);
-    const relayed = await relayStream(upstream.body, res, ctx.agentGone);
+    const relayed = await relayStream(upstream.body, res, ctx.agentGone, secrets);
     if (relayed.end === 'complete') {
       call.settle(relayed.usage ? 'ok' : 'no_usage', relayed.usage ?? 'reservation', { status: upstream.status });
       res.end();
@@ -148,7 +154,7 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
-  const answer = await readJsonAnswer(upstream.body, ctx.agentGone);
+  const answer = await readJsonAnswer(upstream.body, ctx.agentGone, secrets);
   if (answer.end === 'complete') {
     s.onModelUsed?.(group.name, model, provider.name);
     res.writeHead(upstream.status, { 'content-type': 'application/json', 'content-length': answer.bytes.length });

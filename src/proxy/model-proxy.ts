@@ -26,6 +26,8 @@ export interface ModelProxyDeps {
   globalPrices: () => PriceTable;
   /** Looks up a provider key by name; the agent never sees what this returns. */
   secret: (name: string) => string | undefined;
+  /** Every secret value the host holds (SecretValues), scrubbed from answers; the call's own key always is. */
+  secretValues?: () => readonly string[];
   ledger: BudgetLedger;
   audit: AuditSink;
   /** failoverCooldownSeconds * 1000: how long a failed provider+model is skipped. */
@@ -57,6 +59,7 @@ export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
   const services: CallServices = {
     globalPrices: deps.globalPrices,
     secret: deps.secret,
+    secretValues: deps.secretValues ?? (() => []),
     ledger: deps.ledger,
     audit: deps.audit,
     cooldowns: new Cooldowns(deps.cooldownMs, clock),
@@ -97,7 +100,7 @@ export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
       return deny(group.name, req, res, filtered.refusal, { ...(typeof model === 'string' ? { model: capLogged(model) } : {}), ...filtered.detail });
     }
     const { request } = filtered;
-    if (request.dropped.length > 0) deps.log.debug({ group: group.name, fields: request.dropped }, 'fields not forwarded upstream');
+    if (request.dropped.length > 0) deps.log.debug({ group: group.name, fields: request.dropped.slice(0, 20), count: request.dropped.length }, 'fields not forwarded upstream');
 
     const agentGone = new AbortController();
     res.on('close', () => {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GroupConfig } from '../config/groups.js';
 import { checkMessageContent } from './message-content.js';
+import { rebuildMessages, rebuildTools } from './message-rebuild.js';
 import { refusal, type ProxyRefusal } from './refusal-errors.js';
 
 /** What the agent runner's SDK sends (its placeholder key); the host replaces it with the real key. */
@@ -83,7 +84,6 @@ export interface ChatRequest {
   stream: boolean;
   /** The output cap that was set on the request (the group's cap or less). */
   maxOutputTokens: number;
-  messageCount: number;
   /** The allowlisted body; `model` is replaced per failover candidate. */
   body: Record<string, unknown>;
   /** Fields that were not on the allowlist and were left out. */
@@ -135,6 +135,14 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
     if (FORWARDED.has(name)) body[name] = value;
     else dropped.push(name);
   }
+  const messages = rebuildMessages(input.messages as Record<string, unknown>[]);
+  body.messages = messages.value;
+  dropped.push(...messages.dropped);
+  if (Array.isArray(input.tools)) {
+    const tools = rebuildTools(input.tools as Record<string, unknown>[]);
+    body.tools = tools.value;
+    dropped.push(...tools.dropped);
+  }
   const stream = input.stream === true;
   if (stream) body.stream_options = { include_usage: true };
   else delete body.stream_options;
@@ -144,5 +152,5 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
   if (maxCompletionTokens !== undefined) body.max_completion_tokens = maxOutputTokens;
   if (maxTokens !== undefined || maxCompletionTokens === undefined) body.max_tokens = maxOutputTokens;
 
-  return { ok: true, request: { model, stream, maxOutputTokens, messageCount: input.messages.length, body, dropped } };
+  return { ok: true, request: { model, stream, maxOutputTokens, body, dropped } };
 }

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TokenUsage } from '../ledger/types.js';
 import { usageFromApi } from '../ledger/usage.js';
+import { scrubBytes } from './secret-scrubber.js';
+import { SseSecretScrubber } from './sse-secret-scrubber.js';
 import { SseUsageTap } from './usage-tap.js';
 
 /** A non-streamed answer larger than this is not a chat completion the agent can use. */
@@ -12,6 +14,7 @@ export type RelayEnd = 'complete' | 'cut' | 'agent_gone';
 
 export interface StreamRelayResult {
   end: RelayEnd;
+  /** The usage of the whole answer; undefined unless it came at its end (see SseUsageTap.finalUsage). */
   usage: TokenUsage | undefined;
 }
 
@@ -27,25 +30,33 @@ function waitForDrain(res: ServerResponse): Promise<void> {
   });
 }
 
+async function send(res: ServerResponse, bytes: Buffer): Promise<void> {
+  if (bytes.length > 0 && !res.write(bytes)) await waitForDrain(res);
+}
+
 /**
- * Passes an event stream to the agent chunk by chunk as it arrives, reading usage on the way.
- * The response is left open: the caller settles first, then ends it (or destroys it when cut).
+ * Passes an event stream to the agent chunk by chunk as it arrives, with every secret value
+ * scrubbed (however the chunks or the events split it), reading usage on the way. The response is left
+ * open: the caller settles first, then ends it (or destroys it when cut).
  */
-export async function relayStream(upstream: Readable, res: ServerResponse, agentGone: AbortSignal): Promise<StreamRelayResult> {
+export async function relayStream(upstream: Readable, res: ServerResponse, agentGone: AbortSignal, secrets: readonly string[]): Promise<StreamRelayResult> {
   const tap = new SseUsageTap();
+  const scrubber = new SseSecretScrubber(secrets);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   res.flushHeaders();
   try {
     for await (const chunk of upstream) {
       const bytes = chunk as Buffer;
-      if (!res.write(bytes)) await waitForDrain(res);
+      await send(res, scrubber.push(bytes));
       tap.push(bytes);
       if (agentGone.aborted) break;
     }
   } catch {
-    return { end: agentGone.aborted ? 'agent_gone' : 'cut', usage: tap.usage };
+    return { end: agentGone.aborted ? 'agent_gone' : 'cut', usage: tap.finalUsage };
   }
-  return { end: agentGone.aborted ? 'agent_gone' : 'complete', usage: tap.usage };
+  if (agentGone.aborted) return { end: 'agent_gone', usage: tap.finalUsage };
+  await send(res, scrubber.end());
+  return { end: 'complete', usage: tap.finalUsage };
 }
 
 export type JsonAnswer =
@@ -83,15 +94,15 @@ function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-/** Reads a whole non-streamed answer and its usage; the caller sends the bytes on unchanged. */
-export async function readJsonAnswer(upstream: Readable, agentGone: AbortSignal): Promise<JsonAnswer> {
+/** Reads a whole non-streamed answer and its usage; `bytes` has every secret value scrubbed. */
+export async function readJsonAnswer(upstream: Readable, agentGone: AbortSignal, secrets: readonly string[]): Promise<JsonAnswer> {
   const body = await collect(upstream, MAX_ANSWER_BYTES);
   if (body.end === 'cut') return { end: agentGone.aborted ? 'agent_gone' : 'cut' };
   if (agentGone.aborted) return { end: 'agent_gone' };
   if (body.end === 'too_large') return { end: 'not_json' };
   const parsed = parseObject(body.bytes);
   if (!parsed) return { end: 'not_json' };
-  return { end: 'complete', bytes: body.bytes, usage: usageFromApi(parsed.usage) };
+  return { end: 'complete', bytes: scrubBytes(body.bytes, secrets), usage: usageFromApi(parsed.usage) };
 }
 
 /**

@@ -19,6 +19,10 @@ export interface AnswerOptions {
   holdAfterFirstChunk?: Promise<unknown>;
   /** Streams only: destroy the connection after this many chunks, mid-answer. */
   cutAfterChunks?: number;
+  /** Streams only: a usage event sent before the answer (a prompt-only or running count). */
+  earlyUsage?: Record<string, unknown>;
+  /** Streams only: the answer's text split into these pieces instead of 8-character ones. */
+  pieces?: string[];
 }
 
 /** One scripted answer: text, tool calls, an HTTP error, or a connection dropped without an answer. */
@@ -26,6 +30,8 @@ export type ScriptedReply =
   | ({ content: string } & AnswerOptions)
   | ({ toolCalls: ToolCallSpec[] } & AnswerOptions)
   | { status: number; body: unknown; delayMs?: number }
+  /** A 200 answer written in exactly these pieces, with a pause between them (to split bytes anywhere). */
+  | { raw: string[]; contentType: string; chunkDelayMs?: number; delayMs?: number }
   | { dropConnection: true; delayMs?: number };
 
 type AnswerReply = Extract<ScriptedReply, { content: string } | { toolCalls: ToolCallSpec[] }>;
@@ -35,6 +41,10 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
 }
+
+/** Ids and `created` of answers: a counter and a fixed time, not the wall clock. */
+let answers = 0;
+const CREATED = 1_900_000_000;
 
 export const DEFAULT_USAGE = Object.freeze({ prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 });
 
@@ -112,6 +122,15 @@ export class FakeModel {
       res.socket?.destroy();
       return;
     }
+    if ('raw' in reply) {
+      res.writeHead(200, { 'content-type': reply.contentType });
+      for (const [i, piece] of reply.raw.entries()) {
+        if (i > 0) await this.pause(reply.chunkDelayMs ?? 0);
+        await new Promise<void>((flushed) => res.write(piece, () => flushed()));
+      }
+      res.end();
+      return;
+    }
     if ('status' in reply) {
       res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
       return;
@@ -147,15 +166,15 @@ function message(reply: AnswerReply) {
   return {
     role: 'assistant',
     content: null,
-    tool_calls: reply.toolCalls.map((t, i) => ({ id: `call_${i}_${Date.now()}`, type: 'function', function: { name: t.name, arguments: t.arguments } })),
+    tool_calls: reply.toolCalls.map((t, i) => ({ id: `call_${i}_${++answers}`, type: 'function', function: { name: t.name, arguments: t.arguments } })),
   };
 }
 
 function completion(model: string, reply: AnswerReply, usage: Record<string, unknown> | null) {
   return {
-    id: `chatcmpl-${Date.now()}`,
+    id: `chatcmpl-${++answers}`,
     object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
+    created: CREATED,
     model,
     choices: [{ index: 0, message: message(reply), finish_reason: 'content' in reply ? 'stop' : 'tool_calls' }],
     ...(usage ? { usage } : {}),
@@ -164,11 +183,12 @@ function completion(model: string, reply: AnswerReply, usage: Record<string, unk
 
 /** The SSE events of one streamed answer, each a complete `data:` event. */
 function streamEvents(model: string, reply: AnswerReply, usage: Record<string, unknown> | null): string[] {
-  const base = { id: `chatcmpl-${Date.now()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
+  const base = { id: `chatcmpl-${++answers}`, object: 'chat.completion.chunk', created: CREATED, model };
   const event = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
   const events: string[] = [];
+  if (reply.earlyUsage) events.push(event({ ...base, choices: [], usage: reply.earlyUsage }));
   if ('content' in reply) {
-    for (const piece of reply.content.match(/.{1,8}/gs) ?? ['']) events.push(event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
+    for (const piece of reply.pieces ?? reply.content.match(/.{1,8}/gs) ?? ['']) events.push(event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
   } else {
     const calls = message(reply).tool_calls ?? [];
     events.push(event({ ...base, choices: [{ index: 0, delta: { role: 'assistant', tool_calls: calls.map((t, index) => ({ index, ...t })) }, finish_reason: null }] }));

@@ -7,6 +7,7 @@ import type { BudgetLimits, ProviderConfig } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
 import { SqliteLedger } from '../../src/ledger/ledger.js';
 import type { PriceTable } from '../../src/ledger/pricing.js';
+import { promptTokenBound } from '../../src/ledger/prompt-bound.js';
 import type { BudgetRefusal } from '../../src/ledger/types.js';
 import { createModelProxy } from '../../src/proxy/model-proxy.js';
 import { FakeModel } from '../fakes/fake-model.js';
@@ -120,7 +121,7 @@ test('over the limit the call is refused before any upstream request, with the l
   assert.equal(fits.status, 200);
   assert.equal(rig.model.requests[0]!.body.max_tokens, 100);
   const [reserve, settle] = rig.rows();
-  assert.ok(reserve!.tokens > 100 && reserve!.tokens < 200, `the reservation counts the prompt estimate and 100 output tokens (${reserve!.tokens})`);
+  assert.equal(reserve!.tokens, promptTokenBound(rig.model.requests[0]!.body) + 100, 'the reservation counts the prompt bound and 100 output tokens');
   assert.deepEqual([settle!.outcome, settle!.micros], ['ok', 12 * 10 + 5 * 100]);
 });
 
@@ -134,7 +135,7 @@ test('200 simultaneous calls from 4 groups never overspend a limit that allows a
     maxConcurrentCallsPerGroup: 100,
   });
   // Every call really uses nearly its worst case, so a settlement frees little room.
-  rig.model.fallback = () => ({ content: 'ok', delayMs: 5, usage: { prompt_tokens: 20, completion_tokens: 100 } });
+  rig.model.fallback = (req) => ({ content: 'ok', delayMs: 5, usage: { prompt_tokens: promptTokenBound(req.body) - 1, completion_tokens: 100 } });
 
   assert.equal((await rig.ask('g1', { model: 'm' })).status, 200);
   const [probeReserve, probeSettle] = rig.rows();
@@ -185,4 +186,60 @@ test('a call that costs more than its reservation is charged in full, audited an
   const normal = rig.audit.filter((e) => e.kind === 'model_call')[1]!;
   assert.equal(normal.detail.overrun_micros, undefined, 'a call within its reservation has no overrun');
   assert.equal(rig.warnings.filter((w) => w.msg.includes('cost more than its reservation')).length, 1);
+});
+
+/** Spaced digits: a byte-level tokenizer makes one token of every byte. */
+function spacedDigits(bytes: number): string {
+  let text = '';
+  for (let i = 0; text.length < bytes; i++) text += `${i % 10} `;
+  return text.slice(0, bytes);
+}
+
+test('parallel 300 kB calls of spaced digits never settle above the limit when the provider counts a token per byte', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', budget: { dailyUsd: 0.5 }, maxOutputTokens: 100 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 0.5, output: 2 } }, timeoutSeconds: 30 }],
+    maxConcurrentCallsPerGroup: 4,
+  });
+  // The provider's count: a token per byte of everything in the messages, and the whole output allowance.
+  rig.model.fallback = (req) => ({ content: 'ok', delayMs: 20, usage: { prompt_tokens: Buffer.byteLength(JSON.stringify(req.body.messages)), completion_tokens: 100 } });
+  const content = spacedDigits(300_000);
+  const statuses: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    const results = await Promise.all(Array.from({ length: 4 }, () => rig.ask('g', { model: 'm', messages: [{ role: 'user', content }] })));
+    for (const r of results) {
+      statuses.push(r.status);
+      if (r.status !== 200) {
+        assert.equal(r.status, 402);
+        assert.equal(r.body.error?.code, 'budget_exceeded');
+        assert.match(r.body.error!.message, /of its \$0\.50 daily budget, and this call could cost up to/);
+      }
+    }
+  }
+  const settled = rig.rows().filter((r) => r.kind === 'settle');
+  const spent = settled.reduce((sum, r) => sum + r.micros, 0);
+  assert.ok(spent <= 500_000, `settled ${spent} micros against a limit of 500000`);
+  assert.equal(statuses.filter((s) => s === 200).length, 3, 'three calls fit: each really costs about $0.15');
+  assert.equal(rig.audit.filter((e) => e.kind === 'model_call' && e.detail.overrun_micros !== undefined).length, 0, 'no call cost more than its reservation');
+  for (const r of rig.rows().filter((row) => row.kind === 'reserve')) {
+    const s = settled.find((row) => row.reservation_id === r.reservation_id)!;
+    assert.ok(s.tokens <= r.tokens, `settled ${s.tokens} tokens of ${r.tokens} reserved`);
+  }
+});
+
+test('a daily token limit holds the same way: parallel calls never settle more tokens than it allows', async (t) => {
+  const limit = 100_000;
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', budget: { dailyTokens: limit }, maxOutputTokens: 100 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 0, output: 0 } }, timeoutSeconds: 30 }],
+    maxConcurrentCallsPerGroup: 4,
+  });
+  rig.model.fallback = (req) => ({ content: 'ok', delayMs: 20, usage: { prompt_tokens: Buffer.byteLength(JSON.stringify(req.body.messages)), completion_tokens: 100 } });
+  const content = spacedDigits(30_000);
+  const results = await Promise.all(Array.from({ length: 8 }, () => rig.ask('g', { model: 'm', messages: [{ role: 'user', content }] })));
+  const refused = results.filter((r) => r.status !== 200);
+  assert.ok(refused.every((r) => r.status === 402 && /tokens/.test(r.body.error!.message)), JSON.stringify(refused.map((r) => r.body)));
+  const tokens = rig.rows().filter((r) => r.kind === 'settle').reduce((sum, r) => sum + r.tokens, 0);
+  assert.ok(tokens <= limit, `settled ${tokens} tokens against a limit of ${limit}`);
+  assert.equal(results.length - refused.length, 3, 'three calls of about 30,000 tokens fit');
 });

@@ -141,3 +141,29 @@ test('a stream without a usage chunk is charged its reservation', async (t) => {
   assert.equal(settled.outcome, 'no_usage');
   assert.equal(settled.micros, rig.reserved().micros);
 });
+
+test('a usage sent early in a stream does not cap what a stream cut later is charged', async (t) => {
+  const rig = await startRig(t);
+  // A prompt-only count first, then the answer breaks off: the provider may bill far more.
+  rig.model.push({ content: 'a long answer that breaks off', earlyUsage: { prompt_tokens: 3, completion_tokens: 0 }, cutAfterChunks: 3 });
+  const res = await rig.stream();
+  await assert.rejects(res.text());
+  await waitFor('the settlement', () => rig.settled());
+  const settled = rig.settled()!;
+  assert.equal(settled.outcome, 'aborted');
+  assert.equal(settled.micros, rig.reserved().micros, 'the reservation, not the 3 early tokens');
+  assert.equal(settled.input_tokens, null);
+
+  // A running count on every chunk of a stream that ends without a final one: the reservation too.
+  rig.model.push({ content: 'running counts only', earlyUsage: { prompt_tokens: 3, completion_tokens: 1 }, usage: null });
+  await (await rig.stream()).text();
+  const second = rig.rows().filter((r) => r.kind === 'settle')[1]!;
+  assert.equal(second.outcome, 'no_usage');
+  assert.equal(second.micros, rig.rows().filter((r) => r.kind === 'reserve')[1]!.micros);
+
+  // The same early count followed by a final one after the finish: the final one is charged.
+  rig.model.push({ content: 'finished', earlyUsage: { prompt_tokens: 3, completion_tokens: 0 }, usage: { prompt_tokens: 20, completion_tokens: 4 } });
+  await (await rig.stream()).text();
+  const third = rig.rows().filter((r) => r.kind === 'settle')[2]!;
+  assert.deepEqual([third.outcome, third.input_tokens, third.output_tokens], ['ok', 20, 4]);
+});

@@ -146,16 +146,16 @@ test('when the day and the month both refuse, the refusal names the month (it la
 
 test("an owner's limit replaces the configured one; off removes it", () => {
   const { db, ledger } = setup({ group: { dailyUsd: 1 } });
-  setLimit(db, groupScope('a'), 'day', 'usd', 100_000, 'owner');
+  setLimit(db, groupScope('a'), 'day', 'usd', 100_000, 'owner', NOON_ISH);
   refused(ledger.reserve(call('a', 200_000)));
   reserved(ledger.reserve(call('b', 200_000)));
-  setLimit(db, groupScope('a'), 'day', 'usd', null, 'owner');
+  setLimit(db, groupScope('a'), 'day', 'usd', null, 'owner', NOON_ISH);
   reserved(ledger.reserve(call('a', 5 * USD)));
-  setLimit(db, GLOBAL_SCOPE, 'month', 'tokens', 50, 'owner');
+  setLimit(db, GLOBAL_SCOPE, 'month', 'tokens', 50, 'owner', NOON_ISH);
   assert.equal(refused(ledger.reserve(call('b', 0, 100))).scope, 'global');
   assert.deepEqual(effectiveLimits(db, groupScope('a'), { dailyUsd: 1, monthlyTokens: 9 }), { day: { usd: null, tokens: null }, month: { usd: null, tokens: 9 } });
   assert.deepEqual(limitsFromConfig({ dailyUsd: 0.1, monthlyUsd: 20 }), { day: { usd: 100_000, tokens: null }, month: { usd: 20 * USD, tokens: null } });
-  assert.throws(() => setLimit(db, GLOBAL_SCOPE, 'day', 'usd', -1, 'owner'), /whole number/);
+  assert.throws(() => setLimit(db, GLOBAL_SCOPE, 'day', 'usd', -1, 'owner', NOON_ISH), /whole number/);
 });
 
 test('/budget set arguments', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProviderConfig } from '../../src/config/schema.js';
-import { costMicros, estimatePromptTokens, missingPriceMessage, priceFor, worstCaseMicros } from '../../src/ledger/pricing.js';
+import { costMicros, missingPriceMessage, priceFor, worstCaseMicros } from '../../src/ledger/pricing.js';
 import { usageFromApi } from '../../src/ledger/usage.js';
 import { SseUsageTap } from '../../src/proxy/usage-tap.js';
 
@@ -20,16 +20,6 @@ test('a provider\'s own price wins over the top-level one; no price anywhere is 
 test('the missing-price message names the key to set', () => {
   assert.equal(missingPriceMessage('gpt-4o', 2), 'no price configured for model gpt-4o: set providers[2].prices.gpt-4o (or prices.gpt-4o) in enclave.yaml — 0 is fine for local models');
   assert.equal(missingPriceMessage('gpt-4.1'), 'no price configured for model gpt-4.1: set prices["gpt-4.1"] in enclave.yaml — 0 is fine for local models');
-});
-
-test('the prompt estimate errs high: at least a token per 4 ASCII characters and per CJK character', () => {
-  const ascii = JSON.stringify({ messages: [{ role: 'user', content: 'word '.repeat(400) }] });
-  assert.ok(estimatePromptTokens(ascii, 1) >= ascii.length / 4);
-  const cjk = JSON.stringify({ messages: [{ role: 'user', content: '漢字'.repeat(300) }] });
-  assert.ok(estimatePromptTokens(cjk, 1) >= 1800, 'a token per byte of non-ASCII text, as byte-fallback tokenizers may need');
-  const emoji = JSON.stringify({ messages: [{ role: 'user', content: '🦀'.repeat(100) }] });
-  assert.ok(estimatePromptTokens(emoji, 1) >= 400);
-  assert.ok(estimatePromptTokens(ascii, 10) > estimatePromptTokens(ascii, 1), 'each message adds overhead');
 });
 
 test('worst case and real cost in whole micros, rounded up but not by float noise', () => {
@@ -67,4 +57,25 @@ test('the SSE tap finds the usage chunk however the bytes are split', () => {
   const none = new SseUsageTap();
   none.push(Buffer.from('data: {"usage": {"broken"\n\ndata: [DONE]\n\n'));
   assert.equal(none.usage, undefined);
+});
+
+test('only a usage at the end of the answer is final: an early or running count is not', () => {
+  const event = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
+  const delta = (content: string) => event({ choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+  const finish = event({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+  const usage = (prompt: number, completion: number, choices: unknown[] = []) => event({ choices, usage: { prompt_tokens: prompt, completion_tokens: completion } });
+  const tapOf = (...events: string[]) => {
+    const tap = new SseUsageTap();
+    for (const e of events) tap.push(Buffer.from(e));
+    return tap;
+  };
+
+  const promptOnly = tapOf(usage(300_000, 0), delta('a'), delta('b'));
+  assert.deepEqual(promptOnly.usage, { inputTokens: 300_000, cachedInputTokens: 0, outputTokens: 0 });
+  assert.equal(promptOnly.finalUsage, undefined, 'a prompt-only count before the answer');
+  assert.equal(tapOf(delta('a'), usage(10, 1, [{ index: 0, delta: { content: 'b' }, finish_reason: null }]), delta('c')).finalUsage, undefined, 'a running count');
+  assert.equal(tapOf(delta('a'), finish, usage(10, 3), delta('more')).finalUsage, undefined, 'more answer after the usage');
+  assert.deepEqual(tapOf(usage(10, 0), delta('a'), finish, usage(10, 3)).finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 3 }, 'the count after the finish');
+  const withFinish = usage(10, 4, [{ index: 0, delta: {}, finish_reason: 'length' }]);
+  assert.deepEqual(tapOf(delta('a'), withFinish).finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 4 }, 'a count on the finishing chunk');
 });
