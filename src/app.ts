@@ -31,6 +31,8 @@ import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
 import { openDatabase, type Db } from './db/database.js';
+import { StorageHealth } from './db/storage-health.js';
+import { storageGate, tellOwnerDirectly } from './core/storage-gate.js';
 import { connectDocker } from './docker.js';
 import { InstanceLock } from './instance-lock.js';
 import { SqliteLedger } from './ledger/ledger.js';
@@ -67,6 +69,7 @@ export interface EnclaveOptions {
 }
 
 interface Parts {
+  health: StorageHealth;
   config: Config;
   db: Db;
   secrets: SecretValues;
@@ -152,7 +155,9 @@ export class Enclave {
     const clock = opts.clock ?? systemClock;
     const startedAt = clock();
     const cfg = () => config;
-    const db = openDatabase(config.paths.dbFile);
+    const channels = new Map<string, Channel>();
+    const health = new StorageHealth({ dir: config.paths.dataDir, log, clock, tellOwner: (text) => tellOwnerDirectly(config, channels, log, text) });
+    const db = openDatabase(config.paths.dbFile, { faults: health });
     let vault: Vault | undefined;
     const secrets = opts.secretValues ?? new SecretValues();
     const audit = new AuditLog(db, clock, { secrets: () => secrets.values() });
@@ -164,7 +169,7 @@ export class Enclave {
     }
     const secret = (name: string) => resolveSecret(name, vault, env);
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
-    const agentAudit = new ThrottledAudit(audit, clock);
+    const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
     const openVault = vault;
     secrets.add(() => openVault.values());
     secrets.add(() => openVault.keyTexts());
@@ -173,7 +178,6 @@ export class Enclave {
     config.providers = resolveProviders(config.enclave, env, (name) => vault?.get(name) !== undefined);
 
     const local = new LocalChannel();
-    const channels = new Map<string, Channel>();
     const waiters = new SettleWaiters();
     const store = new MessageStore(db);
     const history = new History(db);
@@ -181,7 +185,7 @@ export class Enclave {
     const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
     const settings = new GroupSettings(db);
     const lastModels = new Map<string, string>();
-    const containerStates = new ContainerStateStore(db);
+    const containerStates = new ContainerStateStore(db, health.background('container state'), clock);
     containerStates.markAllStopped();
     const rootless = process.getuid?.() !== 0;
     const uid = rootless ? process.getuid!() : AGENT_UID;
@@ -297,12 +301,12 @@ export class Enclave {
     if (config.enclave.channels.local.enabled) channels.set(local.name, local);
     for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
-    await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
+    await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    const parts: Parts = { config, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
+    const parts: Parts = { health, config, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt };
     const app = new Enclave(parts);
     app.onStop = () => {
       stopping = true;
@@ -314,7 +318,7 @@ export class Enclave {
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock } = this.parts;
+    const { health, channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock } = this.parts;
     this.onStop();
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
@@ -326,6 +330,7 @@ export class Enclave {
     await servers.closeAll();
     await outbox.close();
     agentAudit.flush();
+    health.close();
     db.close();
     lock.release();
   }
