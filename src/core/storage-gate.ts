@@ -6,7 +6,7 @@ import { DISK_FULL_REFUSAL, type StorageHealth } from '../db/storage-health.js';
 import type { Logger } from '../logger.js';
 
 export interface StorageGateDeps {
-  health: Pick<StorageHealth, 'full' | 'report'>;
+  health: Pick<StorageHealth, 'full' | 'report' | 'recheck'>;
   channels: ReadonlyMap<string, Channel>;
   clock: Clock;
   log: Logger;
@@ -39,7 +39,8 @@ export function storageGate(handle: InboundHandler, deps: StorageGateDeps): Inbo
   };
   return async (msg) => {
     if (msg.fromBot) return { status: 'ignored', settled: Promise.resolve('none') };
-    if (deps.health.full) return refuse(msg);
+    // A message is also a moment to look again: space freed a second ago counts at once.
+    if (deps.health.full && !deps.health.recheck()) return refuse(msg);
     try {
       return await handle(msg);
     } catch (err) {
