@@ -1,5 +1,7 @@
 import { createGroupFiles, removeGroupFiles } from '../config/group-files.js';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { releaseGroupDisk } from '../container/group-disk.js';
 import { groupForChat, loadConfig } from '../config/load.js';
 import { History } from '../core/history.js';
 import { TaskStore } from '../scheduler/task-store.js';
@@ -36,6 +38,8 @@ export async function runGroupsRemove(name: string): Promise<void> {
   const state = openHomeState();
   try {
     const kept = removeGroupFiles(state.config.paths, name);
+    // Its memory disk moved along with the folder; unmounted here, it stays in memory.img under `kept`.
+    await releaseGroupDisk({ dir: kept, memoryDir: join(kept, 'memory') });
     // Nothing of the old group may reach a new group that reuses the name: tasks, conversation, settings.
     const tasks = new TaskStore(state.db, state.audit);
     for (const task of tasks.list(name)) tasks.cancel(task.id, 'cli');

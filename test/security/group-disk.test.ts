@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -78,5 +78,17 @@ describe('group disk (kernel-enforced size of a group\'s memory folder)', () => 
     assert.equal(readFileSync(join(g.memoryDir, 'note.txt'), 'utf8'), 'hello');
     const size = Number(execFileSync('df', ['--output=size', '-m', g.memoryDir]).toString().split('\n')[1]);
     assert.ok(size > 20 && size <= 32, `filesystem size ${size} MB`);
+  });
+
+  test('as root: a removed group (its folder moved aside) is unmounted at its new place, its files kept in memory.img', { skip: !asRoot && 'needs root for loop mounts' }, async () => {
+    const g = groupDir();
+    await ensureGroupDisk(g, { diskMb: 16, uid: 1000, gid: 1000 });
+    writeFileSync(join(g.memoryDir, 'MEMORY.md'), 'old group');
+    const kept = `${g.dir}-removed`;
+    renameSync(g.dir, kept);
+    await releaseGroupDisk({ dir: kept, memoryDir: join(kept, 'memory') });
+    assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(kept), false, 'no mount left behind');
+    assert.ok(existsSync(join(kept, 'memory.img')));
+    assert.equal(existsSync(join(kept, 'memory', 'MEMORY.md')), false, 'the files live in the image, not the folder');
   });
 });
