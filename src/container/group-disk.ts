@@ -58,7 +58,9 @@ export async function ensureGroupDisk(group: GroupDiskInput, opts: GroupDiskOpti
   mkdirSync(group.memoryDir, { recursive: true });
   // mount(8) would follow a link and mount the image wherever it points.
   if (lstatSync(group.memoryDir).isSymbolicLink()) throw new DiskLimitError(`${group.memoryDir} is a symbolic link; make it a plain folder`);
-  if (isMountPoint(group.memoryDir, group.dir)) return 'external';
+  const image = memoryImagePath(group);
+  // Mounted already: our image, left by a host that was killed (released at this host's stop), or the owner's own.
+  if (isMountPoint(group.memoryDir, group.dir)) return existsSync(image) ? 'image' : 'external';
   if (!(opts.isRoot ?? process.getuid?.() === 0)) {
     throw new DiskLimitError(
       `group ${group.name}: its memory folder has no size limit, and only root can give it one (container.diskMb: ${opts.diskMb}). ` +
@@ -66,7 +68,6 @@ export async function ensureGroupDisk(group: GroupDiskInput, opts: GroupDiskOpti
         'or set container.diskMb: 0 in enclave.yaml to run without a limit.',
     );
   }
-  const image = memoryImagePath(group);
   if (!existsSync(image)) await createImage(image, opts);
   else await growImage(image, opts.diskMb);
   await mountWithContents(group, image);
