@@ -39,6 +39,8 @@ import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
 import { openDatabase, type Db } from './db/database.js';
+import { StorageHealth } from './db/storage-health.js';
+import { storageGate, tellOwnerDirectly } from './core/storage-gate.js';
 import { InstanceLock } from './instance-lock.js';
 import { SqliteLedger } from './ledger/ledger.js';
 import { scrubSecrets, type Logger } from './logger.js';
@@ -77,6 +79,7 @@ export interface EnclaveOptions {
 
 interface Parts {
   live: LiveConfig;
+  health: StorageHealth;
   db: Db;
   secrets: SecretValues;
   audit: AuditLog;
@@ -162,7 +165,10 @@ export class Enclave {
     const startedAt = clock();
     const stopping = { value: false };
     const first = loadConfig(opts.home, env);
-    const db = openDatabase(first.paths.dbFile);
+    const channels = new Map<string, Channel>();
+    // A full disk is logged, told to the owners directly (the outbox needs the disk), and refuses new turns until space is back.
+    const health = new StorageHealth({ dir: first.paths.dataDir, log, clock, tellOwner: (text) => tellOwnerDirectly(first, channels, log, text) });
+    const db = openDatabase(first.paths.dbFile, { faults: health });
     const secrets = opts.secretValues ?? new SecretValues();
     const audit = new AuditLog(db, clock, { secrets: () => secrets.values() });
     const vault = openVault(db, first, env, audit);
@@ -174,7 +180,7 @@ export class Enclave {
     secrets.add(() => envSecretValues(config(), env));
     const secret = (name: string) => resolveSecret(name, vault, env);
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
-    const agentAudit = new ThrottledAudit(audit, clock);
+    const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
 
     const store = new MessageStore(db);
     const history = new History(db, { clock, scrub: (text) => scrubSecrets(text, secrets.values()) });
@@ -185,11 +191,10 @@ export class Enclave {
     const waiters = new SettleWaiters();
     const turns = new ActiveTurns();
     const modelsInUse = new ModelsInUse();
-    const containerStates = new ContainerStateStore(db);
+    const containerStates = new ContainerStateStore(db, health.background('container state'), clock);
     containerStates.markAllStopped();
 
     const local = new LocalChannel();
-    const channels = new Map<string, Channel>();
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
     const notices = new HostNotices({ config, turns, outbox });
@@ -287,17 +292,17 @@ export class Enclave {
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
     for (const ch of platformChannels({ config: first, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
-    await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
+    await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    return new Enclave({ live, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
-    const { channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock, stopping } = this.parts;
+    const { health, channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock, stopping } = this.parts;
     stopping.value = true;
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
@@ -309,6 +314,7 @@ export class Enclave {
     await servers.closeAll();
     await outbox.close();
     agentAudit.flush();
+    health.close();
     db.close();
     lock.release();
   }

@@ -35,11 +35,19 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const target = opts.destination ?? 2;
   if (typeof target === 'string') mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-  const dest = pino.destination({ dest: target, sync: true, mode: 0o600 });
+  // maxLength: while the disk is full, unwritten lines wait in memory up to this much, then are dropped.
+  const dest = pino.destination({ dest: target, sync: true, mode: 0o600, maxLength: 4 * 1024 * 1024 });
   const secrets = opts.secrets;
-  const stream = secrets
-    ? { write: (line: string) => dest.write(scrubSecrets(line, secrets())) }
-    : dest;
+  const stream = {
+    write: (line: string) => {
+      try {
+        dest.write(secrets ? scrubSecrets(line, secrets()) : line);
+      } catch {
+        // A full disk: the line is lost, the host lives on (storage health reports the disk).
+      }
+    },
+  };
+  dest.on('error', () => undefined);
   return pino(
     {
       level: opts.level ?? process.env.ENCLAVE_LOG_LEVEL ?? 'info',

@@ -6,11 +6,14 @@ import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths, legacyHomeNotice } from '../paths.js';
 import { createLogger } from '../logger.js';
 import { envSecretValues, SecretValues } from '../secret-values.js';
+import { diskFullAdvice, hasRoomToStart } from '../db/disk-space.js';
+import { isDiskFull } from '../db/storage-health.js';
 import { checkConfig, fail, progressPrinter } from './output.js';
 
 export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const home = enclaveHome();
   const paths = homePaths(home);
+  if (!hasRoomToStart(home)) return fail(new Error(diskFullAdvice(home)));
   const secrets = new SecretValues();
   const fromEnv = envSecretValues(checkConfig(home), process.env);
   secrets.add(() => fromEnv);
@@ -24,7 +27,7 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   try {
     started = await Enclave.start({ home, log, onProgress: progress, secretValues: secrets });
   } catch (err) {
-    return fail(err);
+    return fail(isDiskFull(err) ? new Error(diskFullAdvice(home)) : err);
   }
   let control: Server | undefined;
   try {
@@ -33,6 +36,7 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
     progress(`(the control socket for \`enclave send\` is unavailable: ${(err as Error).message})`);
   }
   const groups = [...started.config.groups.keys()].join(', ') || 'none';
+  warnIfUnlimited(started.config.enclave.container.diskMb, progress);
   progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}.`);
 
   let stopping = false;
@@ -63,5 +67,16 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
     const onClose = () =>
       process.stdin.isTTY ? void stop() : progress('(input ended; Enclave keeps running: Ctrl-C or SIGTERM stops it)');
     runTerminalChat(started.local, { chatId, assistantName: started.config.enclave.assistantName, onClose });
+  }
+}
+
+/** Without root the memory folders cannot get their own disks: say so before the first turn fails. */
+function warnIfUnlimited(diskMb: number, progress: (line: string) => void): void {
+  if (diskMb === 0) progress('Warning: container.diskMb is 0, so an agent can fill this disk (memory folders have no size limit).');
+  else if (process.getuid?.() !== 0) {
+    progress(
+      `Note: each group's memory folder needs a size limit (container.diskMb: ${diskMb}). Not running as root, Enclave cannot create one: ` +
+        'mount a size-limited filesystem at each groups/<name>/memory, run as root, or set container.diskMb: 0 to run without a limit.',
+    );
   }
 }

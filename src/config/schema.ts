@@ -56,6 +56,8 @@ export const containerSchema = z
     cpus: z.number().positive().max(64).default(1),
     pidsLimit: z.number().int().min(16).default(256),
     maxRestarts: z.number().int().min(0).max(10).default(3),
+    /** Hard size limit of each group's memory folder in MB, enforced by the kernel; 0 = no limit (the owner's explicit choice). */
+    diskMb: z.number().int().refine((n) => n === 0 || n >= 8, 'use 0 (no limit) or at least 8').default(256),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { GroupSocketServer } from '../socket/group-socket-server.js';
 import type { ContainerStateRow } from './container-state-store.js';
 import { sleep } from '../time/sleep.js';
+import { releaseGroupDisk } from './group-disk.js';
 import { prepareMemoryDir } from './memory-dir.js';
 import type { AgentContainer, ContainerRuntime } from './runtime.js';
 
@@ -65,6 +66,8 @@ export class ContainerManager {
   private readonly removing = new Map<string, Promise<void>>();
   private closed = false;
   private readonly aborts = new Map<string, () => void>();
+  /** Groups whose memory disk this host mounted: unmounted at stopAll. */
+  private readonly mounted = new Map<string, GroupConfig>();
 
   constructor(private readonly opts: ContainerManagerOptions) {}
 
@@ -129,6 +132,8 @@ export class ContainerManager {
     await Promise.all([...this.live.keys()].map((g) => this.stop(g)));
     // Removals already under way (a crashed container) finish before the host closes its database.
     await Promise.all([...this.removing.values()]);
+    await Promise.all([...this.mounted.values()].map((g) => releaseGroupDisk(g).catch(() => undefined)));
+    this.mounted.clear();
   }
 
   private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
@@ -172,7 +177,7 @@ export class ContainerManager {
     await this.removing.get(group.name);
     const server = await this.opts.socketServer(group.name);
     try {
-      prepareMemoryDir(group, this.opts.uid, this.opts.gid);
+      if ((await prepareMemoryDir(group, this.opts.uid, this.opts.gid, this.opts.limits.diskMb)) === 'image') this.mounted.set(group.name, group);
     } catch (err) {
       log.error({ group: group.name, err: (err as Error).message }, 'cannot prepare the memory folder');
       throw new Error('the group\'s memory folder could not be prepared (details are in the host log)', { cause: err });

@@ -185,10 +185,13 @@ export class Outbox {
   /** Holds the chat until a late send settles: counted if it went through, retried if it failed. */
   private linger(row: OutboxRow, chunk: number, total: number, sending: Promise<void>): void {
     const key = chatKey(row.channel, row.chat_id);
-    const settled = sending.then(
-      () => this.markChunkSent(row.id, chunk + 1, total),
-      (err: Error) => this.recordFailure(row.id, err.message),
-    );
+    const settled = sending
+      .then(
+        () => this.markChunkSent(row.id, chunk + 1, total),
+        (err: Error) => this.recordFailure(row.id, err.message),
+      )
+      // Nobody awaits this: a failed write (a full disk) is logged, never left to crash the host.
+      .catch((err: Error) => this.log.error({ outbox: row.id, err: err.message }, 'could not record a late send'));
     this.lingering.set(key, settled);
     void settled.then(() => {
       this.lingering.delete(key);

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { ActiveTurn, ActiveTurns } from './active-turns.js';
 import { TurnAbortedError, TurnFailedError, type ContainerManager } from '../container/container-manager.js';
 import type { Db } from '../db/database.js';
+import { DISK_FULL_REFUSAL, isDiskFull } from '../db/storage-health.js';
 import type { Logger } from '../logger.js';
 import type { GroupSettings } from './group-settings.js';
 import type { History } from './history.js';
@@ -133,12 +134,19 @@ export class TurnExecutor {
     remembered: readonly ChatTurnMessage[],
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
-    db.transaction(() => {
-      if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
-      store.finish(ids, status);
-      history.append(target.group, remembered);
-      db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
-    })();
+    try {
+      db.transaction(() => {
+        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+        store.finish(ids, status);
+        history.append(target.group, remembered);
+        db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
+      })();
+    } catch (err) {
+      // Nothing could be stored (a full disk): the messages stay claimed and run again at the next start.
+      if (isDiskFull(err)) await this.deps.channels.get(target.channel)?.send({ chatId: target.chatId, text: DISK_FULL_REFUSAL }).catch(() => undefined);
+      this.deps.waiters.settle(ids, 'failed');
+      throw err;
+    }
     // The local chat delivers at once; a slow platform keeps delivering in the background instead
     // of holding the group's turn slot (and a global one) until it is done.
     const delivered = new AbortController();

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { releaseGroupDisk } from '../container/group-disk.js';
 import { rmSync } from 'node:fs';
 import { parseChatRef } from '../../channels/chat-ref.js';
 import type { AuditSink } from '../audit/types.js';
@@ -76,6 +78,9 @@ export class GroupLifecycle {
       return open.map((task) => task.id);
     })();
     this.deps.audit.append({ kind: 'group_change', group: req.name, actor: req.actor, detail: { action: 'remove' } });
-    return { name: req.name, keptAt, cancelledTasks, hostReloaded: await this.deps.reloadHost() };
+    // The host stops the group's container first; then its disk (moved aside with the folder) can go.
+    const hostReloaded = await this.deps.reloadHost();
+    await releaseGroupDisk({ dir: keptAt, memoryDir: join(keptAt, 'memory') });
+    return { name: req.name, keptAt, cancelledTasks, hostReloaded };
   }
 }
