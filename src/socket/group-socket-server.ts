@@ -3,13 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname } from 'node:path';
 import {
   HOST_TOOLS_PATH,
-  SEND_MESSAGE_PATH,
   type HostToolRequest,
   type HostToolResponse,
   TURN_PATH,
   TURN_RESULT_PATH,
-  type SendMessageRequest,
-  type ToolResponse,
   type TurnRequest,
   type TurnResult,
 } from '../../container/agent/protocol.js';
@@ -19,8 +16,7 @@ import type { AuditSink } from '../audit/types.js';
 import type { Logger } from '../logger.js';
 
 export type ModelHandler = (group: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
-export type SendMessageHandler = (group: string, turnId: string, text: string) => Promise<ToolResponse>;
-/** A host-performed tool other than send_message; the group is the socket's, never the agent's word. */
+/** Any host-performed tool; the group is the socket's and the turn the one it runs, never the agent's word. */
 export type HostToolHandler = (group: string, turnId: string, tool: string, args: Record<string, unknown>) => Promise<HostToolResponse>;
 
 const LONG_POLL_MS = 25_000;
@@ -51,7 +47,6 @@ export class GroupSocketServer {
     readonly group: string,
     readonly socketPath: string,
     private readonly onModel: ModelHandler,
-    private readonly onSendMessage: SendMessageHandler,
     private readonly onHostTool: HostToolHandler,
     private readonly log: Logger,
     /** The uid that must be able to connect; the socket directory is mounted only for this group. */
@@ -119,7 +114,6 @@ export class GroupSocketServer {
     try {
       if (req.method === 'GET' && path === TURN_PATH) return this.poll(res);
       if (req.method === 'POST' && path === TURN_RESULT_PATH) return await this.result(req, res);
-      if (req.method === 'POST' && path === SEND_MESSAGE_PATH) return await this.sendMessage(req, res);
       if (req.method === 'POST' && path?.startsWith(HOST_TOOLS_PATH)) return await this.hostTool(path.slice(HOST_TOOLS_PATH.length), req, res);
       // Everything else, /v1/... or not, goes to the proxy: it answers and audits unknown paths.
       if (!path?.startsWith('/enclave/')) return await this.onModel(this.group, req, res);
@@ -185,21 +179,6 @@ export class GroupSocketServer {
       error: typeof body.error === 'string' ? body.error : undefined,
       steps: Number(body.steps) || 0,
     });
-  }
-
-  private async sendMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJson<SendMessageRequest>(req, TOOL_BODY_LIMIT);
-    const turn = this.active;
-    if (!turn || body.turnId !== turn.request.turnId) {
-      this.deny(req, 'unknown_turn');
-      sendJson(res, 409, { ok: false, error: 'send_message is only allowed during your own turn' } satisfies ToolResponse);
-      return;
-    }
-    if (typeof body.text !== 'string' || body.text.trim() === '') {
-      sendJson(res, 400, { ok: false, error: 'text must be a non-empty string' } satisfies ToolResponse);
-      return;
-    }
-    sendJson(res, 200, await this.onSendMessage(this.group, turn.request.turnId, body.text));
   }
 
   private async hostTool(tool: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TaskStore } from '../../src/scheduler/task-store.js';
-import type { TaskView } from '../../src/scheduler/task-tools.js';
+import type { TaskView } from '../../src/tools/task-tools.js';
 import { dockerSkipReason } from '../helpers/docker.js';
 import { startHarnessBeside } from '../helpers/harness.js';
 import { toolCall, toolResultsOf } from '../helpers/model-messages.js';

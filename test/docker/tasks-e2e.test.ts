@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SchedulerTimer } from '../../src/scheduler/scheduler.js';
 import { TaskStore, type Task } from '../../src/scheduler/task-store.js';
-import type { TaskView } from '../../src/scheduler/task-tools.js';
+import type { TaskView } from '../../src/tools/task-tools.js';
 import { dockerSkipReason } from '../helpers/docker.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { lastUserMessageOf, toolCall, toolResultsOf } from '../helpers/model-messages.js';

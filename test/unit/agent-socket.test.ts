@@ -157,15 +157,15 @@ describe('host client and poll loop', () => {
       res.writeHead(204).end();
     });
     routes.set('POST /enclave/tools/send_message', (_req, res, body) => {
-      const { text } = JSON.parse(body) as { text: string };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: text === 'hello' }));
+      const { args } = JSON.parse(body) as { args: { text: string } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: args.text === 'hello' }));
     });
     const host = new HostClient(socketFetch);
     assert.equal(await host.nextTurn(), null);
     assert.deepEqual(await host.nextTurn(), turn);
     await host.sendResult({ turnId: 't9', ok: true, reply: 'r', steps: 1 });
     assert.deepEqual(results, [{ turnId: 't9', ok: true, reply: 'r', steps: 1 }]);
-    assert.deepEqual(await host.sendMessage({ turnId: 't9', text: 'hello' }), { ok: true });
+    assert.deepEqual(await host.callTool('send_message', { turnId: 't9', args: { text: 'hello' } }), { ok: true });
   });
 
   test('the loop retries connection errors, runs turns and posts results', async () => {
