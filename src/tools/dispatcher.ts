@@ -37,24 +37,30 @@ export class HostToolDispatcher {
   /** The socket server's handler: `group` is the socket's, `turnId` the turn it is running. */
   readonly handle = async (groupName: string, turnId: string, name: string, args: Record<string, unknown>): Promise<HostToolResponse> => {
     const tool = isHostToolName(name) ? this.registry.get(name) : undefined;
+    if (!tool) return this.refuse(groupName, turnId, name.slice(0, 100), 'invalid', `unknown tool "${name.slice(0, 100)}"`);
+    const group = this.deps.groups().get(groupName);
+    const target = group && this.deps.turnTarget(groupName, turnId);
+    if (!group || !target) return this.refuse(groupName, turnId, tool.name, 'denied', 'no turn of this group is in progress');
+    if (!group.tools.includes(tool.name)) {
+      return this.refuse(groupName, turnId, tool.name, 'refused', `${tool.name} is not enabled for this group (tools in group.yaml)`);
+    }
+    // A looping agent meets this wall thousands of times: the refusal is a plain value, not a thrown Error.
+    const over = this.limiter.take(groupName, turnId, tool.name, this.deps.limits?.(group) ?? DEFAULT_TOOL_LIMITS);
+    if (over) return this.refuse(groupName, turnId, tool.name, 'rate_limited', over);
     try {
-      if (!tool) throw new ToolRefusal(`unknown tool "${name.slice(0, 100)}"`, 'invalid');
-      const group = this.deps.groups().get(groupName);
-      const target = group && this.deps.turnTarget(groupName, turnId);
-      if (!group || !target) throw new ToolRefusal('no turn of this group is in progress', 'denied');
-      if (!group.tools.includes(tool.name)) throw new ToolRefusal(`${tool.name} is not enabled for this group (tools in group.yaml)`, 'refused');
-      const limits = this.deps.limits?.(group) ?? DEFAULT_TOOL_LIMITS;
-      const over = this.limiter.take(groupName, turnId, tool.name, limits);
-      if (over) throw new ToolRefusal(over, 'rate_limited');
       const done = await tool.perform({ group, turnId, channel: target.channel, chatId: target.chatId, args });
       this.record(groupName, turnId, tool.name, 'ok', done.audit);
       return { ok: true, result: done.result };
     } catch (err) {
       if (!(err instanceof ToolRefusal)) throw err;
-      this.record(groupName, turnId, name.slice(0, 100), err.outcome, { ...err.audit, reason: err.message });
-      return { ok: false, error: err.message };
+      return this.refuse(groupName, turnId, tool.name, err.outcome, err.message, err.audit);
     }
   };
+
+  private refuse(group: string, turnId: string, tool: string, outcome: ToolRefusal['outcome'], reason: string, detail: Record<string, unknown> = {}): HostToolResponse {
+    this.record(group, turnId, tool, outcome, { ...detail, reason });
+    return { ok: false, error: reason };
+  }
 
   /** One audit shape: a performed call is a 'tool_call', a refused one a 'denial'; both name tool and outcome. */
   private record(group: string, turnId: string, tool: string, outcome: ToolRefusal['outcome'] | 'ok', detail: Record<string, unknown> = {}): void {
