@@ -29,7 +29,7 @@ async function startWebServer(): Promise<{ port: number; hosts: string[]; close:
 }
 
 /** DNS as the test wants it: one public name, and one that points at the cloud metadata address. */
-const DNS: Record<string, string[]> = { 'docs.example.org': ['203.0.113.7'], 'metadata.example.org': ['169.254.169.254'] };
+const DNS: Record<string, string[]> = { 'docs.example.org': ['93.184.215.14'], 'metadata.example.org': ['169.254.169.254'] };
 
 test('prompt-injection shaped input cannot make the host act outside the group: the host re-checks every action', { skip }, async (t) => {
   const web = await startWebServer();
@@ -124,7 +124,7 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
 
   await t.test('web_fetch of loopback and metadata addresses is refused, by address, by name and after a redirect', () => {
     for (const refused of [loopback, metadataIp, metadataName, redirected]) {
-      assert.match(refused!, /^\{"error":".*a private, loopback or link-local address, which web_fetch never reaches"\}$/);
+      assert.match(refused!, /^\{"error":".*a private, loopback, link-local or reserved address, which web_fetch never reaches"\}$/);
     }
     assert.match(publicPage!, /Public docs page/, 'an allowed public page is fetched, so the refusals are the policy\'s');
     assert.deepEqual(web.hosts, ['docs.example.org', 'docs.example.org'], 'no connection was made for a refused address');
