@@ -130,19 +130,16 @@ describe('shell', () => {
     assert.ok(result.includes('oops'));
   });
 
-  test('kills the command group on timeout', async () => {
-    const started = Date.now();
+  // The test timeout only stops a broken run from hanging; nothing here measures time.
+  test('kills the command group on timeout', { timeout: 15_000 }, async () => {
     const result = await call('shell', { command: 'sleep 20; echo never', timeout_seconds: 1 });
     assert.match(result, /^timed out after 1 s/);
     assert.doesNotMatch(result, /never/);
-    assert.ok(Date.now() - started < 5000, 'returned soon after the timeout');
   });
 
-  test('does not wait for background children after the shell exits', async () => {
-    const started = Date.now();
+  test('does not wait for background children after the shell exits', { timeout: 15_000 }, async () => {
     const result = await call('shell', { command: 'sleep 20 & echo started' });
     assert.match(result, /^exit code 0\nstarted/);
-    assert.ok(Date.now() - started < 5000);
   });
 
   test('caps output with a truncation notice', async () => {
