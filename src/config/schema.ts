@@ -120,6 +120,10 @@ export const groupConfigSchema = z
     /** Overrides enclave.yaml budgets.group for this group. */
     budget: budgetLimitsSchema.optional(),
     maxOutputTokens: positiveInt.optional(),
+    /** Host-tool call limits (defaults: 200 calls a turn, 120 a minute, 20 send_message calls a turn). */
+    toolLimits: z
+      .strictObject({ callsPerTurn: positiveInt.optional(), callsPerMinute: positiveInt.optional(), messagesPerTurn: positiveInt.optional() })
+      .optional(),
   })
   .strict();
 

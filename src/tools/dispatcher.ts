@@ -16,6 +16,7 @@ export interface DispatcherDeps {
   /** Refusals and repeated calls are aggregated by a ThrottledAudit in production. */
   audit: AuditSink;
   clock: Clock;
+  /** Default: the group's `toolLimits` over DEFAULT_TOOL_LIMITS. */
   limits?: (group: GroupConfig) => ToolLimits;
 }
 
@@ -45,7 +46,7 @@ export class HostToolDispatcher {
       return this.refuse(groupName, turnId, tool.name, 'refused', `${tool.name} is not enabled for this group (tools in group.yaml)`);
     }
     // A looping agent meets this wall thousands of times: the refusal is a plain value, not a thrown Error.
-    const over = this.limiter.take(groupName, turnId, tool.name, this.deps.limits?.(group) ?? DEFAULT_TOOL_LIMITS);
+    const over = this.limiter.take(groupName, turnId, tool.name, this.deps.limits?.(group) ?? { ...DEFAULT_TOOL_LIMITS, ...group.toolLimits });
     if (over) return this.refuse(groupName, turnId, tool.name, 'rate_limited', over);
     try {
       const done = await tool.perform({ group, turnId, channel: target.channel, chatId: target.chatId, args });

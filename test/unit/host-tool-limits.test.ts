@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { ThrottledAudit } from '../../src/audit/throttled-audit.js';
 import type { GroupConfig } from '../../src/config/groups.js';
+import { groupConfigSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
@@ -101,4 +102,12 @@ test('a refused call is not performed and a tool the group did not enable is ref
     ['denial', 'send_message', 'refused'],
     ['denial', 'list_tasks', 'denied'],
   ]);
+});
+
+test('a group\'s toolLimits in group.yaml override the defaults', async () => {
+  const raw = groupConfigSchema.parse({ toolLimits: { messagesPerTurn: 2 } });
+  assert.throws(() => groupConfigSchema.parse({ toolLimits: { messages: 2 } }), /messages/);
+  const h = host(testGroup({ name: 'loop', toolLimits: raw.toolLimits }));
+  for (let i = 0; i < 5; i++) await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: `m${i}` });
+  assert.deepEqual(h.delivered, ['m0', 'm1']);
 });
