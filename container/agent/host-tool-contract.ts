@@ -117,7 +117,7 @@ export interface WebPage {
 
 /** What `result` holds in a successful HostToolResponse, per tool. */
 export interface HostToolResults {
-  send_message: { sent: true };
+  send_message: { ok: true };
   schedule_task: { task: TaskView };
   list_tasks: { tasks: TaskView[] };
   cancel_task: { task: TaskView };

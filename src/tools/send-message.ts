@@ -13,7 +13,7 @@ export function sendMessageTool(send: SendToTurnChat): HostTool {
       if (typeof text !== 'string' || text.trim() === '') throw new ToolRefusal('text must be a non-empty string', 'invalid');
       const sent = await send(group.name, turnId, text);
       if (!sent.ok) throw new ToolRefusal(sent.error ?? 'the message was not sent', 'refused');
-      return { result: { sent: true }, audit: { chars: text.length } };
+      return { result: { ok: true }, audit: { chars: text.length } };
     },
   };
 }

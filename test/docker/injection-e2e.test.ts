@@ -101,7 +101,7 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
       ],
     );
     assert.deepEqual((JSON.parse(listed!) as { tasks: TaskView[] }).tasks.map((v) => v.id), [own.id], 'list_tasks shows only the caller\'s tasks');
-    const refused = h.app.audit.tail(50, { kind: 'tool_call', group: 'inj' }).find((r) => r.detail.tool === 'schedule_task' && r.detail.outcome !== 'ok');
+    const refused = h.app.audit.tail(50, { kind: 'denial', group: 'inj' }).find((r) => r.detail.tool === 'schedule_task');
     assert.equal(refused?.detail.outcome, 'invalid');
   });
 
@@ -118,7 +118,7 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
   await t.test('another group\'s task id is answered as no such task and stays active', () => {
     assert.equal(cancelOther, JSON.stringify({ error: `no such task: ${victimTask.id}` }));
     assert.equal(tasks().get(victimTask.id)?.status, 'active');
-    const denied = h.app.audit.tail(50, { kind: 'tool_call', group: 'inj' }).find((r) => r.detail.tool === 'cancel_task');
+    const denied = h.app.audit.tail(50, { kind: 'denial', group: 'inj' }).find((r) => r.detail.tool === 'cancel_task');
     assert.equal(denied?.detail.outcome, 'denied');
   });
 

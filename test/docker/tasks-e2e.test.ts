@@ -117,7 +117,7 @@ test('a recurring task scheduled by the agent fires at the right local time in t
     assert.equal(cancelled, JSON.stringify({ error: `no such task: ${berlinId}` }));
     assert.deepEqual((JSON.parse(listed!) as { tasks: TaskView[] }).tasks.map((v) => v.id), [nyId]);
     assert.equal(taskOf('berlin').status, 'active');
-    const denied = h.app.audit.tail(20, { kind: 'tool_call', group: 'ny' }).find((r) => r.detail.tool === 'cancel_task');
+    const denied = h.app.audit.tail(20, { kind: 'denial', group: 'ny' }).find((r) => r.detail.tool === 'cancel_task');
     assert.equal(denied?.detail.outcome, 'denied');
 
     h.model.push({ toolCalls: [toolCall('cancel_task', { id: berlinId })] }, { content: 'Cancelled.' });
