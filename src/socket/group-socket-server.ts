@@ -27,13 +27,13 @@ const TOOL_BODY_LIMIT = 256 * 1024;
 export const MAX_SOCKET_CONNECTIONS = 16;
 /** A connection with no request in flight is closed after this long (the runner reconnects for each poll). */
 export const SOCKET_IDLE_MS = 10_000;
+/** A request must arrive whole within this time; slow senders cannot hold host memory. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface SocketTiming {
   idleMs?: number;
   clock?: Clock;
 }
-/** A request must arrive whole within this time; slow senders cannot hold host memory. */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 interface ActiveTurn {
   request: TurnRequest;
