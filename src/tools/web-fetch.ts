@@ -48,10 +48,6 @@ async function checkedAddress(url: URL, allowlist: readonly string[], resolve: (
   if (!isAllowedHost(hostname, allowlist)) {
     throw new WebFetchRefused(`${hostname} is not on this group's web allowlist (${allowlist.join(', ') || 'empty'}); the owner can add it to webAllowlist in group.yaml`);
   }
-  const port = portOf(url);
-  if (!isAllowedPort(hostname, port, allowlist)) {
-    throw new WebFetchRefused(`port ${port} is not allowed: web_fetch reaches ports 80 and 443 only, unless the owner names the port in webAllowlist (e.g. ${hostname}:${port})`);
-  }
   const addresses = isIP(hostname) ? [hostname] : await resolve(hostname).catch((err: Error) => {
     throw new WebFetchRefused(`${hostname} could not be resolved (${err.message})`);
   });
@@ -61,6 +57,10 @@ async function checkedAddress(url: URL, allowlist: readonly string[], resolve: (
   const ownAddresses = own();
   const mine = addresses.find((a) => isOwnAddress(a, ownAddresses));
   if (mine) throw new WebFetchRefused(`${hostname} resolves to ${mine}, an address of the Enclave host itself, which web_fetch never reaches`);
+  const port = portOf(url);
+  if (!isAllowedPort(hostname, port, allowlist)) {
+    throw new WebFetchRefused(`port ${port} is not allowed: web_fetch reaches ports 80 and 443 only, unless the owner names the port in webAllowlist (e.g. ${hostname}:${port})`);
+  }
   return addresses[0]!;
 }
 
