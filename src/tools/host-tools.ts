@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { TaskStore } from '../scheduler/task-store.js';
+import { TaskService } from '../services/task-service.js';
 import { HostToolDispatcher } from './dispatcher.js';
 import type { ToolLimits } from './rate-limit.js';
 import { sendMessageTool, type SendToTurnChat } from './send-message.js';
@@ -31,7 +32,7 @@ export function createHostTools(deps: HostToolsDeps): HostToolDispatcher {
     limits: deps.limits,
     tools: [
       sendMessageTool(deps.send),
-      ...taskTools({ store: deps.tasks, clock: deps.clock, onChange: deps.onTasksChanged }),
+      ...taskTools(new TaskService({ store: deps.tasks, clock: deps.clock, groups: deps.groups, onChange: deps.onTasksChanged })),
       webFetchTool(deps.web),
     ],
   });

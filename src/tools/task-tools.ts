@@ -1,20 +1,10 @@
 import { z } from 'zod';
 import { formatChatRef } from '../../channels/chat-ref.js';
-import { MAX_TASK_PROMPT_CHARS, type TaskView } from '../../container/agent/host-tool-contract.js';
-import type { Clock } from '../clock.js';
-import { describeSchedule, formatLocalTime, parseSchedule, ScheduleError } from '../scheduler/schedule.js';
-import { TaskLimitError, type Task, type TaskStore } from '../scheduler/task-store.js';
-import type { HostTool, ToolCall } from './host-tool.js';
+import { MAX_TASK_PROMPT_CHARS, type HostToolResults } from '../../container/agent/host-tool-contract.js';
+import { TaskError, type TaskCaller, type TaskService } from '../services/task-service.js';
+import { taskView } from '../services/task-view.js';
+import type { HostTool, ToolCall, ToolDone } from './host-tool.js';
 import { ToolRefusal } from './host-tool.js';
-
-export type { TaskView };
-
-export interface TaskToolsDeps {
-  store: TaskStore;
-  clock: Clock;
-  /** Called after a task was added or cancelled (the scheduler's wake). */
-  onChange?: () => void;
-}
 
 const optionalText = z.string().max(200).nullish();
 const scheduleArgs = z.strictObject({
@@ -39,77 +29,53 @@ const cancelArgs = z.strictObject({
 });
 
 /**
- * schedule_task, list_tasks and cancel_task. The group and chat are the caller's, never named in
- * the arguments; another group's task is reported as not existing.
+ * schedule_task, list_tasks and cancel_task, performed by the task service scoped to the caller's
+ * group; the chat is the running turn's. Nothing in the arguments names a group or a chat, and
+ * another group's task is reported as missing.
  */
-export function taskTools(deps: TaskToolsDeps): HostTool[] {
+export function taskTools(tasks: TaskService): HostTool[] {
   return [
-    { name: 'schedule_task', perform: (call) => schedule(deps, call, parseArgs(scheduleArgs, call.args)) },
+    {
+      name: 'schedule_task',
+      perform: (call) =>
+        serviceCall(() => {
+          const args = parseArgs(scheduleArgs, call.args);
+          const schedule = { cron: args.cron ?? undefined, every: args.every ?? undefined, at: args.at ?? undefined };
+          const task = tasks.add({ group: call.group.name, chat: formatChatRef(call), prompt: args.prompt, schedule }, callerOf(call));
+          return { result: { task: taskView(task) } satisfies HostToolResults['schedule_task'], audit: { task: task.id } };
+        }),
+    },
     {
       name: 'list_tasks',
-      perform: (call) => {
-        parseArgs(listArgs, call.args);
-        return { result: { tasks: deps.store.list(call.group.name).map(taskView) } };
-      },
+      perform: (call) =>
+        serviceCall(() => {
+          parseArgs(listArgs, call.args);
+          return { result: { tasks: tasks.list(callerOf(call)).map(taskView) } satisfies HostToolResults['list_tasks'] };
+        }),
     },
-    { name: 'cancel_task', perform: (call) => cancel(deps, call, parseArgs(cancelArgs, call.args).id) },
+    {
+      name: 'cancel_task',
+      perform: (call) =>
+        serviceCall(() => {
+          const { id } = parseArgs(cancelArgs, call.args);
+          return { result: { task: taskView(tasks.cancel(id, callerOf(call))) } satisfies HostToolResults['cancel_task'], audit: { task: id } };
+        }),
+    },
   ];
 }
 
-function schedule(deps: TaskToolsDeps, call: ToolCall, args: z.infer<typeof scheduleArgs>) {
-  const { name, timezone } = call.group;
-  let parsed;
-  try {
-    parsed = parseSchedule({ cron: args.cron ?? undefined, every: args.every ?? undefined, at: args.at ?? undefined }, timezone, deps.clock());
-  } catch (err) {
-    if (err instanceof ScheduleError) throw new ToolRefusal(err.message, 'invalid');
-    throw err;
-  }
-  let task: Task;
-  try {
-    task = deps.store.create({
-      group: name,
-      channel: call.channel,
-      chatId: call.chatId,
-      prompt: args.prompt,
-      kind: parsed.kind,
-      spec: parsed.spec,
-      timezone,
-      nextRunAt: parsed.firstRunAt,
-      createdBy: `agent:${name}`,
-    });
-  } catch (err) {
-    if (err instanceof TaskLimitError) throw new ToolRefusal(err.message, 'refused');
-    throw err;
-  }
-  deps.onChange?.();
-  return { result: { task: taskView(task) }, audit: { task: task.id } };
+function callerOf(call: ToolCall): TaskCaller {
+  return { actor: `agent:${call.group.name}`, group: call.group.name };
 }
 
-function cancel(deps: TaskToolsDeps, call: ToolCall, id: number) {
-  const group = call.group.name;
-  const task = deps.store.get(id);
-  if (!task) throw new ToolRefusal(`no such task: ${id}`, 'not_found');
-  if (task.group !== group) throw new ToolRefusal(`no such task: ${id}`, 'denied');
-  if (!deps.store.cancel(id, `agent:${group}`)) throw new ToolRefusal(`task ${id} has already ended (${task.status})`, 'refused');
-  deps.onChange?.();
-  return { result: { task: taskView(deps.store.get(id)!) }, audit: { task: id } };
-}
-
-export function taskView(task: Task): TaskView {
-  return {
-    id: task.id,
-    prompt: task.prompt,
-    schedule: describeSchedule(task),
-    timezone: task.timezone,
-    status: task.status,
-    chat: formatChatRef(task),
-    nextRunAt: task.nextRunAt === null ? null : new Date(task.nextRunAt).toISOString(),
-    nextRunLocal: task.nextRunAt === null ? null : formatLocalTime(task.nextRunAt, task.timezone),
-    lastRunAt: task.lastRunAt === null ? null : new Date(task.lastRunAt).toISOString(),
-    lastResult: task.lastResult,
-    failures: task.failures,
-  };
+/** The service's refusals become the agent's; anything else is a host fault. */
+function serviceCall(run: () => ToolDone): ToolDone {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof TaskError) throw new ToolRefusal(err.message, err.problem, err.taskId === undefined ? {} : { task: err.taskId });
+    throw err;
+  }
 }
 
 function parseArgs<T extends z.ZodType>(schema: T, args: unknown): z.infer<T> {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TaskStore } from '../../src/scheduler/task-store.js';
-import type { TaskView } from '../../src/tools/task-tools.js';
+import type { TaskView } from '../../container/agent/host-tool-contract.js';
 import { dockerSkipReason } from '../helpers/docker.js';
 import { startHarnessBeside } from '../helpers/harness.js';
 import { toolCall, toolResultsOf } from '../helpers/model-messages.js';
@@ -116,7 +116,7 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
   });
 
   await t.test('another group\'s task id is answered as no such task and stays active', () => {
-    assert.equal(cancelOther, JSON.stringify({ error: `no such task: ${victimTask.id}` }));
+    assert.equal(cancelOther, JSON.stringify({ error: `there is no task #${victimTask.id}` }));
     assert.equal(tasks().get(victimTask.id)?.status, 'active');
     const denied = h.app.audit.tail(50, { kind: 'denial', group: 'inj' }).find((r) => r.detail.tool === 'cancel_task');
     assert.equal(denied?.detail.outcome, 'denied');

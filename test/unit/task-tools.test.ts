@@ -53,8 +53,8 @@ function tools(opts: { maxPerGroup?: number } = {}) {
 const taskOf = (res: HostToolResponse): TaskView => (res.result as HostToolResults['schedule_task']).task;
 const tasksOf = (res: HostToolResponse): TaskView[] => (res.result as HostToolResults['list_tasks']).tasks;
 
-const kol: Caller = { group: testGroup({ name: 'kol', timezone: 'Asia/Kolkata' }), channel: 'telegram', chatId: '111' };
-const other: Caller = { group: testGroup({ name: 'other', timezone: 'UTC' }), channel: 'slack', chatId: 'C9' };
+const kol: Caller = { group: testGroup({ name: 'kol', timezone: 'Asia/Kolkata', chats: ['telegram:111'] }), channel: 'telegram', chatId: '111' };
+const other: Caller = { group: testGroup({ name: 'other', timezone: 'UTC', chats: ['slack:C9'] }), channel: 'slack', chatId: 'C9' };
 
 test('schedule_task creates a task for the calling group and chat, in its time zone', async () => {
   const { t, store, audit, changes } = tools();
@@ -85,8 +85,8 @@ test('list_tasks and cancel_task see only the calling group; another group\'s ta
 
   const foreign = await t.handle('cancel_task', kol, { id: theirs.id });
   const missing = await t.handle('cancel_task', kol, { id: 999 });
-  assert.deepEqual(foreign, { ok: false, error: `no such task: ${theirs.id}` });
-  assert.deepEqual(missing, { ok: false, error: 'no such task: 999' }, 'the same answer as for a task that exists elsewhere');
+  assert.deepEqual(foreign, { ok: false, error: `there is no task #${theirs.id}` });
+  assert.deepEqual(missing, { ok: false, error: 'there is no task #999' }, 'the same answer as for a task that exists elsewhere');
   assert.equal(store.get(theirs.id)!.status, 'active');
   assert.equal(audit.at(-2)!.detail.outcome, 'denied', 'the audit log knows it was another group\'s task');
 
@@ -96,7 +96,7 @@ test('list_tasks and cancel_task see only the calling group; another group\'s ta
   assert.equal(store.list('other').length, 1, 'nothing was added to the other group');
 
   assert.equal(taskOf(await t.handle('cancel_task', kol, { id: `#${mine.id}` })).status, 'cancelled');
-  assert.deepEqual(await t.handle('cancel_task', kol, { id: mine.id }), { ok: false, error: `task ${mine.id} has already ended (cancelled)` });
+  assert.deepEqual(await t.handle('cancel_task', kol, { id: mine.id }), { ok: false, error: `task #${mine.id} has already ended (cancelled)` });
   assert.deepEqual(tasksOf(await t.handle('list_tasks', kol, {})), []);
   assert.equal(audit.filter((e) => e.detail.tool !== undefined).length, 9, 'every call was audited, performed or refused');
 });
