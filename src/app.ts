@@ -48,11 +48,10 @@ import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
 import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
-import { TaskTools } from './scheduler/task-tools.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
 import { SocketServers } from './socket/socket-servers.js';
-import { createHostToolHandler } from './tools/host-tool-handler.js';
+import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
 
@@ -213,7 +212,6 @@ export class Enclave {
     // The scheduler, built further down, hears of every change to the tasks.
     const taskChanges = new EventEmitter();
     const tasksChanged = () => void taskChanges.emit('changed');
-    const taskTools = new TaskTools({ store: tasks, clock, audit, onChange: tasksChanged });
     const servers = new SocketServers({
       runDir: first.paths.runDir,
       agentUid: agentIdentity().uid,
@@ -232,14 +230,10 @@ export class Enclave {
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
       }),
-      onSendMessage: async (group, turnId, text) => {
-        if (!config().groups.get(group)?.tools.includes('send_message')) {
-          audit.append({ kind: 'denial', group, actor: `agent:${group}`, detail: { tool: 'send_message', reason: 'send_message is not enabled for this group' } });
-          return { ok: false, error: 'send_message is not enabled for this group (tools in group.yaml)' };
-        }
-        return sendFromAgent(turns, outbox, group, turnId, text);
-      },
-      onHostTool: createHostToolHandler({ config, taskTools, turnTarget: (g, t) => turns.get(g, t), audit: agentAudit, web: opts.webFetch }),
+      onHostTool: createHostTools({
+        groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
+        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
+      }).handle,
       audit: agentAudit,
       log,
     });

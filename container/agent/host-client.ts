@@ -1,12 +1,9 @@
 import {
   HOST_TOOLS_PATH,
-  SEND_MESSAGE_PATH,
   type HostToolRequest,
   type HostToolResponse,
   TURN_PATH,
   TURN_RESULT_PATH,
-  type SendMessageRequest,
-  type ToolResponse,
   type TurnRequest,
   type TurnResult,
 } from './protocol.js';
@@ -34,10 +31,6 @@ export class HostClient {
     const res = await this.postJson(TURN_RESULT_PATH, result);
     await res.body?.cancel();
     if (!res.ok) throw new Error(`POST ${TURN_RESULT_PATH} answered ${res.status}`);
-  }
-
-  async sendMessage(request: SendMessageRequest): Promise<ToolResponse> {
-    return this.readToolResponse(await this.postJson(SEND_MESSAGE_PATH, request));
   }
 
   /** A host-performed tool; an unreadable answer becomes a refusal, never an exception. */

@@ -17,9 +17,13 @@ export interface PollLoopDeps {
   failureWindowMs?: number;
   /** Aborting it ends the loop after the current step. */
   stop?: AbortSignal;
+  /** Milliseconds since the epoch; tests pass their own with a matching sleep. */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const realClock = (): number => Date.now();
 
 /** Retries `attempt` with exponential backoff until it succeeds, or throws once it failed for the whole window. */
 async function withRetry<T>(what: string, attempt: () => Promise<T>, deps: PollLoopDeps): Promise<T> {
@@ -30,13 +34,13 @@ async function withRetry<T>(what: string, attempt: () => Promise<T>, deps: PollL
     try {
       return await attempt();
     } catch (err) {
-      const now = Date.now();
+      const now = (deps.clock ?? realClock)();
       firstFailure ??= now;
       if (now - firstFailure >= windowMs) {
         throw new HostUnreachableError(`${what} kept failing for ${Math.round((now - firstFailure) / 1000)} s: ${errorMessage(err)}`);
       }
       if (delay === BACKOFF_START_MS) deps.log(`${what} failed (${errorMessage(err)}); retrying`);
-      await sleep(delay);
+      await (deps.sleep ?? realSleep)(delay);
       delay = Math.min(delay * 2, BACKOFF_MAX_MS);
     }
   }
@@ -48,7 +52,8 @@ export async function pollLoop(deps: PollLoopDeps): Promise<void> {
     const request = await withRetry('GET turn', () => deps.nextTurn(AbortSignal.timeout(LONG_POLL_MAX_MS)), deps);
     if (request === null) continue;
 
-    const started = Date.now();
+    const clock = deps.clock ?? realClock;
+    const started = clock();
     deps.log(`turn ${request.turnId}: started`);
     let result: TurnResult;
     try {
@@ -56,7 +61,7 @@ export async function pollLoop(deps: PollLoopDeps): Promise<void> {
     } catch (err) {
       result = { turnId: String(request.turnId), ok: false, reply: '', error: errorMessage(err), steps: 0 };
     }
-    deps.log(`turn ${request.turnId}: ${result.ok ? 'ok' : `failed: ${result.error ?? ''}`} (${result.steps} steps, ${Date.now() - started} ms)`);
+    deps.log(`turn ${request.turnId}: ${result.ok ? 'ok' : `failed: ${result.error ?? ''}`} (${result.steps} steps, ${clock() - started} ms)`);
     await withRetry('POST turn result', () => deps.sendResult(result), deps);
   }
 }

@@ -4,9 +4,8 @@
  *
  *   GET  /enclave/turn           long-poll: 200 + TurnRequest, or 204 when nothing arrived in time
  *   POST /enclave/turn/result    body TurnResult; answers 204
- *   POST /enclave/tools/send_message   body SendMessageRequest; answers 200 ToolResponse
- *   POST /enclave/tools/<name>         body HostToolRequest; answers 200 HostToolResponse
- *                                      (schedule_task, list_tasks, cancel_task, web_fetch)
+ *   POST /enclave/tools/<name>   body HostToolRequest; answers 200 HostToolResponse
+ *                                (the tools and their results are in host-tool-contract.ts)
  *   POST /v1/chat/completions    OpenAI-compatible; the host adds the key and forwards
  */
 
@@ -20,7 +19,6 @@ export const SKILLS_DIR = `${WORKSPACE_DIR}/skills`;
 export const TURN_PATH = '/enclave/turn';
 export const TURN_RESULT_PATH = '/enclave/turn/result';
 export const HOST_TOOLS_PATH = '/enclave/tools/';
-export const SEND_MESSAGE_PATH = `${HOST_TOOLS_PATH}send_message`;
 
 export interface ChatTurnMessage {
   role: 'user' | 'assistant';
@@ -66,11 +64,6 @@ export interface TurnResult {
   reply: string;
   error?: string;
   steps: number;
-}
-
-export interface SendMessageRequest {
-  turnId: string;
-  text: string;
 }
 
 export interface ToolResponse {

@@ -2,8 +2,6 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { runAgentLoop, type ChatClient } from './agent-loop.js';
 import { errorMessage } from './errors.js';
 import { hostTools, type CallHostTool } from './host-tools.js';
-import { TASK_TOOL_SCHEMAS } from './task-tool-schemas.js';
-import { sendMessageTool, type SendMessage } from './message-tool.js';
 import type { TurnRequest, TurnResult } from './protocol.js';
 import { shellTool } from './shell-tool.js';
 import { buildSystemPrompt, DEFAULT_PROMPT_PATHS, type PromptPaths } from './system-prompt.js';
@@ -13,8 +11,7 @@ import { workspaceTools } from './workspace-tools.js';
 
 export interface TurnDeps {
   client: ChatClient;
-  sendMessage: SendMessage;
-  /** Host-performed tools besides send_message (tasks, web_fetch). */
+  /** Host-performed tools (send_message, tasks, web_fetch): one path to the host for all of them. */
   callHostTool?: CallHostTool;
   layout?: WorkspaceLayout;
   promptPaths?: PromptPaths;
@@ -57,8 +54,7 @@ export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<Tur
     const tools = new ToolSet([
       ...workspaceTools(new WorkspacePaths(layout)),
       shellTool({ cwd: layout.memory }),
-      ...(enabled.includes('send_message') ? [sendMessageTool(request.turnId, deps.sendMessage)] : []),
-      ...hostTools(request.turnId, enabled, TASK_TOOL_SCHEMAS.map((t) => t.function), deps.callHostTool ?? refuse),
+      ...hostTools(request.turnId, enabled, deps.callHostTool ?? refuse),
     ]);
     const system = await buildSystemPrompt(request, deps.promptPaths ?? DEFAULT_PROMPT_PATHS);
     const result = await runAgentLoop({

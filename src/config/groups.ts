@@ -34,6 +34,8 @@ export interface GroupConfig {
   budget: BudgetLimits;
   /** max_tokens the proxy sets on each call when the agent sets none, and the most it may ask for. */
   maxOutputTokens: number;
+  /** Overrides of the host-tool call limits (src/tools/rate-limit.ts has the defaults). */
+  toolLimits?: { callsPerTurn?: number; callsPerMinute?: number; messagesPerTurn?: number };
 }
 
 export const GLOBAL_GROUP_DIR = 'global';
@@ -95,6 +97,7 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       webAllowlist: raw.webAllowlist.map((d) => d.toLowerCase()),
       budget: raw.budget ?? cfg.budgets.group,
       maxOutputTokens: raw.maxOutputTokens ?? cfg.budgets.maxOutputTokens,
+      toolLimits: raw.toolLimits,
     });
   }
   return groups;

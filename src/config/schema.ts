@@ -118,10 +118,14 @@ export const groupConfigSchema = z
     /** Skills from skills/<name>/ mounted read-only into the container. */
     skills: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'skill names are folder names under skills/')).default([]),
     /** Domains web_fetch may reach (a domain also allows its subdomains). */
-    webAllowlist: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'write a domain such as en.wikipedia.org')).default([]),
+    webAllowlist: z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'write a domain such as en.wikipedia.org, or with a port: example.com:8443')).default([]),
     /** Overrides enclave.yaml budgets.group for this group. */
     budget: budgetLimitsSchema.optional(),
     maxOutputTokens: positiveInt.optional(),
+    /** Host-tool call limits (defaults: 200 calls a turn, 120 a minute, 20 send_message calls a turn). */
+    toolLimits: z
+      .strictObject({ callsPerTurn: positiveInt.optional(), callsPerMinute: positiveInt.optional(), messagesPerTurn: positiveInt.optional() })
+      .optional(),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { MAX_TASK_PROMPT_CHARS } from '../../container/agent/task-tool-schemas.js';
+import { MAX_TASK_PROMPT_CHARS } from '../../container/agent/host-tool-contract.js';
 import type { Clock } from '../clock.js';
 import type { GroupConfig } from '../config/groups.js';
 import { nextRunAfter, parseSchedule, ScheduleError, type ScheduleInput } from '../scheduler/schedule.js';

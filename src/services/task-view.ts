@@ -1,22 +1,10 @@
 import { formatChatRef } from '../../channels/chat-ref.js';
+import type { TaskView } from '../../container/agent/host-tool-contract.js';
 import { describeSchedule, formatLocalTime } from '../scheduler/schedule.js';
 import type { Task } from '../scheduler/task-store.js';
 
-/** A task as the agent, `enclave tasks list --json` and (soon) the dashboard see it. */
-export interface TaskView {
-  id: number;
-  prompt: string;
-  schedule: string;
-  timezone: string;
-  status: Task['status'];
-  chat: string;
-  /** ISO 8601 UTC, and the same in the task's time zone. */
-  nextRunAt: string | null;
-  nextRunLocal: string | null;
-  lastRunAt: string | null;
-  lastResult: string | null;
-  failures: number;
-}
+/** A task as the agent, `enclave tasks list --json` and the dashboard see it; the shape is the host-tool contract's. */
+export type { TaskView };
 
 export function taskView(task: Task): TaskView {
   return {

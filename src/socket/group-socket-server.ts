@@ -3,32 +3,37 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname } from 'node:path';
 import {
   HOST_TOOLS_PATH,
-  SEND_MESSAGE_PATH,
   type HostToolRequest,
   type HostToolResponse,
   TURN_PATH,
   TURN_RESULT_PATH,
-  type SendMessageRequest,
-  type ToolResponse,
   type TurnRequest,
   type TurnResult,
 } from '../../container/agent/protocol.js';
 import { assertSocketPath } from '../paths.js';
 import { BodyTooLargeError, readJson, sendApiError, sendJson } from '../http-util.js';
 import type { AuditSink } from '../audit/types.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { ConnectionSlots } from './connection-slots.js';
 
 export type ModelHandler = (group: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
-export type SendMessageHandler = (group: string, turnId: string, text: string) => Promise<ToolResponse>;
-/** A host-performed tool other than send_message; the group is the socket's, never the agent's word. */
+/** Any host-performed tool; the group is the socket's and the turn the one it runs, never the agent's word. */
 export type HostToolHandler = (group: string, turnId: string, tool: string, args: Record<string, unknown>) => Promise<HostToolResponse>;
 
 const LONG_POLL_MS = 25_000;
 const TOOL_BODY_LIMIT = 256 * 1024;
 /** Per group socket: enough for the runner and a few tools; an agent cannot exhaust the host's files. */
 export const MAX_SOCKET_CONNECTIONS = 16;
+/** A connection with no request in flight is closed after this long (the runner reconnects for each poll). */
+export const SOCKET_IDLE_MS = 10_000;
 /** A request must arrive whole within this time; slow senders cannot hold host memory. */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface SocketTiming {
+  idleMs?: number;
+  clock?: Clock;
+}
 
 interface ActiveTurn {
   request: TurnRequest;
@@ -46,18 +51,31 @@ export class GroupSocketServer {
   private active: ActiveTurn | undefined;
   /** The one waiting long-poll: a newer poll replaces it, so an agent cannot pile them up. */
   private poller: { res: ServerResponse; timer: NodeJS.Timeout } | undefined;
+  private readonly slots: ConnectionSlots;
+  private reaper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly group: string,
     readonly socketPath: string,
     private readonly onModel: ModelHandler,
-    private readonly onSendMessage: SendMessageHandler,
     private readonly onHostTool: HostToolHandler,
     private readonly log: Logger,
     /** The uid that must be able to connect; the socket directory is mounted only for this group. */
     private readonly socketOwnerUid?: number,
     private readonly audit?: AuditSink,
-  ) {}
+    private readonly timing: SocketTiming = {},
+  ) {
+    this.slots = new ConnectionSlots({ max: MAX_SOCKET_CONNECTIONS, idleMs: timing.idleMs ?? SOCKET_IDLE_MS, clock: timing.clock });
+  }
+
+  get openConnections(): number {
+    return this.slots.open;
+  }
+
+  /** Closes connections idle past the idle time now (a timer also does this every half idle time). */
+  reapIdleConnections(): number {
+    return this.slots.reapIdle();
+  }
 
   /** Every request the socket refuses is audited, like the proxy's own refusals. */
   private deny(req: IncomingMessage, reason: string): void {
@@ -70,8 +88,9 @@ export class GroupSocketServer {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     rmSync(this.socketPath, { force: true });
     const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000 }, (req, res) => void this.route(req, res));
-    server.keepAliveTimeout = 60_000;
-    server.maxConnections = MAX_SOCKET_CONNECTIONS;
+    const idleMs = this.timing.idleMs ?? SOCKET_IDLE_MS;
+    server.keepAliveTimeout = idleMs;
+    this.slots.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.socketPath, () => resolve());
@@ -83,6 +102,8 @@ export class GroupSocketServer {
       chownSync(dir, this.socketOwnerUid, this.socketOwnerUid);
     }
     this.server = server;
+    this.reaper = setInterval(() => this.slots.reapIdle(), Math.max(1000, idleMs / 2));
+    this.reaper.unref();
   }
 
   /** Hands a turn to the agent runner and resolves with its result. */
@@ -105,6 +126,7 @@ export class GroupSocketServer {
   async close(): Promise<void> {
     this.abort(new Error('Enclave is shutting down'));
     this.takePoller()?.writeHead(204).end();
+    clearInterval(this.reaper);
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -116,10 +138,14 @@ export class GroupSocketServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    const isPoll = req.method === 'GET' && path === TURN_PATH;
+    if (!this.slots.startRequest(req.socket, isPoll, (done) => res.once('close', done))) {
+      this.deny(req, 'too_many_requests');
+      return sendApiError(res, 503, 'too many requests in flight on this socket; the last slot is kept for the runner', 'too_many_requests');
+    }
     try {
-      if (req.method === 'GET' && path === TURN_PATH) return this.poll(res);
+      if (isPoll) return this.poll(res);
       if (req.method === 'POST' && path === TURN_RESULT_PATH) return await this.result(req, res);
-      if (req.method === 'POST' && path === SEND_MESSAGE_PATH) return await this.sendMessage(req, res);
       if (req.method === 'POST' && path?.startsWith(HOST_TOOLS_PATH)) return await this.hostTool(path.slice(HOST_TOOLS_PATH.length), req, res);
       // Everything else, /v1/... or not, goes to the proxy: it answers and audits unknown paths.
       if (!path?.startsWith('/enclave/')) return await this.onModel(this.group, req, res);
@@ -185,21 +211,6 @@ export class GroupSocketServer {
       error: typeof body.error === 'string' ? body.error : undefined,
       steps: Number(body.steps) || 0,
     });
-  }
-
-  private async sendMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJson<SendMessageRequest>(req, TOOL_BODY_LIMIT);
-    const turn = this.active;
-    if (!turn || body.turnId !== turn.request.turnId) {
-      this.deny(req, 'unknown_turn');
-      sendJson(res, 409, { ok: false, error: 'send_message is only allowed during your own turn' } satisfies ToolResponse);
-      return;
-    }
-    if (typeof body.text !== 'string' || body.text.trim() === '') {
-      sendJson(res, 400, { ok: false, error: 'text must be a non-empty string' } satisfies ToolResponse);
-      return;
-    }
-    sendJson(res, 200, await this.onSendMessage(this.group, turn.request.turnId, body.text));
   }
 
   private async hostTool(tool: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

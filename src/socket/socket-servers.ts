@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import type { AuditSink } from '../audit/types.js';
 import type { Logger } from '../logger.js';
-import { GroupSocketServer, type HostToolHandler, type ModelHandler, type SendMessageHandler } from './group-socket-server.js';
+import { GroupSocketServer, type HostToolHandler, type ModelHandler } from './group-socket-server.js';
 
 export interface SocketServersOptions {
   runDir: string;
   /** The container's uid: the only one allowed into a group's socket directory. */
   agentUid: number;
   onModel: ModelHandler;
-  onSendMessage: SendMessageHandler;
   onHostTool: HostToolHandler;
   audit?: AuditSink;
   log: Logger;
@@ -23,8 +22,8 @@ export class SocketServers {
   get(group: string): Promise<GroupSocketServer> {
     let server = this.servers.get(group);
     if (!server) {
-      const { runDir, agentUid, onModel, onSendMessage, onHostTool, audit, log } = this.opts;
-      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onSendMessage, onHostTool, log, agentUid, audit);
+      const { runDir, agentUid, onModel, onHostTool, audit, log } = this.opts;
+      const s = new GroupSocketServer(group, join(runDir, group, 'api.sock'), onModel, onHostTool, log, agentUid, audit);
       server = s.listen().then(() => s);
       this.servers.set(group, server);
     }

@@ -3,7 +3,10 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { htmlToText } from './html-text.js';
-import { isAllowedHost, isPublicAddress } from './address-policy.js';
+import type { WebPage } from '../../container/agent/host-tool-contract.js';
+import { interfaceAddresses, isAllowedHost, isAllowedPort, isOwnAddress, isPublicAddress } from './address-policy.js';
+
+export type { WebPage };
 
 export interface WebFetchOptions {
   /** Bytes read from the server at most; the rest is cut off. */
@@ -19,14 +22,8 @@ export interface WebFetchOptions {
    * address itself; tests map a public test address onto a local fake server.
    */
   dial?: (address: string, port: number) => { host: string; port: number };
-}
-
-export interface WebPage {
-  url: string;
-  status: number;
-  contentType: string;
-  text: string;
-  truncated: boolean;
+  /** This machine's own addresses, never reached (default: every interface's, read at each hop). */
+  ownAddresses?: () => readonly string[];
 }
 
 /** The fetch broke a rule (allowlist, private address, scheme, size); the message says which. */
@@ -39,8 +36,12 @@ async function resolveAll(hostname: string): Promise<string[]> {
   return (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 }
 
-/** Checks one hop: scheme, credentials, allowlist, and that every address the name has is public. */
-async function checkedAddress(url: URL, allowlist: readonly string[], resolve: (h: string) => Promise<string[]>): Promise<string> {
+function portOf(url: URL): number {
+  return Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+}
+
+/** Checks one hop: scheme, credentials, allowlist, port, and that every address the name has is public and not this host's. */
+async function checkedAddress(url: URL, allowlist: readonly string[], resolve: (h: string) => Promise<string[]>, own: () => readonly string[]): Promise<string> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebFetchRefused(`only http and https URLs can be fetched, not ${url.protocol}`);
   if (url.username || url.password) throw new WebFetchRefused('URLs with a user name or password are not fetched');
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
@@ -52,13 +53,19 @@ async function checkedAddress(url: URL, allowlist: readonly string[], resolve: (
   });
   if (addresses.length === 0) throw new WebFetchRefused(`${hostname} has no address`);
   const blocked = addresses.find((a) => !isPublicAddress(a));
-  if (blocked) throw new WebFetchRefused(`${hostname} resolves to ${blocked}, a private, loopback or link-local address, which web_fetch never reaches`);
+  if (blocked) throw new WebFetchRefused(`${hostname} resolves to ${blocked}, a private, loopback, link-local or reserved address, which web_fetch never reaches`);
+  const ownAddresses = own();
+  const mine = addresses.find((a) => isOwnAddress(a, ownAddresses));
+  if (mine) throw new WebFetchRefused(`${hostname} resolves to ${mine}, an address of the Enclave host itself, which web_fetch never reaches`);
+  const port = portOf(url);
+  if (!isAllowedPort(hostname, port, allowlist)) {
+    throw new WebFetchRefused(`port ${port} is not allowed: web_fetch reaches ports 80 and 443 only, unless the owner names the port in webAllowlist (e.g. ${hostname}:${port})`);
+  }
   return addresses[0]!;
 }
 
 function get(url: URL, address: string, opts: Required<Pick<WebFetchOptions, 'dial'>>, signal: AbortSignal): Promise<IncomingMessage> {
-  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-  const target = opts.dial(address, port);
+  const target = opts.dial(address, portOf(url));
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request({
@@ -92,8 +99,9 @@ async function readCapped(res: IncomingMessage, maxBytes: number): Promise<{ bod
 }
 
 /**
- * GET a page for an agent: http(s) only, allowlisted domains only, never a private, loopback or
- * link-local address (checked after DNS, and again on every redirect), with size and time caps.
+ * GET a page for an agent: http(s) only, allowlisted domains only, ports 80 and 443 unless the
+ * allowlist names another, never a private, loopback, link-local or reserved address nor one of the
+ * host's own (checked after DNS, and again on every redirect), with size and time caps.
  */
 export async function webFetch(rawUrl: string, allowlist: readonly string[], options: WebFetchOptions = {}): Promise<WebPage> {
   const opts = { ...DEFAULTS, ...options };
@@ -109,7 +117,7 @@ export async function webFetch(rawUrl: string, allowlist: readonly string[], opt
   const timer = setTimeout(() => abort.abort(new Error(`no complete answer within ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
   try {
     for (let hop = 0; ; hop++) {
-      const address = await checkedAddress(url, allowlist, resolve);
+      const address = await checkedAddress(url, allowlist, resolve, options.ownAddresses ?? interfaceAddresses);
       const res = await get(url, address, { dial }, abort.signal);
       const location = res.headers.location;
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TaskStore } from '../../src/scheduler/task-store.js';
-import type { TaskView } from '../../src/scheduler/task-tools.js';
+import type { TaskView } from '../../container/agent/host-tool-contract.js';
 import { dockerSkipReason } from '../helpers/docker.js';
 import { startHarnessBeside } from '../helpers/harness.js';
 import { toolCall, toolResultsOf } from '../helpers/model-messages.js';
@@ -29,7 +29,7 @@ async function startWebServer(): Promise<{ port: number; hosts: string[]; close:
 }
 
 /** DNS as the test wants it: one public name, and one that points at the cloud metadata address. */
-const DNS: Record<string, string[]> = { 'docs.example.org': ['203.0.113.7'], 'metadata.example.org': ['169.254.169.254'] };
+const DNS: Record<string, string[]> = { 'docs.example.org': ['93.184.215.14'], 'metadata.example.org': ['169.254.169.254'] };
 
 test('prompt-injection shaped input cannot make the host act outside the group: the host re-checks every action', { skip }, async (t) => {
   const web = await startWebServer();
@@ -101,7 +101,7 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
       ],
     );
     assert.deepEqual((JSON.parse(listed!) as { tasks: TaskView[] }).tasks.map((v) => v.id), [own.id], 'list_tasks shows only the caller\'s tasks');
-    const refused = h.app.audit.tail(50, { kind: 'tool_call', group: 'inj' }).find((r) => r.detail.tool === 'schedule_task' && r.detail.outcome !== 'ok');
+    const refused = h.app.audit.tail(50, { kind: 'denial', group: 'inj' }).find((r) => r.detail.tool === 'schedule_task');
     assert.equal(refused?.detail.outcome, 'invalid');
   });
 
@@ -116,15 +116,15 @@ test('prompt-injection shaped input cannot make the host act outside the group: 
   });
 
   await t.test('another group\'s task id is answered as no such task and stays active', () => {
-    assert.equal(cancelOther, JSON.stringify({ error: `no such task: ${victimTask.id}` }));
+    assert.equal(cancelOther, JSON.stringify({ error: `there is no task #${victimTask.id}` }));
     assert.equal(tasks().get(victimTask.id)?.status, 'active');
-    const denied = h.app.audit.tail(50, { kind: 'tool_call', group: 'inj' }).find((r) => r.detail.tool === 'cancel_task');
+    const denied = h.app.audit.tail(50, { kind: 'denial', group: 'inj' }).find((r) => r.detail.tool === 'cancel_task');
     assert.equal(denied?.detail.outcome, 'denied');
   });
 
   await t.test('web_fetch of loopback and metadata addresses is refused, by address, by name and after a redirect', () => {
     for (const refused of [loopback, metadataIp, metadataName, redirected]) {
-      assert.match(refused!, /^\{"error":".*a private, loopback or link-local address, which web_fetch never reaches"\}$/);
+      assert.match(refused!, /^\{"error":".*a private, loopback, link-local or reserved address, which web_fetch never reaches"\}$/);
     }
     assert.match(publicPage!, /Public docs page/, 'an allowed public page is fetched, so the refusals are the policy\'s');
     assert.deepEqual(web.hosts, ['docs.example.org', 'docs.example.org'], 'no connection was made for a refused address');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SchedulerTimer } from '../../src/scheduler/scheduler.js';
 import { TaskStore, type Task } from '../../src/scheduler/task-store.js';
-import type { TaskView } from '../../src/scheduler/task-tools.js';
+import type { TaskView } from '../../container/agent/host-tool-contract.js';
 import { dockerSkipReason } from '../helpers/docker.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { lastUserMessageOf, toolCall, toolResultsOf } from '../helpers/model-messages.js';
@@ -114,10 +114,10 @@ test('a recurring task scheduled by the agent fires at the right local time in t
     h.model.push({ toolCalls: [toolCall('cancel_task', { id: berlinId }), toolCall('list_tasks', {})] }, { content: 'Done.' });
     await h.say('ny', `cancel task ${berlinId}`);
     const [cancelled, listed] = toolResultsOf(h.model.requests.at(-1)!);
-    assert.equal(cancelled, JSON.stringify({ error: `no such task: ${berlinId}` }));
+    assert.equal(cancelled, JSON.stringify({ error: `there is no task #${berlinId}` }));
     assert.deepEqual((JSON.parse(listed!) as { tasks: TaskView[] }).tasks.map((v) => v.id), [nyId]);
     assert.equal(taskOf('berlin').status, 'active');
-    const denied = h.app.audit.tail(20, { kind: 'tool_call', group: 'ny' }).find((r) => r.detail.tool === 'cancel_task');
+    const denied = h.app.audit.tail(20, { kind: 'denial', group: 'ny' }).find((r) => r.detail.tool === 'cancel_task');
     assert.equal(denied?.detail.outcome, 'denied');
 
     h.model.push({ toolCalls: [toolCall('cancel_task', { id: berlinId })] }, { content: 'Cancelled.' });

@@ -14,7 +14,7 @@ export function completion(content: string | null, toolCalls: ChatCompletionMess
   return {
     id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
     object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
+    created: 1_772_000_000,
     model: 'fake-model',
     choices: [
       {

@@ -46,7 +46,6 @@ export class InProcessRuntime implements ContainerRuntime {
         if (request === null) continue;
         const result = await runTurn(request, {
           client,
-          sendMessage: (req) => host.sendMessage(req),
           callHostTool: (tool, req) => host.callTool(tool, req),
           layout,
           promptPaths,

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { isPublicAddress } from '../../src/tools/address-policy.js';
+import { networkInterfaces } from 'node:os';
+import { interfaceAddresses, isOwnAddress, isPublicAddress } from '../../src/tools/address-policy.js';
 import { htmlToText } from '../../src/tools/html-text.js';
 import { webFetch, WebFetchRefused, type WebFetchOptions } from '../../src/tools/web-fetch.js';
 
-/** A stand-in for a public web server: names resolve to a TEST-NET address the dialer maps here. */
-const PUBLIC_TEST_ADDRESS = '203.0.113.10';
+/** A stand-in for a public web server: names resolve to a public address the dialer maps here (nothing is sent to it). */
+const PUBLIC_TEST_ADDRESS = '93.184.215.14';
 let server: Server;
 let port = 0;
 const hits: string[] = [];
@@ -75,7 +76,7 @@ describe('web_fetch', () => {
   });
 
   const refused: Array<[string, string, RegExp]> = [
-    ['loopback, even when allowlisted', 'http://127.0.0.1/page', /127\.0\.0\.1.*private, loopback or link-local/],
+    ['loopback, even when allowlisted', 'http://127.0.0.1/page', /127\.0\.0\.1.*private, loopback, link-local or reserved/],
     ['cloud metadata', 'http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254.*private/],
     ['a domain off the allowlist', 'http://other.test/page', /not on this group's web allowlist/],
     ['an allowlisted name resolving to a private address', 'http://rebind.test/', /10\.0\.0\.5/],
@@ -86,6 +87,7 @@ describe('web_fetch', () => {
     ['another scheme', 'file:///etc/passwd', /only http and https/],
     ['credentials in the URL', 'http://user:pw@allowed.test/page', /user name or password/],
     ['binary content', 'http://allowed.test/binary', /not text/],
+    ['a port other than 80 and 443 the allowlist does not name', 'http://allowed.test:8080/page', /port 8080 is not allowed/],
   ];
   for (const [what, url, reason] of refused) {
     test(`refuses ${what}`, async () => {
@@ -96,6 +98,13 @@ describe('web_fetch', () => {
     });
   }
 
+  test('an allowlist entry that names a port allows that port for its domain only', async () => {
+    const page = await webFetch('http://docs.allowed.test:8443/page', ['allowed.test:8443', 'other.test'], options());
+    assert.match(page.text, /Hello/);
+    await assert.rejects(webFetch('http://other.test:8443/page', ['allowed.test:8443', 'other.test'], options()), /port 8443 is not allowed/);
+    await assert.rejects(webFetch('http://allowed.test:8444/page', ['allowed.test:8443'], options()), /port 8444 is not allowed/);
+  });
+
   test('caps the size of what it reads and returns', async () => {
     const page = await webFetch('http://allowed.test/big', ALLOW, options({ maxBytes: 10_000, maxChars: 4_000 }));
     assert.equal(page.text.length, 4_000);
@@ -103,9 +112,49 @@ describe('web_fetch', () => {
   });
 });
 
+/**
+ * Each of these resolves an allowlisted name to an address that must never be reached, and dials
+ * every address to the local listener: a fetch that is not refused reaches it.
+ */
+describe('web_fetch never reaches the host itself nor a special-use address', () => {
+  const HOST_PUBLIC_ADDRESS = '93.184.215.99';
+  const cases: Array<[string, string]> = [
+    ['the host\'s own public interface address', HOST_PUBLIC_ADDRESS],
+    ['the host\'s own address in IPv4-mapped form', `::ffff:${HOST_PUBLIC_ADDRESS}`],
+    ['TEST-NET-1', '192.0.2.10'],
+    ['TEST-NET-2', '198.51.100.10'],
+    ['TEST-NET-3', '203.0.113.10'],
+    ['the 6to4 relay range', '192.88.99.1'],
+    ['IPv6 documentation', '2001:db8::1'],
+    ['IPv6 discard-only', '100::1'],
+    ['an IPv4-compatible IPv6 form of a public address', '::93.184.215.14'],
+    ['an IPv4-compatible form written in hex', '::5db8:d70e'],
+  ];
+  for (const [what, address] of cases) {
+    test(`refuses ${what} (${address})`, async () => {
+      const before = hits.length;
+      const opts = options({
+        resolve: async () => [address],
+        dial: () => ({ host: '127.0.0.1', port }),
+        ownAddresses: () => [...interfaceAddresses(), HOST_PUBLIC_ADDRESS],
+      });
+      await assert.rejects(webFetch('http://allowed.test/page', ALLOW, opts), (err: Error) => err instanceof WebFetchRefused && err.message.includes(address));
+      assert.deepEqual(hits.slice(before), [], 'the listener was not reached');
+    });
+  }
+
+  test('the host\'s own addresses are every interface address, v4 and v6', () => {
+    const all = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
+    assert.ok(all.length > 0);
+    for (const address of all) assert.equal(isOwnAddress(address), true, address);
+    assert.equal(isOwnAddress('93.184.215.14', ['10.0.0.1', 'fe80::1']), false);
+    assert.equal(isOwnAddress('::ffff:10.0.0.1', ['10.0.0.1']), true);
+  });
+});
+
 describe('address policy', () => {
   test('private, loopback, link-local and mapped forms are not public', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '224.0.0.1', '64:ff9b:1::a00:1', 'fec0::1', 'not-an-ip']) {
+    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '224.0.0.1', '64:ff9b:1::a00:1', 'fec0::1', 'not-an-ip', '::a00:1', '::ffff:a00:1', '2001::1']) {
       assert.equal(isPublicAddress(ip), false, ip);
     }
     for (const ip of ['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111']) assert.equal(isPublicAddress(ip), true, ip);

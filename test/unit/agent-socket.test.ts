@@ -157,15 +157,15 @@ describe('host client and poll loop', () => {
       res.writeHead(204).end();
     });
     routes.set('POST /enclave/tools/send_message', (_req, res, body) => {
-      const { text } = JSON.parse(body) as { text: string };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: text === 'hello' }));
+      const { args } = JSON.parse(body) as { args: { text: string } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: args.text === 'hello' }));
     });
     const host = new HostClient(socketFetch);
     assert.equal(await host.nextTurn(), null);
     assert.deepEqual(await host.nextTurn(), turn);
     await host.sendResult({ turnId: 't9', ok: true, reply: 'r', steps: 1 });
     assert.deepEqual(results, [{ turnId: 't9', ok: true, reply: 'r', steps: 1 }]);
-    assert.deepEqual(await host.sendMessage({ turnId: 't9', text: 'hello' }), { ok: true });
+    assert.deepEqual(await host.callTool('send_message', { turnId: 't9', args: { text: 'hello' } }), { ok: true });
   });
 
   test('the loop retries connection errors, runs turns and posts results', async () => {
@@ -193,7 +193,8 @@ describe('host client and poll loop', () => {
   });
 
   test('the loop gives up after the failure window', async () => {
-    const started = Date.now();
+    let now = 0;
+    const waits: number[] = [];
     await assert.rejects(
       pollLoop({
         nextTurn: async () => {
@@ -202,10 +203,16 @@ describe('host client and poll loop', () => {
         handleTurn: async () => assert.fail('no turn expected'),
         sendResult: async () => undefined,
         log: () => undefined,
-        failureWindowMs: 400,
+        failureWindowMs: 5_000,
+        clock: () => now,
+        sleep: async (ms) => {
+          waits.push(ms);
+          now += ms;
+        },
       }),
-      (err: unknown) => err instanceof HostUnreachableError && /kept failing .*ENOENT/.test(err.message),
+      (err: unknown) => err instanceof HostUnreachableError && /kept failing for 5 s: .*ENOENT/.test(err.message),
     );
-    assert.ok(Date.now() - started < 3000);
+    assert.deepEqual(waits.slice(0, 6), [100, 200, 400, 800, 1600, 2000], 'exponential backoff, capped');
+    assert.equal(waits.reduce((a, b) => a + b, 0), 5_100);
   });
 });

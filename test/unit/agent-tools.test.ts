@@ -130,19 +130,16 @@ describe('shell', () => {
     assert.ok(result.includes('oops'));
   });
 
-  test('kills the command group on timeout', async () => {
-    const started = Date.now();
+  // The test timeout only stops a broken run from hanging; nothing here measures time.
+  test('kills the command group on timeout', { timeout: 15_000 }, async () => {
     const result = await call('shell', { command: 'sleep 20; echo never', timeout_seconds: 1 });
     assert.match(result, /^timed out after 1 s/);
     assert.doesNotMatch(result, /never/);
-    assert.ok(Date.now() - started < 5000, 'returned soon after the timeout');
   });
 
-  test('does not wait for background children after the shell exits', async () => {
-    const started = Date.now();
+  test('does not wait for background children after the shell exits', { timeout: 15_000 }, async () => {
     const result = await call('shell', { command: 'sleep 20 & echo started' });
     assert.match(result, /^exit code 0\nstarted/);
-    assert.ok(Date.now() - started < 5000);
   });
 
   test('caps output with a truncation notice', async () => {
@@ -180,37 +177,36 @@ describe('agent loop', () => {
 
 describe('turn', () => {
   const request = { turnId: 't1', group: 'family', assistantName: 'Enclave', model: 'm', maxSteps: 4, context: 'Channel: local', messages: [{ role: 'user' as const, content: 'hi' }], tools: ['send_message'], skills: [] };
-  const sendMessage = async (): Promise<{ ok: boolean }> => ({ ok: true });
 
   test('an exception becomes ok:false with the steps used', async () => {
     const client = new ScriptedClient([completion(null, [toolCall('c', 'list_files', '{}')]), new Error('429 budget exceeded')]);
-    const result = await runTurn(request, { client, sendMessage, layout: { root, memory }, promptPaths: { memory, global: join(root, 'global'), skills: join(root, 'skills') } });
+    const result = await runTurn(request, { client, layout: { root, memory }, promptPaths: { memory, global: join(root, 'global'), skills: join(root, 'skills') } });
     assert.deepEqual(result, { turnId: 't1', ok: false, reply: '', error: '429 budget exceeded', steps: 2 });
   });
 
   test('a malformed request is answered, not thrown', async () => {
     const client = new ScriptedClient([completion('x')]);
-    const result = await runTurn({ ...request, maxSteps: Number.NaN }, { client, sendMessage });
+    const result = await runTurn({ ...request, maxSteps: Number.NaN }, { client });
     assert.equal(result.ok, false);
     assert.match(result.error ?? '', /maxSteps/);
   });
 
-  test('send_message goes to the host with the turn id', async () => {
+  test('send_message goes to the host on the one host-tool path, with the turn id', async () => {
     const sent: unknown[] = [];
     const client = new ScriptedClient([completion(null, [toolCall('c', 'send_message', '{"text":"working on it"}')]), completion('done')]);
     const result = await runTurn(request, {
       client,
-      sendMessage: async (req) => {
-        sent.push(req);
+      callHostTool: async (tool, req) => {
+        sent.push({ tool, ...req });
         return { ok: false, error: 'not your chat' };
       },
       layout: { root, memory },
       promptPaths: { memory, global: join(root, 'global'), skills: join(root, 'skills') },
     });
     assert.deepEqual(result, { turnId: 't1', ok: true, reply: 'done', steps: 2 });
-    assert.deepEqual(sent, [{ turnId: 't1', text: 'working on it' }]);
+    assert.deepEqual(sent, [{ tool: 'send_message', turnId: 't1', args: { text: 'working on it' } }]);
     const toolMessage = client.requests[1]?.messages.find((m) => m.role === 'tool');
-    assert.equal(toolMessage?.content, '{"ok":false,"error":"not your chat"}');
+    assert.equal(toolMessage?.content, '{"error":"not your chat"}');
   });
 });
 

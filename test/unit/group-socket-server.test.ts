@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { test, type TestContext } from 'node:test';
 import type { TurnRequest } from '../../container/agent/protocol.js';
 import { silentLogger } from '../../src/logger.js';
 import { callSocket } from '../helpers/socket-http.js';
-import { GroupSocketServer } from '../../src/socket/group-socket-server.js';
+import { GroupSocketServer, MAX_SOCKET_CONNECTIONS } from '../../src/socket/group-socket-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 
 const turn: TurnRequest = { turnId: 'turn-1', group: 'g', assistantName: 'E', model: 'm', messages: [], maxSteps: 1, context: '', tools: ['send_message'], skills: [] };
@@ -15,10 +18,10 @@ test('the socket hands a turn to the newest poll and accepts only that turn\'s r
   const sent: string[] = [];
   const denials: string[] = [];
   const sock = join(mkdtempSync(join(tmpdir(), 'enc-gs-')), 'g', 'api.sock');
-  const server = new GroupSocketServer('g', sock, async () => undefined, async (_g, _turn, text) => {
-    sent.push(text);
+  const server = new GroupSocketServer('g', sock, async () => undefined, async (group, turnId, tool, args) => {
+    sent.push(`${group}/${turnId}/${tool}: ${String(args.text)}`);
     return { ok: true };
-  }, async () => ({ ok: false, error: 'no host tools here' }), silentLogger(), undefined, { append: (e) => denials.push(String(e.detail.reason)) });
+  }, silentLogger(), undefined, { append: (e) => denials.push(String(e.detail.reason)) });
   await server.listen();
   t.after(() => server.close());
 
@@ -34,14 +37,85 @@ test('the socket hands a turn to the newest poll and accepts only that turn\'s r
   assert.equal((JSON.parse(handed.text) as TurnRequest).turnId, 'turn-1');
 
   assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'other-turn', text: 'hi' })).status, 409);
-  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: '' })).status, 400);
-  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'progress' })).status, 200);
+  const posted = await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', group: 'other', args: { text: 'progress' } });
+  assert.equal(posted.status, 200);
   assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'other-turn', ok: true, reply: 'forged', steps: 1 })).status, 409);
   assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', '{not json')).status, 400);
   assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'turn-1', ok: true, reply: 'real', steps: 2 })).status, 204);
   assert.deepEqual(await result, { turnId: 'turn-1', ok: true, reply: 'real', error: undefined, steps: 2 });
-  assert.deepEqual(sent, ['progress']);
-  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', text: 'late' })).status, 409, 'no messages after the turn ended');
+  assert.deepEqual(sent, ['g/turn-1/send_message: progress'], 'the group is the socket\'s, whatever the body says');
+  assert.equal((await callSocket(sock, 'POST', '/enclave/tools/send_message', { turnId: 'turn-1', args: { text: 'late' } })).status, 409, 'no messages after the turn ended');
   assert.equal((await callSocket(sock, 'GET', '/enclave/somewhere')).status, 404);
   assert.deepEqual(denials, ['unknown_turn', 'unknown_turn', 'invalid_json', 'unknown_turn', 'not_found'], 'every refusal is audited');
+});
+
+async function openIdle(sock: string, n: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = connect(sock);
+    s.on('error', () => undefined);
+    await once(s, 'connect');
+    sockets.push(s);
+  }
+  return sockets;
+}
+
+function socketServer(t: TestContext, clock: () => number) {
+  const sock = join(mkdtempSync(join(tmpdir(), 'enc-gs-')), 'g', 'api.sock');
+  const server = new GroupSocketServer('g', sock, async () => undefined, async () => ({ ok: true }), silentLogger(), undefined, undefined, { idleMs: 5_000, clock });
+  t.after(() => server.close());
+  return { sock, server };
+}
+
+test('16 idle connections cannot lock the runner out: its long-poll still gets the turn', async (t) => {
+  const { sock, server } = socketServer(t, () => 0);
+  await server.listen();
+  const idle = await openIdle(sock, MAX_SOCKET_CONNECTIONS);
+  t.after(() => idle.forEach((s) => s.destroy()));
+  await waitFor('the host to see every idle connection', () => server.openConnections === MAX_SOCKET_CONNECTIONS);
+
+  const poll = callSocket(sock, 'GET', '/enclave/turn');
+  await waitFor('the poll to arrive', () => server.openConnections === MAX_SOCKET_CONNECTIONS && idle.some((s) => s.destroyed));
+  const result = server.dispatch(turn);
+  const handed = await poll;
+  assert.equal(handed.status, 200);
+  assert.equal((JSON.parse(handed.text) as TurnRequest).turnId, 'turn-1');
+  assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'turn-1', ok: true, reply: 'answered', steps: 1 })).status, 204);
+  assert.equal((await result).reply, 'answered');
+  assert.ok(server.openConnections <= MAX_SOCKET_CONNECTIONS);
+});
+
+test('connections idle past the idle time are reaped', async (t) => {
+  let now = 0;
+  const { sock, server } = socketServer(t, () => now);
+  await server.listen();
+  const idle = await openIdle(sock, 5);
+  await waitFor('the host to see the connections', () => server.openConnections === 5);
+  now += 4_999;
+  assert.equal(server.reapIdleConnections(), 0, 'not yet idle long enough');
+  now += 1;
+  assert.equal(server.reapIdleConnections(), 5);
+  await waitFor('the clients to see their connections closed', () => idle.every((s) => s.destroyed || s.readableEnded));
+  assert.equal(server.openConnections, 0);
+});
+
+test('requests that hang on every slot but one cannot take the runner\'s: the last slot is its long-poll\'s', async (t) => {
+  const { sock, server } = socketServer(t, () => 0);
+  await server.listen();
+  const hanging: Socket[] = [];
+  for (let i = 0; i < MAX_SOCKET_CONNECTIONS - 1; i++) {
+    const [s] = await openIdle(sock, 1);
+    // Headers complete, body never sent: the request stays in flight.
+    s!.write('POST /enclave/turn/result HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    hanging.push(s!);
+  }
+  t.after(() => hanging.forEach((s) => s.destroy()));
+  await waitFor('the host to see the hanging requests', () => server.openConnections === MAX_SOCKET_CONNECTIONS - 1);
+  const refused = await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'x' });
+  assert.equal(refused.status, 503);
+  const poll = callSocket(sock, 'GET', '/enclave/turn');
+  const result = server.dispatch(turn);
+  assert.equal((await poll).status, 200);
+  server.abort(new Error('test over'));
+  await result.catch(() => undefined);
 });

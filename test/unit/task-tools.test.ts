@@ -5,35 +5,60 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { HostToolSpec } from '../../container/agent/host-tools.js';
-import { TASK_TOOL_NAMES, TASK_TOOL_SCHEMAS } from '../../container/agent/task-tool-schemas.js';
+import { HOST_TOOL_NAMES, HOST_TOOL_SPECS, type HostToolResults, type TaskView } from '../../container/agent/host-tool-contract.js';
+import type { HostToolResponse } from '../../container/agent/protocol.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { tasksCommand, type TasksAction, type TasksOptions } from '../../src/cli/tasks-command.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
-import { TaskTools, type TaskToolCaller, type TaskToolResult, type TaskView } from '../../src/scheduler/task-tools.js';
+import type { GroupConfig } from '../../src/config/groups.js';
+import { createHostTools } from '../../src/tools/host-tools.js';
 import { testGroup } from '../helpers/group-config.js';
 
 const NOW = Date.parse('2026-03-05T12:00:00Z');
 
+interface Caller {
+  group: GroupConfig;
+  channel: string;
+  chatId: string;
+}
+
+/** The task tools behind the real dispatcher; each caller's group is "configured" and has a running turn. */
 function tools(opts: { maxPerGroup?: number } = {}) {
   const audit: AuditEntry[] = [];
   const sink = { append: (e: AuditEntry) => audit.push(e) };
   const store = new TaskStore(openDatabase(':memory:'), sink, () => NOW, opts);
   let changes = 0;
-  const t = new TaskTools({ store, clock: () => NOW, audit: sink, onChange: () => (changes += 1) });
+  const groups = new Map<string, GroupConfig>();
+  const turns = new Map<string, { channel: string; chatId: string }>();
+  const dispatcher = createHostTools({
+    groups: () => groups,
+    turnTarget: (group, turnId) => (turnId === `turn-${group}` ? turns.get(group) : undefined),
+    send: async () => ({ ok: true }),
+    tasks: store,
+    onTasksChanged: () => (changes += 1),
+    audit: sink,
+    clock: () => NOW,
+  });
+  const t = {
+    handle: (tool: string, caller: Caller, args: unknown): Promise<HostToolResponse> => {
+      groups.set(caller.group.name, caller.group);
+      turns.set(caller.group.name, { channel: caller.channel, chatId: caller.chatId });
+      return dispatcher.handle(caller.group.name, `turn-${caller.group.name}`, tool, args as Record<string, unknown>);
+    },
+  };
   return { t, store, audit, changes: () => changes };
 }
 
-const taskOf = (res: TaskToolResult): TaskView => (res.result as { task: TaskView }).task;
-const tasksOf = (res: TaskToolResult): TaskView[] => (res.result as { tasks: TaskView[] }).tasks;
+const taskOf = (res: HostToolResponse): TaskView => (res.result as HostToolResults['schedule_task']).task;
+const tasksOf = (res: HostToolResponse): TaskView[] => (res.result as HostToolResults['list_tasks']).tasks;
 
-const kol: TaskToolCaller = { group: testGroup({ name: 'kol', timezone: 'Asia/Kolkata' }), channel: 'telegram', chatId: '111' };
-const other: TaskToolCaller = { group: testGroup({ name: 'other', timezone: 'UTC' }), channel: 'slack', chatId: 'C9' };
+const kol: Caller = { group: testGroup({ name: 'kol', timezone: 'Asia/Kolkata', chats: ['telegram:111'] }), channel: 'telegram', chatId: '111' };
+const other: Caller = { group: testGroup({ name: 'other', timezone: 'UTC', chats: ['slack:C9'] }), channel: 'slack', chatId: 'C9' };
 
-test('schedule_task creates a task for the calling group and chat, in its time zone', () => {
+test('schedule_task creates a task for the calling group and chat, in its time zone', async () => {
   const { t, store, audit, changes } = tools();
-  const res = t.handle('schedule_task', kol, { prompt: ' Post the news digest ', cron: '0 9 * * 1-5', every: null });
+  const res = await t.handle('schedule_task', kol, { prompt: ' Post the news digest ', cron: '0 9 * * 1-5', every: null });
   assert.equal(res.ok, true, res.error);
   assert.equal(taskOf(res).schedule, 'cron 0 9 * * 1-5');
   assert.equal(taskOf(res).nextRunAt, '2026-03-06T03:30:00.000Z');
@@ -50,70 +75,69 @@ test('schedule_task creates a task for the calling group and chat, in its time z
   ]);
 });
 
-test('list_tasks and cancel_task see only the calling group; another group\'s task "does not exist"', () => {
+test('list_tasks and cancel_task see only the calling group; another group\'s task "does not exist"', async () => {
   const { t, store, audit } = tools();
-  const mine = taskOf(t.handle('schedule_task', kol, { prompt: 'mine', every: '1h' }));
-  const theirs = taskOf(t.handle('schedule_task', other, { prompt: 'theirs', at: '2026-03-06T10:00' }));
+  const mine = taskOf(await t.handle('schedule_task', kol, { prompt: 'mine', every: '1h' }));
+  const theirs = taskOf(await t.handle('schedule_task', other, { prompt: 'theirs', at: '2026-03-06T10:00' }));
 
-  const listed = t.handle('list_tasks', kol, {});
+  const listed = await t.handle('list_tasks', kol, {});
   assert.deepEqual(tasksOf(listed).map((x) => x.prompt), ['mine']);
 
-  const foreign = t.handle('cancel_task', kol, { id: theirs.id });
-  const missing = t.handle('cancel_task', kol, { id: 999 });
-  assert.deepEqual(foreign, { ok: false, error: `no such task: ${theirs.id}` });
-  assert.deepEqual(missing, { ok: false, error: 'no such task: 999' }, 'the same answer as for a task that exists elsewhere');
+  const foreign = await t.handle('cancel_task', kol, { id: theirs.id });
+  const missing = await t.handle('cancel_task', kol, { id: 999 });
+  assert.deepEqual(foreign, { ok: false, error: `there is no task #${theirs.id}` });
+  assert.deepEqual(missing, { ok: false, error: 'there is no task #999' }, 'the same answer as for a task that exists elsewhere');
   assert.equal(store.get(theirs.id)!.status, 'active');
   assert.equal(audit.at(-2)!.detail.outcome, 'denied', 'the audit log knows it was another group\'s task');
 
-  const smuggled = t.handle('schedule_task', kol, { prompt: 'x', every: '1h', group: 'other' });
+  const smuggled = await t.handle('schedule_task', kol, { prompt: 'x', every: '1h', group: 'other' });
   assert.equal(smuggled.ok, false);
   assert.match(smuggled.error!, /Unrecognized key: "group"/);
   assert.equal(store.list('other').length, 1, 'nothing was added to the other group');
 
-  assert.equal(taskOf(t.handle('cancel_task', kol, { id: `#${mine.id}` })).status, 'cancelled');
-  assert.deepEqual(t.handle('cancel_task', kol, { id: mine.id }), { ok: false, error: `task ${mine.id} has already ended (cancelled)` });
-  assert.deepEqual(tasksOf(t.handle('list_tasks', kol, {})), []);
-  assert.equal(audit.filter((e) => e.kind === 'tool_call').length, 9, 'every call was audited');
+  assert.equal(taskOf(await t.handle('cancel_task', kol, { id: `#${mine.id}` })).status, 'cancelled');
+  assert.deepEqual(await t.handle('cancel_task', kol, { id: mine.id }), { ok: false, error: `task #${mine.id} has already ended (cancelled)` });
+  assert.deepEqual(tasksOf(await t.handle('list_tasks', kol, {})), []);
+  assert.equal(audit.filter((e) => e.detail.tool !== undefined).length, 9, 'every call was audited, performed or refused');
 });
 
-test('task tool arguments are validated, and a group gets only the tools it enabled', () => {
+test('task tool arguments are validated, and a group gets only the tools it enabled', async () => {
   const { t, store } = tools({ maxPerGroup: 2 });
-  const refused = (args: unknown, tool = 'schedule_task', caller = kol) => {
-    const res = t.handle(tool, caller, args);
+  const refused = async (args: unknown, tool = 'schedule_task', caller = kol) => {
+    const res = await t.handle(tool, caller, args);
     assert.equal(res.ok, false, JSON.stringify(args));
     return res.error!;
   };
-  assert.match(refused({ every: '1h' }), /prompt: prompt must be a string/);
-  assert.match(refused({ prompt: '   ', every: '1h' }), /prompt is empty/);
-  assert.match(refused({ prompt: 'x'.repeat(4001), every: '1h' }), /longer than 4000 characters/);
-  assert.match(refused({ prompt: 'x' }), /give exactly one of/);
-  assert.match(refused({ prompt: 'x', cron: '0 9 * * *', at: '2026-03-06T09:00' }), /give exactly one of/);
-  assert.match(refused({ prompt: 'x', every: '30s' }), /too short/);
-  assert.match(refused({ prompt: 'x', cron: '99 * * * *' }), /invalid cron expression/);
-  assert.match(refused({ prompt: 'x', at: '2026-03-01T09:00' }), /in the past/);
-  assert.match(refused({ prompt: 'x', every: 5 }), /every: /);
-  assert.match(refused(['x']), /expected object/);
-  assert.match(refused({ id: 'abc' }, 'cancel_task'), /id must be a task number/);
-  assert.match(refused({ id: 1.5 }, 'cancel_task'), /id must be a task number/);
-  assert.match(refused({ verbose: true }, 'list_tasks'), /Unrecognized key/);
-  assert.match(refused({}, 'delete_everything'), /unknown tool "delete_everything"/);
-  const noTools: TaskToolCaller = { ...kol, group: testGroup({ name: 'kol', tools: ['send_message'] }) };
-  assert.match(refused({ prompt: 'x', every: '1h' }, 'schedule_task', noTools), /not enabled for this group/);
+  assert.match(await refused({ every: '1h' }), /prompt: prompt must be a string/);
+  assert.match(await refused({ prompt: '   ', every: '1h' }), /prompt is empty/);
+  assert.match(await refused({ prompt: 'x'.repeat(4001), every: '1h' }), /longer than 4000 characters/);
+  assert.match(await refused({ prompt: 'x' }), /give exactly one of/);
+  assert.match(await refused({ prompt: 'x', cron: '0 9 * * *', at: '2026-03-06T09:00' }), /give exactly one of/);
+  assert.match(await refused({ prompt: 'x', every: '30s' }), /too short/);
+  assert.match(await refused({ prompt: 'x', cron: '99 * * * *' }), /invalid cron expression/);
+  assert.match(await refused({ prompt: 'x', at: '2026-03-01T09:00' }), /in the past/);
+  assert.match(await refused({ prompt: 'x', every: 5 }), /every: /);
+  assert.match(await refused(['x']), /expected object/);
+  assert.match(await refused({ id: 'abc' }, 'cancel_task'), /id must be a task number/);
+  assert.match(await refused({ id: 1.5 }, 'cancel_task'), /id must be a task number/);
+  assert.match(await refused({ verbose: true }, 'list_tasks'), /Unrecognized key/);
+  assert.match(await refused({}, 'delete_everything'), /unknown tool "delete_everything"/);
+  const noTools: Caller = { ...kol, group: testGroup({ name: 'kol', tools: ['send_message'] }) };
+  assert.match(await refused({ prompt: 'x', every: '1h' }, 'schedule_task', noTools), /not enabled for this group/);
   assert.equal(store.list().length, 0, 'no refused call created a task');
 
-  t.handle('schedule_task', kol, { prompt: 'a', every: '1h' });
-  t.handle('schedule_task', kol, { prompt: 'b', every: '1h' });
-  assert.match(refused({ prompt: 'c', every: '1h' }), /already has 2 tasks \(the most is 2\)/);
-  assert.equal(t.handle('schedule_task', other, { prompt: 'c', every: '1h' }).ok, true, 'the limit is per group');
+  await t.handle('schedule_task', kol, { prompt: 'a', every: '1h' });
+  await t.handle('schedule_task', kol, { prompt: 'b', every: '1h' });
+  assert.match(await refused({ prompt: 'c', every: '1h' }), /already has 2 tasks \(the most is 2\)/);
+  assert.equal((await t.handle('schedule_task', other, { prompt: 'c', every: '1h' })).ok, true, 'the limit is per group');
 });
 
-test('the tool schemas the runner declares match the host tools and import nothing', () => {
-  const specs: HostToolSpec[] = TASK_TOOL_SCHEMAS.map((s) => s.function);
-  assert.deepEqual(specs.map((s) => s.name), [...TASK_TOOL_NAMES]);
-  const schedule = TASK_TOOL_SCHEMAS[0]!.function.parameters as { properties: Record<string, unknown>; required: string[] };
+test('the one host-tool contract names every tool the host performs, with its schema, and imports nothing', () => {
+  assert.deepEqual(HOST_TOOL_SPECS.map((s) => s.name), [...HOST_TOOL_NAMES]);
+  const schedule = HOST_TOOL_SPECS.find((s) => s.name === 'schedule_task')!.parameters as { properties: Record<string, unknown>; required: string[] };
   assert.deepEqual(Object.keys(schedule.properties).sort(), ['at', 'cron', 'every', 'prompt']);
   assert.deepEqual(schedule.required, ['prompt']);
-  const source = readFileSync(fileURLToPath(new URL('../../container/agent/task-tool-schemas.js', import.meta.url)), 'utf8');
+  const source = readFileSync(fileURLToPath(new URL('../../container/agent/host-tool-contract.js', import.meta.url)), 'utf8');
   assert.doesNotMatch(source, /\bimport\b|\brequire\(/);
 });
 

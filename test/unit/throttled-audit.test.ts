@@ -28,3 +28,21 @@ test('past the cap a new kind of refusal is still written in full, and flush() r
   audit.flush();
   assert.deepEqual(rows.at(-1)!.detail.byKind, { model_not_allowed: 3, 'refused web_fetch http://169.254.169.254/': 1 });
 });
+
+test('repeated identical tool calls are aggregated like refusals, on a count of their own', () => {
+  let now = 0;
+  const rows: AuditEntry[] = [];
+  const audit = new ThrottledAudit({ append: (e) => rows.push(e) }, () => now, 3);
+  for (let i = 0; i < 10; i++) audit.append({ kind: 'tool_call', group: 'a', detail: { tool: 'list_tasks', outcome: 'ok' } });
+  audit.append({ kind: 'tool_call', group: 'a', detail: { tool: 'web_fetch', url: 'http://example.org/', outcome: 'ok' } });
+  audit.append({ kind: 'denial', group: 'a', detail: { reason: 'model_not_allowed' } });
+  assert.deepEqual(rows.map((r) => `${r.kind}:${String(r.detail.tool ?? r.detail.reason)}`), [
+    'tool_call:list_tasks', 'tool_call:list_tasks', 'tool_call:list_tasks', 'tool_call:web_fetch', 'denial:model_not_allowed',
+  ], 'a new kind of call and a refusal are still written in full');
+  now += 60_000;
+  audit.append({ kind: 'tool_call', group: 'a', detail: { tool: 'list_tasks', outcome: 'ok' } });
+  const summary = rows.find((r) => r.detail.reason === 'repeated_calls');
+  assert.equal(summary?.kind, 'tool_call');
+  assert.equal(summary?.group, 'a');
+  assert.deepEqual(summary?.detail.byKind, { list_tasks: 7 });
+});

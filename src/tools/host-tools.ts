@@ -1,0 +1,39 @@
+import type { Clock } from '../clock.js';
+import type { AuditSink } from '../audit/types.js';
+import type { GroupConfig } from '../config/groups.js';
+import type { TaskStore } from '../scheduler/task-store.js';
+import { TaskService } from '../services/task-service.js';
+import { HostToolDispatcher } from './dispatcher.js';
+import type { ToolLimits } from './rate-limit.js';
+import { sendMessageTool, type SendToTurnChat } from './send-message.js';
+import { taskTools } from './task-tools.js';
+import { webFetchTool } from './web-fetch-tool.js';
+import type { WebFetchOptions } from './web-fetch.js';
+
+export interface HostToolsDeps {
+  groups: () => ReadonlyMap<string, GroupConfig>;
+  turnTarget: (group: string, turnId: string) => { channel: string; chatId: string } | undefined;
+  send: SendToTurnChat;
+  tasks: TaskStore;
+  onTasksChanged?: () => void;
+  audit: AuditSink;
+  clock: Clock;
+  web?: WebFetchOptions;
+  limits?: (group: GroupConfig) => ToolLimits;
+}
+
+/** Every host-performed tool behind the one dispatcher; a new tool is one more entry here. */
+export function createHostTools(deps: HostToolsDeps): HostToolDispatcher {
+  return new HostToolDispatcher({
+    groups: deps.groups,
+    turnTarget: deps.turnTarget,
+    audit: deps.audit,
+    clock: deps.clock,
+    limits: deps.limits,
+    tools: [
+      sendMessageTool(deps.send),
+      ...taskTools(new TaskService({ store: deps.tasks, clock: deps.clock, groups: deps.groups, onChange: deps.onTasksChanged })),
+      webFetchTool(deps.web),
+    ],
+  });
+}
