@@ -1,3 +1,4 @@
+import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 
 /**
@@ -83,9 +84,16 @@ export interface ChannelContext {
   state: ChannelStateStore;
   /** The assistant's name, e.g. for the trigger word or command descriptions. */
   assistantName: string;
+  /** Where the adapter reads the time (health, pacing); the system clock when unset. */
+  clock?: Clock;
 }
 
 /**
+ * How an adapter's send() fails; adapters never retry a send themselves, the outbox decides:
+ * - PermanentSendError: it can never succeed as things are, give it up;
+ * - RetryAfterError: the platform asked to wait, try again after retryAfterMs;
+ * - any other Error: a passing failure (network, 5xx, timeout), try again after a backoff.
+ *
  * A send that can never succeed as things are (the bot was removed from the chat, the chat is
  * archived or deleted, the bot lacks permission): the outbox gives the reply up at once and logs
  * the reason, instead of retrying it for a day.
@@ -94,5 +102,20 @@ export class PermanentSendError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PermanentSendError';
+  }
+}
+
+/**
+ * The platform is rate limiting the bot and said when to try again: the outbox waits that long
+ * (within its cap) before the next attempt, instead of its own backoff.
+ */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RetryAfterError';
   }
 }

@@ -1,11 +1,9 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
-import { withRetries } from '../backoff.js';
 import type { InboundOutcome, InboundStatus } from '../channel.js';
-import { isDeadInteraction, isTransient } from './outbound.js';
+import { isDeadInteraction } from './outbound.js';
 
 /** Discord takes edits and follow-ups for 15 minutes; stop a little early so a late edit is not lost. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;
-const ATTEMPTS = 3;
 
 interface Pending {
   interaction: ChatInputCommandInteraction;
@@ -29,19 +27,14 @@ export class DeferredReplies {
     this.pending.set(interaction.id, { interaction, edited: false });
   }
 
-  /** Sends one chunk through the interaction; false when none is live for this id (send it to the channel). */
+  /** Sends one chunk through the interaction, once; false when none is live for this id (send it to the channel). */
   async deliver(interactionId: string, text: string): Promise<boolean> {
     const pending = this.live(interactionId);
     if (!pending) return false;
     const options = { content: text, allowedMentions: { parse: [] } };
     try {
-      await withRetries(
-        async () => {
-          if (pending.edited) await pending.interaction.followUp(options);
-          else await pending.interaction.editReply(options);
-        },
-        { attempts: ATTEMPTS, isRetryable: isTransient },
-      );
+      if (pending.edited) await pending.interaction.followUp(options);
+      else await pending.interaction.editReply(options);
     } catch (err) {
       if (!isDeadInteraction(err)) throw err;
       this.pending.delete(interactionId);

@@ -17,7 +17,7 @@ import type { DiscordConfig, DiscordSecrets } from './config.js';
 import { closingNote, DeferredReplies } from './deferred-replies.js';
 import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
 import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
-import { describeSendError, isPermanentSendFailure, isUnauthorized, postChannelMessage } from './outbound.js';
+import { classifySendError, isUnauthorized, postChannelMessage, rejectMessageRateLimits } from './outbound.js';
 
 export interface DiscordChannelOptions {
   /** First wait before another login after one failed for a passing reason; doubles up to loginRetryMaxMs. */
@@ -89,9 +89,7 @@ export class DiscordChannel implements Channel {
       await postChannelMessage(client.rest, msg.chatId, msg.text, msg.replyTo);
     } catch (err) {
       if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
-      const reason = describeSendError(err, msg.chatId);
-      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId);
     }
   }
 
@@ -108,8 +106,8 @@ export class DiscordChannel implements Channel {
     const client = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages, GatewayIntentBits.MessageContent],
       partials: [Partials.Channel],
-      // Retries are ours (login backoff, send attempts), so each one is counted and jittered; 429s are still waited out by discord.js.
-      rest: { api: this.config.apiBase, retries: 0 },
+      // Retries are ours (login backoff) and the outbox's (sends), so each one is counted and jittered.
+      rest: { api: this.config.apiBase, retries: 0, rejectOnRateLimit: rejectMessageRateLimits },
     });
     const current = () => this.client === client && !this.stopping.signal.aborted && !this.fatal;
     client.on(Events.Raw, () => {

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
-import { backoffDelay, untilStopped, withRetries } from '../backoff.js';
+import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
-import { ChatRateLimiter } from '../rate-limiter.js';
+import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackConfig, SlackSecrets } from './config.js';
 import { SlackDirectory } from './directory.js';
@@ -21,7 +21,7 @@ import {
 import { answerThread, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
 import { RecentIds } from './recent-ids.js';
-import { describeSlackError, isAuthFailure, isPermanentSendFailure, isTransient, retryAfterMs, slackErrorCode } from './slack-errors.js';
+import { classifySendError, describeSlackError, isAuthFailure, isTransient, slackErrorCode } from './slack-errors.js';
 import { SocketSession } from './socket-session.js';
 
 export interface SlackChannelOptions {
@@ -31,8 +31,8 @@ export interface SlackChannelOptions {
   /** Outbound pacing per chat: a burst, then one message per interval (Slack allows ~1/s per channel). */
   sendIntervalMs?: number;
   sendBurst?: number;
-  /** Tries per message before send() gives up and the outbox retries later. */
-  sendAttempts?: number;
+  /** How send pacing waits (tests move a clock instead). */
+  wait?: Wait;
   /** Jitter source for reconnect delays. */
   random?: () => number;
 }
@@ -76,7 +76,7 @@ export class SlackChannel implements Channel {
     private readonly opts: SlackChannelOptions = {},
   ) {
     this.maxMessageLength = config.maxMessageLength;
-    this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3);
+    this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3, { clock: ctx.clock, wait: opts.wait });
   }
 
   /** Resolves once connected, once failed for good, or after the first failed attempt (retries go on). */
@@ -117,20 +117,14 @@ export class SlackChannel implements Channel {
     const thread = answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
     await this.pacer.take(msg.chatId);
     try {
-      await withRetries(() => web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread }), {
-        attempts: this.opts.sendAttempts ?? 4,
-        isRetryable: isTransient,
-        retryAfterMs,
-      });
+      await web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread });
     } catch (err) {
       if (isAuthFailure(err)) {
         const reason = this.badTokenReason(err, 'Slack rejected the bot token');
         this.failForGood(reason);
         throw new PermanentSendError(reason, { cause: err });
       }
-      const reason = `Slack did not take the message for ${msg.chatId}: ${describeSlackError(err)}`;
-      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId);
     }
     if (thread) this.botThreads.add(`${msg.chatId}:${thread}`);
   }
@@ -322,7 +316,7 @@ export class SlackChannel implements Channel {
     return {
       slackApiUrl: this.config.apiUrl,
       logger: boltLogger(this.ctx.log),
-      // Retries are ours (withRetries / reconnect backoff), so a 429 surfaces with its Retry-After.
+      // Retries are the outbox's (sends) and ours (reconnect backoff), so a 429 surfaces with its Retry-After.
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout: 30_000,

@@ -1,4 +1,5 @@
 import { GrammyError, HttpError } from 'grammy';
+import { PermanentSendError, RetryAfterError } from '../channel.js';
 
 /** A Bot API call that got no answer within channels.telegram.requestTimeoutSeconds. */
 export class RequestTimeoutError extends Error {
@@ -20,12 +21,6 @@ export function isBadToken(err: unknown): boolean {
 /** Another process is taking this bot's updates (getUpdates or a webhook). */
 export function isConflict(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 409;
-}
-
-/** Worth another try: network failures, timeouts, 429 and 5xx. */
-export function isTransient(err: unknown): boolean {
-  if (err instanceof HttpError || err instanceof RequestTimeoutError) return true;
-  return err instanceof GrammyError && (err.error_code === 429 || err.error_code >= 500);
 }
 
 /**
@@ -54,6 +49,15 @@ export function describe(err: unknown): string {
   if (err instanceof HttpError) return `cannot reach the Telegram Bot API (${networkCause(err.error)})`;
   if (err instanceof RequestTimeoutError) return err.message;
   return withoutToken(err instanceof Error ? err.message : String(err));
+}
+
+/** A failed send as the outbox reads it: given up, retried after Telegram's retry_after, or retried after a backoff. */
+export function classifySendError(err: unknown, chatId: string): Error {
+  const reason = sendFailureReason(err, chatId);
+  const wait = retryAfterMs(err);
+  if (wait !== undefined) return new RetryAfterError(reason, wait, { cause: err });
+  if (isPermanentSendFailure(err)) return new PermanentSendError(reason, { cause: err });
+  return new Error(reason, { cause: err });
 }
 
 /** Why a message could not be sent, with what to do about it where Telegram tells us. */

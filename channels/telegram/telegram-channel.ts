@@ -4,6 +4,7 @@ import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';
 import { describe, isBadToken, isConflict, retryAfterMs } from './errors.js';
@@ -19,6 +20,8 @@ const ALLOWED_UPDATES = ['message'] as const;
 export interface TelegramChannelOptions {
   /** Jitter source for reconnect delays. */
   random?: () => number;
+  /** How send pacing waits (tests move a clock instead). */
+  wait?: Wait;
 }
 
 /**
@@ -48,7 +51,7 @@ export class TelegramChannel implements Channel {
     // grammy waits 500 s by default; getUpdates long-polls, so it gets its poll time on top.
     const timeoutSeconds = config.pollTimeoutSeconds + config.requestTimeoutSeconds;
     this.bot = new Bot(secrets.token, { client: { apiRoot: config.apiRoot, timeoutSeconds } });
-    this.sender = new TelegramSender(this.bot.api, config, ctx.log);
+    this.sender = new TelegramSender(this.bot.api, config, ctx.log, { clock: ctx.clock, wait: opts.wait });
   }
 
   /** Resolves once connected, once failed for good, or after the first failed attempt (retries go on). */

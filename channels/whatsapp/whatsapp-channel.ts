@@ -1,5 +1,5 @@
 import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
-import { backoffDelay, withRetries } from '../backoff.js';
+import { backoffDelay } from '../backoff.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
 import { ChatRateLimiter } from '../rate-limiter.js';
 import type { WhatsAppConfig, WhatsAppSecrets } from './config.js';
@@ -7,7 +7,7 @@ import { disconnectAction, statusCodeOf } from './disconnect.js';
 import { normaliseMessage } from './normalise.js';
 import { renderQr, writeQrToStderr, type QrOutput } from './qr.js';
 import { RecentMessages } from './recent-messages.js';
-import { describe, isPermanentSendFailure, isTransient, NotConnectedError, retryAfterMs, sendFailureReason } from './send-errors.js';
+import { classifySendError, describe, NotConnectedError } from './send-errors.js';
 import { openSessionStore, wipeSession, type SessionStore } from './session-store.js';
 import { makeBaileysSocket, socketConfig, type WhatsAppSocketFactory, type WhatsAppSocketLike } from './socket.js';
 
@@ -91,18 +91,11 @@ export class WhatsAppChannel implements Channel {
     const quoted = msg.replyTo ? this.recent.find(msg.chatId, msg.replyTo) : undefined;
     let sent: WAMessage | undefined;
     try {
-      sent = await withRetries(
-        () => {
-          const sock = this.sock;
-          if (!sock || !this.status.connected) throw new NotConnectedError(this.status.error ?? 'WhatsApp is not connected');
-          return sock.sendMessage(msg.chatId, { text: msg.text }, quoted ? { quoted } : undefined);
-        },
-        { attempts: this.config.sendAttempts, baseMs: 1000, maxMs: 15_000, isRetryable: isTransient, retryAfterMs },
-      );
+      const sock = this.sock;
+      if (!sock || !this.status.connected) throw new NotConnectedError(this.status.error ?? 'WhatsApp is not connected');
+      sent = await sock.sendMessage(msg.chatId, { text: msg.text }, quoted ? { quoted } : undefined);
     } catch (err) {
-      const reason = sendFailureReason(err, msg.chatId);
-      if (isPermanentSendFailure(err) || this.failedForGood) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId, this.failedForGood);
     }
     if (sent) this.recent.remember(sent, true);
   }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { PermanentSendError, type ChannelContext, type InboundMessage, type InboundOutcome, type InboundReceipt } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type ChannelContext, type InboundMessage, type InboundOutcome, type InboundReceipt } from '../../channels/channel.js';
 import { discordConfigSchema } from '../../channels/discord/config.js';
 import { DiscordChannel } from '../../channels/discord/discord-channel.js';
+import { sleep } from '../../src/time/sleep.js';
 import { FakeDiscord } from '../fakes/fake-discord.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -134,13 +135,20 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     assert.equal(h.inbound.length, start + 1);
   });
 
-  test('send threads replies, honours 429 retry-after, and fails clearly when forbidden', async () => {
+  test('send threads replies, classifies a 429 with its retry-after, and fails clearly when forbidden', async () => {
     const path = new RegExp(`^/channels/${fake.guild.channelId}/messages$`);
     const before = fake.calls('POST', path).length;
-    fake.failNext('POST', path, { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.1, global: false }, headers: { 'retry-after': '0.1' } });
+    fake.failNext('POST', path, { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.2, global: false }, headers: { 'retry-after': '0.2' } });
+    let waitMs = 0;
+    await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'after a 429', replyTo: '123456789' }), (err: Error) => {
+      waitMs = err instanceof RetryAfterError ? err.retryAfterMs : 0;
+      return waitMs >= 200 && waitMs < 1000 && !/\b429\b/.test(err.message);
+    });
+    assert.equal(fake.calls('POST', path).length - before, 1, 'the adapter does not wait and retry by itself');
+    await sleep(waitMs);
     await channel.send({ chatId: fake.guild.channelId, text: 'after a 429', replyTo: '123456789' });
     const calls = fake.calls('POST', path).slice(before);
-    assert.equal(calls.length, 2, 'one 429, then the retry');
+    assert.equal(calls.length, 2, 'one 429, then the outbox\'s retry');
     assert.deepEqual(calls[1]!.body?.message_reference, { message_id: '123456789', fail_if_not_exists: false });
     assert.deepEqual(calls[1]!.body?.allowed_mentions, { parse: [], replied_user: true });
 
