@@ -4,6 +4,7 @@ import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type Respond
 import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
+import { ChannelStatus } from '../channel-status.js';
 import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackConfig, SlackSecrets } from './config.js';
@@ -67,7 +68,7 @@ export class SlackChannel implements Channel {
   private readonly handed = new RecentIds(2000);
   private readonly botThreads = new RecentIds(2000);
   private readonly pacer: ChatRateLimiter;
-  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly status: ChannelStatus;
 
   constructor(
     private readonly config: SlackConfig,
@@ -76,6 +77,7 @@ export class SlackChannel implements Channel {
     private readonly opts: SlackChannelOptions = {},
   ) {
     this.maxMessageLength = config.maxMessageLength;
+    this.status = new ChannelStatus(ctx.log, ctx.clock);
     this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3, { clock: ctx.clock, wait: opts.wait });
   }
 
@@ -103,7 +105,7 @@ export class SlackChannel implements Channel {
     this.session = undefined;
     this.httpReceiver = undefined;
     this.address = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
     await session?.stop();
     if (receiver) await receiver.stop().catch(() => undefined);
     await this.retrying;
@@ -133,7 +135,7 @@ export class SlackChannel implements Channel {
   async setTyping(_chatId: string, _typing: boolean): Promise<void> {}
 
   health(): ChannelHealth {
-    return { ...this.status };
+    return this.status.health();
   }
 
   /** http mode: where the receiver listens for events and slash commands (undefined before it does). */
@@ -175,7 +177,7 @@ export class SlackChannel implements Channel {
     for (let attempt = 0; ; attempt++) {
       await sleep(this.reconnectDelay(attempt), signal);
       if (signal.aborted) return;
-      this.status.reconnects++;
+      this.status.reconnecting();
       const who = await this.identify(web, signal);
       if (who === 'stop') return;
       if (who !== 'retry') return this.start(web, who, signal);
@@ -213,7 +215,7 @@ export class SlackChannel implements Channel {
     if (this.stopping.signal.aborted) return receiver.stop();
     this.httpReceiver = receiver;
     this.address = server.address() as AddressInfo;
-    this.up();
+    this.status.up();
     this.ctx.log.info({ channel: 'slack', url: this.receiverUrl() }, 'Slack events receiver listening');
   }
 
@@ -228,12 +230,9 @@ export class SlackChannel implements Channel {
     const session = new SocketSession(
       receiver.client,
       {
-        up: () => {
-          this.up();
-          this.ctx.log.info({ channel: 'slack', reconnects: this.status.reconnects }, 'Slack Socket Mode connected');
-        },
+        up: () => this.status.up('Slack Socket Mode connected'),
         down: (reason) => this.down(`Slack connection lost (${reason}); reconnecting`),
-        retry: () => this.status.reconnects++,
+        retry: () => this.status.reconnecting(),
         fatal: (err) =>
           this.fail(
             `Slack rejected the app-level token (${describeSlackError(err)}): store a valid xapp-... token with the connections:write scope in the vault as ${this.config.appTokenSecret}, check Socket Mode is enabled for the app, and restart Enclave.`,
@@ -273,7 +272,7 @@ export class SlackChannel implements Channel {
     const bot = this.bot;
     if (!parsed.success || !bot || !isSpoken(parsed.data)) return;
     const ev = parsed.data;
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     const key = `${ev.channel}:${messageRef(ev.ts, ev.thread_ts)}`;
     if (this.handed.has(key)) return;
     this.handed.add(key);
@@ -297,7 +296,7 @@ export class SlackChannel implements Channel {
       return;
     }
     await ack();
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     await this.deliver(msg, `${msg.chatId}:${msg.platformId}`);
   }
 
@@ -327,22 +326,12 @@ export class SlackChannel implements Channel {
     return backoffDelay(attempt, this.opts.reconnectBaseMs ?? 1000, this.opts.reconnectMaxMs ?? 60_000, this.opts.random);
   }
 
-  private up(): void {
-    this.status.connected = true;
-    this.status.error = undefined;
-  }
-
   private down(reason: string): void {
-    this.status.connected = false;
-    this.status.error = reason;
-    this.ctx.log.warn({ channel: 'slack' }, reason);
+    this.status.down(reason);
   }
 
   private fail(reason: string): void {
-    if (reason === this.status.error && !this.status.connected) return;
-    this.status.connected = false;
-    this.status.error = reason;
-    this.ctx.log.error({ channel: 'slack' }, reason);
+    this.status.failed(reason);
   }
 
   /** The bot token or a needed secret is unusable: nothing works until a restart with a good one. */

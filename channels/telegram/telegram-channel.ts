@@ -4,6 +4,7 @@ import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { ChannelStatus } from '../channel-status.js';
 import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';
@@ -39,7 +40,7 @@ export class TelegramChannel implements Channel {
   private running: Promise<void> | undefined;
   private webhookServer: Server | undefined;
   private webhookChain: Promise<void> = Promise.resolve();
-  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly status: ChannelStatus;
 
   constructor(
     private readonly config: TelegramConfig,
@@ -47,6 +48,7 @@ export class TelegramChannel implements Channel {
     private readonly ctx: ChannelContext,
     private readonly opts: TelegramChannelOptions = {},
   ) {
+    this.status = new ChannelStatus(ctx.log, ctx.clock);
     if (!secrets.token) return;
     // grammy waits 500 s by default; getUpdates long-polls, so it gets its poll time on top.
     const timeoutSeconds = config.pollTimeoutSeconds + config.requestTimeoutSeconds;
@@ -71,7 +73,7 @@ export class TelegramChannel implements Channel {
     await this.running;
     if (this.webhookServer) await closeServer(this.webhookServer);
     this.webhookServer = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
   }
 
   async send(msg: OutboundMessage): Promise<void> {
@@ -84,7 +86,7 @@ export class TelegramChannel implements Channel {
   }
 
   health(): ChannelHealth {
-    return { ...this.status };
+    return this.status.health();
   }
 
   private async run(signal: AbortSignal, ready: () => void): Promise<void> {
@@ -100,7 +102,7 @@ export class TelegramChannel implements Channel {
         if (err instanceof WebhookListenError) return this.fail(err.message);
         this.down(err);
         ready();
-        this.status.reconnects++;
+        this.status.reconnecting();
         await sleep(this.retryDelay(err, attempt), signal);
       }
     }
@@ -130,7 +132,7 @@ export class TelegramChannel implements Channel {
         if (signal.aborted) return;
         if (isBadToken(err)) return this.fail(this.badTokenReason(err));
         this.down(err);
-        this.status.reconnects++;
+        this.status.reconnecting();
         await sleep(this.retryDelay(err, failures++), signal);
         continue;
       }
@@ -169,7 +171,7 @@ export class TelegramChannel implements Channel {
   }
 
   private async dispatch(update: Update): Promise<void> {
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     const message = update.message;
     const msg = message && this.me ? normaliseMessage(message, this.me) : undefined;
     if (!msg || !this.handler) return;
@@ -202,24 +204,16 @@ export class TelegramChannel implements Channel {
   }
 
   private up(what: string): void {
-    if (!this.status.connected) this.ctx.log.info({ channel: 'telegram' }, what);
-    this.status.connected = true;
-    this.status.error = undefined;
+    this.status.up(what);
   }
 
   private down(err: unknown): void {
-    const error = isConflict(err)
-      ? 'another program is taking updates for this Telegram bot (409 Conflict): stop the other bot instance or remove its webhook; retrying'
-      : `${describe(err)}; retrying`;
-    if (error !== this.status.error) this.ctx.log[isConflict(err) ? 'error' : 'warn']({ channel: 'telegram' }, error);
-    this.status.connected = false;
-    this.status.error = error;
+    if (isConflict(err)) this.status.down('another program is taking updates for this Telegram bot (409 Conflict): stop the other bot instance or remove its webhook; retrying', 'error');
+    else this.status.down(`${describe(err)}; retrying`);
   }
 
   private fail(reason: string): void {
-    this.ctx.log.error({ channel: 'telegram' }, reason);
-    this.status.connected = false;
-    this.status.error = reason;
+    this.status.failed(reason);
   }
 
   private badTokenReason(err: unknown): string {

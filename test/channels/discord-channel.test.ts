@@ -341,7 +341,7 @@ describe('Discord channel when Discord fails for a while', () => {
       assert.equal(channel.health().error, undefined);
       assert.equal(channel.health().reconnects, 6, 'each retry is counted');
       assert.equal(fake.calls('GET', /^\/gateway\/bot$/).length, 7);
-      assert.ok(h.logLines.some((l) => l.includes('Discord login failed; retrying')));
+      assert.equal(h.logLines.filter((l) => /Discord login failed.*retrying/.test(l)).length, 1, 'the same reason is logged once, not at every retry');
       await waitFor('slash commands registered after the late login', () => fake.calls('PUT', /\/commands$/).length === 1);
     } finally {
       await channel.disconnect();
