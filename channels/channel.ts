@@ -78,12 +78,21 @@ export interface ChannelStateStore {
   set(key: string, value: string): void;
 }
 
+/** One of the host's chat commands, as a platform's command menu lists it. */
+export interface ChatCommand {
+  /** Without the slash: 'status'. */
+  name: string;
+  description: string;
+}
+
 /** What the host gives every platform adapter besides its own config and token. */
 export interface ChannelContext {
   log: Logger;
   state: ChannelStateStore;
   /** The assistant's name, e.g. for the trigger word or command descriptions. */
   assistantName: string;
+  /** The host's chat commands, for the platform's command menu (Telegram's menu, Discord's slash commands); none when unset. */
+  commands?: readonly ChatCommand[];
   /** Where the adapter reads the time (health, pacing); the system clock when unset. */
   clock?: Clock;
 }

@@ -295,7 +295,7 @@ export class Enclave {
     const router = new Router({ config: cfg, store, outbox, queue, commands, waiters, pairings, notices, seenChats: new SeenChats(db), audit, log });
 
     if (config.enclave.channels.local.enabled) channels.set(local.name, local);
-    for (const ch of platformChannels({ config, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
+    for (const ch of platformChannels({ config, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(router.handle)));
     // Replies left undelivered by the last run go out in the background, each chat on its own.

@@ -1,4 +1,4 @@
-import type { Channel, ChannelContext } from '../channels/channel.js';
+import type { Channel, ChannelContext, ChatCommand } from '../channels/channel.js';
 import { eachPlatform } from '../channels/platforms.js';
 import type { QrOutput } from '../channels/whatsapp/qr.js';
 import type { WhatsAppSocketFactory } from '../channels/whatsapp/socket.js';
@@ -13,6 +13,8 @@ export interface ChannelFactoryDeps {
   db: Db;
   log: Logger;
   clock?: Clock;
+  /** The host's chat commands, for the platforms' command menus. */
+  commands?: readonly ChatCommand[];
   /** A token by its vault name (vault first, then the environment); undefined when unset. */
   secret: (name: string) => string | undefined;
   /** Where WhatsApp QR codes are shown (the terminal by default). */
@@ -27,6 +29,7 @@ export function platformChannels(deps: ChannelFactoryDeps): Channel[] {
     log: log.child({ channel: name }),
     state: channelStateStore(db, name),
     assistantName: config.enclave.assistantName,
+    commands: deps.commands,
     clock: deps.clock,
   });
   const channels = eachPlatform(config.enclave.channels, (platform, section) =>

@@ -198,7 +198,7 @@ export class DiscordChannel implements Channel {
     const appId = client.application?.id;
     if (!appId) return;
     try {
-      await client.rest.put(Routes.applicationCommands(appId), { body: slashCommands(this.ctx.assistantName) });
+      await client.rest.put(Routes.applicationCommands(appId), { body: slashCommands(this.ctx.assistantName, this.ctx.commands ?? []) });
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'Discord slash commands could not be registered; messages and mentions still work');
     }

@@ -33,7 +33,7 @@ export async function postChannelMessage(rest: REST, chatId: string, text: strin
  * inside send(); other calls (login, commands, typing) are still waited out by discord.js.
  */
 export function rejectMessageRateLimits(data: RateLimitData): boolean {
-  return data.route.includes('/messages');
+  return data.route.includes('/messages') || data.route.startsWith('/webhooks');
 }
 
 /** A failed send as the outbox reads it: given up, retried after Discord's retry-after, or retried after a backoff. */

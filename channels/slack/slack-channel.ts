@@ -292,12 +292,19 @@ export class SlackChannel implements Channel {
     const parsed = slashCommandSchema.safeParse(raw);
     const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot) : undefined;
     if (!msg) {
-      await ack({ response_type: 'ephemeral', text: `Usage: ${this.config.askCommand} <question>, or ${this.config.hostCommand} help` });
+      await ack({ response_type: 'ephemeral', text: this.usage() });
       return;
     }
     await ack();
     this.status.event();
     await this.deliver(msg, `${msg.chatId}:${msg.platformId}`);
+  }
+
+  /** `/ask <question>`, or `/enclave <command>` with the host's commands by name. */
+  private usage(): string {
+    const { askCommand, hostCommand } = this.config;
+    const names = (this.ctx.commands ?? []).map((c) => c.name);
+    return `Usage: ${askCommand} <question>, or ${hostCommand} <command>${names.length ? ` (${names.join(', ')})` : ''}`;
   }
 
   private async deliver(msg: InboundMessage, key: string): Promise<void> {

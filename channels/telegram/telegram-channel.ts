@@ -18,6 +18,9 @@ export const OFFSET_KEY = 'updateOffset';
 
 const ALLOWED_UPDATES = ['message'] as const;
 
+/** Telegram's rule for command names in the menu. */
+const TELEGRAM_COMMAND_NAME = /^[a-z0-9_]{1,32}$/;
+
 export interface TelegramChannelOptions {
   /** Jitter source for reconnect delays. */
   random?: () => number;
@@ -187,15 +190,10 @@ export class TelegramChannel implements Channel {
     return Number.isSafeInteger(saved) && saved > 0 ? saved : 0;
   }
 
+  /** /ask (the adapter's own way to address the bot), then the host's commands Telegram can list. */
   private commands(): BotCommand[] {
-    const name = this.ctx.assistantName;
-    return [
-      { command: 'ask', description: `Ask ${name} something` },
-      { command: 'status', description: 'Model, container, queue and channel health' },
-      { command: 'budget', description: 'Spending so far and the limits' },
-      { command: 'reset', description: 'Start a fresh conversation (memory files stay)' },
-      { command: 'help', description: 'What the commands do' },
-    ];
+    const host = (this.ctx.commands ?? []).filter((c) => TELEGRAM_COMMAND_NAME.test(c.name) && c.name !== 'ask' && c.description !== '');
+    return [{ command: 'ask', description: `Ask ${this.ctx.assistantName} something` }, ...host.map((c) => ({ command: c.name, description: c.description.slice(0, 256) }))];
   }
 
   private retryDelay(err: unknown, attempt: number): number {

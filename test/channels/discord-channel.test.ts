@@ -26,6 +26,11 @@ function harness(): Harness {
       log: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
       state: { get: (k) => state.get(k), set: (k, v) => void state.set(k, v) },
       assistantName: 'Enclave',
+      commands: [
+        { name: 'status', description: 'Model, container, queue and channel health' },
+        { name: 'model', description: 'Show or switch the model' },
+        { name: 'help', description: 'What the commands do' },
+      ],
     },
     nextReceipt: () => ({ status: 'queued', settled: Promise.resolve('answered') }),
   };
@@ -61,14 +66,16 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     await fake.close();
   });
 
-  test('READY and GUILD_CREATE connect it; slash commands are registered; heartbeats are ACKed', async () => {
+  test('READY and GUILD_CREATE connect it; /ask and the host\'s commands are registered; heartbeats are ACKed', async () => {
     const health = channel.health();
     assert.equal(health.connected, true);
     assert.equal(health.error, undefined);
     assert.ok(health.lastEventAt && health.lastEventAt > 0);
     const put = fake.calls('PUT', new RegExp(`^/applications/${fake.applicationId}/commands$`));
     assert.equal(put.length, 1);
-    assert.deepEqual((put[0]!.body as unknown as { name: string }[]).map((c) => c.name), ['ask', 'status', 'budget', 'reset']);
+    const registered = put[0]!.body as unknown as { name: string; options?: { name: string; required: boolean }[] }[];
+    assert.deepEqual(registered.map((c) => c.name), ['ask', 'status', 'model', 'help']);
+    assert.deepEqual(registered.find((c) => c.name === 'model')?.options?.map((o) => [o.name, o.required]), [['args', false]], 'a host command takes its arguments as text');
     await waitFor('two heartbeats ACKed', () => fake.gateway.heartbeatAcks >= 2);
     assert.equal(channel.health().connected, true, 'ACKed heartbeats keep the session up');
   });
@@ -201,6 +208,14 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     const edit = await fake.waitForCall('PATCH', new RegExp(`^/webhooks/${fake.applicationId}/${cmd.token}/messages/@original$`));
     assert.match(String(edit.body?.content), new RegExp(`not set up for Enclave .*discord:${cmd.channelId}`));
     h.nextReceipt = harness().nextReceipt;
+  });
+
+  test('a host command\'s arguments arrive after its name, as the host parses them', async () => {
+    const start = h.inbound.length;
+    fake.slashCommand({ name: 'model', options: { args: ' gpt-test ' } });
+    const msg = await nextInbound(h, start + 1);
+    assert.equal(msg.text, '/model gpt-test');
+    assert.equal(msg.mentionsBot, false);
   });
 
   test('a command whose turn was answered through a later message says so instead of spinning', async () => {

@@ -15,6 +15,13 @@ import { waitFor } from '../helpers/wait.js';
 const DM: FakeChat = { id: ALICE.id, type: 'private', first_name: 'Alice' };
 const TEAM: FakeChat = { id: -1001234, type: 'supergroup', title: 'Team' };
 const BOB = { id: 4202, is_bot: false, first_name: 'Bob', last_name: 'Builder' };
+/** The host's command list as the host passes it; the adapter adds only /ask. */
+const HOST_COMMANDS = [
+  { name: 'status', description: 'Model, container, queue and channel health' },
+  { name: 'tasks', description: "This group's scheduled tasks" },
+  { name: 'not-a-telegram-name', description: 'Telegram allows only a-z, 0-9 and _' },
+  { name: 'help', description: 'What the commands do' },
+];
 
 interface Harness {
   fake: FakeTelegram;
@@ -46,7 +53,7 @@ async function start(
     ...opts.config,
   });
   const state = opts.state ?? memoryState();
-  const channel = new TelegramChannel(config, { token: fake.token, ...opts.secrets }, { log, state, assistantName: 'Enclave', clock: opts.time?.clock }, { wait: opts.time?.wait });
+  const channel = new TelegramChannel(config, { token: fake.token, ...opts.secrets }, { log, state, assistantName: 'Enclave', commands: HOST_COMMANDS, clock: opts.time?.clock }, { wait: opts.time?.wait });
   const received: InboundMessage[] = [];
   const handler = async (m: InboundMessage): Promise<InboundReceipt> => {
     received.push(m);
@@ -77,10 +84,10 @@ test('config: off by default, token by secret name, apiRoot without a trailing s
   assert.equal(telegramConfigSchema.safeParse({ token: 'inline tokens are not accepted' }).success, false);
 });
 
-test('connect checks the token, turns off any webhook and registers the command menu', async (t) => {
+test('connect checks the token, turns off any webhook and registers the host\'s command menu', async (t) => {
   const { fake, channel } = await start(t);
   assert.deepEqual(fake.calls.slice(0, 3).map((c) => c.method), ['getMe', 'deleteWebhook', 'setMyCommands']);
-  assert.deepEqual(fake.commands?.map((c) => c.command), ['ask', 'status', 'budget', 'reset', 'help']);
+  assert.deepEqual(fake.commands?.map((c) => c.command), ['ask', 'status', 'tasks', 'help'], '/ask, then the host\'s commands Telegram can list');
   assert.ok(fake.commands?.every((c) => c.description.length > 0));
   const health = channel.health();
   assert.equal(health.connected, true);
