@@ -1,6 +1,8 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { InboundOutcome, InboundStatus } from '../channel.js';
 import { isDeadInteraction } from './outbound.js';
+import { formatChatRef } from '../chat-ref.js';
+import { CHANNEL_NAME } from './inbound.js';
 
 /** Discord takes edits and follow-ups for 15 minutes; stop a little early so a late edit is not lost. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;
@@ -78,7 +80,7 @@ export class DeferredReplies {
 export function closingNote(status: InboundStatus, outcome: InboundOutcome, chatId: string, assistantName: string): string {
   if (outcome === 'answered') return 'Answered below.';
   if (outcome === 'failed') return 'Sorry, that did not work. Please try again later.';
-  if (status === 'unregistered') return `This chat is not set up for ${assistantName} (its id is discord:${chatId}).`;
+  if (status === 'unregistered') return `This chat is not set up for ${assistantName} (its id is ${formatChatRef({ channel: CHANNEL_NAME, chatId })}).`;
   if (status === 'refused') return 'That is not allowed here.';
   return 'Nothing to answer.';
 }

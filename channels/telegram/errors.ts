@@ -1,5 +1,6 @@
 import { GrammyError, HttpError } from 'grammy';
 import { PermanentSendError, RetryAfterError } from '../channel.js';
+import { formatChatRef } from '../chat-ref.js';
 
 /** A Bot API call that got no answer within channels.telegram.requestTimeoutSeconds. */
 export class RequestTimeoutError extends Error {
@@ -64,7 +65,7 @@ export function classifySendError(err: unknown, chatId: string): Error {
 export function sendFailureReason(err: unknown, chatId: string): string {
   if (err instanceof GrammyError) {
     const movedTo = err.parameters.migrate_to_chat_id;
-    if (movedTo !== undefined) return `Telegram chat ${chatId} became supergroup ${movedTo}: map telegram:${movedTo} in group.yaml instead`;
+    if (movedTo !== undefined) return `Telegram chat ${chatId} became supergroup ${movedTo}: map ${formatChatRef({ channel: 'telegram', chatId: String(movedTo) })} in group.yaml instead`;
     if (err.error_code === 403) {
       return `Telegram refused to deliver to chat ${chatId} (${err.description}): the bot was blocked or removed from the chat; add it back (or have the person send /start to the bot) for later replies to arrive`;
     }
