@@ -31,6 +31,13 @@ export interface InboundMessage {
   timestamp: number;
   /** The chat's title on the platform (group name, channel name), when known. */
   chatTitle?: string;
+  /**
+   * The thread or topic inside the chat the message was written in, when the platform has them
+   * within one chat: a Telegram forum topic (message_thread_id), a Slack thread (thread_ts).
+   * Everything the host sends back in this conversation carries it. A Discord thread is a channel
+   * of its own, so there chatId is the thread and threadId stays unset.
+   */
+  threadId?: string;
 }
 
 export type InboundStatus = 'duplicate' | 'unregistered' | 'ignored' | 'command' | 'queued' | 'refused';
@@ -51,6 +58,8 @@ export interface OutboundMessage {
   /** One chunk, already within maxMessageLength. */
   text: string;
   replyTo?: string;
+  /** The thread or topic to post in (InboundMessage.threadId); the chat's main timeline when unset. */
+  threadId?: string;
 }
 
 export interface ChannelHealth {

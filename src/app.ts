@@ -191,7 +191,7 @@ export class Enclave {
     const tell = (group: string, text: string): void => {
       const target = executor.currentChat(group) ?? firstChat(config, group);
       if (!target) return;
-      outbox.add({ group, channel: target.channel, chatId: target.chatId, text, dedupeKey: `host:${group}:${clock()}:${Math.random().toString(36).slice(2)}` });
+      outbox.add({ group, ...target, text, dedupeKey: `host:${group}:${clock()}:${Math.random().toString(36).slice(2)}` });
       void outbox.flushChat(target.channel, target.chatId);
     };
 

@@ -19,7 +19,7 @@ import {
   slashCommandSchema,
   type SlackBotIdentity,
 } from './inbound.js';
-import { answerThread, messageRef } from './message-ref.js';
+import { answerThread, isSlackTs, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
 import { RecentIds } from './recent-ids.js';
 import { classifySendError, describeSlackError, isAuthFailure, isTransient, slackErrorCode } from './slack-errors.js';
@@ -116,7 +116,7 @@ export class SlackChannel implements Channel {
     if (this.fatal) throw new PermanentSendError(this.fatal);
     const web = this.web;
     if (!web) throw new Error('the Slack channel is not connected');
-    const thread = answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
+    const thread = msg.threadId !== undefined && isSlackTs(msg.threadId) ? msg.threadId : answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
     await this.pacer.take(msg.chatId);
     try {
       await web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread });
@@ -285,7 +285,7 @@ export class SlackChannel implements Channel {
       person && directory && !isDmChannel(ev.channel) ? directory.chatTitle(ev.channel) : undefined,
     ]);
     const botInThread = inThread(ev) && this.botThreads.has(`${ev.channel}:${ev.thread_ts}`);
-    await this.deliver(normaliseMessage(ev, bot, { senderName, chatTitle, botInThread }), key);
+    await this.deliver(normaliseMessage(ev, bot, { senderName, chatTitle, botInThread, replyInThread: this.config.replyInThread }), key);
   }
 
   private async onCommand(raw: unknown, ack: AckFn<string | RespondArguments>): Promise<void> {

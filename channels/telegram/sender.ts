@@ -9,6 +9,8 @@ import { markdownToTelegramHtml } from './format.js';
 
 interface ReplyOptions {
   reply_parameters?: { message_id: number; allow_sending_without_reply: boolean };
+  /** The forum topic to post in. */
+  message_thread_id?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export class TelegramSender {
 
   /** HTML first; plain text when Telegram cannot parse the HTML. */
   private async post(msg: OutboundMessage): Promise<void> {
-    const reply = replyOptions(msg.replyTo);
+    const reply = replyOptions(msg.replyTo, msg.threadId);
     try {
       await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, markdownToTelegramHtml(msg.text), { ...reply, parse_mode: 'HTML' }, signal));
       return;
@@ -74,7 +76,10 @@ export class TelegramSender {
   }
 }
 
-function replyOptions(replyTo: string | undefined): ReplyOptions {
-  if (!replyTo || !/^\d+$/.test(replyTo)) return {};
-  return { reply_parameters: { message_id: Number(replyTo), allow_sending_without_reply: true } };
+function replyOptions(replyTo: string | undefined, threadId: string | undefined): ReplyOptions {
+  const isId = (id: string | undefined): id is string => id !== undefined && /^\d+$/.test(id);
+  return {
+    ...(isId(replyTo) && { reply_parameters: { message_id: Number(replyTo), allow_sending_without_reply: true } }),
+    ...(isId(threadId) && { message_thread_id: Number(threadId) }),
+  };
 }

@@ -11,6 +11,8 @@ export interface OutboxEntry {
   chatId: string;
   text: string;
   replyTo?: string;
+  /** The thread or topic the conversation is in (InboundMessage.threadId). */
+  threadId?: string;
   /** One reply per key, ever: a retried turn or a restart cannot send it twice. */
   dedupeKey: string;
 }
@@ -21,6 +23,7 @@ interface OutboxRow {
   chat_id: string;
   text: string;
   reply_to: string | null;
+  thread_id: string | null;
   chunks_sent: number;
   created_at: number;
   last_error: string | null;
@@ -103,10 +106,10 @@ export class Outbox {
   add(entry: OutboxEntry): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, dedupe_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       )
-      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.dedupeKey, this.clock());
+      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock());
   }
 
   /** Delivers every unsent row, each chat in parallel with the others. */
@@ -173,7 +176,12 @@ export class Outbox {
     const chunks = splitMessage(row.text, channel.maxMessageLength);
     let next = row.chunks_sent;
     for (let attempt = 1; next < chunks.length; ) {
-      const sending = channel.send({ chatId: row.chat_id, text: chunks[next]!, replyTo: row.reply_to ?? undefined });
+      const sending = channel.send({
+        chatId: row.chat_id,
+        text: chunks[next]!,
+        replyTo: row.reply_to ?? undefined,
+        ...(row.thread_id !== null && { threadId: row.thread_id }),
+      });
       try {
         if ((await this.withinDeadline(sending)) === 'late') {
           this.linger(row, next, chunks.length, sending);

@@ -32,6 +32,8 @@ interface ActiveTurn {
   group: string;
   channel: string;
   chatId: string;
+  /** The thread or topic the conversation is in: every message of the turn goes there. */
+  threadId?: string;
   replyTo: string;
   sent: number;
 }
@@ -60,7 +62,7 @@ export class TurnExecutor {
     const ids = messages.map((m) => m.id);
     const last = messages[messages.length - 1]!;
     const turnId = randomUUID();
-    const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, replyTo: last.platformId, sent: 0 };
+    const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, threadId: last.threadId, replyTo: last.platformId, sent: 0 };
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
@@ -120,8 +122,8 @@ export class TurnExecutor {
   }
 
   /** The chat the group is answering right now, if a turn runs. */
-  currentChat(group: string): { channel: string; chatId: string } | undefined {
-    for (const turn of this.active.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId };
+  currentChat(group: string): { channel: string; chatId: string; threadId?: string } | undefined {
+    for (const turn of this.active.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId };
     return undefined;
   }
 
@@ -136,7 +138,7 @@ export class TurnExecutor {
     const turn = this.active.get(turnId);
     if (!turn || turn.group !== group) return { ok: false, error: 'no turn of this group is in progress' };
     turn.sent += 1;
-    this.deps.outbox.add({ group, channel: turn.channel, chatId: turn.chatId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
+    this.deps.outbox.add({ group, channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
     void this.deps.outbox.flushChat(turn.channel, turn.chatId);
     return { ok: true };
   }
@@ -151,7 +153,7 @@ export class TurnExecutor {
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
     db.transaction(() => {
-      if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+      if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
       store.finish(ids, status);
       history.append(target.group, remembered);
       db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), turnId);
