@@ -172,13 +172,13 @@ export class Enclave {
     // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
     config.providers = resolveProviders(config.enclave, env, (name) => vault?.get(name) !== undefined);
 
-    const local = new LocalChannel();
+    const local = new LocalChannel(clock);
     const channels = new Map<string, Channel>();
     const waiters = new SettleWaiters();
-    const store = new MessageStore(db);
+    const store = new MessageStore(db, clock);
     const history = new History(db);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
-    const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
+    const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
     const settings = new GroupSettings(db);
     const lastModels = new Map<string, string>();
     const containerStates = new ContainerStateStore(db);

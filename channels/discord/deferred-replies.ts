@@ -1,4 +1,5 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import type { InboundOutcome, InboundStatus } from '../channel.js';
 import { isDeadInteraction } from './outbound.js';
 import { formatChatRef } from '../chat-ref.js';
@@ -20,7 +21,7 @@ interface Pending {
 export class DeferredReplies {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: Clock = systemClock) {}
 
   /** Throws when Discord refused the acknowledgement (then answers go to the channel). */
   async defer(interaction: ChatInputCommandInteraction): Promise<void> {

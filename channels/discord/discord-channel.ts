@@ -45,7 +45,7 @@ export class DiscordChannel implements Channel {
   private client: Client | undefined;
   private handler: InboundHandler | undefined;
   private readonly limiter: ChatRateLimiter;
-  private readonly deferred = new DeferredReplies();
+  private readonly deferred: DeferredReplies;
   private readonly status: ChannelStatus;
   private stopping = new AbortController();
   /** Login retries after the first attempt failed for a passing reason. */
@@ -61,6 +61,7 @@ export class DiscordChannel implements Channel {
   ) {
     this.limiter = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 5, { clock: ctx.clock, wait: opts.wait });
     this.status = new ChannelStatus(ctx.log, ctx.clock);
+    this.deferred = new DeferredReplies(ctx.clock);
   }
 
   /** Resolves once connected, once failed for good, or after the first failed login (retries go on). */

@@ -102,7 +102,7 @@ export function normaliseCommand(
   cmd: SlashCommandPayload,
   names: CommandNames,
   bot: SlackBotIdentity,
-  now = Date.now(),
+  now: number,
 ): InboundMessage | undefined {
   const text = commandText(slackToPlain(cmd.text, bot.userId), cmd.command, names);
   if (text === undefined) return undefined;

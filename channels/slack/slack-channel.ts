@@ -4,6 +4,7 @@ import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type Respond
 import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import { ChannelStatus } from '../channel-status.js';
 import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';
@@ -69,6 +70,7 @@ export class SlackChannel implements Channel {
   private readonly botThreads = new RecentIds(2000);
   private readonly pacer: ChatRateLimiter;
   private readonly status: ChannelStatus;
+  private readonly clock: Clock;
 
   constructor(
     private readonly config: SlackConfig,
@@ -78,6 +80,7 @@ export class SlackChannel implements Channel {
   ) {
     this.maxMessageLength = config.maxMessageLength;
     this.status = new ChannelStatus(ctx.log, ctx.clock);
+    this.clock = ctx.clock ?? systemClock;
     this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3, { clock: ctx.clock, wait: opts.wait });
   }
 
@@ -290,7 +293,7 @@ export class SlackChannel implements Channel {
 
   private async onCommand(raw: unknown, ack: AckFn<string | RespondArguments>): Promise<void> {
     const parsed = slashCommandSchema.safeParse(raw);
-    const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot) : undefined;
+    const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot, this.clock()) : undefined;
     if (!msg) {
       await ack({ response_type: 'ephemeral', text: this.usage() });
       return;

@@ -1,6 +1,7 @@
 import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
 import { backoffDelay } from '../backoff.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import { ChannelStatus } from '../channel-status.js';
 import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import type { WhatsAppConfig, WhatsAppSecrets } from './config.js';
@@ -42,6 +43,7 @@ export class WhatsAppChannel implements Channel {
   private store: SessionStore | undefined;
   private handler: InboundHandler | undefined;
   private readonly status: ChannelStatus;
+  private readonly clock: Clock;
   private readonly recent = new RecentMessages();
   private readonly chatTitles = new Map<string, string>();
   private readonly limiter: ChatRateLimiter;
@@ -62,6 +64,7 @@ export class WhatsAppChannel implements Channel {
   ) {
     this.limiter = new ChatRateLimiter(config.rateLimit.intervalMs, config.rateLimit.burst, { clock: ctx.clock, wait: opts.wait });
     this.status = new ChannelStatus(ctx.log, ctx.clock);
+    this.clock = ctx.clock ?? systemClock;
     this.makeSocket = opts.makeSocket ?? makeBaileysSocket;
   }
 
@@ -198,6 +201,7 @@ export class WhatsAppChannel implements Channel {
         me,
         isOwnMessage: (chatId, id) => this.recent.isOwn(chatId, id),
         chatTitle: (chatId) => this.chatTitles.get(chatId),
+        now: this.clock,
       });
       if (!inbound) continue;
       this.recent.remember(msg, msg.key.fromMe === true);
