@@ -23,7 +23,8 @@ import {
 import { answerThread, isSlackTs, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
 import { RecentIds } from './recent-ids.js';
-import { classifySendError, describeSlackError, isAuthFailure, isTransient, slackErrorCode } from './slack-errors.js';
+import { classifySendError, describeSlackError, isAuthFailure, isTransient } from './slack-errors.js';
+import { badTokenReason, missingSecret, slackClientOptions, usage } from './setup.js';
 import { SocketSession } from './socket-session.js';
 
 export interface SlackChannelOptions {
@@ -89,10 +90,10 @@ export class SlackChannel implements Channel {
     this.handler = onMessage;
     this.stopping = new AbortController();
     this.fatal = undefined;
-    const missing = this.missingSecret();
+    const missing = missingSecret(this.config, this.secrets);
     if (missing) return this.failForGood(missing);
 
-    const web = new webApi.WebClient(this.secrets.botToken, this.clientOptions());
+    const web = new webApi.WebClient(this.secrets.botToken, slackClientOptions(this.config, this.ctx.log));
     this.web = web;
     const signal = this.stopping.signal;
     const first = await this.identify(web, signal);
@@ -125,7 +126,7 @@ export class SlackChannel implements Channel {
       await web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread });
     } catch (err) {
       if (isAuthFailure(err)) {
-        const reason = this.badTokenReason(err, 'Slack rejected the bot token');
+        const reason = badTokenReason(this.config, err, 'Slack rejected the bot token');
         this.failForGood(reason);
         throw new PermanentSendError(reason, { cause: err });
       }
@@ -148,15 +149,6 @@ export class SlackChannel implements Channel {
     return `http://${host}:${this.address.port}${this.config.path}`;
   }
 
-  private missingSecret(): string | undefined {
-    const { mode, tokenSecret, appTokenSecret, signingSecretSecret } = this.config;
-    const need = (name: string, what: string) => `Slack needs ${what}: store it in the vault as ${name}, then restart Enclave.`;
-    if (!this.secrets.botToken) return need(tokenSecret, 'the bot token (xoxb-...)');
-    if (mode === 'socket' && !this.secrets.appToken) return need(appTokenSecret, 'an app-level token (xapp-..., scope connections:write) for Socket Mode');
-    if (mode === 'http' && !this.secrets.signingSecret) return need(signingSecretSecret, "the app's signing secret for HTTP mode");
-    return undefined;
-  }
-
   /** One auth.test: who the bot is, or a failure recorded in health. */
   private async identify(web: webApi.WebClient, signal: AbortSignal): Promise<Identified> {
     try {
@@ -167,10 +159,10 @@ export class SlackChannel implements Channel {
     } catch (err) {
       if (signal.aborted) return 'stop';
       if (!isTransient(err)) {
-        this.failForGood(this.badTokenReason(err, isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test'));
+        this.failForGood(badTokenReason(this.config, err, isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test'));
         return 'stop';
       }
-      this.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
+      this.status.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
       return 'retry';
     }
   }
@@ -195,10 +187,6 @@ export class SlackChannel implements Channel {
     else await this.startSocket(bot);
   }
 
-  private badTokenReason(err: unknown, why: string): string {
-    return `${why} (${slackErrorCode(err) ?? describeSlackError(err)}): store a valid bot token (xoxb-...) in the vault as ${this.config.tokenSecret} and restart Enclave.`;
-  }
-
   private async startHttp(bot: SlackBotIdentity): Promise<void> {
     const receiver = new HTTPReceiver({
       signingSecret: this.secrets.signingSecret!,
@@ -212,7 +200,7 @@ export class SlackChannel implements Channel {
       server = await receiver.start({ host, port });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      this.fail(`Slack cannot listen on ${host}:${port} for events (${code}): free that port or set channels.slack.port, then restart Enclave.`);
+      this.status.failed(`Slack cannot listen on ${host}:${port} for events (${code}): free that port or set channels.slack.port, then restart Enclave.`);
       return;
     }
     if (this.stopping.signal.aborted) return receiver.stop();
@@ -227,17 +215,17 @@ export class SlackChannel implements Channel {
       appToken: this.secrets.appToken!,
       logger: boltLogger(this.ctx.log),
       autoReconnectEnabled: false,
-      installerOptions: { clientOptions: this.clientOptions() },
+      installerOptions: { clientOptions: slackClientOptions(this.config, this.ctx.log) },
     });
     this.listen(this.createApp(bot, receiver));
     const session = new SocketSession(
       receiver.client,
       {
         up: () => this.status.up('Slack Socket Mode connected'),
-        down: (reason) => this.down(`Slack connection lost (${reason}); reconnecting`),
+        down: (reason) => this.status.down(`Slack connection lost (${reason}); reconnecting`),
         retry: () => this.status.reconnecting(),
         fatal: (err) =>
-          this.fail(
+          this.status.failed(
             `Slack rejected the app-level token (${describeSlackError(err)}): store a valid xapp-... token with the connections:write scope in the vault as ${this.config.appTokenSecret}, check Socket Mode is enabled for the app, and restart Enclave.`,
           ),
       },
@@ -254,7 +242,7 @@ export class SlackChannel implements Channel {
       botUserId: bot.userId,
       receiver,
       logger: boltLogger(this.ctx.log),
-      clientOptions: this.clientOptions(),
+      clientOptions: slackClientOptions(this.config, this.ctx.log),
       convoStore: false,
     });
   }
@@ -295,19 +283,12 @@ export class SlackChannel implements Channel {
     const parsed = slashCommandSchema.safeParse(raw);
     const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot, this.clock()) : undefined;
     if (!msg) {
-      await ack({ response_type: 'ephemeral', text: this.usage() });
+      await ack({ response_type: 'ephemeral', text: usage(this.config, this.ctx.commands ?? []) });
       return;
     }
     await ack();
     this.status.event();
     await this.deliver(msg, `${msg.chatId}:${msg.platformId}`);
-  }
-
-  /** `/ask <question>`, or `/enclave <command>` with the host's commands by name. */
-  private usage(): string {
-    const { askCommand, hostCommand } = this.config;
-    const names = (this.ctx.commands ?? []).map((c) => c.name);
-    return `Usage: ${askCommand} <question>, or ${hostCommand} <command>${names.length ? ` (${names.join(', ')})` : ''}`;
   }
 
   private async deliver(msg: InboundMessage, key: string): Promise<void> {
@@ -321,32 +302,13 @@ export class SlackChannel implements Channel {
     }
   }
 
-  private clientOptions(): webApi.WebClientOptions {
-    return {
-      slackApiUrl: this.config.apiUrl,
-      logger: boltLogger(this.ctx.log),
-      // Retries are the outbox's (sends) and ours (reconnect backoff), so a 429 surfaces with its Retry-After.
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: 30_000,
-    };
-  }
-
   private reconnectDelay(attempt: number): number {
     return backoffDelay(attempt, this.opts.reconnectBaseMs ?? 1000, this.opts.reconnectMaxMs ?? 60_000, this.opts.random);
-  }
-
-  private down(reason: string): void {
-    this.status.down(reason);
-  }
-
-  private fail(reason: string): void {
-    this.status.failed(reason);
   }
 
   /** The bot token or a needed secret is unusable: nothing works until a restart with a good one. */
   private failForGood(reason: string): void {
     this.fatal = reason;
-    this.fail(reason);
+    this.status.failed(reason);
   }
 }
