@@ -194,13 +194,13 @@ export class Outbox {
         const reason = (err as Error).message;
         this.recordFailure(row.id, reason);
         if (err instanceof PermanentSendError) return this.giveUp(row, reason);
-        const waitMs = err instanceof RetryAfterError ? err.retryAfterMs : this.timing.retryDelayMs * 2 ** (attempt - 1);
-        if (attempt >= this.timing.sendAttempts || this.closed || waitMs > this.timing.maxRetryAfterMs) {
-          if (err instanceof RetryAfterError) this.pausedUntil.set(chatKey(row.channel, row.chat_id), this.clock() + err.retryAfterMs);
+        const retryAfter = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
+        if (attempt >= this.timing.sendAttempts || this.closed || (retryAfter ?? 0) > this.timing.maxRetryAfterMs) {
+          if (retryAfter !== undefined) this.pausedUntil.set(chatKey(row.channel, row.chat_id), this.clock() + retryAfter);
           this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply not delivered yet; it stays in the outbox and is retried later');
           return 'failed';
         }
-        await this.wait(waitMs);
+        await this.wait(retryAfter ?? this.timing.retryDelayMs * 2 ** (attempt - 1));
         attempt += 1;
       }
     }
