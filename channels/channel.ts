@@ -77,7 +77,8 @@ export interface Channel {
   connect(onMessage: InboundHandler): Promise<void>;
   disconnect(): Promise<void>;
   send(msg: OutboundMessage): Promise<void>;
-  setTyping(chatId: string, typing: boolean): Promise<void>;
+  /** Shows (or stops showing) that the bot is writing, in the thread or topic when given. */
+  setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void>;
   health(): ChannelHealth;
 }
 

@@ -57,8 +57,9 @@ export class TelegramSender {
   }
 
   /** Telegram shows "typing..." for about 5 seconds; the host repeats this while the agent works. */
-  async typing(chatId: string): Promise<void> {
-    await this.bounded('sendChatAction', (signal) => this.api.sendChatAction(chatId, 'typing', {}, signal)).catch((err: unknown) => {
+  async typing(chatId: string, threadId?: string): Promise<void> {
+    const topic = replyOptions(undefined, threadId);
+    await this.bounded('sendChatAction', (signal) => this.api.sendChatAction(chatId, 'typing', topic, signal)).catch((err: unknown) => {
       this.log.debug({ channel: 'telegram', chat: chatId, err: String(err) }, 'typing action failed');
     });
   }

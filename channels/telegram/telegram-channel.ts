@@ -84,8 +84,8 @@ export class TelegramChannel implements Channel {
     await this.sender.send(msg);
   }
 
-  async setTyping(chatId: string, typing: boolean): Promise<void> {
-    if (typing) await this.sender?.typing(chatId);
+  async setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void> {
+    if (typing) await this.sender?.typing(chatId, threadId);
   }
 
   health(): ChannelHealth {

@@ -80,7 +80,7 @@ export class TurnExecutor {
 
     this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', model, Date.now());
     const channel = this.deps.channels.get(target.channel);
-    const typing = this.keepTyping(channel, target.chatId);
+    const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.active.set(turnId, target);
     const userMessages = messages.map(toChatMessage);
     try {
@@ -165,15 +165,15 @@ export class TurnExecutor {
     this.deps.waiters.settle(ids, status);
   }
 
-  private keepTyping(channel: Channel | undefined, chatId: string): { stop: () => void } {
+  private keepTyping(channel: Channel | undefined, chatId: string, threadId: string | undefined): { stop: () => void } {
     if (!channel) return { stop: () => undefined };
-    const tick = () => void channel.setTyping(chatId, true).catch(() => undefined);
+    const tick = () => void channel.setTyping(chatId, true, threadId).catch(() => undefined);
     tick();
     const timer = setInterval(tick, 4000);
     return {
       stop: () => {
         clearInterval(timer);
-        void channel.setTyping(chatId, false).catch(() => undefined);
+        void channel.setTyping(chatId, false, threadId).catch(() => undefined);
       },
     };
   }

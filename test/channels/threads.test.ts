@@ -75,6 +75,8 @@ test('Telegram forum topics: replies and messages without a reply target go to t
     assert.equal(sent.chatId, '-1001854699958');
     assert.equal(sent.params.message_thread_id, 30, `${text} went to topic 30`);
   }
+  await channel.setTyping(inTopic.chatId, true, inTopic.threadId);
+  assert.equal(fake.callsTo('sendChatAction').at(-1)?.params.message_thread_id, 30, '"typing..." shows in the topic too');
 
   push('t16-forum-topic-created.json');
   push('t17-forum-topic-message.json');
