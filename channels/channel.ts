@@ -1,3 +1,4 @@
+import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 
 /**
@@ -30,6 +31,13 @@ export interface InboundMessage {
   timestamp: number;
   /** The chat's title on the platform (group name, channel name), when known. */
   chatTitle?: string;
+  /**
+   * The thread or topic inside the chat the message was written in, when the platform has them
+   * within one chat: a Telegram forum topic (message_thread_id), a Slack thread (thread_ts).
+   * Everything the host sends back in this conversation carries it. A Discord thread is a channel
+   * of its own, so there chatId is the thread and threadId stays unset.
+   */
+  threadId?: string;
 }
 
 export type InboundStatus = 'duplicate' | 'unregistered' | 'ignored' | 'command' | 'queued' | 'refused';
@@ -50,6 +58,8 @@ export interface OutboundMessage {
   /** One chunk, already within maxMessageLength. */
   text: string;
   replyTo?: string;
+  /** The thread or topic to post in (InboundMessage.threadId); the chat's main timeline when unset. */
+  threadId?: string;
 }
 
 export interface ChannelHealth {
@@ -67,7 +77,8 @@ export interface Channel {
   connect(onMessage: InboundHandler): Promise<void>;
   disconnect(): Promise<void>;
   send(msg: OutboundMessage): Promise<void>;
-  setTyping(chatId: string, typing: boolean): Promise<void>;
+  /** Shows (or stops showing) that the bot is writing, in the thread or topic when given. */
+  setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void>;
   health(): ChannelHealth;
 }
 
@@ -77,15 +88,31 @@ export interface ChannelStateStore {
   set(key: string, value: string): void;
 }
 
+/** One of the host's chat commands, as a platform's command menu lists it. */
+export interface ChatCommand {
+  /** Without the slash: 'status'. */
+  name: string;
+  description: string;
+}
+
 /** What the host gives every platform adapter besides its own config and token. */
 export interface ChannelContext {
   log: Logger;
   state: ChannelStateStore;
   /** The assistant's name, e.g. for the trigger word or command descriptions. */
   assistantName: string;
+  /** The host's chat commands, for the platform's command menu (Telegram's menu, Discord's slash commands); none when unset. */
+  commands?: readonly ChatCommand[];
+  /** Where the adapter reads the time (health, pacing); the system clock when unset. */
+  clock?: Clock;
 }
 
 /**
+ * How an adapter's send() fails; adapters never retry a send themselves, the outbox decides:
+ * - PermanentSendError: it can never succeed as things are, give it up;
+ * - RetryAfterError: the platform asked to wait, try again after retryAfterMs;
+ * - any other Error: a passing failure (network, 5xx, timeout), try again after a backoff.
+ *
  * A send that can never succeed as things are (the bot was removed from the chat, the chat is
  * archived or deleted, the bot lacks permission): the outbox gives the reply up at once and logs
  * the reason, instead of retrying it for a day.
@@ -94,5 +121,20 @@ export class PermanentSendError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PermanentSendError';
+  }
+}
+
+/**
+ * The platform is rate limiting the bot and said when to try again: the outbox waits that long
+ * (within its cap) before the next attempt, instead of its own backoff.
+ */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RetryAfterError';
   }
 }

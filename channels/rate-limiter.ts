@@ -1,4 +1,14 @@
+import { systemClock, type Clock } from '../src/clock.js';
 import { sleep } from '../src/time/sleep.js';
+
+/** Waits ms milliseconds; tests pass one that moves their clock instead. */
+export type Wait = (ms: number) => Promise<void>;
+
+/** How a limiter reads and passes time: the system's by default. */
+export interface PacingTime {
+  clock?: Clock;
+  wait?: Wait;
+}
 
 /**
  * Outbound pacing per chat: at most `burst` messages at once, then one every `intervalMs`.
@@ -6,19 +16,24 @@ import { sleep } from '../src/time/sleep.js';
  */
 export class ChatRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly now: Clock;
+  private readonly wait: Wait;
 
   constructor(
     private readonly intervalMs: number,
     private readonly burst: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    time: PacingTime = {},
+  ) {
+    this.now = time.clock ?? systemClock;
+    this.wait = time.wait ?? ((ms) => sleep(ms));
+  }
 
   /** Resolves when a message to chatId may be sent, and takes its slot. */
   async take(chatId: string): Promise<void> {
     for (;;) {
       const wait = this.tryTake(chatId);
       if (wait === 0) return;
-      await sleep(wait);
+      await this.wait(wait);
     }
   }
 

@@ -181,7 +181,7 @@ export class Enclave {
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
     const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
 
-    const store = new MessageStore(db);
+    const store = new MessageStore(db, clock);
     const history = new History(db, { clock, scrub: (text) => scrubSecrets(text, secrets.values()) });
     const settings = new GroupSettings(db, clock);
     const tasks = new TaskStore(db, audit, clock);
@@ -193,9 +193,9 @@ export class Enclave {
     const containerStates = new ContainerStateStore(db, health.background('container state'), clock);
     containerStates.markAllStopped();
 
-    const local = new LocalChannel();
+    const local = new LocalChannel(clock);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
-    const outbox = new Outbox(db, channels, log, {}, (text) => scrubSecrets(text, secrets.values()));
+    const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
     const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
@@ -284,7 +284,7 @@ export class Enclave {
     const router = new Router({ config, store, outbox, queue, commands, waiters, pairings, notices: refusals, seenChats: new SeenChats(db, clock), audit, log });
 
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
-    for (const ch of platformChannels({ config: first, db, log, secret, onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
+    for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
     // Replies left undelivered by the last run go out in the background, each chat on its own.

@@ -1,26 +1,38 @@
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction, type RESTPutAPIApplicationCommandsJSONBody } from 'discord.js';
+import type { ChatCommand } from '../channel.js';
 
 const ASK = 'ask';
 const ASK_OPTION = 'text';
+const ARGS_OPTION = 'args';
 
-/** The global slash commands; every one but /ask is a host command passed on as `/name`. */
-export function slashCommands(assistantName: string): RESTPutAPIApplicationCommandsJSONBody {
+/** Discord's rule for slash command names (lowercase). */
+const SLASH_COMMAND_NAME = /^[a-z0-9_-]{1,32}$/;
+
+/**
+ * The global slash commands: /ask, then each of the host's commands, passed on as `/name args`
+ * (its arguments, such as `/model <name>`, in an optional text option).
+ */
+export function slashCommands(assistantName: string, hostCommands: readonly ChatCommand[]): RESTPutAPIApplicationCommandsJSONBody {
+  const host = hostCommands.filter((c) => SLASH_COMMAND_NAME.test(c.name) && c.name !== ASK && c.description !== '');
   return [
     {
       name: ASK,
       description: `Ask ${assistantName} something`.slice(0, 100),
       options: [{ type: ApplicationCommandOptionType.String, name: ASK_OPTION, description: 'What you want to ask', required: true }],
     },
-    { name: 'status', description: 'Model, container and channel status of this chat' },
-    { name: 'budget', description: "This chat's spending and limits" },
-    { name: 'reset', description: 'Start a fresh conversation (memory files stay)' },
+    ...host.map((c) => ({
+      name: c.name,
+      description: c.description.slice(0, 100),
+      options: [{ type: ApplicationCommandOptionType.String as const, name: ARGS_OPTION, description: 'Arguments, if the command takes any', required: false }],
+    })),
   ];
 }
 
-/** /ask's question as plain text addressed to the bot; any other command as `/name`. */
+/** /ask's question as plain text addressed to the bot; any other command as `/name args`. */
 export function commandText(interaction: ChatInputCommandInteraction): { text: string; isAsk: boolean } {
   if (interaction.commandName === ASK) {
     return { text: (interaction.options.getString(ASK_OPTION) ?? '').trim(), isAsk: true };
   }
-  return { text: `/${interaction.commandName}`, isAsk: false };
+  const args = (interaction.options.getString(ARGS_OPTION) ?? '').trim();
+  return { text: args ? `/${interaction.commandName} ${args}` : `/${interaction.commandName}`, isAsk: false };
 }

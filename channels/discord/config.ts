@@ -8,7 +8,7 @@ export const discordConfigSchema = z
     tokenSecret: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ., - and _ only').default('DISCORD_BOT_TOKEN'),
     /** Discord's REST API root, without the version. Point it at a Discord REST proxy if you run one. */
     apiBase: z.string().url('must be a full URL such as https://discord.com/api').default('https://discord.com/api'),
-    /** Register the slash commands /ask, /status, /budget and /reset globally at every start. */
+    /** Register the slash commands (/ask and the host's chat commands) globally at every start. */
     registerCommands: z.boolean().default(true),
   })
   .strict();

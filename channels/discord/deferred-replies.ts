@@ -1,11 +1,12 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
-import { withRetries } from '../backoff.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import type { InboundOutcome, InboundStatus } from '../channel.js';
-import { isDeadInteraction, isTransient } from './outbound.js';
+import { isDeadInteraction } from './outbound.js';
+import { formatChatRef } from '../chat-ref.js';
+import { CHANNEL_NAME } from './inbound.js';
 
 /** Discord takes edits and follow-ups for 15 minutes; stop a little early so a late edit is not lost. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;
-const ATTEMPTS = 3;
 
 interface Pending {
   interaction: ChatInputCommandInteraction;
@@ -20,7 +21,7 @@ interface Pending {
 export class DeferredReplies {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: Clock = systemClock) {}
 
   /** Throws when Discord refused the acknowledgement (then answers go to the channel). */
   async defer(interaction: ChatInputCommandInteraction): Promise<void> {
@@ -29,19 +30,14 @@ export class DeferredReplies {
     this.pending.set(interaction.id, { interaction, edited: false });
   }
 
-  /** Sends one chunk through the interaction; false when none is live for this id (send it to the channel). */
+  /** Sends one chunk through the interaction, once; false when none is live for this id (send it to the channel). */
   async deliver(interactionId: string, text: string): Promise<boolean> {
     const pending = this.live(interactionId);
     if (!pending) return false;
     const options = { content: text, allowedMentions: { parse: [] } };
     try {
-      await withRetries(
-        async () => {
-          if (pending.edited) await pending.interaction.followUp(options);
-          else await pending.interaction.editReply(options);
-        },
-        { attempts: ATTEMPTS, isRetryable: isTransient },
-      );
+      if (pending.edited) await pending.interaction.followUp(options);
+      else await pending.interaction.editReply(options);
     } catch (err) {
       if (!isDeadInteraction(err)) throw err;
       this.pending.delete(interactionId);
@@ -85,7 +81,7 @@ export class DeferredReplies {
 export function closingNote(status: InboundStatus, outcome: InboundOutcome, chatId: string, assistantName: string): string {
   if (outcome === 'answered') return 'Answered below.';
   if (outcome === 'failed') return 'Sorry, that did not work. Please try again later.';
-  if (status === 'unregistered') return `This chat is not set up for ${assistantName} (its id is discord:${chatId}).`;
+  if (status === 'unregistered') return `This chat is not set up for ${assistantName} (its id is ${formatChatRef({ channel: CHANNEL_NAME, chatId })}).`;
   if (status === 'refused') return 'That is not allowed here.';
   return 'Nothing to answer.';
 }

@@ -11,13 +11,14 @@ import {
   type InboundReceipt,
   type OutboundMessage,
 } from '../channel.js';
-import { ChatRateLimiter } from '../rate-limiter.js';
+import { ChannelStatus } from '../channel-status.js';
+import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { slashCommands } from './commands.js';
 import type { DiscordConfig, DiscordSecrets } from './config.js';
 import { closingNote, DeferredReplies } from './deferred-replies.js';
 import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
 import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
-import { describeSendError, isPermanentSendFailure, isUnauthorized, postChannelMessage } from './outbound.js';
+import { classifySendError, isUnauthorized, postChannelMessage, rejectMessageRateLimits } from './outbound.js';
 
 export interface DiscordChannelOptions {
   /** First wait before another login after one failed for a passing reason; doubles up to loginRetryMaxMs. */
@@ -28,6 +29,8 @@ export interface DiscordChannelOptions {
   sendBurst?: number;
   /** Jitter source for login retry delays. */
   random?: () => number;
+  /** How send pacing waits (tests move a clock instead). */
+  wait?: Wait;
 }
 
 /**
@@ -42,8 +45,8 @@ export class DiscordChannel implements Channel {
   private client: Client | undefined;
   private handler: InboundHandler | undefined;
   private readonly limiter: ChatRateLimiter;
-  private readonly deferred = new DeferredReplies();
-  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly deferred: DeferredReplies;
+  private readonly status: ChannelStatus;
   private stopping = new AbortController();
   /** Login retries after the first attempt failed for a passing reason. */
   private retrying: Promise<void> | undefined;
@@ -56,7 +59,9 @@ export class DiscordChannel implements Channel {
     private readonly ctx: ChannelContext,
     private readonly opts: DiscordChannelOptions = {},
   ) {
-    this.limiter = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 5);
+    this.limiter = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 5, { clock: ctx.clock, wait: opts.wait });
+    this.status = new ChannelStatus(ctx.log, ctx.clock);
+    this.deferred = new DeferredReplies(ctx.clock);
   }
 
   /** Resolves once connected, once failed for good, or after the first failed login (retries go on). */
@@ -64,7 +69,7 @@ export class DiscordChannel implements Channel {
     this.handler = onMessage;
     this.stopping = new AbortController();
     this.fatal = undefined;
-    this.status.error = undefined;
+    this.status.starting();
     if (this.secrets.token.trim() === '') return this.failPermanently(missingTokenReason(this.config.tokenSecret));
     const signal = this.stopping.signal;
     if (!(await this.tryLogin(signal))) this.retrying = this.retryLogin(signal);
@@ -73,7 +78,7 @@ export class DiscordChannel implements Channel {
   async disconnect(): Promise<void> {
     this.stopping.abort();
     this.handler = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
     await this.client?.destroy();
     await this.retrying;
     this.retrying = undefined;
@@ -89,9 +94,7 @@ export class DiscordChannel implements Channel {
       await postChannelMessage(client.rest, msg.chatId, msg.text, msg.replyTo);
     } catch (err) {
       if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
-      const reason = describeSendError(err, msg.chatId);
-      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId);
     }
   }
 
@@ -101,30 +104,30 @@ export class DiscordChannel implements Channel {
   }
 
   health(): ChannelHealth {
-    return { ...this.status };
+    return this.status.health();
   }
 
   private createClient(): Client {
     const client = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages, GatewayIntentBits.MessageContent],
       partials: [Partials.Channel],
-      // Retries are ours (login backoff, send attempts), so each one is counted and jittered; 429s are still waited out by discord.js.
-      rest: { api: this.config.apiBase, retries: 0 },
+      // Retries are ours (login backoff) and the outbox's (sends), so each one is counted and jittered.
+      rest: { api: this.config.apiBase, retries: 0, rejectOnRateLimit: rejectMessageRateLimits },
     });
     const current = () => this.client === client && !this.stopping.signal.aborted && !this.fatal;
     client.on(Events.Raw, () => {
-      if (current()) this.status.lastEventAt = Date.now();
+      if (current()) this.status.event();
     });
     client.on(Events.ShardReady, () => this.markUp(current()));
     client.on(Events.ShardResume, () => this.markUp(current()));
     client.on(Events.ShardReconnecting, () => {
       if (!current()) return;
-      this.status.connected = false;
-      this.status.reconnects++;
+      this.status.disconnected();
+      this.status.reconnecting();
     });
     client.on(Events.ShardDisconnect, (event) => {
       if (!current()) return;
-      this.status.connected = false;
+      this.status.disconnected();
       const reason = permanentCloseReason(event.code, this.config.tokenSecret);
       if (!reason) return;
       this.fatal = reason;
@@ -156,12 +159,10 @@ export class DiscordChannel implements Channel {
         this.failPermanently(reason);
         return true;
       }
-      this.status.connected = false;
-      this.status.error = `Discord login failed (${errorText(err)}); retrying`;
-      this.ctx.log.warn({ err: errorText(err) }, 'Discord login failed; retrying');
+      this.status.down(`Discord login failed (${errorText(err)}); retrying`);
       return false;
     }
-    this.ctx.log.info({ bot: client.user?.tag, reconnects: this.status.reconnects }, 'Discord connected');
+    this.ctx.log.info({ bot: client.user?.tag, reconnects: this.status.health().reconnects }, 'Discord connected');
     if (this.config.registerCommands) await this.registerCommands(client);
     return true;
   }
@@ -170,7 +171,7 @@ export class DiscordChannel implements Channel {
     for (let attempt = 0; ; attempt++) {
       await sleep(backoffDelay(attempt, this.opts.loginRetryBaseMs ?? 2000, this.opts.loginRetryMaxMs ?? 120_000, this.opts.random), signal);
       if (signal.aborted) return;
-      this.status.reconnects++;
+      this.status.reconnecting();
       if (await this.tryLogin(signal)) return;
     }
   }
@@ -185,16 +186,12 @@ export class DiscordChannel implements Channel {
 
   private markUp(current: boolean): void {
     if (!current || this.fatal) return;
-    this.status.connected = true;
-    this.status.error = undefined;
+    this.status.up();
   }
 
   private failPermanently(reason: string): void {
-    const known = this.status.error === reason;
     this.fatal = reason;
-    this.status.connected = false;
-    this.status.error = reason;
-    if (!known) this.ctx.log.error(reason);
+    this.status.failed(reason);
     void this.client?.destroy().catch(() => undefined);
   }
 
@@ -202,7 +199,7 @@ export class DiscordChannel implements Channel {
     const appId = client.application?.id;
     if (!appId) return;
     try {
-      await client.rest.put(Routes.applicationCommands(appId), { body: slashCommands(this.ctx.assistantName) });
+      await client.rest.put(Routes.applicationCommands(appId), { body: slashCommands(this.ctx.assistantName, this.ctx.commands ?? []) });
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'Discord slash commands could not be registered; messages and mentions still work');
     }

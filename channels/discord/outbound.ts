@@ -1,8 +1,14 @@
-import { DiscordAPIError, DiscordjsError, DiscordjsRangeError, DiscordjsTypeError, HTTPError, RESTJSONErrorCodes, Routes, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
-import { withRetries } from '../backoff.js';
-
-/** Attempts of one send on 5xx, timeouts and network failures; discord.js itself waits out 429s. */
-const SEND_ATTEMPTS = 3;
+import {
+  DiscordAPIError,
+  HTTPError,
+  RateLimitError,
+  RESTJSONErrorCodes,
+  Routes,
+  type RateLimitData,
+  type REST,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord.js';
+import { PermanentSendError, RetryAfterError } from '../channel.js';
 
 /**
  * Text from a model never pings @everyone, @here, roles or users; only the replied-to person is
@@ -16,22 +22,31 @@ export function channelMessageBody(text: string, replyTo?: string): RESTPostAPIC
   };
 }
 
-/** Posts one message to a channel (guild channel, thread or DM), retrying transient failures. */
+/** Posts one message to a channel (guild channel, thread or DM), once. */
 export async function postChannelMessage(rest: REST, chatId: string, text: string, replyTo?: string): Promise<void> {
-  const body = channelMessageBody(text, replyTo);
-  await withRetries(() => rest.post(Routes.channelMessages(chatId), { body }), { attempts: SEND_ATTEMPTS, isRetryable: isTransient });
+  await rest.post(Routes.channelMessages(chatId), { body: channelMessageBody(text, replyTo) });
 }
 
-/** Server errors, timeouts and network failures; never a 4xx or a bad argument. */
-export function isTransient(err: unknown): boolean {
-  const refused = err instanceof DiscordAPIError || err instanceof DiscordjsError || err instanceof DiscordjsTypeError || err instanceof DiscordjsRangeError;
-  return !refused;
+/**
+ * discord.js's rejectOnRateLimit: a rate-limited message (a post, or an interaction's edit or
+ * follow-up) fails with its retry-after for the outbox to wait out, instead of discord.js waiting
+ * inside send(); other calls (login, commands, typing) are still waited out by discord.js.
+ */
+export function rejectMessageRateLimits(data: RateLimitData): boolean {
+  return data.route.includes('/messages') || data.route.startsWith('/webhooks');
+}
+
+/** A failed send as the outbox reads it: given up, retried after Discord's retry-after, or retried after a backoff. */
+export function classifySendError(err: unknown, chatId: string): Error {
+  const reason = describeSendError(err, chatId);
+  if (err instanceof RateLimitError) return new RetryAfterError(reason, err.retryAfter, { cause: err });
+  if (isPermanentSendFailure(err)) return new PermanentSendError(reason, { cause: err });
+  return new Error(reason, { cause: err });
 }
 
 /**
  * Discord refused the message itself (no access, no permission, unknown channel, a user who takes
- * no DMs, a bad token, a malformed request): sending it again cannot succeed. discord.js waits out
- * 429s itself, so a 429 never gets here as a refusal.
+ * no DMs, a bad token, a malformed request): sending it again cannot succeed. A 429 is not one.
  */
 export function isPermanentSendFailure(err: unknown): boolean {
   if (!(err instanceof DiscordAPIError)) return false;
@@ -75,6 +90,7 @@ export function describeSendError(err: unknown, chatId: string): string {
     }
     return `Discord refused the message to ${chatId} (${err.status}, code ${String(err.code)}): ${err.message}`;
   }
+  if (err instanceof RateLimitError) return `Discord is rate limiting the bot in ${chatId}; the message is sent after ${Math.ceil(err.retryAfter / 1000)} s`;
   if (err instanceof HTTPError) return `Discord is failing (${err.status} ${err.message}); the message is retried later`;
   return `Discord could not be reached (${err instanceof Error ? err.message : String(err)}); the message is retried later`;
 }

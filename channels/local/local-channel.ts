@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../src/clock.js';
 import type { Channel, ChannelHealth, InboundHandler, InboundOutcome, InboundReceipt, OutboundMessage } from '../channel.js';
 
 export const LOCAL_OWNER = { id: 'owner', name: 'you' } as const;
@@ -24,6 +25,8 @@ export class LocalChannel implements Channel {
   private seq = 0;
   private lastEventAt: number | undefined;
 
+  constructor(private readonly clock: Clock = systemClock) {}
+
   async connect(onMessage: InboundHandler): Promise<void> {
     this.handler = onMessage;
   }
@@ -34,7 +37,7 @@ export class LocalChannel implements Channel {
 
   submit(chatId: string, text: string, sender: { id: string; name: string } = LOCAL_OWNER): Promise<InboundReceipt> {
     if (!this.handler) throw new Error('the local channel is not connected');
-    const now = Date.now();
+    const now = this.clock();
     this.lastEventAt = now;
     return this.handler({
       channel: this.name,

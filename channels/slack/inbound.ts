@@ -47,6 +47,8 @@ export interface MessageLookups {
   chatTitle?: string;
   /** The bot has answered in this message's thread before. */
   botInThread: boolean;
+  /** channels.slack.replyInThread: a top-level channel message starts a thread the conversation goes on in. */
+  replyInThread?: boolean;
 }
 
 /** Slack's one-to-one conversation ids start with D (channels C, private channels and group DMs G). */
@@ -60,6 +62,7 @@ export function inThread(ev: SlackMessageEvent): boolean {
 
 export function normaliseMessage(ev: SlackMessageEvent, bot: SlackBotIdentity, lookups: MessageLookups): InboundMessage {
   const threaded = inThread(ev);
+  const thread = conversationThread(ev, lookups);
   const mentions = mentionedUsers(ev.text);
   return {
     channel: 'slack',
@@ -76,7 +79,14 @@ export function normaliseMessage(ev: SlackMessageEvent, bot: SlackBotIdentity, l
     fromBot: ev.bot_id !== undefined || ev.subtype === 'bot_message' || ev.user === bot.userId,
     timestamp: Math.round(Number(ev.ts) * 1000),
     chatTitle: lookups.chatTitle,
+    ...(thread !== undefined && { threadId: thread }),
   };
+}
+
+/** The thread the conversation is in: the message's own, or (replyInThread, outside DMs) the one it starts. */
+function conversationThread(ev: SlackMessageEvent, lookups: MessageLookups): string | undefined {
+  if (inThread(ev)) return ev.thread_ts;
+  return lookups.replyInThread && !isDmChannel(ev.channel) ? ev.ts : undefined;
 }
 
 export interface CommandNames {
@@ -92,7 +102,7 @@ export function normaliseCommand(
   cmd: SlashCommandPayload,
   names: CommandNames,
   bot: SlackBotIdentity,
-  now = Date.now(),
+  now: number,
 ): InboundMessage | undefined {
   const text = commandText(slackToPlain(cmd.text, bot.userId), cmd.command, names);
   if (text === undefined) return undefined;

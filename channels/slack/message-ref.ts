@@ -16,6 +16,11 @@ export function commandRef(triggerId: string): string {
   return `cmd:${triggerId}`;
 }
 
+/** A Slack message timestamp (ts, thread_ts): "1726133698.626339". */
+export function isSlackTs(text: string): boolean {
+  return TS.test(text);
+}
+
 /** The thread_ts an answer to `replyTo` goes in, or undefined for the channel itself. */
 export function answerThread(replyTo: string | undefined, replyInThread: boolean): string | undefined {
   if (!replyTo) return undefined;

@@ -1,10 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
-import { backoffDelay, untilStopped, withRetries } from '../backoff.js';
+import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
-import { ChatRateLimiter } from '../rate-limiter.js';
+import { systemClock, type Clock } from '../../src/clock.js';
+import { ChannelStatus } from '../channel-status.js';
+import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackConfig, SlackSecrets } from './config.js';
 import { SlackDirectory } from './directory.js';
@@ -18,10 +20,11 @@ import {
   slashCommandSchema,
   type SlackBotIdentity,
 } from './inbound.js';
-import { answerThread, messageRef } from './message-ref.js';
+import { answerThread, isSlackTs, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
 import { RecentIds } from './recent-ids.js';
-import { describeSlackError, isAuthFailure, isPermanentSendFailure, isTransient, retryAfterMs, slackErrorCode } from './slack-errors.js';
+import { classifySendError, describeSlackError, isAuthFailure, isTransient } from './slack-errors.js';
+import { badTokenReason, missingSecret, slackClientOptions, usage } from './setup.js';
 import { SocketSession } from './socket-session.js';
 
 export interface SlackChannelOptions {
@@ -31,8 +34,8 @@ export interface SlackChannelOptions {
   /** Outbound pacing per chat: a burst, then one message per interval (Slack allows ~1/s per channel). */
   sendIntervalMs?: number;
   sendBurst?: number;
-  /** Tries per message before send() gives up and the outbox retries later. */
-  sendAttempts?: number;
+  /** How send pacing waits (tests move a clock instead). */
+  wait?: Wait;
   /** Jitter source for reconnect delays. */
   random?: () => number;
 }
@@ -67,7 +70,8 @@ export class SlackChannel implements Channel {
   private readonly handed = new RecentIds(2000);
   private readonly botThreads = new RecentIds(2000);
   private readonly pacer: ChatRateLimiter;
-  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly status: ChannelStatus;
+  private readonly clock: Clock;
 
   constructor(
     private readonly config: SlackConfig,
@@ -76,7 +80,9 @@ export class SlackChannel implements Channel {
     private readonly opts: SlackChannelOptions = {},
   ) {
     this.maxMessageLength = config.maxMessageLength;
-    this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3);
+    this.status = new ChannelStatus(ctx.log, ctx.clock);
+    this.clock = ctx.clock ?? systemClock;
+    this.pacer = new ChatRateLimiter(opts.sendIntervalMs ?? 1000, opts.sendBurst ?? 3, { clock: ctx.clock, wait: opts.wait });
   }
 
   /** Resolves once connected, once failed for good, or after the first failed attempt (retries go on). */
@@ -84,10 +90,10 @@ export class SlackChannel implements Channel {
     this.handler = onMessage;
     this.stopping = new AbortController();
     this.fatal = undefined;
-    const missing = this.missingSecret();
+    const missing = missingSecret(this.config, this.secrets);
     if (missing) return this.failForGood(missing);
 
-    const web = new webApi.WebClient(this.secrets.botToken, this.clientOptions());
+    const web = new webApi.WebClient(this.secrets.botToken, slackClientOptions(this.config, this.ctx.log));
     this.web = web;
     const signal = this.stopping.signal;
     const first = await this.identify(web, signal);
@@ -103,7 +109,7 @@ export class SlackChannel implements Channel {
     this.session = undefined;
     this.httpReceiver = undefined;
     this.address = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
     await session?.stop();
     if (receiver) await receiver.stop().catch(() => undefined);
     await this.retrying;
@@ -114,23 +120,17 @@ export class SlackChannel implements Channel {
     if (this.fatal) throw new PermanentSendError(this.fatal);
     const web = this.web;
     if (!web) throw new Error('the Slack channel is not connected');
-    const thread = answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
+    const thread = msg.threadId !== undefined && isSlackTs(msg.threadId) ? msg.threadId : answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
     await this.pacer.take(msg.chatId);
     try {
-      await withRetries(() => web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread }), {
-        attempts: this.opts.sendAttempts ?? 4,
-        isRetryable: isTransient,
-        retryAfterMs,
-      });
+      await web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread });
     } catch (err) {
       if (isAuthFailure(err)) {
-        const reason = this.badTokenReason(err, 'Slack rejected the bot token');
+        const reason = badTokenReason(this.config, err, 'Slack rejected the bot token');
         this.failForGood(reason);
         throw new PermanentSendError(reason, { cause: err });
       }
-      const reason = `Slack did not take the message for ${msg.chatId}: ${describeSlackError(err)}`;
-      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId);
     }
     if (thread) this.botThreads.add(`${msg.chatId}:${thread}`);
   }
@@ -139,7 +139,7 @@ export class SlackChannel implements Channel {
   async setTyping(_chatId: string, _typing: boolean): Promise<void> {}
 
   health(): ChannelHealth {
-    return { ...this.status };
+    return this.status.health();
   }
 
   /** http mode: where the receiver listens for events and slash commands (undefined before it does). */
@@ -147,15 +147,6 @@ export class SlackChannel implements Channel {
     if (!this.address) return undefined;
     const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address;
     return `http://${host}:${this.address.port}${this.config.path}`;
-  }
-
-  private missingSecret(): string | undefined {
-    const { mode, tokenSecret, appTokenSecret, signingSecretSecret } = this.config;
-    const need = (name: string, what: string) => `Slack needs ${what}: store it in the vault as ${name}, then restart Enclave.`;
-    if (!this.secrets.botToken) return need(tokenSecret, 'the bot token (xoxb-...)');
-    if (mode === 'socket' && !this.secrets.appToken) return need(appTokenSecret, 'an app-level token (xapp-..., scope connections:write) for Socket Mode');
-    if (mode === 'http' && !this.secrets.signingSecret) return need(signingSecretSecret, "the app's signing secret for HTTP mode");
-    return undefined;
   }
 
   /** One auth.test: who the bot is, or a failure recorded in health. */
@@ -168,10 +159,10 @@ export class SlackChannel implements Channel {
     } catch (err) {
       if (signal.aborted) return 'stop';
       if (!isTransient(err)) {
-        this.failForGood(this.badTokenReason(err, isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test'));
+        this.failForGood(badTokenReason(this.config, err, isAuthFailure(err) ? 'Slack rejected the bot token' : 'Slack refused auth.test'));
         return 'stop';
       }
-      this.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
+      this.status.down(`cannot reach Slack at ${this.config.apiUrl} (${describeSlackError(err)}); retrying`);
       return 'retry';
     }
   }
@@ -181,7 +172,7 @@ export class SlackChannel implements Channel {
     for (let attempt = 0; ; attempt++) {
       await sleep(this.reconnectDelay(attempt), signal);
       if (signal.aborted) return;
-      this.status.reconnects++;
+      this.status.reconnecting();
       const who = await this.identify(web, signal);
       if (who === 'stop') return;
       if (who !== 'retry') return this.start(web, who, signal);
@@ -194,10 +185,6 @@ export class SlackChannel implements Channel {
     this.directory = new SlackDirectory(web, this.ctx.log);
     if (this.config.mode === 'http') await this.startHttp(bot);
     else await this.startSocket(bot);
-  }
-
-  private badTokenReason(err: unknown, why: string): string {
-    return `${why} (${slackErrorCode(err) ?? describeSlackError(err)}): store a valid bot token (xoxb-...) in the vault as ${this.config.tokenSecret} and restart Enclave.`;
   }
 
   private async startHttp(bot: SlackBotIdentity): Promise<void> {
@@ -213,13 +200,13 @@ export class SlackChannel implements Channel {
       server = await receiver.start({ host, port });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      this.fail(`Slack cannot listen on ${host}:${port} for events (${code}): free that port or set channels.slack.port, then restart Enclave.`);
+      this.status.failed(`Slack cannot listen on ${host}:${port} for events (${code}): free that port or set channels.slack.port, then restart Enclave.`);
       return;
     }
     if (this.stopping.signal.aborted) return receiver.stop();
     this.httpReceiver = receiver;
     this.address = server.address() as AddressInfo;
-    this.up();
+    this.status.up();
     this.ctx.log.info({ channel: 'slack', url: this.receiverUrl() }, 'Slack events receiver listening');
   }
 
@@ -228,20 +215,17 @@ export class SlackChannel implements Channel {
       appToken: this.secrets.appToken!,
       logger: boltLogger(this.ctx.log),
       autoReconnectEnabled: false,
-      installerOptions: { clientOptions: this.clientOptions() },
+      installerOptions: { clientOptions: slackClientOptions(this.config, this.ctx.log) },
     });
     this.listen(this.createApp(bot, receiver));
     const session = new SocketSession(
       receiver.client,
       {
-        up: () => {
-          this.up();
-          this.ctx.log.info({ channel: 'slack', reconnects: this.status.reconnects }, 'Slack Socket Mode connected');
-        },
-        down: (reason) => this.down(`Slack connection lost (${reason}); reconnecting`),
-        retry: () => this.status.reconnects++,
+        up: () => this.status.up('Slack Socket Mode connected'),
+        down: (reason) => this.status.down(`Slack connection lost (${reason}); reconnecting`),
+        retry: () => this.status.reconnecting(),
         fatal: (err) =>
-          this.fail(
+          this.status.failed(
             `Slack rejected the app-level token (${describeSlackError(err)}): store a valid xapp-... token with the connections:write scope in the vault as ${this.config.appTokenSecret}, check Socket Mode is enabled for the app, and restart Enclave.`,
           ),
       },
@@ -258,7 +242,7 @@ export class SlackChannel implements Channel {
       botUserId: bot.userId,
       receiver,
       logger: boltLogger(this.ctx.log),
-      clientOptions: this.clientOptions(),
+      clientOptions: slackClientOptions(this.config, this.ctx.log),
       convoStore: false,
     });
   }
@@ -279,7 +263,7 @@ export class SlackChannel implements Channel {
     const bot = this.bot;
     if (!parsed.success || !bot || !isSpoken(parsed.data)) return;
     const ev = parsed.data;
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     const key = `${ev.channel}:${messageRef(ev.ts, ev.thread_ts)}`;
     if (this.handed.has(key)) return;
     this.handed.add(key);
@@ -292,18 +276,18 @@ export class SlackChannel implements Channel {
       person && directory && !isDmChannel(ev.channel) ? directory.chatTitle(ev.channel) : undefined,
     ]);
     const botInThread = inThread(ev) && this.botThreads.has(`${ev.channel}:${ev.thread_ts}`);
-    await this.deliver(normaliseMessage(ev, bot, { senderName, chatTitle, botInThread }), key);
+    await this.deliver(normaliseMessage(ev, bot, { senderName, chatTitle, botInThread, replyInThread: this.config.replyInThread }), key);
   }
 
   private async onCommand(raw: unknown, ack: AckFn<string | RespondArguments>): Promise<void> {
     const parsed = slashCommandSchema.safeParse(raw);
-    const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot) : undefined;
+    const msg = parsed.success && this.bot ? normaliseCommand(parsed.data, this.config, this.bot, this.clock()) : undefined;
     if (!msg) {
-      await ack({ response_type: 'ephemeral', text: `Usage: ${this.config.askCommand} <question>, or ${this.config.hostCommand} help` });
+      await ack({ response_type: 'ephemeral', text: usage(this.config, this.ctx.commands ?? []) });
       return;
     }
     await ack();
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     await this.deliver(msg, `${msg.chatId}:${msg.platformId}`);
   }
 
@@ -318,42 +302,13 @@ export class SlackChannel implements Channel {
     }
   }
 
-  private clientOptions(): webApi.WebClientOptions {
-    return {
-      slackApiUrl: this.config.apiUrl,
-      logger: boltLogger(this.ctx.log),
-      // Retries are ours (withRetries / reconnect backoff), so a 429 surfaces with its Retry-After.
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: 30_000,
-    };
-  }
-
   private reconnectDelay(attempt: number): number {
     return backoffDelay(attempt, this.opts.reconnectBaseMs ?? 1000, this.opts.reconnectMaxMs ?? 60_000, this.opts.random);
-  }
-
-  private up(): void {
-    this.status.connected = true;
-    this.status.error = undefined;
-  }
-
-  private down(reason: string): void {
-    this.status.connected = false;
-    this.status.error = reason;
-    this.ctx.log.warn({ channel: 'slack' }, reason);
-  }
-
-  private fail(reason: string): void {
-    if (reason === this.status.error && !this.status.connected) return;
-    this.status.connected = false;
-    this.status.error = reason;
-    this.ctx.log.error({ channel: 'slack' }, reason);
   }
 
   /** The bot token or a needed secret is unusable: nothing works until a restart with a good one. */
   private failForGood(reason: string): void {
     this.fatal = reason;
-    this.fail(reason);
+    this.status.failed(reason);
   }
 }

@@ -1,4 +1,5 @@
 import { webApi } from '@slack/bolt';
+import { PermanentSendError, RetryAfterError } from '../channel.js';
 
 /**
  * What a failed Slack Web API call means for us. Errors are told apart by their `code`, not
@@ -101,4 +102,13 @@ export function describeSlackError(err: unknown): string {
   if (e?.code === ErrorCode.HTTPError) return `HTTP ${e.statusCode ?? '?'} from Slack`;
   if (e?.code === ErrorCode.RequestError) return `cannot reach Slack: ${e.original?.message ?? 'request failed'}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A failed send as the outbox reads it: given up, retried after Slack's Retry-After, or retried after a backoff. */
+export function classifySendError(err: unknown, chatId: string): Error {
+  const reason = `Slack did not take the message for ${chatId}: ${describeSlackError(err)}`;
+  const wait = retryAfterMs(err);
+  if (wait !== undefined) return new RetryAfterError(reason, wait, { cause: err });
+  if (isPermanentSendFailure(err)) return new PermanentSendError(reason, { cause: err });
+  return new Error(reason, { cause: err });
 }

@@ -49,8 +49,8 @@ export const telegramConfigSchema = z
       })
       .strict()
       .default({ baseMs: 1000, maxMs: 60_000 }),
-    /** Attempts per outbound message on transient failures (429, 5xx, network). */
-    sendAttempts: z.number().int().min(1).max(10).default(4),
+    /** No longer read: the outbox alone retries sends. Still accepted so existing enclave.yaml files load. */
+    sendAttempts: z.number().int().min(1).max(10).optional(),
   })
   .strict()
   .refine((c) => c.mode !== 'webhook' || c.webhook !== undefined, { message: 'mode: webhook needs a webhook section with at least url', path: ['webhook'] });

@@ -1,4 +1,6 @@
 import { GrammyError, HttpError } from 'grammy';
+import { PermanentSendError, RetryAfterError } from '../channel.js';
+import { formatChatRef } from '../chat-ref.js';
 
 /** A Bot API call that got no answer within channels.telegram.requestTimeoutSeconds. */
 export class RequestTimeoutError extends Error {
@@ -20,12 +22,6 @@ export function isBadToken(err: unknown): boolean {
 /** Another process is taking this bot's updates (getUpdates or a webhook). */
 export function isConflict(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 409;
-}
-
-/** Worth another try: network failures, timeouts, 429 and 5xx. */
-export function isTransient(err: unknown): boolean {
-  if (err instanceof HttpError || err instanceof RequestTimeoutError) return true;
-  return err instanceof GrammyError && (err.error_code === 429 || err.error_code >= 500);
 }
 
 /**
@@ -56,11 +52,20 @@ export function describe(err: unknown): string {
   return withoutToken(err instanceof Error ? err.message : String(err));
 }
 
+/** A failed send as the outbox reads it: given up, retried after Telegram's retry_after, or retried after a backoff. */
+export function classifySendError(err: unknown, chatId: string): Error {
+  const reason = sendFailureReason(err, chatId);
+  const wait = retryAfterMs(err);
+  if (wait !== undefined) return new RetryAfterError(reason, wait, { cause: err });
+  if (isPermanentSendFailure(err)) return new PermanentSendError(reason, { cause: err });
+  return new Error(reason, { cause: err });
+}
+
 /** Why a message could not be sent, with what to do about it where Telegram tells us. */
 export function sendFailureReason(err: unknown, chatId: string): string {
   if (err instanceof GrammyError) {
     const movedTo = err.parameters.migrate_to_chat_id;
-    if (movedTo !== undefined) return `Telegram chat ${chatId} became supergroup ${movedTo}: map telegram:${movedTo} in group.yaml instead`;
+    if (movedTo !== undefined) return `Telegram chat ${chatId} became supergroup ${movedTo}: map ${formatChatRef({ channel: 'telegram', chatId: String(movedTo) })} in group.yaml instead`;
     if (err.error_code === 403) {
       return `Telegram refused to deliver to chat ${chatId} (${err.description}): the bot was blocked or removed from the chat; add it back (or have the person send /start to the bot) for later replies to arrive`;
     }

@@ -56,6 +56,7 @@ export function normaliseMessage(message: Message, me: BotIdentity): InboundMess
   }
 
   const reply = realReply(message);
+  const topic = forumTopic(message);
   return {
     channel: 'telegram',
     chatId: String(message.chat.id),
@@ -71,11 +72,20 @@ export function normaliseMessage(message: Message, me: BotIdentity): InboundMess
     fromBot: from.is_bot,
     timestamp: message.date * 1000,
     chatTitle: 'title' in message.chat ? message.chat.title : undefined,
+    ...(topic !== undefined && { threadId: topic }),
   };
 }
 
 function sameUsername(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * The forum topic a message was written in. Outside forums message_thread_id marks a reply
+ * thread, which Telegram does not show apart, so only topics count; General has no topic id.
+ */
+function forumTopic(message: Message): string | undefined {
+  return message.is_topic_message && message.message_thread_id !== undefined ? String(message.message_thread_id) : undefined;
 }
 
 /** In forum topics every message "replies" to the topic's first message; that is not a reply. */

@@ -1,22 +1,22 @@
 import type { Api } from 'grammy';
 import type { Logger } from '../../src/logger.js';
-import { withRetries } from '../backoff.js';
-import { PermanentSendError, type OutboundMessage } from '../channel.js';
-import { ChatRateLimiter } from '../rate-limiter.js';
+import type { OutboundMessage } from '../channel.js';
+import { ChatRateLimiter, type PacingTime } from '../rate-limiter.js';
 import { apiSignal, type ApiSignal } from './api-signal.js';
 import type { TelegramConfig } from './config.js';
-import { isPermanentSendFailure, isTransient, isUnparsableHtml, RequestTimeoutError, retryAfterMs, sendFailureReason } from './errors.js';
+import { classifySendError, isUnparsableHtml, RequestTimeoutError } from './errors.js';
 import { markdownToTelegramHtml } from './format.js';
 
 interface ReplyOptions {
   reply_parameters?: { message_id: number; allow_sending_without_reply: boolean };
+  /** The forum topic to post in. */
+  message_thread_id?: number;
 }
 
 /**
- * Sends one chunk: paced per chat (groups slower than private chats), as HTML first and as
- * plain text if Telegram cannot parse the HTML, retried on 429 (after Telegram's retry_after),
- * 5xx, network failures and calls unanswered within requestTimeoutSeconds. Throws a
- * PermanentSendError saying why when Telegram refused the message itself, an Error otherwise.
+ * Sends one chunk, once: paced per chat (groups slower than private chats), as HTML first and
+ * as plain text if Telegram cannot parse the HTML. A failure is classified for the outbox
+ * (see classifySendError), which alone decides whether and when to try again.
  */
 export class TelegramSender {
   private readonly privateChats: ChatRateLimiter;
@@ -26,42 +26,40 @@ export class TelegramSender {
     private readonly api: Api,
     private readonly config: TelegramConfig,
     private readonly log: Logger,
+    pacing: PacingTime = {},
   ) {
     const { privateIntervalMs, groupIntervalMs, burst } = config.rateLimit;
-    this.privateChats = new ChatRateLimiter(privateIntervalMs, burst);
-    this.groupChats = new ChatRateLimiter(groupIntervalMs, burst);
+    this.privateChats = new ChatRateLimiter(privateIntervalMs, burst, pacing);
+    this.groupChats = new ChatRateLimiter(groupIntervalMs, burst, pacing);
   }
 
   async send(msg: OutboundMessage): Promise<void> {
     const limiter = msg.chatId.startsWith('-') ? this.groupChats : this.privateChats;
     await limiter.take(msg.chatId);
-    const reply = replyOptions(msg.replyTo);
-    let plain = false;
-    const attempt = async () => {
-      if (!plain) {
-        try {
-          await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, markdownToTelegramHtml(msg.text), { ...reply, parse_mode: 'HTML' }, signal));
-          return;
-        } catch (err) {
-          if (!isUnparsableHtml(err)) throw err;
-          this.log.warn({ channel: 'telegram', chat: msg.chatId }, 'Telegram could not parse the HTML reply; sending it as plain text');
-          plain = true;
-        }
-      }
-      await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, msg.text, reply, signal));
-    };
     try {
-      await withRetries(attempt, { attempts: this.config.sendAttempts, isRetryable: isTransient, retryAfterMs });
+      await this.post(msg);
     } catch (err) {
-      const reason = sendFailureReason(err, msg.chatId);
-      if (isPermanentSendFailure(err)) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId);
     }
   }
 
+  /** HTML first; plain text when Telegram cannot parse the HTML. */
+  private async post(msg: OutboundMessage): Promise<void> {
+    const reply = replyOptions(msg.replyTo, msg.threadId);
+    try {
+      await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, markdownToTelegramHtml(msg.text), { ...reply, parse_mode: 'HTML' }, signal));
+      return;
+    } catch (err) {
+      if (!isUnparsableHtml(err)) throw err;
+      this.log.warn({ channel: 'telegram', chat: msg.chatId }, 'Telegram could not parse the HTML reply; sending it as plain text');
+    }
+    await this.bounded('sendMessage', (signal) => this.api.sendMessage(msg.chatId, msg.text, reply, signal));
+  }
+
   /** Telegram shows "typing..." for about 5 seconds; the host repeats this while the agent works. */
-  async typing(chatId: string): Promise<void> {
-    await this.bounded('sendChatAction', (signal) => this.api.sendChatAction(chatId, 'typing', {}, signal)).catch((err: unknown) => {
+  async typing(chatId: string, threadId?: string): Promise<void> {
+    const topic = replyOptions(undefined, threadId);
+    await this.bounded('sendChatAction', (signal) => this.api.sendChatAction(chatId, 'typing', topic, signal)).catch((err: unknown) => {
       this.log.debug({ channel: 'telegram', chat: chatId, err: String(err) }, 'typing action failed');
     });
   }
@@ -79,7 +77,10 @@ export class TelegramSender {
   }
 }
 
-function replyOptions(replyTo: string | undefined): ReplyOptions {
-  if (!replyTo || !/^\d+$/.test(replyTo)) return {};
-  return { reply_parameters: { message_id: Number(replyTo), allow_sending_without_reply: true } };
+function replyOptions(replyTo: string | undefined, threadId: string | undefined): ReplyOptions {
+  const isId = (id: string | undefined): id is string => id !== undefined && /^\d+$/.test(id);
+  return {
+    ...(isId(replyTo) && { reply_parameters: { message_id: Number(replyTo), allow_sending_without_reply: true } }),
+    ...(isId(threadId) && { message_thread_id: Number(threadId) }),
+  };
 }

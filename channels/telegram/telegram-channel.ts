@@ -4,6 +4,8 @@ import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { ChannelStatus } from '../channel-status.js';
+import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';
 import { describe, isBadToken, isConflict, retryAfterMs } from './errors.js';
@@ -16,9 +18,14 @@ export const OFFSET_KEY = 'updateOffset';
 
 const ALLOWED_UPDATES = ['message'] as const;
 
+/** Telegram's rule for command names in the menu. */
+const TELEGRAM_COMMAND_NAME = /^[a-z0-9_]{1,32}$/;
+
 export interface TelegramChannelOptions {
   /** Jitter source for reconnect delays. */
   random?: () => number;
+  /** How send pacing waits (tests move a clock instead). */
+  wait?: Wait;
 }
 
 /**
@@ -36,7 +43,7 @@ export class TelegramChannel implements Channel {
   private running: Promise<void> | undefined;
   private webhookServer: Server | undefined;
   private webhookChain: Promise<void> = Promise.resolve();
-  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly status: ChannelStatus;
 
   constructor(
     private readonly config: TelegramConfig,
@@ -44,11 +51,12 @@ export class TelegramChannel implements Channel {
     private readonly ctx: ChannelContext,
     private readonly opts: TelegramChannelOptions = {},
   ) {
+    this.status = new ChannelStatus(ctx.log, ctx.clock);
     if (!secrets.token) return;
     // grammy waits 500 s by default; getUpdates long-polls, so it gets its poll time on top.
     const timeoutSeconds = config.pollTimeoutSeconds + config.requestTimeoutSeconds;
     this.bot = new Bot(secrets.token, { client: { apiRoot: config.apiRoot, timeoutSeconds } });
-    this.sender = new TelegramSender(this.bot.api, config, ctx.log);
+    this.sender = new TelegramSender(this.bot.api, config, ctx.log, { clock: ctx.clock, wait: opts.wait });
   }
 
   /** Resolves once connected, once failed for good, or after the first failed attempt (retries go on). */
@@ -68,7 +76,7 @@ export class TelegramChannel implements Channel {
     await this.running;
     if (this.webhookServer) await closeServer(this.webhookServer);
     this.webhookServer = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
   }
 
   async send(msg: OutboundMessage): Promise<void> {
@@ -76,12 +84,12 @@ export class TelegramChannel implements Channel {
     await this.sender.send(msg);
   }
 
-  async setTyping(chatId: string, typing: boolean): Promise<void> {
-    if (typing) await this.sender?.typing(chatId);
+  async setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void> {
+    if (typing) await this.sender?.typing(chatId, threadId);
   }
 
   health(): ChannelHealth {
-    return { ...this.status };
+    return this.status.health();
   }
 
   private async run(signal: AbortSignal, ready: () => void): Promise<void> {
@@ -97,7 +105,7 @@ export class TelegramChannel implements Channel {
         if (err instanceof WebhookListenError) return this.fail(err.message);
         this.down(err);
         ready();
-        this.status.reconnects++;
+        this.status.reconnecting();
         await sleep(this.retryDelay(err, attempt), signal);
       }
     }
@@ -127,7 +135,7 @@ export class TelegramChannel implements Channel {
         if (signal.aborted) return;
         if (isBadToken(err)) return this.fail(this.badTokenReason(err));
         this.down(err);
-        this.status.reconnects++;
+        this.status.reconnecting();
         await sleep(this.retryDelay(err, failures++), signal);
         continue;
       }
@@ -166,7 +174,7 @@ export class TelegramChannel implements Channel {
   }
 
   private async dispatch(update: Update): Promise<void> {
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     const message = update.message;
     const msg = message && this.me ? normaliseMessage(message, this.me) : undefined;
     if (!msg || !this.handler) return;
@@ -182,15 +190,10 @@ export class TelegramChannel implements Channel {
     return Number.isSafeInteger(saved) && saved > 0 ? saved : 0;
   }
 
+  /** /ask (the adapter's own way to address the bot), then the host's commands Telegram can list. */
   private commands(): BotCommand[] {
-    const name = this.ctx.assistantName;
-    return [
-      { command: 'ask', description: `Ask ${name} something` },
-      { command: 'status', description: 'Model, container, queue and channel health' },
-      { command: 'budget', description: 'Spending so far and the limits' },
-      { command: 'reset', description: 'Start a fresh conversation (memory files stay)' },
-      { command: 'help', description: 'What the commands do' },
-    ];
+    const host = (this.ctx.commands ?? []).filter((c) => TELEGRAM_COMMAND_NAME.test(c.name) && c.name !== 'ask' && c.description !== '');
+    return [{ command: 'ask', description: `Ask ${this.ctx.assistantName} something` }, ...host.map((c) => ({ command: c.name, description: c.description.slice(0, 256) }))];
   }
 
   private retryDelay(err: unknown, attempt: number): number {
@@ -199,24 +202,16 @@ export class TelegramChannel implements Channel {
   }
 
   private up(what: string): void {
-    if (!this.status.connected) this.ctx.log.info({ channel: 'telegram' }, what);
-    this.status.connected = true;
-    this.status.error = undefined;
+    this.status.up(what);
   }
 
   private down(err: unknown): void {
-    const error = isConflict(err)
-      ? 'another program is taking updates for this Telegram bot (409 Conflict): stop the other bot instance or remove its webhook; retrying'
-      : `${describe(err)}; retrying`;
-    if (error !== this.status.error) this.ctx.log[isConflict(err) ? 'error' : 'warn']({ channel: 'telegram' }, error);
-    this.status.connected = false;
-    this.status.error = error;
+    if (isConflict(err)) this.status.down('another program is taking updates for this Telegram bot (409 Conflict): stop the other bot instance or remove its webhook; retrying', 'error');
+    else this.status.down(`${describe(err)}; retrying`);
   }
 
   private fail(reason: string): void {
-    this.ctx.log.error({ channel: 'telegram' }, reason);
-    this.status.connected = false;
-    this.status.error = reason;
+    this.status.failed(reason);
   }
 
   private badTokenReason(err: unknown): string {

@@ -27,8 +27,8 @@ export const whatsappConfigSchema = z
       })
       .strict()
       .default({ baseMs: 2000, maxMs: 120_000 }),
-    /** Attempts per outbound message while the connection is down or WhatsApp answers with a transient error. */
-    sendAttempts: z.number().int().min(1).max(10).default(3),
+    /** No longer read: the outbox alone retries sends. Still accepted so existing enclave.yaml files load. */
+    sendAttempts: z.number().int().min(1).max(10).optional(),
   })
   .strict();
 

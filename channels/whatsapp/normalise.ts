@@ -8,6 +8,7 @@ import {
   type WAMessage,
   type proto,
 } from '@whiskeysockets/baileys';
+import type { Clock } from '../../src/clock.js';
 import type { InboundMessage } from '../channel.js';
 import { personId } from './identity.js';
 
@@ -22,6 +23,8 @@ export interface NormaliseContext {
   /** True when the bot sent this message id in this chat (for replies that name no author). */
   isOwnMessage(chatId: string, messageId: string): boolean;
   chatTitle(chatId: string): string | undefined;
+  /** The time for a message that carries none. */
+  now: Clock;
 }
 
 /** Turns one Baileys message into the host's InboundMessage, or undefined when there is nothing to pass on. */
@@ -62,7 +65,7 @@ export function normaliseMessage(msg: WAMessage, ctx: NormaliseContext): Inbound
     ...(replyTo ? { replyTo } : {}),
     mentions,
     fromBot: fromMe || isBot(senderJid ?? undefined, ctx.me) || isBot(senderAlt ?? undefined, ctx.me),
-    timestamp: msg.messageTimestamp ? toNumber(msg.messageTimestamp) * 1000 : Date.now(),
+    timestamp: msg.messageTimestamp ? toNumber(msg.messageTimestamp) * 1000 : ctx.now(),
     ...(isGroup && ctx.chatTitle(chatId) ? { chatTitle: ctx.chatTitle(chatId) } : {}),
   };
 }

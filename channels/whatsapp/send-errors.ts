@@ -1,3 +1,4 @@
+import { PermanentSendError, RetryAfterError } from '../channel.js';
 import { statusCodeOf } from './disconnect.js';
 
 /** Thrown while the socket is down and a reconnect is under way. */
@@ -31,16 +32,18 @@ export function isPermanentSendFailure(err: unknown): boolean {
   return permanentCode(err) !== undefined;
 }
 
-/** Worth another try: not connected (a reconnect is under way), timeouts, rate limits, server errors. */
-export function isTransient(err: unknown): boolean {
-  if (err instanceof NotConnectedError) return true;
-  if (isPermanentSendFailure(err)) return false;
-  const code = statusCodeOf(err);
-  return code === undefined || code === 408 || code === 428 || code === 429 || code >= 500;
-}
+/** WhatsApp says 429 (rate-overlimit) without a time; ten seconds lets its window pass. */
+const RATE_LIMIT_WAIT_MS = 10_000;
 
-export function retryAfterMs(err: unknown): number | undefined {
-  return statusCodeOf(err) === 429 ? 10_000 : undefined;
+/**
+ * A failed send as the outbox reads it: given up (a refusal, or the channel failed for good),
+ * retried after a pause (rate limited), or retried after a backoff (not connected, timeouts, 5xx).
+ */
+export function classifySendError(err: unknown, chatId: string, failedForGood: boolean): Error {
+  const reason = sendFailureReason(err, chatId);
+  if (isPermanentSendFailure(err) || failedForGood) return new PermanentSendError(reason, { cause: err });
+  if (statusCodeOf(err) === 429) return new RetryAfterError(reason, RATE_LIMIT_WAIT_MS, { cause: err });
+  return new Error(reason, { cause: err });
 }
 
 /** Why a send failed, with what to do when it cannot succeed. */

@@ -1,13 +1,15 @@
 import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
-import { backoffDelay, withRetries } from '../backoff.js';
+import { backoffDelay } from '../backoff.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
-import { ChatRateLimiter } from '../rate-limiter.js';
+import { systemClock, type Clock } from '../../src/clock.js';
+import { ChannelStatus } from '../channel-status.js';
+import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import type { WhatsAppConfig, WhatsAppSecrets } from './config.js';
 import { disconnectAction, statusCodeOf } from './disconnect.js';
 import { normaliseMessage } from './normalise.js';
 import { renderQr, writeQrToStderr, type QrOutput } from './qr.js';
 import { RecentMessages } from './recent-messages.js';
-import { describe, isPermanentSendFailure, isTransient, NotConnectedError, retryAfterMs, sendFailureReason } from './send-errors.js';
+import { classifySendError, describe, NotConnectedError } from './send-errors.js';
 import { openSessionStore, wipeSession, type SessionStore } from './session-store.js';
 import { makeBaileysSocket, socketConfig, type WhatsAppSocketFactory, type WhatsAppSocketLike } from './socket.js';
 
@@ -22,6 +24,8 @@ export interface WhatsAppChannelOptions {
   random?: () => number;
   /** How long each QR is shown before the next; default Baileys' (60 s, then 20 s). */
   qrTimeoutMs?: number;
+  /** How send pacing waits (tests move a clock instead). */
+  wait?: Wait;
 }
 
 export const NOT_LINKED_ERROR =
@@ -38,7 +42,8 @@ export class WhatsAppChannel implements Channel {
   /** The session the current socket uses. */
   private store: SessionStore | undefined;
   private handler: InboundHandler | undefined;
-  private readonly status: ChannelHealth = { connected: false, reconnects: 0 };
+  private readonly status: ChannelStatus;
+  private readonly clock: Clock;
   private readonly recent = new RecentMessages();
   private readonly chatTitles = new Map<string, string>();
   private readonly limiter: ChatRateLimiter;
@@ -57,7 +62,9 @@ export class WhatsAppChannel implements Channel {
     private readonly ctx: ChannelContext,
     private readonly opts: WhatsAppChannelOptions,
   ) {
-    this.limiter = new ChatRateLimiter(config.rateLimit.intervalMs, config.rateLimit.burst);
+    this.limiter = new ChatRateLimiter(config.rateLimit.intervalMs, config.rateLimit.burst, { clock: ctx.clock, wait: opts.wait });
+    this.status = new ChannelStatus(ctx.log, ctx.clock);
+    this.clock = ctx.clock ?? systemClock;
     this.makeSocket = opts.makeSocket ?? makeBaileysSocket;
   }
 
@@ -77,7 +84,7 @@ export class WhatsAppChannel implements Channel {
     const sock = this.sock;
     this.sock = undefined;
     this.store = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
     this.settleConnect();
     if (sock) await Promise.resolve(sock.end(undefined)).catch(() => undefined);
   }
@@ -86,34 +93,27 @@ export class WhatsAppChannel implements Channel {
     if (!msg.chatId.includes('@')) {
       throw new PermanentSendError(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us): fix the chat in group.yaml`);
     }
-    if (this.failedForGood) throw new PermanentSendError(`WhatsApp is not connected: ${this.status.error}`);
+    if (this.failedForGood) throw new PermanentSendError(`WhatsApp is not connected: ${this.status.error ?? 'it stopped'}`);
     await this.limiter.take(msg.chatId);
     const quoted = msg.replyTo ? this.recent.find(msg.chatId, msg.replyTo) : undefined;
     let sent: WAMessage | undefined;
     try {
-      sent = await withRetries(
-        () => {
-          const sock = this.sock;
-          if (!sock || !this.status.connected) throw new NotConnectedError(this.status.error ?? 'WhatsApp is not connected');
-          return sock.sendMessage(msg.chatId, { text: msg.text }, quoted ? { quoted } : undefined);
-        },
-        { attempts: this.config.sendAttempts, baseMs: 1000, maxMs: 15_000, isRetryable: isTransient, retryAfterMs },
-      );
+      const sock = this.sock;
+      if (!sock || !this.status.isConnected) throw new NotConnectedError(this.status.error ?? 'WhatsApp is not connected');
+      sent = await sock.sendMessage(msg.chatId, { text: msg.text }, quoted ? { quoted } : undefined);
     } catch (err) {
-      const reason = sendFailureReason(err, msg.chatId);
-      if (isPermanentSendFailure(err) || this.failedForGood) throw new PermanentSendError(reason, { cause: err });
-      throw new Error(reason, { cause: err });
+      throw classifySendError(err, msg.chatId, this.failedForGood);
     }
     if (sent) this.recent.remember(sent, true);
   }
 
   async setTyping(chatId: string, typing: boolean): Promise<void> {
-    if (!this.status.connected) return;
+    if (!this.status.isConnected) return;
     await this.sock?.sendPresenceUpdate(typing ? 'composing' : 'paused', chatId).catch(() => undefined);
   }
 
   health(): ChannelHealth {
-    return { ...this.status };
+    return this.status.health();
   }
 
   private async openSocket(): Promise<void> {
@@ -151,21 +151,19 @@ export class WhatsAppChannel implements Channel {
 
   private onConnectionUpdate(sock: WhatsAppSocketLike, update: Partial<ConnectionState>): void {
     if (sock !== this.sock) return;
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     if (update.qr) this.showQr(update.qr);
     if (update.connection === 'open') {
-      this.status.connected = true;
-      delete this.status.error;
+      this.status.up('WhatsApp connected');
       this.failures = 0;
       this.badSessionsInARow = 0;
-      this.ctx.log.info({ channel: this.name, reconnects: this.status.reconnects }, 'WhatsApp connected');
       this.settleConnect();
     }
     if (update.connection === 'close') void this.onClose(this.store, update.lastDisconnect?.error);
   }
 
   private showQr(raw: string): void {
-    this.status.error = NOT_LINKED_ERROR;
+    this.status.waitingFor(NOT_LINKED_ERROR);
     (this.opts.onQr ?? writeQrToStderr)(renderQr(raw), raw);
     this.settleConnect();
   }
@@ -173,7 +171,7 @@ export class WhatsAppChannel implements Channel {
   private async onClose(store: SessionStore | undefined, err: Error | undefined): Promise<void> {
     this.sock = undefined;
     this.store = undefined;
-    this.status.connected = false;
+    this.status.disconnected();
     if (!this.running) return;
     const code = statusCodeOf(err);
     this.badSessionsInARow = code === 500 ? this.badSessionsInARow + 1 : 0;
@@ -184,25 +182,26 @@ export class WhatsAppChannel implements Channel {
     }
     if (action.kind === 'stop') return this.failForGood(action.error);
     const delay = action.immediately ? 0 : backoffDelay(this.failures++, this.config.reconnect.baseMs, this.config.reconnect.maxMs, this.opts.random);
-    this.status.error = action.error ?? `WhatsApp connection lost (${action.reason}); reconnecting`;
+    this.status.down(action.error ?? `WhatsApp connection lost (${action.reason}); reconnecting`, 'none');
     this.ctx.log.warn({ channel: this.name, code, delayMs: delay }, `WhatsApp disconnected: ${action.reason}`);
     if (!action.immediately) this.settleConnect();
     this.retryTimer = setTimeout(() => {
       if (!this.running) return;
-      this.status.reconnects++;
+      this.status.reconnecting();
       void this.openSocket();
     }, delay);
   }
 
   private onMessages(sock: WhatsAppSocketLike, { messages, type }: BaileysEventMap['messages.upsert']): void {
     if (sock !== this.sock || type !== 'notify') return;
-    this.status.lastEventAt = Date.now();
+    this.status.event();
     const me = { id: sock.user?.id, lid: sock.user?.lid };
     for (const msg of messages) {
       const inbound = normaliseMessage(msg, {
         me,
         isOwnMessage: (chatId, id) => this.recent.isOwn(chatId, id),
         chatTitle: (chatId) => this.chatTitles.get(chatId),
+        now: this.clock,
       });
       if (!inbound) continue;
       this.recent.remember(msg, msg.key.fromMe === true);
@@ -213,9 +212,7 @@ export class WhatsAppChannel implements Channel {
   private failForGood(error: string): void {
     this.failedForGood = true;
     this.running = false;
-    this.status.connected = false;
-    this.status.error = error;
-    this.ctx.log.error({ channel: this.name }, error);
+    this.status.failed(error);
     this.settleConnect();
   }
 

@@ -1,5 +1,5 @@
 import { requestPairingCode } from '../../channels/whatsapp/pairing-code.js';
-import { whatsappAuthDir } from '../channel-factory.js';
+import { whatsappAuthDir } from '../../channels/platforms.js';
 import { InstanceLock } from '../instance-lock.js';
 import { createLogger } from '../logger.js';
 import { enclaveHome } from '../paths.js';
@@ -26,7 +26,7 @@ export async function runPairWhatsApp(phone: string): Promise<void> {
   try {
     const linked = new Promise<Error | undefined>((resolve) => {
       requestPairingCode({
-        authDir: whatsappAuthDir(config),
+        authDir: whatsappAuthDir(config.paths.dataDir),
         phone,
         socketUrl: config.enclave.channels.whatsapp.socketUrl,
         log,

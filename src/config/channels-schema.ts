@@ -1,24 +1,25 @@
 import { z } from 'zod';
-import { discordConfigSchema } from '../../channels/discord/config.js';
-import { slackConfigSchema } from '../../channels/slack/config.js';
-import { telegramConfigSchema } from '../../channels/telegram/config.js';
-import { whatsappConfigSchema } from '../../channels/whatsapp/config.js';
+import { PLATFORM_NAMES, PLATFORMS, type PlatformName } from '../../channels/platforms.js';
 import { channelAccessSchema } from './schema-access.js';
 
-// Each platform's own keys plus who may DM the bot there (dmPolicy, allowFrom).
-const telegram = telegramConfigSchema.extend(channelAccessSchema.shape).strict();
-const discord = discordConfigSchema.extend(channelAccessSchema.shape).strict();
-const slack = slackConfigSchema.extend(channelAccessSchema.shape).strict();
-const whatsapp = whatsappConfigSchema.extend(channelAccessSchema.shape).strict();
+/** A platform's section: its own keys plus who may DM the bot there (dmPolicy, allowFrom), off until enabled. */
+type Section<S extends z.ZodObject> = z.ZodDefault<z.ZodObject<S['shape'] & typeof channelAccessSchema.shape, z.core.$strict>>;
 
-/** enclave.yaml `channels`: the local chat and the four platforms, each off until enabled. */
+function section<S extends z.ZodObject>(schema: S): Section<S> {
+  const withAccess = schema.extend(channelAccessSchema.shape).strict();
+  // zod cannot name extend()'s result for a generic S; Section<S> is that result for each concrete platform.
+  return withAccess.default(() => withAccess.parse({})) as unknown as Section<S>;
+}
+
+type PlatformSections = { [K in PlatformName]: Section<(typeof PLATFORMS)[K]['configSchema']> };
+
+const platformSections = Object.fromEntries(PLATFORM_NAMES.map((name) => [name, section(PLATFORMS[name].configSchema)])) as PlatformSections;
+
+/** enclave.yaml `channels`: the local chat and every platform in channels/platforms.ts. */
 export const channelsSchema = z
   .object({
     local: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
-    telegram: telegram.default(() => telegram.parse({})),
-    discord: discord.default(() => discord.parse({})),
-    slack: slack.default(() => slack.parse({})),
-    whatsapp: whatsapp.default(() => whatsapp.parse({})),
+    ...platformSections,
   })
   .strict();
 

@@ -2,6 +2,8 @@ import type { ChatRef } from '../../channels/chat-ref.js';
 
 export interface ActiveTurn extends ChatRef {
   group: string;
+  /** The thread or topic the conversation is in: every message of the turn goes there. */
+  threadId?: string;
   /** Platform id of the message the turn answers. */
   replyTo: string;
   /** Messages the agent has sent with send_message during this turn. */
@@ -26,9 +28,9 @@ export class ActiveTurns {
     return turn && turn.group === group ? turn : undefined;
   }
 
-  /** The chat the group is answering right now, if a turn runs. */
-  currentChat(group: string): ChatRef | undefined {
-    for (const turn of this.turns.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId };
+  /** The chat (and thread) the group is answering right now, if a turn runs. */
+  currentChat(group: string): (ChatRef & { threadId?: string }) | undefined {
+    for (const turn of this.turns.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId };
     return undefined;
   }
 }

@@ -7,7 +7,7 @@ export function sendFromAgent(turns: ActiveTurns, outbox: Outbox, group: string,
   const turn = turns.get(group, turnId);
   if (!turn) return { ok: false, error: 'no turn of this group is in progress' };
   turn.sent += 1;
-  outbox.add({ group, channel: turn.channel, chatId: turn.chatId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
+  outbox.add({ group, channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
   void outbox.flushChat(turn.channel, turn.chatId);
   return { ok: true };
 }

@@ -20,8 +20,8 @@ export class HostNotices {
     if (target) this.tellChat(group, target, text);
   }
 
-  tellChat(group: string, chat: ChatRef, text: string): void {
-    this.deps.outbox.add({ group, channel: chat.channel, chatId: chat.chatId, text, dedupeKey: `host:${group}:${randomUUID()}` });
+  tellChat(group: string, chat: ChatRef & { threadId?: string }, text: string): void {
+    this.deps.outbox.add({ group, channel: chat.channel, chatId: chat.chatId, threadId: chat.threadId, text, dedupeKey: `host:${group}:${randomUUID()}` });
     void this.deps.outbox.flushChat(chat.channel, chat.chatId);
   }
 }

@@ -1,10 +1,11 @@
 import type { InboundMessage, InboundStatus } from '../../channels/channel.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 
 export type MessageStatus = InboundStatus | 'in_turn' | 'answered' | 'failed';
 
 export interface StoredMessage
-  extends Pick<InboundMessage, 'channel' | 'chatId' | 'platformId' | 'senderId' | 'senderName' | 'text' | 'isDirect'> {
+  extends Pick<InboundMessage, 'channel' | 'chatId' | 'platformId' | 'senderId' | 'senderName' | 'text' | 'isDirect' | 'threadId'> {
   id: number;
   groupName: string | null;
 }
@@ -19,24 +20,28 @@ interface MessageRow {
   text: string;
   group_name: string | null;
   is_direct: number;
+  thread_id: string | null;
 }
 
 /** Inbound messages: stored first, deduplicated by (channel, chat, platform id). */
 export class MessageStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Returns the new row id, or undefined when this message was already stored (a redelivery). */
   insert(msg: InboundMessage, groupName: string | undefined, status: MessageStatus): number | undefined {
     const info = this.db
       .prepare(
         `INSERT INTO messages (channel, chat_id, platform_id, sender_id, sender_name, text, reply_to, sent_at,
-           received_at, group_name, status, is_direct)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           received_at, group_name, status, is_direct, thread_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (channel, chat_id, platform_id) DO NOTHING`,
       )
       .run(
         msg.channel, msg.chatId, msg.platformId, msg.senderId, msg.senderName, msg.text, msg.replyTo ?? null,
-        msg.timestamp, Date.now(), groupName ?? null, status, msg.isDirect ? 1 : 0,
+        msg.timestamp, this.clock(), groupName ?? null, status, msg.isDirect ? 1 : 0, msg.threadId ?? null,
       );
     return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
   }
@@ -105,5 +110,6 @@ function toStored(r: MessageRow): StoredMessage {
     text: r.text,
     isDirect: r.is_direct === 1,
     groupName: r.group_name,
+    ...(r.thread_id !== null && { threadId: r.thread_id }),
   };
 }

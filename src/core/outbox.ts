@@ -1,7 +1,9 @@
 import { splitMessage } from '../../channels/chunk.js';
-import { PermanentSendError, type Channel } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type Channel } from '../../channels/channel.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { sleep } from '../time/sleep.js';
 
 export interface OutboxEntry {
   group: string;
@@ -9,6 +11,8 @@ export interface OutboxEntry {
   chatId: string;
   text: string;
   replyTo?: string;
+  /** The thread or topic the conversation is in (InboundMessage.threadId). */
+  threadId?: string;
   /** One reply per key, ever: a retried turn or a restart cannot send it twice. */
   dedupeKey: string;
 }
@@ -19,14 +23,22 @@ interface OutboxRow {
   chat_id: string;
   text: string;
   reply_to: string | null;
+  thread_id: string | null;
   chunks_sent: number;
   created_at: number;
   last_error: string | null;
 }
 
 export interface OutboxTiming {
+  /** Attempts of a reply in one delivery round; after them it waits for the next round. */
+  sendAttempts: number;
   /** Backoff base between the attempts of one delivery. */
   retryDelayMs: number;
+  /**
+   * The longest wait a platform's "retry after" gets within a delivery round; a longer one pauses
+   * the chat until then, and its replies go in a later round.
+   */
+  maxRetryAfterMs: number;
   /** After a delivery failed every attempt, the outbox is tried again this much later. */
   retryLaterMs: number;
   /** A reply still undelivered this long after it was written is given up (and logged). */
@@ -35,8 +47,20 @@ export interface OutboxTiming {
   sendTimeoutMs: number;
 }
 
-const SEND_ATTEMPTS = 3;
-const DEFAULT_TIMING: OutboxTiming = { retryDelayMs: 500, retryLaterMs: 30_000, giveUpAfterMs: 24 * 3600_000, sendTimeoutMs: 60_000 };
+export interface OutboxOptions extends Partial<OutboxTiming> {
+  clock?: Clock;
+  /** How the outbox waits between attempts (tests move a clock instead). */
+  wait?: (ms: number) => Promise<void>;
+}
+
+const DEFAULT_TIMING: OutboxTiming = {
+  sendAttempts: 3,
+  retryDelayMs: 500,
+  maxRetryAfterMs: 60_000,
+  retryLaterMs: 30_000,
+  giveUpAfterMs: 24 * 3600_000,
+  sendTimeoutMs: 60_000,
+};
 
 type Delivery = 'sent' | 'given_up' | 'failed';
 
@@ -44,6 +68,9 @@ type Delivery = 'sent' | 'given_up' | 'failed';
  * Replies are written here first, then delivered in order per chat, each chat on its own (a slow
  * or broken platform holds up only its own chats); undelivered rows survive a restart. Progress is
  * kept per chunk, so a reply cut off half-way resumes where it stopped.
+ *
+ * The only place a send is retried: adapters send once and say how it failed (channel.ts), and
+ * the outbox gives up, waits out the platform's retry-after, or backs off.
  */
 export class Outbox {
   /** The delivery running (or queued) for each chat; one at a time per chat, so nothing is sent twice. */
@@ -53,28 +80,36 @@ export class Outbox {
    * before anything else goes there, so a late success is neither repeated nor overtaken.
    */
   private readonly lingering = new Map<string, Promise<void>>();
+  /** Chats a platform asked to wait for longer than maxRetryAfterMs: not before this time. */
+  private readonly pausedUntil = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt = 0;
   private closed = false;
   private readonly timing: OutboxTiming;
+  private readonly clock: Clock;
+  private readonly wait: (ms: number) => Promise<void>;
 
   constructor(
     private readonly db: Db,
     private readonly channels: ReadonlyMap<string, Channel>,
     private readonly log: Logger,
-    timing: Partial<OutboxTiming> = {},
+    options: OutboxOptions = {},
     /** Last line of defence: every reply passes it before it is stored (the host scrubs secret values). */
     private readonly scrub: (text: string) => string = (text) => text,
   ) {
+    const { clock, wait, ...timing } = options;
     this.timing = { ...DEFAULT_TIMING, ...timing };
+    this.clock = clock ?? systemClock;
+    this.wait = wait ?? ((ms) => sleep(ms));
   }
 
   add(entry: OutboxEntry): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, dedupe_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       )
-      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.dedupeKey, Date.now());
+      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock());
   }
 
   /** Delivers every unsent row, each chat in parallel with the others. */
@@ -115,19 +150,22 @@ export class Outbox {
   }
 
   private async deliverChat(channel: string, chatId: string): Promise<void> {
-    if (this.lingering.has(chatKey(channel, chatId))) return;
+    const key = chatKey(channel, chatId);
+    if (this.lingering.has(key)) return;
+    const paused = this.pauseLeft(key);
+    if (paused > 0) return this.retryLater(paused);
     const rows = this.db
       .prepare('SELECT * FROM outbox WHERE channel = ? AND chat_id = ? AND sent_at IS NULL AND given_up_at IS NULL ORDER BY id')
       .all(channel, chatId) as OutboxRow[];
     for (const row of rows) {
       if (this.closed) return;
       // A failed row stops its chat, so the chat's replies stay in order.
-      if ((await this.deliver(row)) === 'failed') return this.retryLater();
+      if ((await this.deliver(row)) === 'failed') return this.retryLater(Math.max(this.timing.retryLaterMs, this.pauseLeft(key)));
     }
   }
 
   private async deliver(row: OutboxRow): Promise<Delivery> {
-    if (Date.now() - row.created_at > this.timing.giveUpAfterMs) {
+    if (this.clock() - row.created_at > this.timing.giveUpAfterMs) {
       return this.giveUp(row, `undeliverable for too long; last error: ${row.last_error ?? 'none'}`);
     }
     const channel = this.channels.get(row.channel);
@@ -138,7 +176,12 @@ export class Outbox {
     const chunks = splitMessage(row.text, channel.maxMessageLength);
     let next = row.chunks_sent;
     for (let attempt = 1; next < chunks.length; ) {
-      const sending = channel.send({ chatId: row.chat_id, text: chunks[next]!, replyTo: row.reply_to ?? undefined });
+      const sending = channel.send({
+        chatId: row.chat_id,
+        text: chunks[next]!,
+        replyTo: row.reply_to ?? undefined,
+        ...(row.thread_id !== null && { threadId: row.thread_id }),
+      });
       try {
         if ((await this.withinDeadline(sending)) === 'late') {
           this.linger(row, next, chunks.length, sending);
@@ -151,22 +194,33 @@ export class Outbox {
         const reason = (err as Error).message;
         this.recordFailure(row.id, reason);
         if (err instanceof PermanentSendError) return this.giveUp(row, reason);
-        if (attempt >= SEND_ATTEMPTS || this.closed) {
+        const retryAfter = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
+        if (attempt >= this.timing.sendAttempts || this.closed || (retryAfter ?? 0) > this.timing.maxRetryAfterMs) {
+          if (retryAfter !== undefined) this.pausedUntil.set(chatKey(row.channel, row.chat_id), this.clock() + retryAfter);
           this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply not delivered yet; it stays in the outbox and is retried later');
           return 'failed';
         }
-        await new Promise((r) => setTimeout(r, this.timing.retryDelayMs * 2 ** (attempt - 1)));
+        await this.wait(retryAfter ?? this.timing.retryDelayMs * 2 ** (attempt - 1));
         attempt += 1;
       }
     }
-    this.db.prepare('UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE id = ?').run(Date.now(), row.id);
+    this.db.prepare('UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE id = ?').run(this.clock(), row.id);
     return 'sent';
+  }
+
+  /** How long the platform still wants this chat left alone (0 when it does not). */
+  private pauseLeft(key: string): number {
+    const until = this.pausedUntil.get(key);
+    if (until === undefined) return 0;
+    const left = until - this.clock();
+    if (left <= 0) this.pausedUntil.delete(key);
+    return Math.max(0, left);
   }
 
   private markChunkSent(id: number, chunksSent: number, total: number): void {
     this.db
       .prepare('UPDATE outbox SET chunks_sent = MAX(chunks_sent, @n), sent_at = CASE WHEN @n >= @total THEN @now ELSE sent_at END, attempts = attempts + 1 WHERE id = @id')
-      .run({ id, n: chunksSent, total, now: Date.now() });
+      .run({ id, n: chunksSent, total, now: this.clock() });
   }
 
   /** 'late' when the send has not settled by the deadline; a rejection passes through. */
@@ -200,17 +254,22 @@ export class Outbox {
   }
 
   private giveUp(row: OutboxRow, reason: string): Delivery {
-    this.db.prepare('UPDATE outbox SET given_up_at = ? WHERE id = ?').run(Date.now(), row.id);
+    this.db.prepare('UPDATE outbox SET given_up_at = ? WHERE id = ?').run(this.clock(), row.id);
     this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply given up');
     return 'given_up';
   }
 
-  private retryLater(): void {
-    if (this.closed || this.retryTimer) return;
+  /** Flushes again after delayMs, or sooner when a retry is already due earlier. */
+  private retryLater(delayMs = this.timing.retryLaterMs): void {
+    if (this.closed) return;
+    const at = this.clock() + delayMs;
+    if (this.retryTimer && this.retryAt <= at) return;
+    clearTimeout(this.retryTimer);
+    this.retryAt = at;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.flush();
-    }, this.timing.retryLaterMs);
+    }, delayMs);
     this.retryTimer.unref();
   }
 

@@ -66,7 +66,7 @@ export class TurnExecutor {
     const ids = messages.map((m) => m.id);
     const last = messages[messages.length - 1]!;
     const turnId = randomUUID();
-    const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, replyTo: last.platformId, sent: 0 };
+    const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, threadId: last.threadId, replyTo: last.platformId, sent: 0 };
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
@@ -84,7 +84,7 @@ export class TurnExecutor {
 
     this.deps.db.prepare('INSERT INTO turns (id, group_name, status, model, started_at) VALUES (?, ?, ?, ?, ?)').run(turnId, groupName, 'running', model, clock());
     const channel = this.deps.channels.get(target.channel);
-    const typing = this.keepTyping(channel, target.chatId);
+    const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.deps.turns.begin(turnId, target);
     const userMessages = messages.map(toChatMessage);
     try {
@@ -136,14 +136,14 @@ export class TurnExecutor {
     const { db, outbox, store, history } = this.deps;
     try {
       db.transaction(() => {
-        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
         store.finish(ids, status);
         history.append(target.group, remembered);
         db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
       })();
     } catch (err) {
       // Nothing could be stored (a full disk): the messages stay claimed and run again at the next start.
-      if (isDiskFull(err)) await this.deps.channels.get(target.channel)?.send({ chatId: target.chatId, text: DISK_FULL_REFUSAL }).catch(() => undefined);
+      if (isDiskFull(err)) await this.deps.channels.get(target.channel)?.send({ chatId: target.chatId, threadId: target.threadId, text: DISK_FULL_REFUSAL }).catch(() => undefined);
       this.deps.waiters.settle(ids, 'failed');
       throw err;
     }
@@ -154,15 +154,15 @@ export class TurnExecutor {
     this.deps.waiters.settle(ids, status);
   }
 
-  private keepTyping(channel: Channel | undefined, chatId: string): { stop: () => void } {
+  private keepTyping(channel: Channel | undefined, chatId: string, threadId: string | undefined): { stop: () => void } {
     if (!channel) return { stop: () => undefined };
-    const tick = () => void channel.setTyping(chatId, true).catch(() => undefined);
+    const tick = () => void channel.setTyping(chatId, true, threadId).catch(() => undefined);
     tick();
     const timer = setInterval(tick, 4000);
     return {
       stop: () => {
         clearInterval(timer);
-        void channel.setTyping(chatId, false).catch(() => undefined);
+        void channel.setTyping(chatId, false, threadId).catch(() => undefined);
       },
     };
   }

@@ -229,4 +229,11 @@ export const MIGRATIONS: readonly string[] = [
   -- The windows a reservation counts in (JSON: [{scope, period, key}]), so its settlement moves the same totals.
   ALTER TABLE ledger ADD COLUMN windows TEXT;
   `,
+  `
+  -- Threads and forum topics: a conversation in a Telegram topic or a Slack thread is answered
+  -- there, including messages sent without a reply target (send_message, notices, task answers).
+  ALTER TABLE messages ADD COLUMN thread_id TEXT;
+  ALTER TABLE outbox ADD COLUMN thread_id TEXT;
+  ALTER TABLE tasks ADD COLUMN thread_id TEXT;
+  `,
 ];

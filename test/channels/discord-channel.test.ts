@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { PermanentSendError, type ChannelContext, type InboundMessage, type InboundOutcome, type InboundReceipt } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type ChannelContext, type InboundMessage, type InboundOutcome, type InboundReceipt } from '../../channels/channel.js';
 import { discordConfigSchema } from '../../channels/discord/config.js';
 import { DiscordChannel } from '../../channels/discord/discord-channel.js';
+import { sleep } from '../../src/time/sleep.js';
 import { FakeDiscord } from '../fakes/fake-discord.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,6 +26,11 @@ function harness(): Harness {
       log: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
       state: { get: (k) => state.get(k), set: (k, v) => void state.set(k, v) },
       assistantName: 'Enclave',
+      commands: [
+        { name: 'status', description: 'Model, container, queue and channel health' },
+        { name: 'model', description: 'Show or switch the model' },
+        { name: 'help', description: 'What the commands do' },
+      ],
     },
     nextReceipt: () => ({ status: 'queued', settled: Promise.resolve('answered') }),
   };
@@ -60,14 +66,16 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     await fake.close();
   });
 
-  test('READY and GUILD_CREATE connect it; slash commands are registered; heartbeats are ACKed', async () => {
+  test('READY and GUILD_CREATE connect it; /ask and the host\'s commands are registered; heartbeats are ACKed', async () => {
     const health = channel.health();
     assert.equal(health.connected, true);
     assert.equal(health.error, undefined);
     assert.ok(health.lastEventAt && health.lastEventAt > 0);
     const put = fake.calls('PUT', new RegExp(`^/applications/${fake.applicationId}/commands$`));
     assert.equal(put.length, 1);
-    assert.deepEqual((put[0]!.body as unknown as { name: string }[]).map((c) => c.name), ['ask', 'status', 'budget', 'reset']);
+    const registered = put[0]!.body as unknown as { name: string; options?: { name: string; required: boolean }[] }[];
+    assert.deepEqual(registered.map((c) => c.name), ['ask', 'status', 'model', 'help']);
+    assert.deepEqual(registered.find((c) => c.name === 'model')?.options?.map((o) => [o.name, o.required]), [['args', false]], 'a host command takes its arguments as text');
     await waitFor('two heartbeats ACKed', () => fake.gateway.heartbeatAcks >= 2);
     assert.equal(channel.health().connected, true, 'ACKed heartbeats keep the session up');
   });
@@ -134,13 +142,20 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     assert.equal(h.inbound.length, start + 1);
   });
 
-  test('send threads replies, honours 429 retry-after, and fails clearly when forbidden', async () => {
+  test('send threads replies, classifies a 429 with its retry-after, and fails clearly when forbidden', async () => {
     const path = new RegExp(`^/channels/${fake.guild.channelId}/messages$`);
     const before = fake.calls('POST', path).length;
-    fake.failNext('POST', path, { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.1, global: false }, headers: { 'retry-after': '0.1' } });
+    fake.failNext('POST', path, { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.2, global: false }, headers: { 'retry-after': '0.2' } });
+    let waitMs = 0;
+    await assert.rejects(channel.send({ chatId: fake.guild.channelId, text: 'after a 429', replyTo: '123456789' }), (err: Error) => {
+      waitMs = err instanceof RetryAfterError ? err.retryAfterMs : 0;
+      return waitMs >= 200 && waitMs < 1000 && !/\b429\b/.test(err.message);
+    });
+    assert.equal(fake.calls('POST', path).length - before, 1, 'the adapter does not wait and retry by itself');
+    await sleep(waitMs);
     await channel.send({ chatId: fake.guild.channelId, text: 'after a 429', replyTo: '123456789' });
     const calls = fake.calls('POST', path).slice(before);
-    assert.equal(calls.length, 2, 'one 429, then the retry');
+    assert.equal(calls.length, 2, 'one 429, then the outbox\'s retry');
     assert.deepEqual(calls[1]!.body?.message_reference, { message_id: '123456789', fail_if_not_exists: false });
     assert.deepEqual(calls[1]!.body?.allowed_mentions, { parse: [], replied_user: true });
 
@@ -193,6 +208,14 @@ describe('Discord channel through discord.js against a fake Discord', () => {
     const edit = await fake.waitForCall('PATCH', new RegExp(`^/webhooks/${fake.applicationId}/${cmd.token}/messages/@original$`));
     assert.match(String(edit.body?.content), new RegExp(`not set up for Enclave .*discord:${cmd.channelId}`));
     h.nextReceipt = harness().nextReceipt;
+  });
+
+  test('a host command\'s arguments arrive after its name, as the host parses them', async () => {
+    const start = h.inbound.length;
+    fake.slashCommand({ name: 'model', options: { args: ' gpt-test ' } });
+    const msg = await nextInbound(h, start + 1);
+    assert.equal(msg.text, '/model gpt-test');
+    assert.equal(msg.mentionsBot, false);
   });
 
   test('a command whose turn was answered through a later message says so instead of spinning', async () => {
@@ -333,7 +356,7 @@ describe('Discord channel when Discord fails for a while', () => {
       assert.equal(channel.health().error, undefined);
       assert.equal(channel.health().reconnects, 6, 'each retry is counted');
       assert.equal(fake.calls('GET', /^\/gateway\/bot$/).length, 7);
-      assert.ok(h.logLines.some((l) => l.includes('Discord login failed; retrying')));
+      assert.equal(h.logLines.filter((l) => /Discord login failed.*retrying/.test(l)).length, 1, 'the same reason is logged once, not at every retry');
       await waitFor('slash commands registered after the late login', () => fake.calls('PUT', /\/commands$/).length === 1);
     } finally {
       await channel.disconnect();

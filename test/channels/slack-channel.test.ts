@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { PermanentSendError, type ChannelContext, type InboundHandler, type InboundMessage } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type ChannelContext, type InboundHandler, type InboundMessage } from '../../channels/channel.js';
 import { slackConfigSchema } from '../../channels/slack/config.js';
 import { answerThread } from '../../channels/slack/message-ref.js';
 import { plainToSlack, slackToPlain } from '../../channels/slack/mrkdwn.js';
@@ -201,13 +201,12 @@ describe('Slack over the Events API (HTTP mode)', () => {
     assert.equal(host.received.some((m) => m.platformId === `cmd:${empty.trigger_id}`), false);
   });
 
-  test('a 429 ratelimited answer is retried after its Retry-After', async () => {
-    fake.rateLimit('chat.postMessage', 1);
+  test('a 429 ratelimited answer is a RetryAfterError with its Retry-After, sent once: the outbox waits, not the adapter', async () => {
+    fake.rateLimit('chat.postMessage', 3);
     const before = fake.callsOf('chat.postMessage').length;
+    await assert.rejects(channel.send({ chatId: 'CRATE', text: 'after the wait' }), (err: Error) => err instanceof RetryAfterError && err.retryAfterMs === 3000);
+    assert.equal(fake.callsOf('chat.postMessage').length - before, 1);
     await channel.send({ chatId: 'CRATE', text: 'after the wait' });
-    const calls = fake.callsOf('chat.postMessage').slice(before);
-    assert.equal(calls.length, 2);
-    assert.ok(calls[1]!.at - calls[0]!.at >= 950, `retried after ${calls[1]!.at - calls[0]!.at} ms, Retry-After was 1 s`);
     assert.equal(fake.posted.at(-1)!.text, 'after the wait');
   });
 

@@ -2,18 +2,26 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { PermanentSendError, type ChannelStateStore, type InboundMessage, type InboundReceipt } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type ChannelStateStore, type InboundMessage, type InboundReceipt } from '../../channels/channel.js';
 import { telegramConfigSchema, type TelegramSecrets } from '../../channels/telegram/config.js';
 import { markdownToTelegramHtml } from '../../channels/telegram/format.js';
 import { OFFSET_KEY, TelegramChannel } from '../../channels/telegram/telegram-channel.js';
 import { channelStateStore } from '../../src/db/channel-state-store.js';
 import { openDatabase } from '../../src/db/database.js';
 import { ALICE, FakeTelegram, type FakeChat } from '../fakes/fake-telegram.js';
+import { ManualTime } from '../helpers/manual-time.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DM: FakeChat = { id: ALICE.id, type: 'private', first_name: 'Alice' };
 const TEAM: FakeChat = { id: -1001234, type: 'supergroup', title: 'Team' };
 const BOB = { id: 4202, is_bot: false, first_name: 'Bob', last_name: 'Builder' };
+/** The host's command list as the host passes it; the adapter adds only /ask. */
+const HOST_COMMANDS = [
+  { name: 'status', description: 'Model, container, queue and channel health' },
+  { name: 'tasks', description: "This group's scheduled tasks" },
+  { name: 'not-a-telegram-name', description: 'Telegram allows only a-z, 0-9 and _' },
+  { name: 'help', description: 'What the commands do' },
+];
 
 interface Harness {
   fake: FakeTelegram;
@@ -31,7 +39,7 @@ function memoryState(): ChannelStateStore {
 /** A TelegramChannel on the fake, driven through channels.telegram.apiRoot like production. */
 async function start(
   t: TestContext,
-  opts: { config?: Record<string, unknown>; secrets?: Partial<TelegramSecrets>; state?: ChannelStateStore; fake?: FakeTelegram; connect?: boolean; onMessage?: (m: InboundMessage) => Promise<void> } = {},
+  opts: { config?: Record<string, unknown>; secrets?: Partial<TelegramSecrets>; state?: ChannelStateStore; fake?: FakeTelegram; connect?: boolean; onMessage?: (m: InboundMessage) => Promise<void>; time?: ManualTime } = {},
 ): Promise<Harness> {
   const fake = opts.fake ?? (await FakeTelegram.start());
   if (!opts.fake) t.after(() => fake.close());
@@ -45,7 +53,7 @@ async function start(
     ...opts.config,
   });
   const state = opts.state ?? memoryState();
-  const channel = new TelegramChannel(config, { token: fake.token, ...opts.secrets }, { log, state, assistantName: 'Enclave' });
+  const channel = new TelegramChannel(config, { token: fake.token, ...opts.secrets }, { log, state, assistantName: 'Enclave', commands: HOST_COMMANDS, clock: opts.time?.clock }, { wait: opts.time?.wait });
   const received: InboundMessage[] = [];
   const handler = async (m: InboundMessage): Promise<InboundReceipt> => {
     received.push(m);
@@ -76,10 +84,10 @@ test('config: off by default, token by secret name, apiRoot without a trailing s
   assert.equal(telegramConfigSchema.safeParse({ token: 'inline tokens are not accepted' }).success, false);
 });
 
-test('connect checks the token, turns off any webhook and registers the command menu', async (t) => {
+test('connect checks the token, turns off any webhook and registers the host\'s command menu', async (t) => {
   const { fake, channel } = await start(t);
   assert.deepEqual(fake.calls.slice(0, 3).map((c) => c.method), ['getMe', 'deleteWebhook', 'setMyCommands']);
-  assert.deepEqual(fake.commands?.map((c) => c.command), ['ask', 'status', 'budget', 'reset', 'help']);
+  assert.deepEqual(fake.commands?.map((c) => c.command), ['ask', 'status', 'tasks', 'help'], '/ask, then the host\'s commands Telegram can list');
   assert.ok(fake.commands?.every((c) => c.description.length > 0));
   const health = channel.health();
   assert.equal(health.connected, true);
@@ -202,14 +210,12 @@ test('HTML Telegram cannot parse is sent again as plain text', async (t) => {
   assert.equal(fake.sent[0]!.text, 'a **bold** claim');
 });
 
-test('429 waits for retry_after before sending again', async (t) => {
+test('429 is a RetryAfterError with Telegram\'s retry_after, sent once: the outbox waits, not the adapter', async (t) => {
   const { fake, channel } = await start(t);
-  fake.rateLimitNextSend(1);
-  await channel.send({ chatId: String(ALICE.id), text: 'patience' });
-  const [refused, accepted] = fake.callsTo('sendMessage');
-  assert.ok(refused && accepted);
-  assert.ok(accepted.at - refused.at >= 990, `retried after ${accepted.at - refused.at} ms, Telegram asked for 1 s`);
-  assert.equal(fake.sent[0]!.text, 'patience');
+  fake.rateLimitNextSend(7);
+  await assert.rejects(channel.send({ chatId: String(ALICE.id), text: 'patience' }), (err: Error) => err instanceof RetryAfterError && err.retryAfterMs === 7000);
+  assert.equal(fake.callsTo('sendMessage').length, 1);
+  assert.equal(fake.sent.length, 0);
 });
 
 test('a send that cannot succeed throws PermanentSendError with what to do, without retrying', async (t) => {
@@ -231,16 +237,16 @@ test('a send that cannot succeed throws PermanentSendError with what to do, with
   assert.equal(fake.callsTo('sendMessage').length, refusals.length, 'none is retried');
 });
 
-test('server errors that outlast the retries are a plain Error, so the outbox tries again later', async (t) => {
-  const { fake, channel } = await start(t, { config: { sendAttempts: 2 } });
-  fake.failNextSends({ error_code: 502, description: 'Bad Gateway' }, { error_code: 502, description: 'Bad Gateway' });
-  await assert.rejects(channel.send({ chatId: String(ALICE.id), text: 'hi' }), (err: Error) => !(err instanceof PermanentSendError) && /502/.test(err.message));
-  assert.equal(fake.callsTo('sendMessage').length, 2);
+test('a server error is a plain Error after one try, so the outbox decides when to try again', async (t) => {
+  const { fake, channel } = await start(t);
+  fake.failNextSends({ error_code: 502, description: 'Bad Gateway' });
+  await assert.rejects(channel.send({ chatId: String(ALICE.id), text: 'hi' }), (err: Error) => !(err instanceof PermanentSendError) && !(err instanceof RetryAfterError) && /502/.test(err.message));
+  assert.equal(fake.callsTo('sendMessage').length, 1);
 });
 
-test('a Bot API server that never answers fails the send after requestTimeoutSeconds per attempt instead of hanging', async (t) => {
-  const { fake, channel } = await start(t, { config: { requestTimeoutSeconds: 1, sendAttempts: 2 } });
-  fake.stallNextSends(2);
+test('a Bot API server that never answers fails the send after requestTimeoutSeconds instead of hanging', async (t) => {
+  const { fake, channel } = await start(t, { config: { requestTimeoutSeconds: 1 } });
+  fake.stallNextSends(1);
   let outcome: unknown;
   channel.send({ chatId: String(ALICE.id), text: 'into the void' }).then(
     () => (outcome = 'sent'),
@@ -249,18 +255,22 @@ test('a Bot API server that never answers fails the send after requestTimeoutSec
   const err = await waitFor('the stalled send to fail', () => outcome, 60_000);
   assert.ok(err instanceof Error && !(err instanceof PermanentSendError), 'a timeout is worth another try later');
   assert.match(err.message, /did not answer sendMessage within 1 s/);
-  assert.equal(fake.callsTo('sendMessage').length, 2, 'each attempt was abandoned in turn');
+  assert.equal(fake.callsTo('sendMessage').length, 1);
   assert.equal(fake.sent.length, 0);
   await channel.send({ chatId: String(ALICE.id), text: 'answered again' });
   assert.equal((await fake.waitForSent()).text, 'answered again');
 });
 
-test('group chats are paced by rateLimit.groupIntervalMs', async (t) => {
-  const { fake, channel } = await start(t, { config: { rateLimit: { privateIntervalMs: 1, groupIntervalMs: 300, burst: 1 } } });
+test('group chats are paced by rateLimit.groupIntervalMs, private chats by privateIntervalMs', async (t) => {
+  const time = new ManualTime();
+  const { fake, channel } = await start(t, { config: { rateLimit: { privateIntervalMs: 100, groupIntervalMs: 300, burst: 1 } }, time });
   await channel.send({ chatId: '-1001234', text: 'one' });
   await channel.send({ chatId: '-1001234', text: 'two' });
-  const [one, two] = fake.sent;
-  assert.ok(two!.at - one!.at >= 290, `second message after ${two!.at - one!.at} ms`);
+  assert.deepEqual(time.waits, [300], 'the second group message waited one group interval');
+  await channel.send({ chatId: String(ALICE.id), text: 'three' });
+  await channel.send({ chatId: String(ALICE.id), text: 'four' });
+  assert.deepEqual(time.waits, [300, 100], 'a private chat waits its own, shorter interval');
+  assert.deepEqual(fake.sent.map((m) => m.text), ['one', 'two', 'three', 'four']);
 });
 
 test('setTyping sends the typing action', async (t) => {

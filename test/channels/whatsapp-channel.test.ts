@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
-import { PermanentSendError, type ChannelContext, type InboundMessage } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type ChannelContext, type InboundMessage } from '../../channels/channel.js';
 import { whatsappConfigSchema } from '../../channels/whatsapp/config.js';
 import { BAD_SESSION_WIPE_AFTER, LOGGED_OUT_ERROR } from '../../channels/whatsapp/disconnect.js';
 import { openSessionStore } from '../../channels/whatsapp/session-store.js';
@@ -234,21 +234,21 @@ test('send quotes the message it replies to when it was seen; typing sends compo
   await s.channel.disconnect();
 });
 
-test('send retries a transient failure and gives up on a permanent one with the reason', async () => {
+test('send tries once: a transient failure is a plain Error, a rate limit waits, a refusal is permanent with the reason', async () => {
   const s = await setup();
   s.fake.socket.sendFailures.push(whatsappError(DisconnectReason.connectionClosed, 'Connection Closed'));
+  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'later' }), (err: Error) => !(err instanceof PermanentSendError) && !(err instanceof RetryAfterError) && /Connection Closed/.test(err.message));
+  assert.equal(s.fake.socket.sendAttempts, 1, 'the outbox retries, not the adapter');
   await s.channel.send({ chatId: ALICE, text: 'after a retry' });
-  assert.equal(s.fake.socket.sendAttempts, 2);
   assert.equal(s.fake.sent.at(-1)!.text, 'after a retry');
+  s.fake.socket.sendFailures.push(whatsappError(429, 'rate-overlimit'));
+  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'slow down' }), (err: Error) => err instanceof RetryAfterError && err.retryAfterMs > 0);
   s.fake.socket.sendFailures.push(whatsappError(400, 'bad-request'));
   await assert.rejects(s.channel.send({ chatId: ALICE, text: 'doomed' }), (err: Error) => err instanceof PermanentSendError && /WhatsApp could not send to 491701234567@s\.whatsapp\.net: bad-request/.test(err.message));
-  assert.equal(s.fake.socket.sendAttempts, 3);
   // The server's refusal of a group the account left: Boom's default 500 status, the error node's code as data.
   s.fake.socket.sendFailures.push(Object.assign(whatsappError(500, 'forbidden'), { data: 403 }));
   await assert.rejects(s.channel.send({ chatId: GROUP, text: 'left' }), (err: Error) => err instanceof PermanentSendError && /forbidden.*not a member of the group/.test(err.message));
-  assert.equal(s.fake.socket.sendAttempts, 4, 'not retried');
-  s.fake.socket.sendFailures.push(...Array.from({ length: 3 }, () => whatsappError(DisconnectReason.connectionClosed, 'Connection Closed')));
-  await assert.rejects(s.channel.send({ chatId: ALICE, text: 'later' }), (err: Error) => !(err instanceof PermanentSendError) && /Connection Closed/.test(err.message));
+  assert.equal(s.fake.socket.sendAttempts, 5, 'each send was tried once');
   await assert.rejects(s.channel.send({ chatId: 'telegram-id', text: 'x' }), (err: Error) => err instanceof PermanentSendError && /not a WhatsApp chat id/.test(err.message));
   await s.channel.disconnect();
 });

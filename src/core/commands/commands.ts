@@ -1,4 +1,4 @@
-import type { InboundMessage } from '../../../channels/channel.js';
+import type { ChatCommand, InboundMessage } from '../../../channels/channel.js';
 import type { RefusalNotices } from '../../access/refusal-notices.js';
 import type { AuditSink } from '../../audit/types.js';
 import type { GroupConfig } from '../../config/groups.js';
@@ -84,10 +84,20 @@ export class Commands {
     }
   }
 
+  /** The commands anyone may use, for the platforms' command menus. */
+  menu(): ChatCommand[] {
+    const open = [...this.specs.values()].filter((s) => !s.ownerOnly?.([]));
+    return [...open.map((s) => ({ name: s.name, description: capitalised(s.help) })), { name: 'help', description: 'What the commands do' }];
+  }
+
   help(ctx: Pick<CommandContext, 'owner'>): string {
     const lines = [...this.specs.values()]
       .filter((s) => ctx.owner || !s.ownerOnly?.([]))
       .map((s) => `${s.usage} - ${s.help}`);
     return ['Commands:', '/help - this list', ...lines, 'Anything else is passed to the assistant.'].join('\n');
   }
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
