@@ -126,7 +126,7 @@ function changeTask(action: 'rm' | 'pause' | 'resume', store: TaskStore, id: num
 }
 
 /** A paused recurring task resumes at its next slot after now; a one-shot at its time, or now if that passed. */
-function resumeSlot(task: Task, now: number): number {
+export function resumeSlot(task: Task, now: number): number {
   if (task.kind === 'once') return Math.max(task.nextRunAt ?? now, now);
   const next = nextRunAfter(task, now);
   if (next === null) throw new Error(`task #${task.id} has no further run`);
