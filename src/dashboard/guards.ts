@@ -42,11 +42,16 @@ export function hostCheck(origin: DashboardOrigin): MiddlewareHandler {
   };
 }
 
-/** A request sent by a page of this dashboard: Origin (when sent) is ours and the browser does not call it cross-site. */
+/**
+ * A request sent by a page of this dashboard: Origin (when sent) is ours, and the browser does not call
+ * it cross-site. Under Referrer-Policy no-referrer a browser's own form post says `Origin: null`; that
+ * counts only together with the browser's `Sec-Fetch-Site: same-origin`, which no page can forge.
+ */
 export function fromOurPages(c: Context, origin: DashboardOrigin, requireOrigin: boolean): boolean {
   const sent = c.req.header('origin');
-  if (sent === undefined ? requireOrigin : sent !== origin.origin) return false;
   const site = c.req.header('sec-fetch-site');
+  if (sent === 'null') return site === 'same-origin';
+  if (sent === undefined ? requireOrigin : sent !== origin.origin) return false;
   return site === undefined || site === 'same-origin';
 }
 
