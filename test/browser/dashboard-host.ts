@@ -115,6 +115,8 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
 
 /** Opens the login link in a page and waits for the Overview. */
 export async function logIn(host: DashboardHost, page: Page): Promise<void> {
+  // From /login, a link that differs only in its fragment would not load the page again.
+  await page.goto('about:blank');
   await page.goto(await host.loginLink());
   await page.waitForURL(`${host.origin}/`);
 }
