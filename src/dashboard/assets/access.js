@@ -1,22 +1,8 @@
-/* global document, fetch, URL, setTimeout */
-// Shows WhatsApp's pairing QR while one waits to be scanned, and follows it as it changes.
+/* global document, setInterval */
+// Shows WhatsApp's pairing QR while one waits to be scanned, and follows it as it changes (no QR: 204, hidden).
 const img = document.getElementById('qr');
-let shown;
-
-async function refresh() {
-  try {
-    const res = await fetch('/api/whatsapp/qr.svg', { credentials: 'same-origin' });
-    if (res.status === 200) {
-      const url = URL.createObjectURL(await res.blob());
-      img.src = url;
-      img.hidden = false;
-      if (shown) URL.revokeObjectURL(shown);
-      shown = url;
-    } else {
-      img.hidden = true;
-    }
-  } finally {
-    setTimeout(refresh, 3000);
-  }
-}
+img.addEventListener('load', () => (img.hidden = false));
+img.addEventListener('error', () => (img.hidden = true));
+const refresh = () => (img.src = `/api/whatsapp/qr.svg?at=${Date.now()}`);
 refresh();
+setInterval(refresh, 3000);
