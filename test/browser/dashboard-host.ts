@@ -34,6 +34,8 @@ export interface DashboardHost {
   context: BrowserContext;
   /** Every text answer the browser got from the dashboard, for the secret grep. */
   answers: { url: string; body: string }[];
+  /** Requests the browser made anywhere but the dashboard. */
+  elsewhere: string[];
 }
 
 export function screenshotDir(): string {
@@ -69,7 +71,7 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
   const dashboard = h.app.dashboard;
   if (!dashboard) throw new Error('the dashboard did not start');
   // The agent's memory may hold anything, markup and (by a bug) a key included: shown as text, the key never.
-  writeFileSync(join(h.home, 'groups', 'ops', 'memory', 'notes.md'), `# Notes\n${XSS_NAME}\nkey by mistake: ${h.canary}\n`);
+  writeFileSync(join(h.home, 'groups', 'ops', 'memory', 'notes.md'), `# Notes\n${XSS_NAME}\n![pixel](http://127.0.0.1:9/pixel.png)\nkey by mistake: ${h.canary}\n`);
   await h.say('main', 'hello from main');
   await h.say('ops', 'hello from ops');
   new TaskStore(h.app.db, h.app.audit).create({
@@ -95,14 +97,18 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
   t.after(() => browser.close());
   const context = await browser.newContext();
   const answers: DashboardHost['answers'] = [];
+  const elsewhere: string[] = [];
   const origin = dashboard.origin.origin;
+  context.on('request', (req) => {
+    if (!req.url().startsWith(`${origin}/`) && req.url() !== 'about:blank') elsewhere.push(req.url());
+  });
   context.on('response', async (res) => {
     if (!res.url().startsWith(origin) || res.url().includes('/assets/') || res.url().includes('/api/events')) return;
     answers.push({ url: res.url(), body: await res.text().catch(() => '') });
   });
   const ask = (body: unknown) => callControl<DashboardControlAnswer>(socket, 'POST', '/dashboard', body);
   return {
-    h, fake, origin, strangerCode, browser, context, answers,
+    h, fake, origin, strangerCode, browser, context, answers, elsewhere,
     advance: (ms) => void (shift += ms),
     control: ask,
     loginLink: async () => {

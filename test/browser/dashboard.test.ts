@@ -124,8 +124,9 @@ test('the dashboard in a real browser: login link, every page with the host\'s d
     await screenshot(page, 'access-approved');
   });
 
-  await t.test('no page ran markup from chat or memory, and no script failed', async () => {
+  await t.test('no page ran markup from chat or memory, fetched a Markdown image, or had a script fail', async () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+    assert.deepEqual(host.elsewhere, [], 'the browser asked nothing of any other host');
     assert.deepEqual(scriptErrors, []);
   });
 });
