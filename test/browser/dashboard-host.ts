@@ -24,6 +24,8 @@ export interface DashboardHost {
   fake: FakeTelegram;
   /** Moves the host's clock forward. */
   advance(ms: number): void;
+  /** The host's clock. */
+  now(): number;
   /** http://127.0.0.1:<port> */
   origin: string;
   /** Asks the host for a login link the way `enclave dashboard` does: over the control socket. */
@@ -110,6 +112,7 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
   return {
     h, fake, origin, strangerCode, browser, context, answers, elsewhere,
     advance: (ms) => void (shift += ms),
+    now: () => Date.now() + shift,
     control: ask,
     loginLink: async () => {
       const { link, error } = await ask({ action: 'login' });

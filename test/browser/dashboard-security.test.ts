@@ -36,7 +36,7 @@ test('the dashboard is locked to its owner: sessions, login tokens, Host, Origin
     }
     const write = await raw(`${origin}/actions/approve`, { method: 'POST', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: `code=${host.strangerCode}` });
     assert.equal(write.status, 401);
-    assert.equal(new PairingStore(h.app.db).list().find((p) => p.code === host.strangerCode)?.status, 'pending');
+    assert.equal(new PairingStore(h.app.db, host.now).list().find((p) => p.code === host.strangerCode)?.status, 'pending');
   });
 
   await t.test('a used login link is refused, and so is one older than ten minutes', async () => {
@@ -84,7 +84,7 @@ test('the dashboard is locked to its owner: sessions, login tokens, Host, Origin
   });
 
   await t.test('a cross-site form post from a second origin\'s page fails, and so does a forged Origin or a missing CSRF token', async (t) => {
-    const mallory = new PairingStore(h.app.db).request('telegram', '5555', 'Mallory');
+    const mallory = new PairingStore(h.app.db, host.now).request('telegram', '5555', 'Mallory');
     assert.equal(mallory.kind, 'new');
     const code = mallory.kind === 'new' ? mallory.pairing.code : '';
     const attacker = createServer((_req, res) => {
@@ -98,7 +98,7 @@ test('the dashboard is locked to its owner: sessions, login tokens, Host, Origin
     await evil.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
     assert.equal((await answer).status(), 403);
     await evil.close();
-    assert.equal(new PairingStore(h.app.db).list().find((p) => p.code === code)?.status, 'pending', 'the attacker\'s post changed nothing');
+    assert.equal(new PairingStore(h.app.db, host.now).list().find((p) => p.code === code)?.status, 'pending', 'the attacker\'s post changed nothing');
 
     // The session cookie of the logged-in page, used from outside a browser: a right Origin without the CSRF token fails too.
     const cookie = (await host.context.cookies(origin)).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -114,7 +114,7 @@ test('the dashboard is locked to its owner: sessions, login tokens, Host, Origin
     assert.equal(crossSite.status, 403);
     const stream = await raw(`${origin}/api/events`, { headers: { cookie, origin: 'http://evil.example' } });
     assert.equal(stream.status, 403, 'the live stream checks Origin');
-    assert.equal(new PairingStore(h.app.db).list().find((p) => p.code === code)?.status, 'pending');
+    assert.equal(new PairingStore(h.app.db, host.now).list().find((p) => p.code === code)?.status, 'pending');
   });
 
   await t.test('headers: strict CSP, no framing, no referrer, API answers not cached', async () => {
