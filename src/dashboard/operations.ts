@@ -68,8 +68,11 @@ export interface DailySpend {
 
 export interface AuditView {
   rows: AuditRow[];
-  verdict: AuditVerdict;
+  verdict: ChainState;
 }
+
+/** The chain's verification, as of checkedAt (a walk over the whole log is not repeated on every view). */
+export type ChainState = AuditVerdict & { checkedAt: number };
 
 export interface BudgetSetting {
   /** A group name, or undefined for all groups together. */
@@ -91,7 +94,8 @@ export interface DashboardOperations {
   overview(): OverviewView;
   usage(): UsageSummary;
   dailySpend(days: number): DailySpend;
-  audit(n: number, filter: AuditFilter & { since?: number }): AuditView;
+  audit(n: number, filter: AuditFilter & { since?: number }): AuditRow[];
+  auditChain(): ChainState;
   groups(): GroupView[];
   containerLimits(): ContainerConfig;
   tasks(): Task[];

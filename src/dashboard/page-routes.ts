@@ -24,7 +24,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, ops: DashboardOperations, op
   const csrf = (c: Context<DashboardEnv>) => c.get('session').csrf;
 
   app.get('/', (c) => render(c, '/', overviewPage(ops.overview(), csrf(c)), { scripts: ['overview.js'] }));
-  app.get('/spend', (c) => render(c, '/spend', spendPage(ops.usage(), csrf(c)), { scripts: ['spend.js'], vendorScripts: ['uPlot.iife.min.js'], styles: ['uPlot.min.css'] }));
+  app.get('/spend', (c) => render(c, '/spend', spendPage(ops.usage(), ops.audit(10, { kind: 'model_refused' }), csrf(c)), { scripts: ['spend.js'], vendorScripts: ['uPlot.iife.min.js'], styles: ['uPlot.min.css'] }));
   app.get('/audit', (c) => {
     const groups = ops.groups().map((g) => g.name);
     const group = c.req.query('group') || undefined;
@@ -32,7 +32,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, ops: DashboardOperations, op
     const kind = AUDIT_KINDS.find((k) => k === kindText) as AuditKind | undefined;
     const sinceText = c.req.query('since');
     const window = sinceText ? AUDIT_SINCE[sinceText] : undefined;
-    const view = ops.audit(AUDIT_ROWS, { group, kind, since: window === undefined ? undefined : opts.clock() - window });
+    const view = { rows: ops.audit(AUDIT_ROWS, { group, kind, since: window === undefined ? undefined : opts.clock() - window }), verdict: ops.auditChain() };
     return render(c, '/audit', auditPage(view, groups, { group, kind, since: window === undefined ? undefined : sinceText }));
   });
   app.get('/groups', (c) => render(c, '/groups', groupsPage(ops.groups(), ops.containerLimits())));

@@ -17,7 +17,7 @@ import { windowSpend } from '../ledger/spend.js';
 import { collectUsage } from '../ledger/usage-summary.js';
 import { dayWindow } from '../ledger/windows.js';
 import type { TaskStore } from '../scheduler/task-store.js';
-import type { DashboardOperations, GroupView, MemoryFileView, OverviewView } from './operations.js';
+import type { ChainState, DashboardOperations, GroupView, MemoryFileView, OverviewView } from './operations.js';
 
 export interface StoreOperationsDeps {
   config: () => Config;
@@ -38,12 +38,16 @@ export interface StoreOperationsDeps {
 const MEMORY_FILE_BYTES = 64 * 1024;
 const MEMORY_FILES = 50;
 const DAY_MS = 86_400_000;
+/** Verifying walks the whole log: at most once a minute, however often the Audit page is opened. */
+const CHAIN_CHECK_MS = 60_000;
+const RECENT_AUDIT_ROWS = 500;
 
 /** DashboardOperations over today's stores (PairingStore, TaskStore, ledger limits, ContainerManager, AuditLog). */
 export function storeOperations(deps: StoreOperationsDeps): DashboardOperations {
   const { db, audit, clock } = deps;
   const containerStates = new ContainerStateStore(db);
   const group = (name: string) => deps.config().groups.get(name);
+  let chain: ChainState | undefined;
 
   return {
     overview: () => overview(deps, containerStates),
@@ -65,8 +69,11 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
     },
     audit: (n, filter) => {
       const rows = audit.tail(filter.since === undefined ? n : Math.max(n, 5000), filter);
-      const recent = filter.since === undefined ? rows : rows.filter((r) => r.at >= filter.since!).slice(-n);
-      return { rows: recent, verdict: audit.verify() };
+      return filter.since === undefined ? rows : rows.filter((r) => r.at >= filter.since!).slice(-n);
+    },
+    auditChain: () => {
+      if (!chain || clock() - chain.checkedAt >= CHAIN_CHECK_MS) chain = { ...audit.verify(), checkedAt: clock() };
+      return chain;
     },
     groups: () => [...deps.config().groups.values()].map((g): GroupView => ({
       name: g.name,
@@ -149,7 +156,8 @@ function overview(deps: StoreOperationsDeps, states: ContainerStateStore): Overv
     const lastError = states.get(g.name)?.error;
     if (lastError) errors.push(`The agent container of ${g.name} last failed: ${lastError}`);
   }
-  for (const row of deps.audit.tail(5, { kind: 'model_refused' })) {
+  // Among the newest rows only: a filtered tail would scan the whole log on every live update.
+  for (const row of deps.audit.tail(RECENT_AUDIT_ROWS).filter((r) => r.kind === 'model_refused').slice(-5)) {
     const message = typeof row.detail.message === 'string' ? row.detail.message : String(row.detail.reason ?? 'refused');
     errors.push(`A model call of ${row.group ?? 'a group'} was refused at ${new Date(row.at).toISOString()}: ${message}`);
   }

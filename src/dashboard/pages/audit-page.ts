@@ -17,8 +17,8 @@ const DENIALS = new Set<string>(['denial', 'model_refused']);
 /** The newest rows with filters, denials highlighted, and whether the hash chain holds. */
 export function auditPage(view: AuditView, groups: readonly string[], query: AuditQuery): Html {
   const verdict = view.verdict.ok
-    ? html`<p class="flash ok" id="chain">Chain verified: all ${view.verdict.rows} rows are intact.</p>`
-    : html`<p class="flash bad" id="chain">Chain broken at row ${view.verdict.rowId}: ${view.verdict.reason}</p>`;
+    ? html`<p class="flash ok" id="chain">Chain verified at ${when(view.verdict.checkedAt)}: all ${view.verdict.rows} rows are intact.</p>`
+    : html`<p class="flash bad" id="chain">Chain broken at row ${view.verdict.rowId} (checked ${when(view.verdict.checkedAt)}): ${view.verdict.reason}</p>`;
   const option = (value: string, label: string, selected: boolean) => html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
   return html`${verdict}
 <form method="get" action="/audit" class="row">
