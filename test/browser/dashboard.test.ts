@@ -46,6 +46,18 @@ test('the dashboard in a real browser: login link, every page with the host\'s d
     await page.waitForFunction(() => !/turn running/.test(document.getElementById('groups')?.textContent ?? ''), undefined, { timeout: 15_000 });
   });
 
+  await t.test('stopping a running turn from the Overview cuts it off and is audited as the session', async () => {
+    h.model.push({ content: 'an answer nobody waits for', delayMs: 20_000 });
+    const turn = h.say('main', 'take your time');
+    await page.waitForFunction(() => /turn running/.test(document.getElementById('groups')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.selectOption('select[name=group]', 'main');
+    await page.click('form[action="/actions/stop-turn"] button');
+    assert.match((await page.textContent('.flash'))!, /Stopped the running turn of main/);
+    await turn;
+    const row = h.app.audit.tail(5, { kind: 'group_change' }).find((r) => r.detail.action === 'stop_turn');
+    assert.match(row?.actor ?? '', /^dashboard:[0-9a-f]{8}$/);
+  });
+
   await t.test('Spend: the numbers of `enclave usage` per group and in total, and the chart', async () => {
     await page.goto(`${host.origin}/spend`);
     const usage = await page.textContent('#usage');
@@ -122,6 +134,13 @@ test('the dashboard in a real browser: login link, every page with the host\'s d
     fake.pushMessage({ chat: dmWith(STRANGER), from: STRANGER, text: 'am I in now?' });
     await waitFor('the approved stranger\'s DM to reach the agent', () => h.model.requests.slice(before).some((r) => JSON.stringify(r.body).includes('am I in now?')));
     await screenshot(page, 'access-approved');
+
+    await page.click(`#approved tr:has-text("telegram:${STRANGER.id}") button:has-text("Revoke")`);
+    assert.match((await page.textContent('.flash'))!, /Revoked telegram:4202/);
+    const after = h.model.requests.length;
+    fake.pushMessage({ chat: dmWith(STRANGER), from: STRANGER, text: 'still there?' });
+    await waitFor('the revoked stranger to be refused', () => h.app.audit.tail(5, { kind: 'denial' }).some((r) => r.actor === `telegram:${STRANGER.id}` && r.id > approval!.id));
+    assert.ok(!h.model.requests.slice(after).some((r) => JSON.stringify(r.body).includes('still there?')), 'a revoked person no longer reaches the agent');
   });
 
   await t.test('no page ran markup from chat or memory, fetched a Markdown image, or had a script fail', async () => {
