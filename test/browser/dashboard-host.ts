@@ -6,8 +6,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { callControl } from '../../src/control/control-client.js';
 import { startControlServer } from '../../src/control/control-server.js';
 import { answerDashboardControl, type DashboardControlAnswer } from '../../src/dashboard/dashboard-control.js';
+import { homePaths } from '../../src/paths.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { FakeTelegram, type FakeUser } from '../fakes/fake-telegram.js';
+import { runCli } from '../helpers/cli.js';
 import { startHarnessBeside, type Harness } from '../helpers/harness.js';
 import { InProcessRuntime } from '../helpers/in-process-runtime.js';
 import { dmWith, telegramEnclaveYaml, telegramSecrets, waitForSentTo } from '../helpers/telegram-host.js';
@@ -28,8 +30,10 @@ export interface DashboardHost {
   now(): number;
   /** http://127.0.0.1:<port> */
   origin: string;
-  /** Asks the host for a login link the way `enclave dashboard` does: over the control socket. */
+  /** A login link printed by `enclave dashboard` (the CLI, asking the host over its control socket). */
   loginLink(): Promise<string>;
+  /** Runs `enclave dashboard <args>` against this host. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   control(body: unknown): Promise<DashboardControlAnswer>;
   strangerCode: string;
   browser: Browser;
@@ -84,7 +88,7 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
   const strangerCode = /pairing code is ([A-Z2-9]{8})\b/.exec(reply!)?.[1];
   if (!strangerCode) throw new Error(`no pairing code in: ${reply}`);
 
-  const socket = join(h.home, 'data', 'run', 'ctl.sock');
+  const socket = homePaths(h.home).controlSocket;
   const control = await startControlServer(socket, () => h.app.config, h.app.local, {
     reload: () => h.app.reloadGroups(),
     status: () => h.app.status(),
@@ -114,9 +118,11 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
     advance: (ms) => void (shift += ms),
     now: () => Date.now() + shift,
     control: ask,
+    cli: (...args) => runCli(['dashboard', ...args], { PATH: process.env.PATH, ENCLAVE_HOME: h.home }),
     loginLink: async () => {
-      const { link, error } = await ask({ action: 'login' });
-      if (!link) throw new Error(error ?? 'no link');
+      const { stdout, stderr } = await runCli(['dashboard'], { PATH: process.env.PATH, ENCLAVE_HOME: h.home });
+      const link = /http:\/\/\S+\/login#\S+/.exec(stdout)?.[0];
+      if (!link) throw new Error(`no login link from \`enclave dashboard\`: ${stdout}${stderr}`);
       return link;
     },
   };
