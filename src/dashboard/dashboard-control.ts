@@ -19,7 +19,7 @@ export interface DashboardControl {
 
 export function answerDashboardControl(dashboard: DashboardControl | undefined, body: unknown): DashboardControlAnswer {
   const req = (typeof body === 'object' && body !== null ? body : {}) as Partial<DashboardControlRequest> & { id?: unknown };
-  if (!dashboard) return { error: 'the dashboard is off: set dashboard.enabled: true in enclave.yaml and restart Enclave' };
+  if (!dashboard) return { error: 'the dashboard is not running: set dashboard.enabled: true in enclave.yaml and restart Enclave (if it is set, the log says why it could not start, e.g. its port is taken)' };
   if (req.action === 'login') return { link: dashboard.loginLink() };
   if (req.action === 'sessions') return { sessions: dashboard.listSessions() };
   if (req.action === 'revoke' && typeof req.id === 'string') return { revoked: dashboard.revokeSessions(req.id) };
