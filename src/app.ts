@@ -38,6 +38,9 @@ import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
+import type { Dashboard } from './dashboard/dashboard-server.js';
+import { startDashboardIfEnabled } from './dashboard/start-dashboard.js';
+import { LatestWhatsAppQr } from './dashboard/whatsapp-qr.js';
 import { openDatabase, type Db } from './db/database.js';
 import { StorageHealth } from './db/storage-health.js';
 import { storageGate, tellOwnerDirectly } from './core/storage-gate.js';
@@ -96,6 +99,7 @@ interface Parts {
   startedAt: number;
   clock: Clock;
   stopping: { value: boolean };
+  dashboard?: Dashboard;
 }
 
 /** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
@@ -122,6 +126,9 @@ export class Enclave {
   }
   get scheduler(): Scheduler {
     return this.parts.scheduler;
+  }
+  get dashboard(): Dashboard | undefined {
+    return this.parts.dashboard;
   }
   channel(name: string): Channel | undefined {
     return this.parts.channels.get(name);
@@ -284,20 +291,23 @@ export class Enclave {
     const router = new Router({ config, store, outbox, queue, commands, waiters, pairings, notices: refusals, seenChats: new SeenChats(db, clock), audit, log });
 
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
-    for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: opts.onWhatsAppQr, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
+    const whatsappQr = new LatestWhatsAppQr(clock, opts.onWhatsAppQr);
+    for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: whatsappQr.output, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping });
+    const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
   async stop(): Promise<void> {
     const { health, channels, executor, outbox, queue, containers, servers, waiters, scheduler, agentAudit, db, lock, stopping } = this.parts;
     stopping.value = true;
+    await this.parts.dashboard?.close();
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
     const draining = queue.stop();

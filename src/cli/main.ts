@@ -8,6 +8,7 @@ import { runStart } from './start-command.js';
 import { runBuildImage } from './build-image-command.js';
 import { runAudit } from './audit-command.js';
 import { runChats } from './chats-command.js';
+import { runDashboardLogin, runDashboardRevoke, runDashboardSessions } from './dashboard-command.js';
 import { runGroupsAdd, runGroupsList, runGroupsRemove, runGroupsShow } from './groups-command.js';
 import { runPairApprove, runPairList, runPairRevoke } from './pair-command.js';
 import { runSecrets } from './secrets-command.js';
@@ -92,6 +93,11 @@ pair
   .description('link WhatsApp with a pairing code instead of the QR code (for headless hosts; stop Enclave first)')
   .requiredOption('--phone <number>', 'the phone number with country code, e.g. 4915123456789')
   .action((opts: { phone: string }) => runPairWhatsApp(opts.phone));
+
+const dashboard = program.command('dashboard').description('the web dashboard of the running host (dashboard.enabled in enclave.yaml)').action(() => runDashboardLogin());
+dashboard.command('login', { isDefault: true }).description('print a one-time login link (10 minutes, single use)').action(() => runDashboardLogin());
+dashboard.command('sessions').description('list logged-in dashboard sessions').action(() => runDashboardSessions());
+dashboard.command('revoke').description('end a dashboard session at once').argument('<id>', 'a session id (or its first characters), or all').action((id: string) => runDashboardRevoke(id));
 
 program
   .command('usage')

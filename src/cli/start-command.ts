@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { runTerminalChat } from '../../channels/local/terminal.js';
 import { Enclave } from '../app.js';
 import { startControlServer } from '../control/control-server.js';
+import { answerDashboardControl } from '../dashboard/dashboard-control.js';
 import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths, legacyHomeNotice } from '../paths.js';
 import { createLogger } from '../logger.js';
@@ -31,7 +32,7 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   }
   let control: Server | undefined;
   try {
-    control = await startControlServer(paths.controlSocket, () => started.config, started.local, { reload: () => started.reloadGroups(), status: () => started.status() });
+    control = await startControlServer(paths.controlSocket, () => started.config, started.local, { reload: () => started.reloadGroups(), status: () => started.status(), dashboard: (r) => answerDashboardControl(started.dashboard, r) });
   } catch (err) {
     progress(`(the control socket for \`enclave send\` is unavailable: ${(err as Error).message})`);
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channelsSchema } from './channels-schema.js';
+import { dashboardSchema } from './dashboard-schema.js';
 
 export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
@@ -96,6 +97,7 @@ export const enclaveConfigSchema = z
     /** How long a provider+model that failed (5xx, 429, timeout) is skipped. */
     failoverCooldownSeconds: z.number().int().min(0).default(60),
     channels: channelsSchema.default(() => channelsSchema.parse({})),
+    dashboard: dashboardSchema.default(() => dashboardSchema.parse({})),
   })
   .strict();
 
@@ -133,5 +135,6 @@ export type ModelPriceConfig = z.infer<typeof priceSchema>;
 export type BudgetLimits = z.infer<typeof budgetLimitsSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ContainerConfig = z.infer<typeof containerSchema>;
+export type DashboardConfig = z.infer<typeof dashboardSchema>;
 export type EnclaveConfig = z.infer<typeof enclaveConfigSchema>;
 export type GroupFileConfig = z.infer<typeof groupConfigSchema>;

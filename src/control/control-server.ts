@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import type { LocalChannel, LocalExchange } from '../../channels/local/local-channel.js';
 import type { Config } from '../config/load.js';
+import type { DashboardControlAnswer } from '../dashboard/dashboard-control.js';
 import { readJson, sendJson } from '../http-util.js';
 import { assertSocketPath } from '../paths.js';
 import { localChatOf } from './local-chat.js';
@@ -22,6 +23,8 @@ export interface ControlHooks {
   reload(): Promise<string[]>;
   /** Plain text for `enclave status`. */
   status(): string;
+  /** `enclave dashboard`: a login link, the sessions, revoking them. */
+  dashboard?(req: unknown): DashboardControlAnswer;
 }
 
 /**
@@ -42,6 +45,7 @@ export async function startControlServer(path: string, config: () => Config, loc
       }
     }
     if (req.method === 'GET' && req.url === '/status') return sendJson(res, 200, { status: hooks.status() });
+    if (req.method === 'POST' && req.url === '/dashboard') return sendJson(res, 200, hooks.dashboard?.(await readJson<unknown>(req, 4096).catch(() => undefined)) ?? { error: 'this host has no dashboard' });
     if (req.method !== 'POST' || req.url !== '/send') return sendJson(res, 404, { error: 'unknown path' });
     try {
       const body = await readJson<SendRequest>(req, 2 * 1024 * 1024);

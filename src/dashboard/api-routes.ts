@@ -1,0 +1,50 @@
+import type { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import { fromOurPages, SESSION_COOKIE, type DashboardEnv } from './guards.js';
+import type { DashboardOperations } from './operations.js';
+import type { DashboardOrigin } from './origin.js';
+import type { Sessions } from './sessions.js';
+import { qrSvg } from './whatsapp-qr.js';
+
+const SPEND_DAYS = 14;
+
+export interface ApiDeps {
+  ops: DashboardOperations;
+  origin: DashboardOrigin;
+  sessions: Sessions;
+  /** How often the live stream looks for a change. */
+  pollMs: number;
+  /** Aborted when the dashboard closes: every open stream ends. */
+  closing: AbortSignal;
+}
+
+/** JSON for the page scripts, the live stream and the WhatsApp QR image. */
+export function apiRoutes(app: Hono<DashboardEnv>, deps: ApiDeps): void {
+  const { ops } = deps;
+  app.get('/api/overview', (c) => c.json(ops.overview()));
+  app.get('/api/spend/daily', (c) => c.json(ops.dailySpend(SPEND_DAYS)));
+  app.get('/api/whatsapp/qr.svg', (c) => {
+    const qr = ops.whatsappQr();
+    if (qr === undefined) return c.body(null, 204);
+    return c.body(qrSvg(qr), 200, { 'Content-Type': 'image/svg+xml' });
+  });
+  // Server-sent events: the overview each time it changes. Origin is checked like a write's.
+  app.get('/api/events', (c) => {
+    if (!fromOurPages(c, deps.origin, false)) return c.text('Refused: the live stream is for dashboard pages only.', 403);
+    const cookie = getCookie(c, SESSION_COOKIE);
+    return streamSSE(c, async (stream) => {
+      const stop = () => void stream.close();
+      deps.closing.addEventListener('abort', stop);
+      stream.onAbort(() => deps.closing.removeEventListener('abort', stop));
+      let last = '';
+      while (!stream.aborted && !stream.closed && !deps.closing.aborted && deps.sessions.find(cookie)) {
+        const now = JSON.stringify(ops.overview());
+        if (now !== last) await stream.writeSSE({ event: 'overview', data: now });
+        last = now;
+        await stream.sleep(deps.pollMs);
+      }
+      deps.closing.removeEventListener('abort', stop);
+    });
+  });
+}

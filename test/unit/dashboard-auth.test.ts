@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { enclaveConfigSchema } from '../../src/config/schema.js';
+import { answerDashboardControl } from '../../src/dashboard/dashboard-control.js';
+import { LOGIN_TOKEN_TTL_MS, LoginTokens } from '../../src/dashboard/login-tokens.js';
+import { SESSION_TTL_MS, Sessions } from '../../src/dashboard/sessions.js';
+
+test('a login token works once, and not after ten minutes', () => {
+  let now = 1_000_000;
+  const tokens = new LoginTokens(() => now);
+  const first = tokens.issue();
+  assert.equal(tokens.redeem(first), true);
+  assert.equal(tokens.redeem(first), false, 'single use');
+  const late = tokens.issue();
+  now += LOGIN_TOKEN_TTL_MS;
+  assert.equal(tokens.redeem(late), false, 'expired at ten minutes');
+  assert.equal(tokens.redeem('made-up'), false);
+});
+
+test('sessions: found by cookie only, listed without their CSRF token, revoked by id prefix, expired after their lifetime', () => {
+  let now = 5_000_000;
+  const sessions = new Sessions(() => now);
+  const a = sessions.open('browser A');
+  const b = sessions.open('browser B');
+  assert.equal(sessions.find(a.cookie)?.id, a.session.id);
+  assert.equal(sessions.find(a.session.id), undefined, 'the public id is not a cookie');
+  assert.equal(sessions.find(undefined), undefined);
+  assert.ok(sessions.list().every((s) => !('csrf' in s)));
+  assert.equal(sessions.revoke(a.session.id.slice(0, 3)), 0, 'a prefix needs four characters');
+  assert.equal(sessions.revoke(a.session.id.slice(0, 6)), 1);
+  assert.equal(sessions.find(a.cookie), undefined);
+  now += SESSION_TTL_MS;
+  assert.equal(sessions.find(b.cookie), undefined, 'expired');
+  assert.deepEqual(sessions.list(), []);
+});
+
+test('dashboard config: off and on loopback by default; another address needs allowRemote and an https publicUrl', () => {
+  const parse = (dashboard: unknown) => enclaveConfigSchema.safeParse({ dashboard });
+  const defaults = enclaveConfigSchema.parse({}).dashboard;
+  assert.deepEqual(defaults, { enabled: false, host: '127.0.0.1', port: 7420, allowRemote: false });
+  assert.equal(parse({ enabled: true, host: '0.0.0.0' }).success, false);
+  assert.equal(parse({ enabled: true, host: '0.0.0.0', allowRemote: true }).success, false, 'no TLS in front');
+  assert.equal(parse({ enabled: true, host: '0.0.0.0', allowRemote: true, publicUrl: 'http://enclave.example.com' }).success, false);
+  assert.equal(parse({ enabled: true, host: '0.0.0.0', allowRemote: true, publicUrl: 'https://enclave.example.com' }).success, true);
+  assert.equal(parse({ enabled: true, host: '::1' }).success, true);
+  assert.equal(parse({ enabled: true, host: '127.0.0.2' }).success, true);
+});
+
+test('`enclave dashboard` against a host whose dashboard is off says how to turn it on', () => {
+  assert.match(answerDashboardControl(undefined, { action: 'login' }).error ?? '', /dashboard\.enabled: true/);
+});
