@@ -25,7 +25,7 @@ import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
 import { GroupQueue } from './core/group-queue.js';
-import { diffGroups } from './services/group-diff.js';
+import { reloadGroupsAndRetire } from './core/group-reload.js';
 import { GroupSettings } from './core/group-settings.js';
 import { History } from './core/history.js';
 import { budgetLine, hostStatus } from './core/host-status.js';
@@ -141,7 +141,7 @@ export class Enclave {
 
   /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
   reloadGroups(): Promise<string[]> {
-    return reloadAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
+    return reloadGroupsAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
   }
 
   status(): string {
@@ -177,7 +177,7 @@ export class Enclave {
     const db = openDatabase(first.paths.dbFile, { faults: health });
     const secrets = opts.secretValues ?? new SecretValues();
     const audit = new AuditLog(db, clock, { secrets: () => secrets.values() });
-    const vault = openVault(db, first, env, audit);
+    const vault = Vault.openOrClose(db, { dataDir: first.paths.dataDir, env, audit });
     // A key stored with `enclave secrets set OPENAI_API_KEY` works like the environment variable.
     const live = new LiveConfig(loadConfig(opts.home, env, (name) => vault.get(name) !== undefined));
     const config = live.get;
@@ -279,7 +279,7 @@ export class Enclave {
     });
     taskChanges.on('changed', () => scheduler.wake());
 
-    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups: () => reloadAndRetire(live, containers, servers) });
+    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups: () => reloadGroupsAndRetire(live, containers, servers) });
     const commands = new Commands(
       chatCommands({
         config, audit, services, history, store, queue, containers, channels, settings,
@@ -322,25 +322,4 @@ export class Enclave {
     db.close();
     lock.release();
   }
-}
-
-/** The vault, or the database closed again and the reason thrown (a wrong key never shows an empty vault). */
-function openVault(db: Db, config: Config, env: NodeJS.ProcessEnv, audit: AuditLog): Vault {
-  try {
-    return Vault.open(db, { dataDir: config.paths.dataDir, env, audit });
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-}
-
-/** A reload swaps the config; agents of removed or re-mapped groups stop and their sockets close at once. */
-async function reloadAndRetire(live: LiveConfig, containers: ContainerManager, servers: SocketServers): Promise<string[]> {
-  const { before, after } = live.reloadGroups();
-  const changed = diffGroups(before.groups, after.groups);
-  for (const group of [...changed.removed, ...changed.remapped]) {
-    await containers.stop(group);
-    await servers.close(group);
-  }
-  return [...after.groups.keys()];
 }

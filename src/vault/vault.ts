@@ -65,6 +65,16 @@ export class Vault implements SecretStore {
     this.check = keyCheck(vaultKey.key);
   }
 
+  /** Like open(), but a vault that cannot be opened closes the database before the error is thrown. */
+  static openOrClose(db: Db, opts: VaultOptions): Vault {
+    try {
+      return Vault.open(db, opts);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
   static open(db: Db, opts: VaultOptions): Vault {
     const stored = storedKeyChecks(db);
     const key = loadVaultKey({ dataDir: opts.dataDir, env: opts.env, create: stored.length === 0 });
