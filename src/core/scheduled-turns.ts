@@ -28,6 +28,7 @@ export function scheduledTurnRunner(deps: ScheduledTurnDeps): (task: Task) => Pr
     const msg: InboundMessage = {
       channel: task.channel,
       chatId: task.chatId,
+      threadId: task.threadId,
       platformId: `task:${task.id}:${slot}`,
       senderId: 'enclave-scheduler',
       senderName: `Scheduled task #${task.id}`,

@@ -10,6 +10,8 @@ export interface Task {
   group: string;
   channel: string;
   chatId: string;
+  /** The thread or forum topic its answers go to; none: the chat itself. */
+  threadId?: string;
   prompt: string;
   kind: TaskKind;
   spec: string;
@@ -25,7 +27,7 @@ export interface Task {
 }
 
 /** createdBy is 'agent:<group>', 'cli', ...: also the audit actor. */
-export type NewTask = Pick<Task, 'group' | 'channel' | 'chatId' | 'prompt' | 'kind' | 'spec' | 'timezone' | 'createdBy'> & { nextRunAt: number };
+export type NewTask = Pick<Task, 'group' | 'channel' | 'chatId' | 'threadId' | 'prompt' | 'kind' | 'spec' | 'timezone' | 'createdBy'> & { nextRunAt: number };
 
 export interface RunRecord {
   at: number;
@@ -41,6 +43,7 @@ interface TaskRow {
   group_name: string;
   channel: string;
   chat_id: string;
+  thread_id: string | null;
   prompt: string;
   kind: TaskKind;
   spec: string;
@@ -83,10 +86,10 @@ export class TaskStore {
       }
       const inserted = this.db
         .prepare(
-          `INSERT INTO tasks (group_name, channel, chat_id, prompt, kind, spec, timezone, status, next_run_at, created_by, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
+          `INSERT INTO tasks (group_name, channel, chat_id, thread_id, prompt, kind, spec, timezone, status, next_run_at, created_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
         )
-        .run(task.group, task.channel, task.chatId, task.prompt, task.kind, task.spec, task.timezone, task.nextRunAt, task.createdBy, this.clock());
+        .run(task.group, task.channel, task.chatId, task.threadId ?? null, task.prompt, task.kind, task.spec, task.timezone, task.nextRunAt, task.createdBy, this.clock());
       return Number(inserted.lastInsertRowid);
     })();
     this.audit.append({
@@ -206,6 +209,7 @@ function toTask(row: TaskRow): Task {
     group: row.group_name,
     channel: row.channel,
     chatId: row.chat_id,
+    threadId: row.thread_id ?? undefined,
     prompt: row.prompt,
     kind: row.kind,
     spec: row.spec,

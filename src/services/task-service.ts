@@ -34,6 +34,8 @@ export interface AddTaskRequest {
   group: string;
   /** <channel>:<chat id>, one of the group's chats; default: its first chat. */
   chat?: string;
+  /** The thread or forum topic of that chat the answers go to (the agent's: its turn's). */
+  threadId?: string;
   prompt: string;
   schedule: ScheduleInput;
 }
@@ -74,6 +76,7 @@ export class TaskService {
         group: group.name,
         channel: chat.slice(0, sep),
         chatId: chat.slice(sep + 1),
+        threadId: req.threadId,
         prompt,
         kind: schedule.kind,
         spec: schedule.spec,

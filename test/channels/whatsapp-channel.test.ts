@@ -32,7 +32,7 @@ interface Setup {
   authDir: string;
 }
 
-async function setup(config: Record<string, unknown> = {}, opts: { connect?: boolean; autoOpen?: boolean } = {}): Promise<Setup> {
+async function setup(config: Record<string, unknown> = {}, opts: { connect?: boolean; autoOpen?: boolean; time?: { clock: () => number; wait: (ms: number) => Promise<void> } } = {}): Promise<Setup> {
   const home = mkdtempSync(join(tmpdir(), 'enclave-wa-'));
   dirs.push(home);
   const authDir = join(home, 'data', 'whatsapp');
@@ -41,9 +41,9 @@ async function setup(config: Record<string, unknown> = {}, opts: { connect?: boo
   const errors: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void (JSON.parse(line).level >= 50 && errors.push(JSON.parse(line).msg)) });
   const state = new Map<string, string>();
-  const ctx: ChannelContext = { log, state: { get: (k) => state.get(k), set: (k, v) => void state.set(k, v) }, assistantName: 'Enclave' };
+  const ctx: ChannelContext = { log, state: { get: (k) => state.get(k), set: (k, v) => void state.set(k, v) }, assistantName: 'Enclave', clock: opts.time?.clock };
   const parsed = whatsappConfigSchema.parse({ enabled: true, reconnect: { baseMs: 5, maxMs: 20 }, rateLimit: { intervalMs: 0, burst: 1 }, ...config });
-  const channel = new WhatsAppChannel(parsed, {}, ctx, { authDir, makeSocket: fake.makeSocket, onQr: () => undefined });
+  const channel = new WhatsAppChannel(parsed, {}, ctx, { authDir, makeSocket: fake.makeSocket, onQr: () => undefined, wait: opts.time?.wait });
   const inbound: InboundMessage[] = [];
   if (opts.connect ?? true) {
     await channel.connect(async (msg) => {
@@ -254,16 +254,23 @@ test('send tries once: a transient failure is a plain Error, a rate limit waits,
 });
 
 test('pacing: a burst to one chat goes out in order while another chat is not held up', async () => {
-  const s = await setup({ rateLimit: { intervalMs: 40, burst: 2 } });
+  // Pacing waits only when the test lets it: nothing here depends on how fast the machine is.
+  let now = Date.UTC(2026, 0, 15, 12);
+  const waiting: (() => void)[] = [];
+  const time = { clock: () => now, wait: (ms: number) => new Promise<void>((resolve) => waiting.push(() => ((now += ms), resolve()))) };
+  const s = await setup({ rateLimit: { intervalMs: 40, burst: 2 } }, { time });
   const burst = (async () => {
     for (let i = 1; i <= 4; i++) await s.channel.send({ chatId: GROUP, text: `part ${i}` });
   })();
-  await waitFor('the first two parts', () => s.fake.sent.length >= 2);
+  await waitFor('the burst to wait for its third part', () => waiting.length === 1);
   await s.channel.send({ chatId: ALICE, text: 'meanwhile' });
+  assert.deepEqual(s.fake.sent.map((m) => m.text), ['part 1', 'part 2', 'meanwhile'], 'the other chat went out while the burst waited');
+  while (s.fake.sent.length < 5) {
+    await waitFor('the burst to wait or finish', () => waiting.length > 0 || s.fake.sent.length === 5);
+    waiting.shift()?.();
+  }
   await burst;
-  const texts = s.fake.sent.map((m) => m.text);
-  assert.deepEqual(texts.filter((t) => t.startsWith('part')), ['part 1', 'part 2', 'part 3', 'part 4']);
-  assert.ok(texts.indexOf('meanwhile') < texts.indexOf('part 4'), `other chat waited behind the burst: ${texts.join(', ')}`);
+  assert.deepEqual(s.fake.sent.map((m) => m.text), ['part 1', 'part 2', 'meanwhile', 'part 3', 'part 4']);
   await s.channel.disconnect();
 });
 
