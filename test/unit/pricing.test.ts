@@ -43,6 +43,17 @@ test('usage is read in chat-completions and Responses names; garbage is no usage
   }
 });
 
+test('usage counts hidden reasoning that a provider leaves out of completion_tokens: the total and the reasoning details win when larger', () => {
+  // A Gemini-compatible answer: 60 reasoning tokens only in the total and the details.
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 0, total_tokens: 81, completion_tokens_details: { reasoning_tokens: 60 } })!.outputTokens, 60);
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 5, total_tokens: 126 })!.outputTokens, 105, 'total minus prompt');
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 5, completion_tokens_details: { reasoning_tokens: 70 } })!.outputTokens, 70, 'reasoning alone');
+  assert.equal(usageFromApi({ input_tokens: 9, output_tokens: 2, total_tokens: 40 })!.outputTokens, 31, 'Responses: total minus input');
+  assert.equal(usageFromApi({ input_tokens: 9, output_tokens: 2, output_tokens_details: { reasoning_tokens: 50 } })!.outputTokens, 50, 'Responses: reasoning details');
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 80, total_tokens: 90, completion_tokens_details: { reasoning_tokens: 60 } })!.outputTokens, 80, 'a smaller total or reasoning count never lowers the output');
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 8, total_tokens: 'x', completion_tokens_details: { reasoning_tokens: -3 } })!.outputTokens, 8, 'unusable extras are ignored');
+});
+
 test('the SSE tap finds the usage chunk however the bytes are split', () => {
   const usageEvent = 'data: {"choices":[],"usage":{"prompt_tokens":21,"completion_tokens":8,"prompt_tokens_details":{"cached_tokens":4}},"note":"é漢"}\r\n\r\n';
   const stream = Buffer.from(`data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n${usageEvent}data: [DONE]\n\n`);
