@@ -159,7 +159,9 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     } else {
       s.log.warn({ group: group.name, provider: provider.name, model, end: relayed.end }, 'streamed answer did not finish');
       call.settle('aborted', relayed.usage ?? 'reservation', { status: upstream.status, reason: relayed.end });
-      res.destroy();
+      // An unreadable stream was ended with an error event the agent can read; a cut one breaks off.
+      if (relayed.end === 'unreadable') res.end();
+      else res.destroy();
     }
     return DONE;
   }

@@ -90,3 +90,24 @@ test('only a usage at the end of the answer is final: an early or running count 
   const withFinish = usage(10, 4, [{ index: 0, delta: {}, finish_reason: 'length' }]);
   assert.deepEqual(tapOf(delta('a'), withFinish).finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 4 }, 'a count on the finishing chunk');
 });
+
+test('an empty finish_reason is no end, and more answer after an end makes a later running count non-final', () => {
+  const event = (obj: unknown) => Buffer.from(`data: ${JSON.stringify(obj)}\n\n`);
+  const running = (content: string, completion: number, finish: string | null) =>
+    event({ choices: [{ index: 0, delta: { content }, finish_reason: finish }], usage: { prompt_tokens: 10, completion_tokens: completion } });
+  const empty = new SseUsageTap();
+  empty.push(running('a', 1, ''));
+  empty.push(running('b', 2, ''));
+  assert.equal(empty.finalUsage, undefined, 'finish_reason "" on every chunk, cut after the second');
+
+  const reopened = new SseUsageTap();
+  reopened.push(running('a', 1, 'stop'));
+  assert.deepEqual(reopened.finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 1 });
+  reopened.push(running('b', 2, null));
+  reopened.push(event({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 3 } }));
+  assert.equal(reopened.finalUsage, undefined, 'content after the finish: the next count is a running one again');
+
+  const framed = new SseUsageTap();
+  framed.push(Buffer.from(`data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],\rdata: "usage":{"prompt_tokens":4,"completion_tokens":5}}\r\r`));
+  assert.deepEqual(framed.finalUsage, { inputTokens: 4, cachedInputTokens: 0, outputTokens: 5 }, 'read with the same framing as the scrubber');
+});
