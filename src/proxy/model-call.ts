@@ -85,6 +85,7 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
   if (outputUnbounded(overrunOutput, price)) {
     const message = unboundedOutputMessage(model, price, overrunOutput!, candidate.providerIndex);
     s.audit.append({ kind: 'model_refused', group: group.name, actor, detail: { reason: 'output_unbounded', model, provider: provider.name, message } });
+    s.refusalLog.warn(group.name, { model, provider: provider.name, largestOutput: overrunOutput }, 'a model is refused until its prices entry sets maxOutputTokens');
     sendRefusal(res, refusal(403, 'model_output_unbounded', message));
     return DONE;
   }
