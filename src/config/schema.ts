@@ -22,6 +22,11 @@ export const priceSchema = z
     input: usd,
     cachedInput: usd.optional(),
     output: usd,
+    /**
+     * The most output tokens one call can produce, hidden reasoning included. Set it for models
+     * whose max_tokens does not cap their reasoning; reservations then count this many.
+     */
+    maxOutputTokens: positiveInt.optional(),
   })
   .strict();
 

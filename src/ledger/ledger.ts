@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import { addOpen, decodeWindows, encodeWindows, loadTotals, settleInTotals, windowRef, type Amount, type Totals, type WindowRef } from './ledger-totals.js';
 import { effectiveLimits, GLOBAL_SCOPE, groupScope, PERIODS, UNITS, type WindowLimits } from './limits.js';
 import { refusalMessage } from './messages.js';
+import { OverrunRecord } from './overruns.js';
 import type { BudgetLedger, BudgetRefusal, ReserveRequest, ReserveResult, SettleRequest } from './types.js';
 import { budgetWindows, type BudgetWindow } from './windows.js';
 
@@ -61,10 +62,12 @@ export class SqliteLedger implements BudgetLedger {
   private readonly reserveTx: (req: ReserveRequest) => ReserveResult;
   private readonly settleTx: (req: SettleRequest, charged: UsageCharge | undefined) => void;
   private readonly closeTx: (createdBefore: number) => number;
+  private readonly overruns: OverrunRecord;
 
   constructor(private readonly opts: SqliteLedgerOptions) {
     const db = (this.db = opts.db);
     this.clock = opts.clock ?? systemClock;
+    this.overruns = new OverrunRecord(db);
     this.sql = {
       insertReserve: db.prepare(
         `INSERT INTO ledger (reservation_id, kind, group_name, model, provider, micros, tokens, window_at, created_at, windows)
@@ -97,6 +100,10 @@ export class SqliteLedger implements BudgetLedger {
 
   settle(req: SettleRequest): void {
     this.settleTx(req, req.usage ? usageCharge(req) : undefined);
+  }
+
+  largestOverrunOutput(group: string, provider: string, model: string): number | undefined {
+    return this.overruns.largestOutput(group, provider, model);
   }
 
   /**
@@ -165,6 +172,7 @@ export class SqliteLedger implements BudgetLedger {
     );
     // A reservation from before the totals is in no stored totals while open (see ledger-totals.ts).
     if (reserve.windows !== null) settleInTotals(this.db, decodeWindows(reserve.windows), reserve, charged);
+    if (usage && charged.tokens > reserve.tokens) this.overruns.noteOverrun(reserve.group_name, reserve.provider, reserve.model, usage.outputTokens);
   }
 }
 

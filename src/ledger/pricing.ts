@@ -28,6 +28,41 @@ export function missingPriceMessage(model: string, providerIndex?: number): stri
   return `no price configured for model ${model}: set ${where} in enclave.yaml — 0 is fine for local models`;
 }
 
+/** The output tokens a call may produce: the request's cap, or the model's own maximum when that is larger. */
+export function outputAllowance(requestCap: number, price: ModelPrice): number {
+  return Math.max(requestCap, price.maxOutputTokens ?? 0);
+}
+
+/**
+ * Whether calls to a model must wait for the owner: one of them used more tokens than it
+ * reserved (its max_tokens did not cap hidden reasoning) and `maxOutputTokens` is not yet set at
+ * least as high as the output it had.
+ */
+export function outputUnbounded(largestOverrunOutput: number | undefined, price: ModelPrice): boolean {
+  return largestOverrunOutput !== undefined && (price.maxOutputTokens ?? 0) < largestOverrunOutput;
+}
+
+function yamlKey(model: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(model) ? model : JSON.stringify(model);
+}
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(n, 1024)));
+}
+
+/** For people: why the model is refused and the YAML line that lifts the refusal. */
+export function unboundedOutputMessage(model: string, price: ModelPrice, largestOutput: number, providerIndex?: number): string {
+  const where = providerIndex === undefined ? 'top-level prices' : `providers[${providerIndex}].prices (or the top-level prices)`;
+  const entry = { input: price.input, ...(price.cachedInput === undefined ? {} : { cachedInput: price.cachedInput }), output: price.output, maxOutputTokens: nextPowerOfTwo(largestOutput) };
+  const fields = Object.entries(entry).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return (
+    `a call to model ${model} produced ${largestOutput} output tokens, more than it reserved (its max_tokens does not cap its hidden reasoning), ` +
+    `so calls to it are refused until the most output tokens one call can produce is set. In enclave.yaml ${where}, write:\n` +
+    `  ${yamlKey(model)}: { ${fields} }\n` +
+    `using the provider's documented maximum (output and reasoning together) if it is larger, then restart Enclave.`
+  );
+}
+
 /** Rounds up to whole micros, ignoring float noise below a thousandth of a micro. */
 function ceilMicros(exact: number): number {
   return Math.ceil(Math.round(exact * 1000) / 1000);

@@ -3,6 +3,8 @@ export interface ModelPrice {
   input: number;
   cachedInput?: number;
   output: number;
+  /** The most output tokens one call can produce, hidden reasoning included (when max_tokens does not cap it). */
+  maxOutputTokens?: number;
 }
 
 /** Token counts of one call, whichever API's field names the provider used. */
@@ -56,4 +58,9 @@ export interface SettleRequest {
 export interface BudgetLedger {
   reserve(req: ReserveRequest): ReserveResult;
   settle(req: SettleRequest): void;
+  /**
+   * The most output tokens of any settled call of the group to this provider and model that
+   * used more tokens than it reserved; undefined when none did.
+   */
+  largestOverrunOutput(group: string, provider: string, model: string): number | undefined;
 }

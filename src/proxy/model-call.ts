@@ -3,7 +3,7 @@ import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { missingPriceMessage, priceFor, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import { missingPriceMessage, outputAllowance, outputUnbounded, priceFor, unboundedOutputMessage, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
 import { promptTokenBound } from '../ledger/prompt-bound.js';
 import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import type { Cooldowns } from './cooldowns.js';
@@ -80,11 +80,22 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
+  // Fail closed: after one call overran its reservation, none more until the owner sets the model's maximum output.
+  const overrunOutput = s.ledger.largestOverrunOutput(group.name, provider.name, model);
+  if (outputUnbounded(overrunOutput, price)) {
+    const message = unboundedOutputMessage(model, price, overrunOutput!, candidate.providerIndex);
+    s.audit.append({ kind: 'model_refused', group: group.name, actor, detail: { reason: 'output_unbounded', model, provider: provider.name, message } });
+    s.refusalLog.warn(group.name, { model, provider: provider.name, largestOutput: overrunOutput }, 'a model is refused until its prices entry sets maxOutputTokens');
+    sendRefusal(res, refusal(403, 'model_output_unbounded', message));
+    return DONE;
+  }
+
   const body = { ...request.body, model };
   const json = JSON.stringify(body);
   const promptTokens = promptTokenBound(body);
-  const reservedMicros = worstCaseMicros(promptTokens, request.maxOutputTokens, price);
-  const reservedTokens = promptTokens + request.maxOutputTokens;
+  const maxOutput = outputAllowance(request.maxOutputTokens, price);
+  const reservedMicros = worstCaseMicros(promptTokens, maxOutput, price);
+  const reservedTokens = promptTokens + maxOutput;
   const reservation = s.ledger.reserve({
     group: group.name,
     timezone: group.timezone,
@@ -149,7 +160,9 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     } else {
       s.log.warn({ group: group.name, provider: provider.name, model, end: relayed.end }, 'streamed answer did not finish');
       call.settle('aborted', relayed.usage ?? 'reservation', { status: upstream.status, reason: relayed.end });
-      res.destroy();
+      // An unreadable stream was ended with an error event the agent can read; a cut one breaks off.
+      if (relayed.end === 'unreadable') res.end();
+      else res.destroy();
     }
     return DONE;
   }

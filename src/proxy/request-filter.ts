@@ -3,6 +3,7 @@ import type { GroupConfig } from '../config/groups.js';
 import { checkMessageContent } from './message-content.js';
 import { rebuildMessages, rebuildTools } from './message-rebuild.js';
 import { refusal, type ProxyRefusal } from './refusal-errors.js';
+import { checkSchemas } from './schema-check.js';
 
 /** What the agent runner's SDK sends (its placeholder key); the host replaces it with the real key. */
 export const RUNNER_AUTHORIZATION = 'Bearer enclave-proxy';
@@ -123,6 +124,8 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
     const hosted = input.tools.find((t) => typeof t !== 'object' || t === null || (t as { type?: unknown }).type !== 'function');
     if (hosted !== undefined) return refuse(400, 'tool_not_allowed', `only function tools are allowed, not ${JSON.stringify((hosted as { type?: unknown } | null)?.type ?? hosted)}`);
   }
+  const schemaProblem = checkSchemas(input.tools, input.response_format, input.messages);
+  if (schemaProblem) return { ok: false, refusal: schemaProblem };
   if (input.stream !== undefined && input.stream !== null && typeof input.stream !== 'boolean') return refuse(400, 'invalid_request', 'stream must be true or false');
   if (input.n !== undefined && input.n !== null && input.n !== 1) return refuse(400, 'invalid_request', 'n must be 1: the proxy asks for one answer per call');
   const maxTokens = tokenLimit(input.max_tokens);

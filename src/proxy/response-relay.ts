@@ -2,15 +2,25 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TokenUsage } from '../ledger/types.js';
 import { usageFromApi } from '../ledger/usage.js';
+import { scrubJsonStrings } from './json-scrub.js';
 import { scrubBytes } from './secret-scrubber.js';
+import { SseFramingError } from './sse-events.js';
 import { SseSecretScrubber } from './sse-secret-scrubber.js';
 import { SseUsageTap } from './usage-tap.js';
 
 /** A non-streamed answer larger than this is not a chat completion the agent can use. */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
-/** complete: the upstream ended its answer; cut: its connection broke; agent_gone: the agent left. */
-export type RelayEnd = 'complete' | 'cut' | 'agent_gone';
+/**
+ * complete: the upstream ended its answer; cut: its connection broke; agent_gone: the agent left;
+ * unreadable: an event could not be read (not JSON, too long), so the stream was ended with an error event.
+ */
+export type RelayEnd = 'complete' | 'cut' | 'agent_gone' | 'unreadable';
+
+/** What the agent's SDK reads as an API error in a stream. */
+function errorEvent(message: string): Buffer {
+  return Buffer.from(`data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'unreadable_stream' } })}\n\n`);
+}
 
 export interface StreamRelayResult {
   end: RelayEnd;
@@ -47,15 +57,20 @@ export async function relayStream(upstream: Readable, res: ServerResponse, agent
   try {
     for await (const chunk of upstream) {
       const bytes = chunk as Buffer;
-      await send(res, scrubber.push(bytes));
       tap.push(bytes);
+      await send(res, scrubber.push(bytes));
       if (agentGone.aborted) break;
     }
-  } catch {
+    if (agentGone.aborted) return { end: 'agent_gone', usage: tap.finalUsage };
+    await send(res, scrubber.end());
+  } catch (err) {
+    if (err instanceof SseFramingError) {
+      upstream.destroy();
+      await send(res, errorEvent(`the model's answer stream could not be read safely (${err.message}); it was ended here. Try again or use another model.`));
+      return { end: 'unreadable', usage: undefined };
+    }
     return { end: agentGone.aborted ? 'agent_gone' : 'cut', usage: tap.finalUsage };
   }
-  if (agentGone.aborted) return { end: 'agent_gone', usage: tap.finalUsage };
-  await send(res, scrubber.end());
   return { end: 'complete', usage: tap.finalUsage };
 }
 
@@ -102,7 +117,9 @@ export async function readJsonAnswer(upstream: Readable, agentGone: AbortSignal,
   if (body.end === 'too_large') return { end: 'not_json' };
   const parsed = parseObject(body.bytes);
   if (!parsed) return { end: 'not_json' };
-  return { end: 'complete', bytes: scrubBytes(body.bytes, secrets), usage: usageFromApi(parsed.usage) };
+  // Decoded strings are scrubbed (a \u-escaped secret is caught) and the answer written out again; the byte scrubber runs last.
+  const scrubbed = Buffer.from(JSON.stringify(scrubJsonStrings(parsed, secrets)), 'utf8');
+  return { end: 'complete', bytes: scrubBytes(scrubbed, secrets), usage: usageFromApi(parsed.usage) };
 }
 
 /**

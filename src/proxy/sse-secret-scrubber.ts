@@ -1,185 +1,150 @@
-import { StringDecoder } from 'node:string_decoder';
-import { MIN_SECRET_CHARS, REDACTED, StreamScrubber } from './secret-scrubber.js';
+import { scrubJsonStrings } from './json-scrub.js';
+import { StreamScrubber } from './secret-scrubber.js';
+import { MAX_EVENT_CHARS, SseEventParser, SseFramingError, type SseEvent, type SseItem } from './sse-events.js';
+import { JoinedTextScrubber, WholeValueScrubber, scrubbableSecrets, scrubText } from './text-scrubber.js';
 
-/** A longer unfinished line is passed on without being read as an event (the byte scrubber still runs). */
-const MAX_LINE_CHARS = 1024 * 1024;
+/** Delta values a client takes whole (or may join): never cut or held back, replaced whole when they complete a secret. */
+const WHOLE_VALUE_KEYS = new Set(['role', 'type', 'id', 'name']);
 
 type Fields = Record<string, unknown>;
+/** A step on the way to a string in a delta: an object key, or an array element by its `index` field or place. */
+type Segment = string | { index: number; named: boolean };
+
+interface Joined {
+  choice: number;
+  segments: Segment[];
+  scrubber: JoinedTextScrubber | WholeValueScrubber;
+}
 
 function isObject(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Scrubs one text that arrives in pieces (a choice's content over many deltas), holding back only
- * a tail that could begin a secret. Works on characters, so a piece is never cut inside one.
- */
-class TextScrubber {
-  private carry = '';
+/** A choice's or tool call's index as clients match it; anything but a whole number is refused (a client might read "0 " as 0). */
+function wholeIndex(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new SseFramingError(`an event of the answer stream has an index that is not a whole number: ${JSON.stringify(value).slice(0, 40)}`);
+}
 
-  constructor(private readonly secrets: readonly string[]) {}
+function arraySegment(item: unknown, position: number): Segment {
+  return isObject(item) && Object.hasOwn(item, 'index') ? { index: wholeIndex(item.index), named: true } : { index: position, named: false };
+}
 
-  push(piece: string): string {
-    let text = this.carry + piece;
-    for (const s of this.secrets) text = text.split(s).join(REDACTED);
-    const held = this.partialAtEnd(text);
-    this.carry = text.slice(text.length - held);
-    return text.slice(0, text.length - held);
-  }
-
-  end(): string {
-    const rest = this.carry;
-    this.carry = '';
-    return rest;
-  }
-
-  private partialAtEnd(text: string): number {
-    let longest = 0;
-    for (const secret of this.secrets) {
-      for (let start = Math.max(0, text.length - secret.length + 1); start < text.length - longest; start++) {
-        if (text.charCodeAt(start) === secret.charCodeAt(0) && secret.startsWith(text.slice(start))) {
-          longest = text.length - start;
-          break;
-        }
-      }
+/** Writes text at segments inside root, creating the objects and array elements on the way (arrays directly in arrays are not). */
+function setAt(root: Fields, segments: readonly Segment[], text: string): void {
+  let holder: Fields = root;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const next = segments[i + 1];
+    if (typeof segment === 'string') {
+      if (next === undefined) holder[segment] = text;
+      else if (typeof next === 'string') holder = isObject(holder[segment]) ? holder[segment] : (holder[segment] = {});
+      else if (!Array.isArray(holder[segment])) holder[segment] = [];
+      continue;
     }
-    return longest;
+    const listKey = segments[i - 1];
+    if (typeof listKey !== 'string') return;
+    const list = holder[listKey] as Fields[];
+    let item = list.find((el) => el.index === segment.index);
+    if (!item) list.push((item = segment.named ? { index: segment.index } : {}));
+    if (next === undefined) return;
+    holder = item;
   }
 }
 
-/** The text fields of one choice's delta that a client joins across events. */
-function textFields(delta: Fields): Array<{ holder: Fields; key: string; path: string }> {
-  const found: Array<{ holder: Fields; key: string; path: string }> = [];
-  for (const key of ['content', 'refusal', 'reasoning_content', 'reasoning']) {
-    if (typeof delta[key] === 'string') found.push({ holder: delta, key, path: key });
-  }
-  if (Array.isArray(delta.tool_calls)) {
-    for (const call of delta.tool_calls) {
-      const fn = isObject(call) ? call.function : undefined;
-      if (isObject(fn) && typeof fn.arguments === 'string') found.push({ holder: fn, key: 'arguments', path: `tool_calls.${String(call.index)}` });
-    }
-  }
-  return found;
-}
-
 /**
- * Scrubs an event stream at two levels. Each chat-completions event's text pieces are scrubbed
- * as the client will join them (per choice and field), so a secret sent a few characters per
- * event is caught too; what is held back is sent with the choice's finishing event. Then every
- * byte passes the byte-level scrubber, for anything outside those fields.
+ * Scrubs an event stream. It is read as every client reads it (SseEventParser), and each event is
+ * written out again in one canonical form (`data: <one line of JSON>`), so no framing trick can
+ * make a client see text the scrubber did not. In each event every string, keys included, is
+ * scrubbed after JSON decoding; every string in a choice's delta is also scrubbed as the client
+ * joins it over events (per choice and path), holding back a tail that could begin a secret until
+ * more arrives or the stream ends. An event that is not JSON, too long or oddly indexed throws
+ * SseFramingError: the stream must end there. Then every byte passes the byte-level scrubber.
  */
 export class SseSecretScrubber {
   private readonly secrets: string[];
   private readonly bytes: StreamScrubber;
-  private readonly decoder = new StringDecoder('utf8');
-  private readonly texts = new Map<string, TextScrubber>();
-  private partial = '';
-  private passingLongLine = false;
+  private readonly parser = new SseEventParser(MAX_EVENT_CHARS);
+  private readonly joined = new Map<string, Joined>();
+  private done = false;
 
   constructor(secrets: readonly string[]) {
-    this.secrets = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_CHARS))];
+    this.secrets = scrubbableSecrets(secrets);
     this.bytes = new StreamScrubber(secrets);
   }
 
   push(chunk: Buffer): Buffer {
     if (this.secrets.length === 0) return this.bytes.push(chunk);
-    const text = this.decoder.write(chunk);
-    let out = '';
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const piece = text.slice(start, nl + 1);
-      start = nl + 1;
-      if (this.passingLongLine) {
-        this.passingLongLine = false;
-        out += piece;
-        continue;
-      }
-      out += this.line(this.partial + piece);
-      this.partial = '';
-    }
-    const rest = text.slice(start);
-    if (this.passingLongLine) out += rest;
-    else this.partial += rest;
-    if (this.partial.length > MAX_LINE_CHARS) {
-      out += this.partial;
-      this.partial = '';
-      this.passingLongLine = true;
-    }
-    return this.bytes.push(Buffer.from(out, 'utf8'));
+    return this.bytes.push(Buffer.from(this.write(this.parser.push(chunk)), 'utf8'));
   }
 
   end(): Buffer {
-    const tail = this.partial + this.decoder.end() + this.heldEvents();
-    this.partial = '';
+    if (this.secrets.length === 0) return this.bytes.end();
+    const tail = this.write(this.parser.end()) + (this.done ? '' : this.heldEvents());
     return Buffer.concat([this.bytes.push(Buffer.from(tail, 'utf8')), this.bytes.end()]);
   }
 
-  /** One whole line (with its line break): an event rewritten when its text changed, else as it came. */
-  private line(raw: string): string {
-    if (!raw.startsWith('data:')) return raw;
-    if (raw.slice(5).trim() === '[DONE]') return this.heldEvents() + raw;
-    let event: unknown;
+  private write(items: readonly SseItem[]): string {
+    let out = '';
+    // After [DONE] a client stops reading; nothing more is passed on.
+    for (const item of items) if (!this.done) out += item.kind === 'comment' ? ':\n' : this.event(item.event);
+    return out;
+  }
+
+  private event(event: SseEvent): string {
+    const head = event.type === undefined ? '' : `event: ${scrubText(event.type, this.secrets)}\n`;
+    if (event.data.trim() === '[DONE]') {
+      this.done = true;
+      return `${this.heldEvents()}${head}data: [DONE]\n\n`;
+    }
+    let parsed: unknown;
     try {
-      event = JSON.parse(raw.slice(5));
+      parsed = JSON.parse(event.data);
     } catch {
-      return raw;
+      throw new SseFramingError('an event of the answer stream is not JSON');
     }
-    if (!isObject(event) || !Array.isArray(event.choices)) return raw;
-    let changed = false;
-    for (const choice of event.choices) {
-      if (!isObject(choice)) continue;
-      const delta = isObject(choice.delta) ? choice.delta : undefined;
-      const index = String(choice.index ?? 0);
-      for (const field of delta ? textFields(delta) : []) {
-        const value = field.holder[field.key] as string;
-        const scrubbed = this.scrubber(`${index}.${field.path}`).push(value);
-        if (scrubbed !== value) {
-          field.holder[field.key] = scrubbed;
-          changed = true;
-        }
-      }
-      if (choice.finish_reason != null) changed = this.flushChoice(index, choice) || changed;
-    }
-    if (!changed) return raw;
-    const ending = raw.endsWith('\r\n') ? '\r\n' : raw.endsWith('\n') ? '\n' : '';
-    return `data: ${JSON.stringify(event)}${ending}`;
-  }
-
-  /** A finished choice gets whatever its text scrubbers still hold, each in the field it came from. */
-  private flushChoice(index: string, choice: Fields): boolean {
-    let flushed = false;
-    for (const [path, scrubber] of this.texts) {
-      if (!path.startsWith(`${index}.`)) continue;
-      this.texts.delete(path);
-      const held = scrubber.end();
-      if (held === '') continue;
-      flushed = true;
-      const delta = isObject(choice.delta) ? choice.delta : (choice.delta = {});
-      const field = path.slice(index.length + 1);
-      if (field.startsWith('tool_calls.')) {
-        const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : (delta.tool_calls = []);
-        calls.push({ index: Number(field.slice('tool_calls.'.length)), function: { arguments: held } });
-      } else {
-        delta[field] = `${typeof delta[field] === 'string' ? (delta[field] as string) : ''}${held}`;
+    if (isObject(parsed) && Array.isArray(parsed.choices)) {
+      for (const choice of parsed.choices) {
+        if (isObject(choice) && choice.delta !== undefined) choice.delta = this.scrubDelta(wholeIndex(choice.index), choice.delta, []);
       }
     }
-    return flushed;
+    return `${head}data: ${JSON.stringify(scrubJsonStrings(parsed, this.secrets))}\n\n`;
   }
 
-  /** Text still held for choices that never finished, as events of their own. */
+  private scrubDelta(choice: number, value: unknown, segments: Segment[]): unknown {
+    if (typeof value === 'string') return this.scrubberAt(choice, segments).push(value);
+    if (Array.isArray(value)) return value.map((item: unknown, position) => this.scrubDelta(choice, item, [...segments, arraySegment(item, position)]));
+    if (!isObject(value)) return value;
+    for (const key of Object.keys(value)) value[key] = this.scrubDelta(choice, value[key], [...segments, key]);
+    return value;
+  }
+
+  private scrubberAt(choice: number, segments: Segment[]): JoinedTextScrubber | WholeValueScrubber {
+    const key = JSON.stringify([choice, segments]);
+    let found = this.joined.get(key);
+    if (!found) {
+      const last = segments.at(-1);
+      const whole = typeof last === 'string' && WHOLE_VALUE_KEYS.has(last);
+      found = { choice, segments, scrubber: whole ? new WholeValueScrubber(this.secrets) : new JoinedTextScrubber(this.secrets) };
+      this.joined.set(key, found);
+    }
+    return found.scrubber;
+  }
+
+  /** Text still held back, one event per choice, each piece where it came from. */
   private heldEvents(): string {
-    const indexes = new Set([...this.texts.keys()].map((path) => path.split('.')[0]!));
-    let events = '';
-    for (const index of indexes) {
-      const choice: Fields = { index: Number(index), delta: {} };
-      if (this.flushChoice(index, choice)) events += `data: ${JSON.stringify({ choices: [choice] })}\n\n`;
+    const choices = new Map<number, Fields>();
+    for (const { choice, segments, scrubber } of this.joined.values()) {
+      const held = scrubber instanceof JoinedTextScrubber ? scrubber.end() : '';
+      if (held === '') continue;
+      let delta = choices.get(choice);
+      if (!delta) choices.set(choice, (delta = {}));
+      setAt(delta, segments, held);
     }
+    this.joined.clear();
+    let events = '';
+    for (const [index, delta] of choices) events += `data: ${JSON.stringify({ choices: [{ index, delta }] })}\n\n`;
     return events;
-  }
-
-  private scrubber(path: string): TextScrubber {
-    let scrubber = this.texts.get(path);
-    if (!scrubber) this.texts.set(path, (scrubber = new TextScrubber(this.secrets)));
-    return scrubber;
   }
 }

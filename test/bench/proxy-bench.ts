@@ -123,7 +123,7 @@ async function serveProxy(model: FakeModel, stubbed: boolean): Promise<ProxyUnde
     globalPrices: () => ({}),
     secret: () => 'sk-bench-not-a-real-key',
     ledger: stubbed
-      ? { reserve: () => ({ ok: true, reservationId: String(next++) }), settle: () => undefined }
+      ? { reserve: () => ({ ok: true, reservationId: String(next++) }), settle: () => undefined, largestOverrunOutput: () => undefined }
       : new SqliteLedger({ db, groupLimits: () => group.budget, globalLimits: () => ({}), hostTimezone: 'UTC' }),
     audit: stubbed ? { append: () => undefined } : new AuditLog(db),
     cooldownMs: 60_000,

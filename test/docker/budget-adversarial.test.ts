@@ -9,14 +9,19 @@ import { toolOutputs } from '../helpers/socket-probe.js';
 
 const skip = await dockerSkipReason();
 
-/** Each kind of prompt an agent may send to make its calls cost more than reserved. */
-const KINDS = ['digits', 'ascii', 'emoji', 'cjk', 'tools'] as const;
+/** Each kind of prompt an agent may send to make its calls cost more than reserved; `reasoning` calls a model whose hidden reasoning passes max_tokens. */
+const KINDS = ['digits', 'ascii', 'emoji', 'cjk', 'tools', 'reasoning'] as const;
 type Kind = (typeof KINDS)[number];
 
 const LIMIT_MICROS = 500_000;
 const PROMPT_BYTES = 300_000;
 const MARK = 'BUDGET_CALL';
 const PROBE_SYSTEM = 'budget-probe';
+/** Reasoning tokens the reasoner adds beyond max_tokens (DeepSeek's reasoner: up to 32K). */
+const HIDDEN_REASONING = 32_000;
+/** Smaller prompts for the reasoner, so that the turn's own last call still fits once three probe calls are charged. */
+const REASONING_PROMPT_BYTES = 135_000;
+const modelOf = (kind: Kind) => (kind === 'reasoning' ? 'reasoner-model' : 'fake-model');
 
 /**
  * Runs under `node -e` in the agent's container: 8 calls of about 300 kB, 4 at a time, straight
@@ -28,9 +33,9 @@ const http = require("http");
 const kind = ${JSON.stringify(kind)}, bytes = ${PROMPT_BYTES}, socket = ${JSON.stringify(AGENT_SOCKET_PATH)};
 const spaced = (n) => { let t = ""; for (let i = 0; t.length < n; i++) t += (i % 10) + " "; return t.slice(0, n); };
 const ascii = (n) => { let t = ""; for (let i = 0; i < n; i++) t += String.fromCharCode(32 + Math.floor(Math.random() * 95)); return t; };
-const text = { digits: () => spaced(bytes), ascii: () => ascii(bytes), emoji: () => "\\ud83e\\udd80\\ud83d\\ude00\\ud83c\\udf89".repeat(bytes / 12), cjk: () => "\\u6f22\\u5b57\\u4eee\\u540d".repeat(bytes / 12) };
+const text = { digits: () => spaced(bytes), reasoning: () => spaced(${REASONING_PROMPT_BYTES}), ascii: () => ascii(bytes), emoji: () => "\\ud83e\\udd80\\ud83d\\ude00\\ud83c\\udf89".repeat(bytes / 12), cjk: () => "\\u6f22\\u5b57\\u4eee\\u540d".repeat(bytes / 12) };
 function body() {
-  const b = { model: "fake-model", messages: [{ role: "system", content: "${PROBE_SYSTEM}" }] };
+  const b = { model: ${JSON.stringify(modelOf(kind))}, messages: [{ role: "system", content: "${PROBE_SYSTEM}" }] };
   if (kind !== "tools") { b.messages.push({ role: "user", content: text[kind]() }); return JSON.stringify(b); }
   b.messages.push({ role: "user", content: "use a tool" });
   b.tools = [];
@@ -69,7 +74,9 @@ function callResults(outputs: readonly string[]): CallResult[] {
 /** An upstream whose tokenizer counts a prompt token per byte of the messages and tools it got, and uses the whole output allowance. */
 function byteCountingUsage(req: RecordedRequest): Record<string, number> {
   const prompt = Buffer.byteLength(JSON.stringify(req.body.messages ?? [])) + Buffer.byteLength(JSON.stringify(req.body.tools ?? []));
-  return { prompt_tokens: prompt, completion_tokens: Number(req.body.max_tokens ?? 0) };
+  const probing = (req.body.messages as Array<{ content: unknown }> | undefined)?.[0]?.content === PROBE_SYSTEM;
+  const reasoning = req.body.model === 'reasoner-model' && probing ? HIDDEN_REASONING : 0;
+  return { prompt_tokens: prompt, completion_tokens: Number(req.body.max_tokens ?? 0) + reasoning };
 }
 
 /** The agent runs the probe for the kind named in the chat, then says done. */
@@ -85,9 +92,9 @@ function scriptedModel(req: RecordedRequest): ScriptedReply {
 
 test('no prompt makes parallel calls settle above the daily limit, and every refused call is told why', { skip, timeout: 600_000 }, async (t) => {
   const groups = Object.fromEntries(
-    KINDS.map((kind) => [kind, `chats: [local:${kind}]\nrequireTrigger: false\nmodel: fake-model\ntimezone: UTC\nmaxOutputTokens: 100\nbudget: { dailyUsd: ${LIMIT_MICROS / 1e6} }\n`]),
+    KINDS.map((kind) => [kind, `chats: [local:${kind}]\nrequireTrigger: false\nmodel: ${modelOf(kind)}\ntimezone: UTC\nmaxOutputTokens: 100\nbudget: { dailyUsd: ${LIMIT_MICROS / 1e6} }\n`]),
   );
-  const h = await startHarness({ groups, enclaveYaml: 'prices:\n  fake-model: { input: 0.5, output: 2 }\n', start: { clock: middayClock() } });
+  const h = await startHarness({ groups, enclaveYaml: 'prices:\n  fake-model: { input: 0.5, output: 2 }\n  reasoner-model: { input: 0.5, output: 2, maxOutputTokens: 33000 }\n', start: { clock: middayClock() } });
   t.after(() => h.stop());
   h.model.fallback = scriptedModel;
 

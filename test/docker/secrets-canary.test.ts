@@ -60,7 +60,7 @@ test('no secret reaches a file, a log line, an audit row or a chat message', { s
     enclaveYaml: [
       'failoverCooldownSeconds: 0',
       'prices:',
-      '  fake-model: { input: 1, output: 2 }',
+      '  fake-model: { input: 1, output: 2, maxOutputTokens: 8192 }',
       'channels:',
       '  telegram:',
       '    enabled: true',

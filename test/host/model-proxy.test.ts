@@ -241,6 +241,31 @@ test('only function tools are forwarded: a provider-hosted tool is refused befor
   assert.ok(rig.audit.some((e) => e.kind === 'denial' && e.detail.reason === 'tool_not_allowed'));
 });
 
+test('schema references and over-long tool names are refused before any upstream call; a property named like a keyword is fine', async (t) => {
+  const rig = await startRig(t, fakeProvider);
+  const messages = [{ role: 'user', content: 'hi' }];
+  const tool = (name: string, parameters: unknown) => ({ type: 'function', function: { name, parameters } });
+  // Each level refers to the one below twice: inlined, the schema doubles per level.
+  const defs = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`l${i}`, { type: 'object', properties: { a: { $ref: `#/$defs/l${i + 1}` }, b: { $ref: `#/$defs/l${i + 1}` } } }]));
+  const refused: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ['$defs in a tool', { tools: [tool('f', { type: 'object', $defs: defs, properties: { x: { $ref: '#/$defs/l0' } } })] }, 'schema_not_allowed', /tools\[0\]\.function\.parameters\.\$defs/],
+    ['$ref deep in a tool', { tools: [tool('f', { type: 'object', properties: { x: { type: 'array', items: { $ref: '#' } } } })] }, 'schema_not_allowed', /properties\.x\.items\.\$ref/],
+    ['definitions in response_format', { response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { definitions: defs } } } }, 'schema_not_allowed', /response_format\.json_schema\.schema\.definitions/],
+    ['a long tool name', { tools: [tool('f'.repeat(65), { type: 'object' })] }, 'invalid_request', /at most 64 characters; tools\[0\]\.function\.name has 65/],
+    ['a long name in an earlier tool call', { messages: [...messages, { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'g'.repeat(1000), arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c', content: 'x' }] }, 'invalid_request', /messages\[1\]\.tool_calls\[0\]\.function\.name has 1000/],
+  ];
+  for (const [name, body, code, message] of refused) {
+    const res = await rig.post({ model: 'allowed-model', messages, ...body });
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(res.status, 400, name);
+    assert.equal(error.code, code, name);
+    assert.match(error.message, message, name);
+  }
+  assert.equal(rig.model.requests.length, 0, 'nothing went upstream');
+  const fine = tool('f'.repeat(64), { type: 'object', properties: { definitions: { type: 'string' }, $ref: { type: 'string' } } });
+  assert.equal((await rig.post({ model: 'allowed-model', messages, tools: [fine] })).status, 200, 'properties named definitions and $ref are data, not references');
+});
+
 test('text given as a list of parts is forwarded unchanged, with tool calls, tool results and assistant refusals', async (t) => {
   const rig = await startRig(t, fakeProvider);
   const client = new OpenAI({ baseURL: rig.base, apiKey: 'enclave-proxy', maxRetries: 0 });

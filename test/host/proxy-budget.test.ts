@@ -58,6 +58,7 @@ async function startRig(t: TestContext, opts: RigOptions) {
   const { origin } = await serveProxy(t, proxy, model, db);
   return {
     model,
+    providers,
     audit,
     refusals,
     settledGroups,
@@ -181,11 +182,67 @@ test('a call that costs more than its reservation is charged in full, audited an
   assert.ok(warning, 'the overrun is logged');
   assert.deepEqual([warning.group, warning.overrun_micros], ['g', real - reserve!.micros]);
 
+  assert.equal((await rig.ask('g', { model: 'm' })).body.error!.code, 'model_output_unbounded', 'after an overrun the model waits for the owner');
+  rig.providers[0]!.prices.m!.maxOutputTokens = 512;
   rig.model.push({ content: 'within bounds' });
   assert.equal((await rig.ask('g', { model: 'm' })).status, 200);
   const normal = rig.audit.filter((e) => e.kind === 'model_call')[1]!;
   assert.equal(normal.detail.overrun_micros, undefined, 'a call within its reservation has no overrun');
   assert.equal(rig.warnings.filter((w) => w.msg.includes('cost more than its reservation')).length, 1);
+});
+
+test('a reasoning model past its max_tokens: the calls in flight overrun once, then the model is refused until prices.<model>.maxOutputTokens covers it', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', budget: {}, maxOutputTokens: 100 }), testGroup({ name: 'other', model: 'm', budget: {}, maxOutputTokens: 100 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 0, output: 10 } }, timeoutSeconds: 30 }],
+    maxConcurrentCallsPerGroup: 4,
+  });
+  // Hidden reasoning is billed as output but not capped by max_tokens (DeepSeek's reasoner: up to 32K more).
+  rig.model.fallback = () => ({ content: 'ok', delayMs: 20, usage: { prompt_tokens: 10, completion_tokens: 20_000 } });
+  const round = () => Promise.all(Array.from({ length: 4 }, () => rig.ask('g', { model: 'm' })));
+  assert.deepEqual((await round()).map((r) => r.status), [200, 200, 200, 200], 'the calls already in flight cannot be stopped');
+  assert.equal(rig.model.requests.length, 4);
+  assert.ok(rig.model.requests.every((r) => r.body.max_tokens === 100 && r.body.max_completion_tokens === undefined), 'max_tokens is forwarded as before');
+
+  const refused = await round();
+  assert.equal(rig.model.requests.length, 4, 'no further call reached the provider');
+  for (const r of refused) {
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error!.code, 'model_output_unbounded');
+  }
+  assert.equal(
+    refused[0]!.body.error!.message,
+    'a call to model m produced 20000 output tokens, more than it reserved (its max_tokens does not cap its hidden reasoning), ' +
+      'so calls to it are refused until the most output tokens one call can produce is set. In enclave.yaml providers[0].prices (or the top-level prices), write:\n' +
+      '  m: { input: 0, output: 10, maxOutputTokens: 32768 }\n' +
+      "using the provider's documented maximum (output and reasoning together) if it is larger, then restart Enclave.",
+  );
+  assert.ok(rig.audit.some((e) => e.kind === 'model_refused' && e.detail.reason === 'output_unbounded'));
+  assert.equal((await rig.ask('other', { model: 'm' })).status, 200, 'another group is not locked by this one');
+
+  rig.providers[0]!.prices.m!.maxOutputTokens = 16_000;
+  assert.equal((await rig.ask('g', { model: 'm' })).body.error!.code, 'model_output_unbounded', 'a maximum below the output seen does not lift it');
+  rig.providers[0]!.prices.m!.maxOutputTokens = 32_768;
+  assert.equal((await rig.ask('g', { model: 'm' })).status, 200);
+  const last = rig.rows().filter((r) => r.kind === 'reserve').at(-1)!;
+  assert.equal(last.tokens, promptTokenBound(rig.model.requests.at(-1)!.body) + 32_768, 'the reservation counts the model\'s maximum output');
+});
+
+test('with prices.<model>.maxOutputTokens set, parallel calls of a reasoning model near the limit never settle above it', async (t) => {
+  const rig = await startRig(t, {
+    groups: [testGroup({ name: 'g', model: 'm', budget: { dailyUsd: 0.5 }, maxOutputTokens: 100 })],
+    providers: (url) => [{ name: 'p', baseUrl: url, prices: { m: { input: 0, output: 10, maxOutputTokens: 32_768 } }, timeoutSeconds: 30 }],
+    maxConcurrentCallsPerGroup: 4,
+  });
+  rig.model.fallback = () => ({ content: 'ok', delayMs: 20, usage: { prompt_tokens: 10, completion_tokens: 20_000 } });
+  const statuses: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    statuses.push(...(await Promise.all(Array.from({ length: 4 }, () => rig.ask('g', { model: 'm' })))).map((r) => r.status));
+  }
+  const spent = rig.rows().filter((r) => r.kind === 'settle').reduce((sum, r) => sum + r.micros, 0);
+  assert.ok(spent <= 500_000, `settled ${spent} micros against a limit of 500000`);
+  assert.ok(statuses.includes(200) && statuses.every((s) => s === 200 || s === 402), statuses.join());
+  assert.equal(rig.audit.filter((e) => e.kind === 'model_call' && e.detail.overrun_micros !== undefined).length, 0);
 });
 
 /** Spaced digits: a byte-level tokenizer makes one token of every byte. */

@@ -137,3 +137,47 @@ test('text held back for a choice that never finishes is still delivered before 
   for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';
   assert.equal(content, 'nearly sk-upstream-');
 });
+
+test('a key written with JSON \\u escapes in a 2xx answer is scrubbed from the decoded text', async (t) => {
+  const rig = await startRig(t);
+  const escaped = `\\u0073${KEY.slice(1)}`;
+  rig.model.push({
+    raw: [`{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"${escaped}","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\\"k\\":\\"${escaped}\\"}"}}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`],
+    contentType: 'application/json',
+  });
+  const answer = await rig.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(answer.choices[0]!.message.content, '[redacted]');
+  assert.ok(!JSON.stringify(answer).includes(KEY), JSON.stringify(answer));
+});
+
+test('a streamed key is scrubbed whatever the framing: CR line ends, data split over lines, a BOM', async (t) => {
+  const rig = await startRig(t);
+  const pieces = KEY.match(/.{1,5}/g)!;
+  const chunk = (content: string) => JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+  const raw = [
+    '\uFEFF',
+    ...pieces.map((p, i) => (i % 2 === 0 ? `data: ${chunk(p)}\r\r` : `data: ${chunk(p).replace('"choices"', '\ndata: "choices"')}\r\n\r\n`)),
+    `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\r\r`,
+    'data: [DONE]\r\r',
+  ];
+  rig.model.push({ raw, contentType: 'text/event-stream', chunkDelayMs: 1 });
+  let text = '';
+  for await (const event of await rig.client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] })) {
+    text += event.choices[0]?.delta.content ?? '';
+  }
+  assert.equal(text, '[redacted]');
+});
+
+test('a stream event that cannot be read ends the stream with an error the agent\'s SDK reports, never passed on', async (t) => {
+  const rig = await startRig(t);
+  const good = `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'fine' }, finish_reason: null }] })}\n\n`;
+  rig.model.push({ raw: [good, `data: {"choices": not json ${KEY}\n\n`, good, 'data: [DONE]\n\n'], contentType: 'text/event-stream', chunkDelayMs: 1 });
+  const res = await rig.post({ stream: true });
+  const text = await res.text();
+  assert.ok(!text.includes(KEY) && !text.includes('not json'), text);
+  assert.equal(text.split('fine').length, 2, 'nothing after the unreadable event');
+  rig.model.push({ raw: [good, 'data: not json\n\n'], contentType: 'text/event-stream', chunkDelayMs: 1 });
+  await assert.rejects(async () => {
+    for await (const _ of await rig.client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] })) void _;
+  }, /could not be read safely/);
+});

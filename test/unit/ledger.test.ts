@@ -248,3 +248,24 @@ test('reservations left open by a stopped host are settled at their full amount'
   assert.throws(() => ledger.settle({ reservationId: open, outcome: 'ok' }), /already settled/);
   ledger.settle({ reservationId: later, outcome: 'aborted' });
 });
+
+test('a settled call that used more tokens than reserved is remembered per group, provider and model, across a restart', () => {
+  const { db, ledger, clock } = setup({ group: {} });
+  const within = reserved(ledger.reserve(call('g', 100, 1_000)));
+  ledger.settle({ reservationId: within, usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: 900 }, micros: 50, outcome: 'ok' });
+  assert.equal(ledger.largestOverrunOutput('g', 'p', 'm'), undefined, 'a call within its reservation is no overrun');
+  const unsettled = reserved(ledger.reserve(call('g', 100, 1_000)));
+  ledger.settle({ reservationId: unsettled, outcome: 'no_usage' });
+  assert.equal(ledger.largestOverrunOutput('g', 'p', 'm'), undefined, 'a reservation charged in full is no overrun');
+
+  for (const output of [20_000, 5_000]) {
+    const id = reserved(ledger.reserve(call('g', 100, 1_000)));
+    ledger.settle({ reservationId: id, usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: output }, micros: 50, outcome: 'ok' });
+  }
+  assert.equal(ledger.largestOverrunOutput('g', 'p', 'm'), 20_000, 'the largest output of an overrun');
+  assert.equal(ledger.largestOverrunOutput('other', 'p', 'm'), undefined);
+  assert.equal(ledger.largestOverrunOutput('g', 'p', 'm2'), undefined);
+
+  const restarted = new SqliteLedger({ db, groupLimits: () => ({}), globalLimits: () => ({}), hostTimezone: 'UTC', clock: () => clock.now });
+  assert.equal(restarted.largestOverrunOutput('g', 'p', 'm'), 20_000, 'read back from the ledger after a restart');
+});

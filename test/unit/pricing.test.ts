@@ -43,6 +43,17 @@ test('usage is read in chat-completions and Responses names; garbage is no usage
   }
 });
 
+test('usage counts hidden reasoning that a provider leaves out of completion_tokens: the total and the reasoning details win when larger', () => {
+  // A Gemini-compatible answer: 60 reasoning tokens only in the total and the details.
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 0, total_tokens: 81, completion_tokens_details: { reasoning_tokens: 60 } })!.outputTokens, 60);
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 5, total_tokens: 126 })!.outputTokens, 105, 'total minus prompt');
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 5, completion_tokens_details: { reasoning_tokens: 70 } })!.outputTokens, 70, 'reasoning alone');
+  assert.equal(usageFromApi({ input_tokens: 9, output_tokens: 2, total_tokens: 40 })!.outputTokens, 31, 'Responses: total minus input');
+  assert.equal(usageFromApi({ input_tokens: 9, output_tokens: 2, output_tokens_details: { reasoning_tokens: 50 } })!.outputTokens, 50, 'Responses: reasoning details');
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 80, total_tokens: 90, completion_tokens_details: { reasoning_tokens: 60 } })!.outputTokens, 80, 'a smaller total or reasoning count never lowers the output');
+  assert.equal(usageFromApi({ prompt_tokens: 21, completion_tokens: 8, total_tokens: 'x', completion_tokens_details: { reasoning_tokens: -3 } })!.outputTokens, 8, 'unusable extras are ignored');
+});
+
 test('the SSE tap finds the usage chunk however the bytes are split', () => {
   const usageEvent = 'data: {"choices":[],"usage":{"prompt_tokens":21,"completion_tokens":8,"prompt_tokens_details":{"cached_tokens":4}},"note":"é漢"}\r\n\r\n';
   const stream = Buffer.from(`data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n${usageEvent}data: [DONE]\n\n`);
@@ -78,4 +89,25 @@ test('only a usage at the end of the answer is final: an early or running count 
   assert.deepEqual(tapOf(usage(10, 0), delta('a'), finish, usage(10, 3)).finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 3 }, 'the count after the finish');
   const withFinish = usage(10, 4, [{ index: 0, delta: {}, finish_reason: 'length' }]);
   assert.deepEqual(tapOf(delta('a'), withFinish).finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 4 }, 'a count on the finishing chunk');
+});
+
+test('an empty finish_reason is no end, and more answer after an end makes a later running count non-final', () => {
+  const event = (obj: unknown) => Buffer.from(`data: ${JSON.stringify(obj)}\n\n`);
+  const running = (content: string, completion: number, finish: string | null) =>
+    event({ choices: [{ index: 0, delta: { content }, finish_reason: finish }], usage: { prompt_tokens: 10, completion_tokens: completion } });
+  const empty = new SseUsageTap();
+  empty.push(running('a', 1, ''));
+  empty.push(running('b', 2, ''));
+  assert.equal(empty.finalUsage, undefined, 'finish_reason "" on every chunk, cut after the second');
+
+  const reopened = new SseUsageTap();
+  reopened.push(running('a', 1, 'stop'));
+  assert.deepEqual(reopened.finalUsage, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 1 });
+  reopened.push(running('b', 2, null));
+  reopened.push(event({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 3 } }));
+  assert.equal(reopened.finalUsage, undefined, 'content after the finish: the next count is a running one again');
+
+  const framed = new SseUsageTap();
+  framed.push(Buffer.from(`data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],\rdata: "usage":{"prompt_tokens":4,"completion_tokens":5}}\r\r`));
+  assert.deepEqual(framed.finalUsage, { inputTokens: 4, cachedInputTokens: 0, outputTokens: 5 }, 'read with the same framing as the scrubber');
 });
