@@ -27,7 +27,7 @@ import { Commands } from './core/commands/commands.js';
 import { GroupQueue } from './core/group-queue.js';
 import { reloadGroupsAndRetire } from './core/group-reload.js';
 import { GroupSettings } from './core/group-settings.js';
-import { History } from './core/history.js';
+import { History } from './db/history.js';
 import { budgetLine, hostStatus } from './core/host-status.js';
 import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';

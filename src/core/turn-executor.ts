@@ -12,7 +12,7 @@ import type { Db } from '../db/database.js';
 import { DISK_FULL_REFUSAL, isDiskFull } from '../db/storage-health.js';
 import type { Logger } from '../logger.js';
 import type { GroupSettings } from './group-settings.js';
-import type { History } from './history.js';
+import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { createGroupFiles, removeGroupFiles } from '../config/group-files.js';
 import { loadGroups } from '../config/groups.js';
 import { groupForChat, skillRoots, type Config } from '../config/load.js';
-import { History } from '../core/history.js';
+import { History } from '../db/history.js';
 import type { Db } from '../db/database.js';
 import type { TaskStore } from '../scheduler/task-store.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { PairingStore } from '../../src/access/pairing-store.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { callControl } from '../../src/control/control-client.js';
-import { History } from '../../src/core/history.js';
+import { History } from '../../src/db/history.js';
 import { MessageStore } from '../../src/core/message-store.js';
 import { SeenChats } from '../../src/core/seen-chats.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';

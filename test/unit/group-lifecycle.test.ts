@@ -7,7 +7,7 @@ import type { InboundMessage } from '../../channels/channel.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { GroupSettings } from '../../src/core/group-settings.js';
-import { History } from '../../src/core/history.js';
+import { History } from '../../src/db/history.js';
 import { MessageStore } from '../../src/core/message-store.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';

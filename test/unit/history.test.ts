@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { History } from '../../src/core/history.js';
+import { History } from '../../src/db/history.js';
 import { openDatabase } from '../../src/db/database.js';
 import { scrubSecrets } from '../../src/logger.js';
 

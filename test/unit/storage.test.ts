@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PermanentSendError, type Channel, type InboundMessage, type OutboundMessage } from '../../channels/channel.js';
-import { History } from '../../src/core/history.js';
+import { History } from '../../src/db/history.js';
 import { MessageStore } from '../../src/core/message-store.js';
 import { Outbox } from '../../src/core/outbox.js';
 import { openDatabase } from '../../src/db/database.js';

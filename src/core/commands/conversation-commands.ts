@@ -1,5 +1,5 @@
 import type { ContainerManager } from '../../container/container-manager.js';
-import type { History } from '../history.js';
+import type { History } from '../../db/history.js';
 import { groupOf, type CommandSpec } from './commands.js';
 
 export function conversationCommands(deps: { history: History; containers: ContainerManager }): CommandSpec[] {

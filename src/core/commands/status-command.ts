@@ -4,7 +4,7 @@ import { providerFor } from '../../config/providers.js';
 import type { ContainerManager } from '../../container/container-manager.js';
 import type { GroupQueue } from '../group-queue.js';
 import type { GroupSettings } from '../group-settings.js';
-import type { History } from '../history.js';
+import type { History } from '../../db/history.js';
 import type { MessageStore } from '../message-store.js';
 import { groupOf, type CommandSpec } from './commands.js';
 

@@ -1,6 +1,6 @@
 import type { ChatTurnMessage } from '../../container/agent/protocol.js';
 import { systemClock, type Clock } from '../clock.js';
-import type { Db } from '../db/database.js';
+import type { Db } from './database.js';
 
 export interface HistoryOptions {
   clock?: Clock;
