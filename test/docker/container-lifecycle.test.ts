@@ -18,7 +18,8 @@ test('an idle container is stopped and the next message starts a fresh one', { s
   const first = h.app.containers.state('main').id!;
   await waitFor('the idle stop', () => h.app.containers.state('main').state === 'stopped');
   await waitFor('the idle container to be removed', () => new Docker().getContainer(first).inspect().then(() => false, () => true));
-  assert.equal(new ContainerStateStore(h.app.db).get('main')?.state, 'stopped', 'recorded in SQLite');
+  // The host records the stop once Docker has confirmed the removal, a moment after inspect fails.
+  await waitFor('the stop recorded in SQLite', () => new ContainerStateStore(h.app.db).get('main')?.state === 'stopped');
   h.model.push({ content: 'two' });
   assert.deepEqual((await h.say('main', 'second')).replies, ['two']);
   assert.notEqual(h.app.containers.state('main').id, first);
