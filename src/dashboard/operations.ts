@@ -1,3 +1,4 @@
+import type { SentNotice } from '../ledger/notices.js';
 import type { Pairing } from '../access/pairing-store.js';
 import type { AuditFilter, AuditVerdict } from '../audit/audit-log.js';
 import type { AuditRow } from '../audit/types.js';
@@ -93,6 +94,8 @@ export type WriteResult = { ok: true; message: string } | { ok: false; message: 
 export interface DashboardOperations {
   overview(): OverviewView;
   usage(): UsageSummary;
+  /** Budget notices the chats were sent (50/80/100% and refusals), newest first. */
+  notices(limit: number): SentNotice[];
   dailySpend(days: number): DailySpend;
   audit(n: number, filter: AuditFilter & { since?: number }): AuditRow[];
   auditChain(): ChainState;

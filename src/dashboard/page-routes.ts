@@ -24,7 +24,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, ops: DashboardOperations, op
   const csrf = (c: Context<DashboardEnv>) => c.get('session').csrf;
 
   app.get('/', (c) => render(c, '/', overviewPage(ops.overview(), csrf(c)), { scripts: ['overview.js'] }));
-  app.get('/spend', (c) => render(c, '/spend', spendPage(ops.usage(), ops.audit(10, { kind: 'model_refused' }), csrf(c)), { scripts: ['spend.js'], vendorScripts: ['uPlot.iife.min.js'], styles: ['uPlot.min.css'] }));
+  app.get('/spend', (c) => render(c, '/spend', spendPage(ops.usage(), ops.audit(10, { kind: 'model_refused' }), ops.notices(10), csrf(c)), { scripts: ['spend.js'], vendorScripts: ['uPlot.iife.min.js'], styles: ['uPlot.min.css'] }));
   app.get('/audit', (c) => {
     const groups = ops.groups().map((g) => g.name);
     const group = c.req.query('group') || undefined;

@@ -13,6 +13,7 @@ import type { GroupQueue } from '../core/group-queue.js';
 import type { Db } from '../db/database.js';
 import { effectiveLimits, GLOBAL_SCOPE, groupScope, setLimit } from '../ledger/limits.js';
 import { formatAmount } from '../ledger/messages.js';
+import { recentNotices } from '../ledger/notices.js';
 import { windowSpend } from '../ledger/spend.js';
 import { collectUsage } from '../ledger/usage-summary.js';
 import { dayWindow } from '../ledger/windows.js';
@@ -53,6 +54,7 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
 
   return {
     overview: () => overview(deps, containerStates),
+    notices: (limit) => recentNotices(db, limit),
     usage: () => {
       const cfg = deps.config();
       return collectUsage(db, { groups: [...cfg.groups.values()], globalLimits: cfg.enclave.budgets.global, hostTimezone: hostTimezone(), now: clock() });

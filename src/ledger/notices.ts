@@ -57,3 +57,22 @@ export function refusalWindowKey(refusal: Pick<BudgetRefusal, 'scope' | 'period'
 export function refusalNoticeDue(db: Db, group: string, windowKey: string, now: number): boolean {
   return db.prepare("INSERT OR IGNORE INTO budget_notices (group_name, window_key, level, sent_at) VALUES (?, ?, 'refused', ?)").run(group, windowKey, now).changes === 1;
 }
+
+export interface SentNotice {
+  group: string;
+  /** The window it was about, e.g. "group:day:2026-11-30". */
+  windowKey: string;
+  /** '50', '80', '100' (percent of a limit) or 'refused'. */
+  level: string;
+  sentAt: number;
+}
+
+/** The budget notices chats were sent, newest first (for the dashboard's Spend page). */
+export function recentNotices(db: Db, limit: number): SentNotice[] {
+  return db
+    .prepare<[number], { group_name: string; window_key: string; level: string; sent_at: number }>(
+      'SELECT group_name, window_key, level, sent_at FROM budget_notices ORDER BY sent_at DESC LIMIT ?',
+    )
+    .all(limit)
+    .map((r) => ({ group: r.group_name, windowKey: r.window_key, level: String(r.level), sentAt: r.sent_at }));
+}

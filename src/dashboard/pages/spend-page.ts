@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import { formatTokens, formatUsd } from '../../ledger/money.js';
 import type { AuditRow } from '../../audit/types.js';
+import type { SentNotice } from '../../ledger/notices.js';
 import type { UsageScope, UsageSummary, UsageWindow } from '../../ledger/usage-summary.js';
 import { csrfField, when, type Html } from './layout.js';
 
@@ -16,7 +17,7 @@ function row(s: UsageScope): Html {
 }
 
 /** The numbers of `enclave usage`, a chart of the last days (spend.js), and the budget form. */
-export function spendPage(usage: UsageSummary, refusals: readonly AuditRow[], csrf: string): Html {
+export function spendPage(usage: UsageSummary, refusals: readonly AuditRow[], notices: readonly SentNotice[], csrf: string): Html {
   return html`
 <table id="usage"><thead><tr><th>Scope</th><th>Today</th><th>Daily limit</th><th>Tokens today</th><th>This month</th><th>Monthly limit</th><th>Tokens this month</th></tr></thead>
 <tbody>${usage.groups.map(row)}${row(usage.global)}</tbody></table>
@@ -25,6 +26,10 @@ export function spendPage(usage: UsageSummary, refusals: readonly AuditRow[], cs
 <h2>Refused model calls (latest)</h2>
 ${refusals.length ? html`<table id="refusals"><thead><tr><th>When</th><th>Group</th><th>Why</th></tr></thead>
 <tbody>${[...refusals].reverse().map((r) => html`<tr class="denial"><td>${when(r.at)}</td><td>${r.group ?? ''}</td><td>${typeof r.detail.message === 'string' ? r.detail.message : String(r.detail.reason ?? '')}</td></tr>`)}</tbody></table>`
+    : html`<p class="muted">None.</p>`}
+<h2>Budget notices sent (latest)</h2>
+${notices.length ? html`<table id="notices"><thead><tr><th>When</th><th>Group</th><th>Notice</th><th>Window</th></tr></thead>
+<tbody>${notices.map((n) => html`<tr><td>${when(n.sentAt)}</td><td>${n.group}</td><td>${n.level === 'refused' ? 'limit reached, calls refused' : `${n.level}% of a limit`}</td><td>${n.windowKey}</td></tr>`)}</tbody></table>`
     : html`<p class="muted">None.</p>`}
 <h2>Change a budget</h2>
 <form method="post" action="/actions/budget" class="row">${csrfField(csrf)}
