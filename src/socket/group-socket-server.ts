@@ -29,6 +29,17 @@ export const MAX_SOCKET_CONNECTIONS = 16;
 export const SOCKET_IDLE_MS = 10_000;
 /** A request must arrive whole within this time; slow senders cannot hold host memory. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The longest final answer a turn may post to its chat. The outbox splits long text into several
+ * posts, so a longer reply is cut here, with a notice, rather than becoming a thousand posts.
+ */
+export const MAX_REPLY_CHARS = 16_000;
+
+/** The reply as it goes to the chat: whole, or cut at MAX_REPLY_CHARS with a notice that says so. */
+export function cappedReply(reply: string): string {
+  if (reply.length <= MAX_REPLY_CHARS) return reply;
+  return `${reply.slice(0, MAX_REPLY_CHARS)}\n\n(the answer was cut at ${MAX_REPLY_CHARS} characters)`;
+}
 
 export interface SocketTiming {
   idleMs?: number;
@@ -207,7 +218,7 @@ export class GroupSocketServer {
     turn.resolve({
       turnId: body.turnId,
       ok: body.ok === true,
-      reply: typeof body.reply === 'string' ? body.reply : '',
+      reply: typeof body.reply === 'string' ? cappedReply(body.reply) : '',
       error: typeof body.error === 'string' ? body.error : undefined,
       steps: Number(body.steps) || 0,
     });

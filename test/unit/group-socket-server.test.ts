@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import type { TurnRequest } from '../../container/agent/protocol.js';
 import { silentLogger } from '../../src/logger.js';
 import { callSocket } from '../helpers/socket-http.js';
-import { GroupSocketServer, MAX_SOCKET_CONNECTIONS } from '../../src/socket/group-socket-server.js';
+import { GroupSocketServer, MAX_REPLY_CHARS, MAX_SOCKET_CONNECTIONS } from '../../src/socket/group-socket-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 
@@ -118,4 +118,16 @@ test('requests that hang on every slot but one cannot take the runner\'s: the la
   assert.equal((await poll).status, 200);
   server.abort(new Error('test over'));
   await result.catch(() => undefined);
+});
+
+test('a final reply longer than MAX_REPLY_CHARS is cut with a visible notice before it reaches the chat', async (t) => {
+  const { sock, server } = socketServer(t, () => 0);
+  await server.listen();
+  const poll = callSocket(sock, 'GET', '/enclave/turn');
+  const result = server.dispatch(turn);
+  assert.equal((await poll).status, 200);
+  const huge = 'a'.repeat(2 * 1024 * 1024 - 1024);
+  assert.equal((await callSocket(sock, 'POST', '/enclave/turn/result', { turnId: 'turn-1', ok: true, reply: huge, steps: 1 })).status, 204);
+  const { reply } = await result;
+  assert.equal(reply, `${'a'.repeat(MAX_REPLY_CHARS)}\n\n(the answer was cut at ${MAX_REPLY_CHARS} characters)`);
 });

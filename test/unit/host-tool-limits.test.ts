@@ -8,6 +8,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
 import { DEFAULT_TOOL_LIMITS } from '../../src/tools/rate-limit.js';
+import { MAX_SEND_MESSAGE_CHARS } from '../../src/tools/send-message.js';
 import { testGroup } from '../helpers/group-config.js';
 
 /** The real dispatcher over a real audit table, with a clock the test moves. */
@@ -110,4 +111,15 @@ test('a group\'s toolLimits in group.yaml override the defaults', async () => {
   const h = host(testGroup({ name: 'loop', toolLimits: raw.toolLimits }));
   for (let i = 0; i < 5; i++) await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: `m${i}` });
   assert.deepEqual(h.delivered, ['m0', 'm1']);
+});
+
+test('send_message refuses text longer than MAX_SEND_MESSAGE_CHARS, so one call cannot become a hundred posts', async () => {
+  const h = host();
+  const long = await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: 'x'.repeat(256 * 1024) });
+  assert.equal(long.ok, false);
+  assert.match(long.error ?? '', new RegExp(`more than the ${MAX_SEND_MESSAGE_CHARS} one send_message may carry; shorten it, or split it`));
+  assert.deepEqual(h.delivered, [], 'nothing of the long text reached the chat');
+  const atCap = await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: 'y'.repeat(MAX_SEND_MESSAGE_CHARS) });
+  assert.equal(atCap.ok, true);
+  assert.equal(h.delivered.length, 1);
 });
