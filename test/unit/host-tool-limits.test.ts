@@ -7,7 +7,7 @@ import { groupConfigSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
-import { DEFAULT_TOOL_LIMITS } from '../../src/tools/rate-limit.js';
+import { DEFAULT_TOOL_LIMITS, ToolRateLimiter } from '../../src/tools/rate-limit.js';
 import { MAX_SEND_MESSAGE_CHARS } from '../../src/tools/send-message.js';
 import { testGroup } from '../helpers/group-config.js';
 
@@ -122,4 +122,24 @@ test('send_message refuses text longer than MAX_SEND_MESSAGE_CHARS, so one call 
   const atCap = await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: 'y'.repeat(MAX_SEND_MESSAGE_CHARS) });
   assert.equal(atCap.ok, true);
   assert.equal(h.delivered.length, 1);
+});
+
+test('the per-minute limit is a sliding minute: a burst across a minute boundary gets the limit once, not twice', () => {
+  let now = 0;
+  const limiter = new ToolRateLimiter(() => now);
+  const allowed = (turn: string, n: number) => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (!limiter.take('g', turn, 'list_tasks', DEFAULT_TOOL_LIMITS)) ok += 1;
+    return ok;
+  };
+  assert.equal(allowed('turn-1', 1), 1);
+  now = 59_900;
+  const before = allowed('turn-2', 200);
+  now = 60_000;
+  const after = allowed('turn-3', 200);
+  assert.equal(before + after, DEFAULT_TOOL_LIMITS.callsPerMinute, `${before + after} calls allowed within 100 ms`);
+  now = 119_899;
+  assert.equal(allowed('turn-4', 1), 0, 'the calls of 59.9 s ago still count');
+  now = 119_900;
+  assert.equal(allowed('turn-4', 200), DEFAULT_TOOL_LIMITS.callsPerMinute - 1, 'a minute after the burst the calls are allowed again');
 });
