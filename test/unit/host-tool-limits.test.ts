@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { ThrottledAudit } from '../../src/audit/throttled-audit.js';
+import { MAX_NEW_KINDS_PER_MINUTE, ThrottledAudit } from '../../src/audit/throttled-audit.js';
 import type { GroupConfig } from '../../src/config/groups.js';
 import { groupConfigSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -142,4 +142,37 @@ test('the per-minute limit is a sliding minute: a burst across a minute boundary
   assert.equal(allowed('turn-4', 1), 0, 'the calls of 59.9 s ago still count');
   now = 119_900;
   assert.equal(allowed('turn-4', 200), DEFAULT_TOOL_LIMITS.callsPerMinute - 1, 'a minute after the burst the calls are allowed again');
+});
+
+test('300,000 calls of made-up tool names in a minute write a bounded number of audit rows and keep no per-name state', async () => {
+  const h = host();
+  for (let i = 0; i < 300_000; i++) {
+    const res = await h.dispatcher.handle('loop', 'turn-1', `${'x'.repeat(90)}${i}`, {});
+    assert.equal(res.ok, false);
+  }
+  const during = h.rows();
+  assert.ok(during <= 60 + MAX_NEW_KINDS_PER_MINUTE, `${during} rows for one minute of refusals`);
+  h.advance(61_000);
+  h.audit.flush();
+  const summary = h.log.tail(1)[0]!;
+  assert.equal(summary.detail.reason, 'refusal_flood');
+  assert.deepEqual(summary.detail.byKind, { 'invalid unknown': 300_000 - during });
+});
+
+test('task changes an agent makes go through the throttled agent audit', async () => {
+  const h = host();
+  for (let i = 0; i < 50; i++) {
+    h.advance(300);
+    const made = await h.dispatcher.handle('loop', 'turn-1', 'schedule_task', { prompt: `task ${i}`, every: '1h' });
+    assert.equal(made.ok, true, made.error);
+    const id = (made.result as { task: { id: number } }).task.id;
+    assert.equal((await h.dispatcher.handle('loop', 'turn-1', 'cancel_task', { id })).ok, true);
+  }
+  const changes = () => h.log.tail(1000).filter((r) => r.kind === 'task_change' && r.actor !== 'host').length;
+  assert.ok(changes() <= 60, `${changes()} task_change rows for 100 changes in 15 s`);
+  h.audit.flush();
+  const summary = h.log.tail(5).find((r) => r.detail.reason === 'repeated_task_changes')!;
+  assert.equal(summary.kind, 'task_change');
+  const counted = Object.values(summary.detail.byKind as Record<string, number>).reduce((a, b) => a + b, 0);
+  assert.equal(counted + changes(), 100, 'every change is a row or counted in the summary');
 });
