@@ -22,7 +22,7 @@ export interface ShellResult {
   omittedBytes: number;
 }
 
-/** Collects stdout and stderr interleaved, keeping the first `limit` bytes. */
+/** Collects the command's output (stdout and stderr on one pipe), keeping the first `limit` bytes. */
 class CappedOutput {
   private readonly chunks: Buffer[] = [];
   private kept = 0;
@@ -54,17 +54,20 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** Runs `sh -c command` in its own process group; the whole group is killed on timeout or exit. */
+/** Runs `sh -c command` in its own process group, stderr merged into stdout; the whole group is killed on timeout or exit. */
 export function runShell(command: string, timeoutSeconds: number, options: ShellOptions = {}): Promise<ShellResult> {
   const output = new CappedOutput(SHELL_OUTPUT_MAX_BYTES);
-  const child = spawn(options.shell ?? '/bin/sh', ['-c', command], {
+  const shell = options.shell ?? '/bin/sh';
+  // stderr becomes the stdout pipe before the command starts, so output keeps the order it was
+  // written in (two pipes read separately can swap a later stdout line before an earlier stderr
+  // one). The command itself still runs as `sh -c command`, syntax errors and all.
+  const child = spawn(shell, ['-c', 'exec 2>&1; exec "$0" -c "$1"', shell, command], {
     cwd: options.cwd ?? MEMORY_DIR,
     env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'ignore'],
     detached: true,
   });
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
 
   return new Promise((resolve) => {
     let timedOut = false;
@@ -79,7 +82,6 @@ export function runShell(command: string, timeoutSeconds: number, options: Shell
       clearTimeout(graceTimer);
       killGroup(child.pid);
       child.stdout.destroy();
-      child.stderr.destroy();
       resolve({
         exitCode: exit?.code ?? null,
         signal: exit?.signal ?? null,

@@ -76,6 +76,11 @@ export class TaskStore {
     this.maxPerGroup = opts.maxPerGroup ?? MAX_TASKS_PER_GROUP;
   }
 
+  /** The same table, with changes audited to `audit` (the agents' throttled sink, for changes an agent makes). */
+  withAudit(audit: AuditSink): TaskStore {
+    return new TaskStore(this.db, audit, this.clock, { maxPerGroup: this.maxPerGroup });
+  }
+
   create(task: NewTask): Task {
     const id = this.db.transaction(() => {
       const open = (this.db

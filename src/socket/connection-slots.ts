@@ -7,21 +7,34 @@ export interface ConnectionSlotsOptions {
   max: number;
   /** A connection with no request in flight for this long is closed. */
   idleMs: number;
+  /** A connection whose response has not moved a byte towards its reader for this long is closed. */
+  stallMs: number;
+  /** A request other than the long-poll that has not been answered in this long is closed. */
+  responseTimeoutMs: number;
   clock?: Clock;
 }
 
+/** What startRequest decided: go on, refuse (no slot left), or the connection was closed (a second request while one is in flight). */
+export type RequestAdmission = 'admitted' | 'busy' | 'pipelined';
+
 interface Slot {
   socket: Socket;
-  inFlight: number;
-  /** The request in flight is the runner's long-poll for its next turn. */
-  polling: boolean;
+  /** The one request in flight on this connection, if any. */
+  request: 'poll' | 'other' | undefined;
+  requestStarted: number;
   lastActive: number;
+  /** Bytes written towards the reader when last looked at, and since when that number has not moved. */
+  written: number;
+  stalledSince: number;
 }
 
 /**
- * Holds a group socket's connections within a small number without letting idle ones lock the
- * runner out: a connection idle past idleMs is reaped, a new connection at the limit replaces the
- * longest-idle one, and requests other than the runner's long-poll may busy all slots but one.
+ * Holds a group socket's connections within a small number without letting any of them lock the
+ * runner out: one request at a time per connection (a pipelined second request closes it); a
+ * connection idle past idleMs, one whose reader stopped reading for stallMs, and one whose request
+ * is unanswered past responseTimeoutMs are closed; a new connection at the limit replaces the
+ * longest-idle one, or else one whose responses are stuck; and requests other than the runner's
+ * long-poll may busy all slots but one.
  */
 export class ConnectionSlots {
   private readonly slots = new Map<Socket, Slot>();
@@ -35,29 +48,37 @@ export class ConnectionSlots {
     server.on('connection', (socket: Socket) => this.admit(socket));
   }
 
-  /** Marks a request in flight on its connection until its response is done. False: no slot left for it. */
-  startRequest(socket: Socket, isPoll: boolean, onDone: (cb: () => void) => void): boolean {
+  /** Marks a request in flight on its connection until its response is done. */
+  startRequest(socket: Socket, isPoll: boolean, onDone: (cb: () => void) => void): RequestAdmission {
     const slot = this.slots.get(socket);
-    if (!slot) return true;
-    if (!isPoll && this.busyOtherThanPoll() >= this.opts.max - 1) return false;
-    slot.inFlight += 1;
-    slot.polling = isPoll;
+    if (!slot) return 'admitted';
+    if (slot.request !== undefined) {
+      this.close(slot);
+      return 'pipelined';
+    }
+    if (!isPoll && this.requestsOtherThanPoll() >= this.opts.max - 1) return 'busy';
+    const now = this.clock();
+    slot.request = isPoll ? 'poll' : 'other';
+    slot.requestStarted = now;
+    slot.written = socket.bytesWritten;
+    slot.stalledSince = now;
     onDone(() => {
-      slot.inFlight = Math.max(0, slot.inFlight - 1);
-      slot.polling = false;
+      slot.request = undefined;
       slot.lastActive = this.clock();
     });
-    return true;
+    return 'admitted';
   }
 
-  /** Closes every connection idle longer than idleMs; returns how many. */
-  reapIdle(): number {
-    const now = this.clock();
+  /**
+   * Closes every connection idle past idleMs, whose reader has not taken a byte for stallMs, or
+   * whose request (other than the long-poll) is unanswered past responseTimeoutMs; returns how many.
+   * A timer calls this; the stall is measured between calls.
+   */
+  reap(): number {
     let reaped = 0;
     for (const slot of [...this.slots.values()]) {
-      if (slot.inFlight === 0 && now - slot.lastActive >= this.opts.idleMs) {
-        slot.socket.destroy();
-        this.slots.delete(slot.socket);
+      if (this.expired(slot)) {
+        this.close(slot);
         reaped += 1;
       }
     }
@@ -68,32 +89,56 @@ export class ConnectionSlots {
     return this.slots.size;
   }
 
+  private expired(slot: Slot): boolean {
+    const now = this.clock();
+    if (slot.request === undefined) return now - slot.lastActive >= this.opts.idleMs;
+    if (slot.request === 'other' && now - slot.requestStarted >= this.opts.responseTimeoutMs) return true;
+    if (slot.socket.writableLength === 0 || slot.socket.bytesWritten !== slot.written) {
+      slot.written = slot.socket.bytesWritten;
+      slot.stalledSince = now;
+      return false;
+    }
+    return now - slot.stalledSince >= this.opts.stallMs;
+  }
+
   private admit(socket: Socket): void {
-    if (this.slots.size >= this.opts.max) this.reapIdle();
-    if (this.slots.size >= this.opts.max && !this.evictLongestIdle()) {
+    if (this.slots.size >= this.opts.max) this.reap();
+    if (this.slots.size >= this.opts.max && !this.evict()) {
       socket.destroy();
       return;
     }
-    const slot: Slot = { socket, inFlight: 0, polling: false, lastActive: this.clock() };
+    const now = this.clock();
+    const slot: Slot = { socket, request: undefined, requestStarted: now, lastActive: now, written: 0, stalledSince: now };
     this.slots.set(socket, slot);
     socket.on('data', () => (slot.lastActive = this.clock()));
     socket.on('close', () => this.slots.delete(socket));
   }
 
-  private evictLongestIdle(): boolean {
-    let oldest: Slot | undefined;
+  /** Makes room for a new connection: the longest-idle one goes, or else the one whose responses have been stuck longest. */
+  private evict(): boolean {
+    let idle: Slot | undefined;
+    let stuck: Slot | undefined;
     for (const slot of this.slots.values()) {
-      if (slot.inFlight === 0 && (!oldest || slot.lastActive < oldest.lastActive)) oldest = slot;
+      if (slot.request === undefined) {
+        if (!idle || slot.lastActive < idle.lastActive) idle = slot;
+      } else if (slot.socket.writableLength > 0 && (!stuck || slot.stalledSince < stuck.stalledSince)) {
+        stuck = slot;
+      }
     }
-    if (!oldest) return false;
-    oldest.socket.destroy();
-    this.slots.delete(oldest.socket);
+    const victim = idle ?? stuck;
+    if (!victim) return false;
+    this.close(victim);
     return true;
   }
 
-  private busyOtherThanPoll(): number {
+  private close(slot: Slot): void {
+    slot.socket.destroy();
+    this.slots.delete(slot.socket);
+  }
+
+  private requestsOtherThanPoll(): number {
     let busy = 0;
-    for (const slot of this.slots.values()) if (slot.inFlight > 0 && !slot.polling) busy += 1;
+    for (const slot of this.slots.values()) if (slot.request === 'other') busy += 1;
     return busy;
   }
 }

@@ -27,11 +27,28 @@ const TOOL_BODY_LIMIT = 256 * 1024;
 export const MAX_SOCKET_CONNECTIONS = 16;
 /** A connection with no request in flight is closed after this long (the runner reconnects for each poll). */
 export const SOCKET_IDLE_MS = 10_000;
+/** A connection whose reader has not taken a byte of its response for this long is closed. */
+export const SOCKET_WRITE_STALL_MS = 10_000;
+/** A request other than the long-poll unanswered for this long is closed (longer than any model call). */
+export const SOCKET_RESPONSE_TIMEOUT_MS = 10 * 60_000;
 /** A request must arrive whole within this time; slow senders cannot hold host memory. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The longest final answer a turn may post to its chat. The outbox splits long text into several
+ * posts, so a longer reply is cut here, with a notice, rather than becoming a thousand posts.
+ */
+export const MAX_REPLY_CHARS = 16_000;
+
+/** The reply as it goes to the chat: whole, or cut at MAX_REPLY_CHARS with a notice that says so. */
+export function cappedReply(reply: string): string {
+  if (reply.length <= MAX_REPLY_CHARS) return reply;
+  return `${reply.slice(0, MAX_REPLY_CHARS)}\n\n(the answer was cut at ${MAX_REPLY_CHARS} characters)`;
+}
 
 export interface SocketTiming {
   idleMs?: number;
+  stallMs?: number;
+  responseTimeoutMs?: number;
   clock?: Clock;
 }
 
@@ -65,16 +82,25 @@ export class GroupSocketServer {
     private readonly audit?: AuditSink,
     private readonly timing: SocketTiming = {},
   ) {
-    this.slots = new ConnectionSlots({ max: MAX_SOCKET_CONNECTIONS, idleMs: timing.idleMs ?? SOCKET_IDLE_MS, clock: timing.clock });
+    this.slots = new ConnectionSlots({
+      max: MAX_SOCKET_CONNECTIONS,
+      idleMs: timing.idleMs ?? SOCKET_IDLE_MS,
+      stallMs: timing.stallMs ?? SOCKET_WRITE_STALL_MS,
+      responseTimeoutMs: timing.responseTimeoutMs ?? SOCKET_RESPONSE_TIMEOUT_MS,
+      clock: timing.clock,
+    });
   }
 
   get openConnections(): number {
     return this.slots.open;
   }
 
-  /** Closes connections idle past the idle time now (a timer also does this every half idle time). */
-  reapIdleConnections(): number {
-    return this.slots.reapIdle();
+  /**
+   * Closes connections idle past the idle time, with responses their reader has stopped taking, or
+   * with a request unanswered too long (a timer also does this every half idle time).
+   */
+  reapConnections(): number {
+    return this.slots.reap();
   }
 
   /** Every request the socket refuses is audited, like the proxy's own refusals. */
@@ -102,7 +128,7 @@ export class GroupSocketServer {
       chownSync(dir, this.socketOwnerUid, this.socketOwnerUid);
     }
     this.server = server;
-    this.reaper = setInterval(() => this.slots.reapIdle(), Math.max(1000, idleMs / 2));
+    this.reaper = setInterval(() => this.slots.reap(), Math.max(1000, idleMs / 2));
     this.reaper.unref();
   }
 
@@ -139,7 +165,9 @@ export class GroupSocketServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const isPoll = req.method === 'GET' && path === TURN_PATH;
-    if (!this.slots.startRequest(req.socket, isPoll, (done) => res.once('close', done))) {
+    const admission = this.slots.startRequest(req.socket, isPoll, (done) => res.once('close', done));
+    if (admission === 'pipelined') return this.deny(req, 'pipelined');
+    if (admission === 'busy') {
       this.deny(req, 'too_many_requests');
       return sendApiError(res, 503, 'too many requests in flight on this socket; the last slot is kept for the runner', 'too_many_requests');
     }
@@ -207,7 +235,7 @@ export class GroupSocketServer {
     turn.resolve({
       turnId: body.turnId,
       ok: body.ok === true,
-      reply: typeof body.reply === 'string' ? body.reply : '',
+      reply: typeof body.reply === 'string' ? cappedReply(body.reply) : '',
       error: typeof body.error === 'string' ? body.error : undefined,
       steps: Number(body.steps) || 0,
     });

@@ -38,7 +38,8 @@ export class HostToolDispatcher {
   /** The socket server's handler: `group` is the socket's, `turnId` the turn it is running. */
   readonly handle = async (groupName: string, turnId: string, name: string, args: Record<string, unknown>): Promise<HostToolResponse> => {
     const tool = isHostToolName(name) ? this.registry.get(name) : undefined;
-    if (!tool) return this.refuse(groupName, turnId, name.slice(0, 100), 'invalid', `unknown tool "${name.slice(0, 100)}"`);
+    // The name the agent made up is recorded, but never as the tool: audit kinds are host codes only.
+    if (!tool) return this.refuse(groupName, turnId, 'unknown', 'invalid', `unknown tool "${name.slice(0, 100)}"`, { requested: name.slice(0, 100) });
     const group = this.deps.groups().get(groupName);
     const target = group && this.deps.turnTarget(groupName, turnId);
     if (!group || !target) return this.refuse(groupName, turnId, tool.name, 'denied', 'no turn of this group is in progress');

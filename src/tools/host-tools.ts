@@ -16,6 +16,7 @@ export interface HostToolsDeps {
   send: SendToTurnChat;
   tasks: TaskStore;
   onTasksChanged?: () => void;
+  /** The agents' audit (a ThrottledAudit in production): tool calls, refusals and the task changes agents make. */
   audit: AuditSink;
   clock: Clock;
   web?: WebFetchOptions;
@@ -32,7 +33,8 @@ export function createHostTools(deps: HostToolsDeps): HostToolDispatcher {
     limits: deps.limits,
     tools: [
       sendMessageTool(deps.send),
-      ...taskTools(new TaskService({ store: deps.tasks, clock: deps.clock, groups: deps.groups, onChange: deps.onTasksChanged })),
+      // Task changes an agent makes are audited through the agents' throttled sink, like its calls.
+      ...taskTools(new TaskService({ store: deps.tasks.withAudit(deps.audit), clock: deps.clock, groups: deps.groups, onChange: deps.onTasksChanged })),
       webFetchTool(deps.web),
     ],
   });

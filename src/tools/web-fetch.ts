@@ -121,7 +121,8 @@ export async function webFetch(rawUrl: string, allowlist: readonly string[], opt
       const res = await get(url, address, { dial }, abort.signal);
       const location = res.headers.location;
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
-        res.resume();
+        // The redirect's body is never read: an endless one would be downloaded for ever.
+        res.destroy();
         if (hop >= opts.maxRedirects) throw new WebFetchRefused(`more than ${opts.maxRedirects} redirects`);
         url = new URL(location, url);
         continue;
@@ -142,5 +143,7 @@ export async function webFetch(rawUrl: string, allowlist: readonly string[], opt
     throw err;
   } finally {
     clearTimeout(timer);
+    // Whatever is still open for this fetch (a body cut short, a redirect) is closed with it.
+    abort.abort(new Error('the fetch is over'));
   }
 }

@@ -12,6 +12,7 @@ const PUBLIC_TEST_ADDRESS = '93.184.215.14';
 let server: Server;
 let port = 0;
 const hits: string[] = [];
+const endless: { sent: number; closed: Promise<void> } = { sent: 0, closed: Promise.resolve() };
 
 const dns: Record<string, string[]> = {
   'allowed.test': [PUBLIC_TEST_ADDRESS],
@@ -46,6 +47,17 @@ before(async () => {
     if (req.url === '/to-loopback') return res.writeHead(301, { location: `http://127.0.0.1:${port}/page` }).end();
     if (req.url === '/to-rebind') return res.writeHead(302, { location: 'http://rebind.test/' }).end();
     if (req.url === '/to-page') return res.writeHead(302, { location: '/page' }).end();
+    if (req.url === '/to-page-endless') {
+      // A redirect whose body never ends: the fetch must hang up on it, not drain it forever.
+      res.writeHead(302, { location: '/page', 'content-type': 'text/plain' });
+      endless.sent = 0;
+      endless.closed = new Promise((r) => res.once('close', () => r()));
+      const pump = (): void => {
+        while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 120))) endless.sent += 64 * 1024;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      return pump();
+    }
     if (req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end('x'.repeat(50_000));
@@ -73,6 +85,15 @@ describe('web_fetch', () => {
     const page = await webFetch('http://docs.allowed.test/to-page', ALLOW, options());
     assert.equal(page.url, 'http://docs.allowed.test/page');
     assert.match(page.text, /Hello/);
+  });
+
+  test('a redirect whose body never ends is hung up on: the fetch does not keep downloading it after it returns', async () => {
+    const page = await webFetch('http://allowed.test/to-page-endless', ALLOW, options());
+    assert.match(page.text, /Hello/);
+    const atReturn = endless.sent;
+    const closed = await Promise.race([endless.closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]);
+    assert.ok(closed, `the redirect's connection is still being read: ${endless.sent - atReturn} bytes after the fetch returned`);
+    assert.ok(endless.sent - atReturn <= 4 * 1024 * 1024, `${endless.sent - atReturn} bytes sent after the fetch returned`);
   });
 
   const refused: Array<[string, string, RegExp]> = [

@@ -130,6 +130,20 @@ describe('shell', () => {
     assert.ok(result.includes('oops'));
   });
 
+  test('stdout and stderr arrive in the order they were written', async () => {
+    const command = 'i=0; while [ $i -lt 200 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done; cat /no/such/file; echo "[end]"';
+    const result = await call('shell', { command });
+    const lines = result.split('\n').slice(1);
+    const expected = Array.from({ length: 200 }, (_, i) => [`out ${i}`, `err ${i}`]).flat();
+    assert.deepEqual(lines.slice(0, 400), expected);
+    assert.match(lines[400] ?? '', /no\/such\/file/);
+    assert.equal(lines[401], '[end]');
+  });
+
+  test('a syntax error in the command is reported as the shell reports it', async () => {
+    assert.match(await call('shell', { command: 'echo ok; if then' }), /^exit code 2\n.*(syntax error|unexpected)/s);
+  });
+
   // The test timeout only stops a broken run from hanging; nothing here measures time.
   test('kills the command group on timeout', { timeout: 15_000 }, async () => {
     const result = await call('shell', { command: 'sleep 20; echo never', timeout_seconds: 1 });

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { ThrottledAudit } from '../../src/audit/throttled-audit.js';
+import { MAX_NEW_KINDS_PER_MINUTE, ThrottledAudit } from '../../src/audit/throttled-audit.js';
 import type { GroupConfig } from '../../src/config/groups.js';
 import { groupConfigSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
-import { DEFAULT_TOOL_LIMITS } from '../../src/tools/rate-limit.js';
+import { DEFAULT_TOOL_LIMITS, ToolRateLimiter } from '../../src/tools/rate-limit.js';
+import { MAX_SEND_MESSAGE_CHARS } from '../../src/tools/send-message.js';
 import { testGroup } from '../helpers/group-config.js';
 
 /** The real dispatcher over a real audit table, with a clock the test moves. */
@@ -110,4 +111,68 @@ test('a group\'s toolLimits in group.yaml override the defaults', async () => {
   const h = host(testGroup({ name: 'loop', toolLimits: raw.toolLimits }));
   for (let i = 0; i < 5; i++) await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: `m${i}` });
   assert.deepEqual(h.delivered, ['m0', 'm1']);
+});
+
+test('send_message refuses text longer than MAX_SEND_MESSAGE_CHARS, so one call cannot become a hundred posts', async () => {
+  const h = host();
+  const long = await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: 'x'.repeat(256 * 1024) });
+  assert.equal(long.ok, false);
+  assert.match(long.error ?? '', new RegExp(`more than the ${MAX_SEND_MESSAGE_CHARS} one send_message may carry; shorten it, or split it`));
+  assert.deepEqual(h.delivered, [], 'nothing of the long text reached the chat');
+  const atCap = await h.dispatcher.handle('loop', 'turn-1', 'send_message', { text: 'y'.repeat(MAX_SEND_MESSAGE_CHARS) });
+  assert.equal(atCap.ok, true);
+  assert.equal(h.delivered.length, 1);
+});
+
+test('the per-minute limit is a sliding minute: a burst across a minute boundary gets the limit once, not twice', () => {
+  let now = 0;
+  const limiter = new ToolRateLimiter(() => now);
+  const allowed = (turn: string, n: number) => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (!limiter.take('g', turn, 'list_tasks', DEFAULT_TOOL_LIMITS)) ok += 1;
+    return ok;
+  };
+  assert.equal(allowed('turn-1', 1), 1);
+  now = 59_900;
+  const before = allowed('turn-2', 200);
+  now = 60_000;
+  const after = allowed('turn-3', 200);
+  assert.equal(before + after, DEFAULT_TOOL_LIMITS.callsPerMinute, `${before + after} calls allowed within 100 ms`);
+  now = 119_899;
+  assert.equal(allowed('turn-4', 1), 0, 'the calls of 59.9 s ago still count');
+  now = 119_900;
+  assert.equal(allowed('turn-4', 200), DEFAULT_TOOL_LIMITS.callsPerMinute - 1, 'a minute after the burst the calls are allowed again');
+});
+
+test('300,000 calls of made-up tool names in a minute write a bounded number of audit rows and keep no per-name state', async () => {
+  const h = host();
+  for (let i = 0; i < 300_000; i++) {
+    const res = await h.dispatcher.handle('loop', 'turn-1', `${'x'.repeat(90)}${i}`, {});
+    assert.equal(res.ok, false);
+  }
+  const during = h.rows();
+  assert.ok(during <= 60 + MAX_NEW_KINDS_PER_MINUTE, `${during} rows for one minute of refusals`);
+  h.advance(61_000);
+  h.audit.flush();
+  const summary = h.log.tail(1)[0]!;
+  assert.equal(summary.detail.reason, 'refusal_flood');
+  assert.deepEqual(summary.detail.byKind, { 'invalid unknown': 300_000 - during });
+});
+
+test('task changes an agent makes go through the throttled agent audit', async () => {
+  const h = host();
+  for (let i = 0; i < 50; i++) {
+    h.advance(300);
+    const made = await h.dispatcher.handle('loop', 'turn-1', 'schedule_task', { prompt: `task ${i}`, every: '1h' });
+    assert.equal(made.ok, true, made.error);
+    const id = (made.result as { task: { id: number } }).task.id;
+    assert.equal((await h.dispatcher.handle('loop', 'turn-1', 'cancel_task', { id })).ok, true);
+  }
+  const changes = () => h.log.tail(1000).filter((r) => r.kind === 'task_change' && r.actor !== 'host').length;
+  assert.ok(changes() <= 60, `${changes()} task_change rows for 100 changes in 15 s`);
+  h.audit.flush();
+  const summary = h.log.tail(5).find((r) => r.detail.reason === 'repeated_task_changes')!;
+  assert.equal(summary.kind, 'task_change');
+  const counted = Object.values(summary.detail.byKind as Record<string, number>).reduce((a, b) => a + b, 0);
+  assert.equal(counted + changes(), 100, 'every change is a row or counted in the summary');
 });
