@@ -11,7 +11,7 @@ export interface DispatcherDeps {
   /** The groups as configured now: read on every call, so a reload takes effect at once. */
   groups: () => ReadonlyMap<string, GroupConfig>;
   /** The chat a group's running turn answers; undefined when that turn is not running. */
-  turnTarget: (group: string, turnId: string) => { channel: string; chatId: string } | undefined;
+  turnTarget: (group: string, turnId: string) => { channel: string; chatId: string; threadId?: string } | undefined;
   tools: readonly HostTool[];
   /** Refusals and repeated calls are aggregated by a ThrottledAudit in production. */
   audit: AuditSink;
@@ -50,7 +50,7 @@ export class HostToolDispatcher {
     const over = this.limiter.take(groupName, turnId, tool.name, this.deps.limits?.(group) ?? { ...DEFAULT_TOOL_LIMITS, ...group.toolLimits });
     if (over) return this.refuse(groupName, turnId, tool.name, 'rate_limited', over);
     try {
-      const done = await tool.perform({ group, turnId, channel: target.channel, chatId: target.chatId, args });
+      const done = await tool.perform({ group, turnId, channel: target.channel, chatId: target.chatId, threadId: target.threadId, args });
       this.record(groupName, turnId, tool.name, 'ok', done.audit);
       return { ok: true, result: done.result };
     } catch (err) {

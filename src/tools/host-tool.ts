@@ -7,6 +7,8 @@ export interface ToolCall {
   turnId: string;
   channel: string;
   chatId: string;
+  /** The thread or forum topic the turn is in; what the tool sends or schedules goes there. */
+  threadId?: string;
   args: Record<string, unknown>;
 }
 

@@ -12,7 +12,7 @@ import type { WebFetchOptions } from './web-fetch.js';
 
 export interface HostToolsDeps {
   groups: () => ReadonlyMap<string, GroupConfig>;
-  turnTarget: (group: string, turnId: string) => { channel: string; chatId: string } | undefined;
+  turnTarget: (group: string, turnId: string) => { channel: string; chatId: string; threadId?: string } | undefined;
   send: SendToTurnChat;
   tasks: TaskStore;
   onTasksChanged?: () => void;

@@ -41,7 +41,7 @@ export function taskTools(tasks: TaskService): HostTool[] {
         serviceCall(() => {
           const args = parseArgs(scheduleArgs, call.args);
           const schedule = { cron: args.cron ?? undefined, every: args.every ?? undefined, at: args.at ?? undefined };
-          const task = tasks.add({ group: call.group.name, chat: formatChatRef(call), prompt: args.prompt, schedule }, callerOf(call));
+          const task = tasks.add({ group: call.group.name, chat: formatChatRef(call), threadId: call.threadId, prompt: args.prompt, schedule }, callerOf(call));
           return { result: { task: taskView(task) } satisfies HostToolResults['schedule_task'], audit: { task: task.id } };
         }),
     },

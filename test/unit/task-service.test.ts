@@ -6,6 +6,10 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import { Commands } from '../../src/core/commands/commands.js';
 import { parseCommand } from '../../src/core/commands/parse.js';
 import { tasksChatCommand } from '../../src/core/commands/tasks-chat-command.js';
+import type { GroupQueue } from '../../src/core/group-queue.js';
+import { MessageStore } from '../../src/core/message-store.js';
+import { scheduledTurnRunner } from '../../src/core/scheduled-turns.js';
+import type { SettleWaiters } from '../../src/core/settle-waiters.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { TaskError, TaskService, type TaskCaller, type TaskProblem } from '../../src/services/task-service.js';
@@ -143,4 +147,23 @@ test('/tasks lists and cancels through the service: only this group\'s tasks, on
   assert.equal(await say(`/tasks cancel ${mine.id}`, true), `There is no active task #${mine.id} in this group (see /tasks).`);
   assert.equal(r.audit.tail(5, { kind: 'task_change' }).at(-1)?.actor, 'telegram:1');
   assert.equal(await say('/tasks', true), 'No scheduled tasks. Ask the assistant to remind you of something, or use `enclave tasks add`.');
+});
+
+test('a task made in a thread or forum topic keeps it: its scheduled turn and its answer go there', async () => {
+  const { db, tasks, store } = rig();
+  const task = tasks.add({ group: 'kol', chat: 'telegram:111', threadId: '42', prompt: 'standup', schedule: { every: '1h' } }, KOL_AGENT);
+  assert.equal(store.get(task.id)?.threadId, '42', 'stored with the task');
+  const messages = new MessageStore(db, () => NOW);
+  const queued: string[] = [];
+  const run = scheduledTurnRunner({
+    store: messages,
+    waiters: { wait: async () => 'answered' } as unknown as SettleWaiters,
+    queue: { enqueue: (g: string) => queued.push(g) } as unknown as GroupQueue,
+    stopping: () => false,
+    clock: () => NOW,
+  });
+  assert.deepEqual(await run(store.get(task.id)!), { ok: true });
+  assert.deepEqual(queued, ['kol']);
+  const [claimed] = messages.claimQueued('kol');
+  assert.equal(claimed?.threadId, '42', 'the scheduled message is in the task\'s thread, so the turn answers there');
 });
