@@ -1,5 +1,5 @@
 /**
- * node dist/test/bench/dashboard-bench.js: host overhead per warm turn (in-process runtime, no Docker)
+ * Part of `npm run bench`: host overhead per warm turn (in-process runtime, no Docker)
  * without the dashboard, then with it and three browsers' live streams open. Prints; asserts nothing.
  */
 import { rmSync } from 'node:fs';
@@ -59,20 +59,15 @@ async function openStreams(app: Enclave, signal: AbortSignal): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+/** Host overhead per warm turn without and with the dashboard and its live streams; the first is the floor. */
+export async function benchDashboard(): Promise<{ rows: [string, string, string][] }> {
   const without = await overheads(false);
   const withDashboard = await overheads(true);
-  const rows: [string, number][] = [
-    ['warm turn overhead p50, no dashboard', percentile(without, 50)],
-    ['warm turn overhead p95, no dashboard', percentile(without, 95)],
-    [`warm turn overhead p50, dashboard + ${STREAMS} live streams`, percentile(withDashboard, 50)],
-    [`warm turn overhead p95, dashboard + ${STREAMS} live streams`, percentile(withDashboard, 95)],
-  ];
-  const width = Math.max(...rows.map((r) => r[0].length));
-  for (const [name, ms] of rows) process.stdout.write(`${name.padEnd(width)}  ${fmtMs(ms).padStart(10)}\n`);
+  const ratio = (p: number) => `floor ${fmtMs(percentile(without, p))} without the dashboard (ratio ${(percentile(withDashboard, p) / percentile(without, p)).toFixed(2)})`;
+  return {
+    rows: [
+      [`warm turn overhead p50, dashboard + ${STREAMS} live streams`, fmtMs(percentile(withDashboard, 50)), ratio(50)],
+      [`warm turn overhead p95, dashboard + ${STREAMS} live streams`, fmtMs(percentile(withDashboard, 95)), ratio(95)],
+    ],
+  };
 }
-
-main().catch((err: Error) => {
-  process.stderr.write(`bench failed: ${err.message}\n`);
-  process.exit(1);
-});

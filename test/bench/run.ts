@@ -8,6 +8,7 @@ import { Enclave } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { FakeModel } from '../fakes/fake-model.js';
 import { makeHome } from '../helpers/harness.js';
+import { benchDashboard } from './dashboard-bench.js';
 import { benchProxy } from './proxy-bench.js';
 import { fmtMb, fmtMs, percentile } from './stats.js';
 
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       ['host RSS', fmtMb(rss), ''],
     ];
     rows.push(...(await benchProxy()).rows);
+    rows.push(...(await benchDashboard()).rows);
     const width = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write('\n');
     for (const [name, value, note] of rows) process.stdout.write(`${name.padEnd(width)}  ${value.padStart(10)}  ${note}\n`);
