@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import { fromOurPages, SESSION_COOKIE, type DashboardEnv } from './guards.js';
 import type { DashboardOperations } from './operations.js';
 import type { DashboardOrigin } from './origin.js';
+import { scrubSecrets } from './scrub.js';
 import type { Sessions } from './sessions.js';
 import { qrSvg } from './whatsapp-qr.js';
 
@@ -13,6 +14,8 @@ export interface ApiDeps {
   ops: DashboardOperations;
   origin: DashboardOrigin;
   sessions: Sessions;
+  /** Every secret value the host holds: scrubbed from each event (the answer scrubber cannot see a stream). */
+  secrets: () => readonly string[];
   /** How often the live stream looks for a change. */
   pollMs: number;
   /** Aborted when the dashboard closes: every open stream ends. */
@@ -39,7 +42,7 @@ export function apiRoutes(app: Hono<DashboardEnv>, deps: ApiDeps): void {
       stream.onAbort(() => deps.closing.removeEventListener('abort', stop));
       let last = '';
       while (!stream.aborted && !stream.closed && !deps.closing.aborted && deps.sessions.find(cookie)) {
-        const now = JSON.stringify(ops.overview());
+        const now = scrubSecrets(JSON.stringify(ops.overview()), deps.secrets());
         if (now !== last) await stream.writeSSE({ event: 'overview', data: now });
         last = now;
         await stream.sleep(deps.pollMs);

@@ -60,7 +60,7 @@ export class Dashboard implements DashboardControl {
     app.use('*', requireSession(sessions));
     app.use('*', writeCheck(origin));
     pageRoutes(app, opts.ops, { whatsapp: opts.whatsapp, clock: opts.clock });
-    apiRoutes(app, { ops: opts.ops, origin, sessions, pollMs: opts.pollMs ?? 500, closing: closing.signal });
+    apiRoutes(app, { ops: opts.ops, origin, sessions, secrets: opts.secrets, pollMs: opts.pollMs ?? 500, closing: closing.signal });
     actionRoutes(app, opts.ops, sessions);
     app.notFound((c) => c.text('Not found.', 404));
 

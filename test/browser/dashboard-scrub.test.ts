@@ -1,0 +1,13 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { firstEvent, PLAIN_SECRET, QUOTED_SECRET, startFakeDashboard } from './fake-dashboard.js';
+
+const leaks = (text: string) => [QUOTED_SECRET, PLAIN_SECRET].filter((s) => text.includes(s) || text.includes(JSON.stringify(s).slice(1, -1)));
+
+test('the live stream scrubs every secret value from its events', async (t) => {
+  const fake = await startFakeDashboard(t);
+  const event = await firstEvent(fake.origin, await fake.login());
+  assert.match(event, /event: overview/);
+  assert.match(event, /\[redacted\]/);
+  assert.deepEqual(leaks(event), []);
+});
