@@ -11,3 +11,13 @@ test('the live stream scrubs every secret value from its events', async (t) => {
   assert.match(event, /\[redacted\]/);
   assert.deepEqual(leaks(event), []);
 });
+
+test('the Audit page scrubs a secret with quotes, which it shows JSON-escaped and then HTML-escaped', async (t) => {
+  const fake = await startFakeDashboard(t);
+  const page = await (await fetch(`${fake.origin}/audit`, { headers: { cookie: await fake.login() } })).text();
+  assert.match(page, /\[redacted\]/);
+  const htmlOfJson = JSON.stringify(QUOTED_SECRET).slice(1, -1).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  assert.equal(page.includes(htmlOfJson), false);
+  assert.equal(page.includes('sk-canary'), false);
+  assert.deepEqual(leaks(page), []);
+});
