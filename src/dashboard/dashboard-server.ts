@@ -1,10 +1,12 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { DashboardConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
 import { actionRoutes } from './action-routes.js';
 import { apiRoutes } from './api-routes.js';
 import { loadAssets } from './assets.js';
@@ -25,6 +27,8 @@ export interface DashboardOptions {
   /** Whether the WhatsApp channel is on (the Access page then shows its QR). */
   whatsapp: () => boolean;
   clock: Clock;
+  /** The host's logger (it scrubs secret values): a failed request is logged here, never on the console. */
+  log: Logger;
   pollMs?: number;
 }
 
@@ -63,6 +67,11 @@ export class Dashboard implements DashboardControl {
     apiRoutes(app, { ops: opts.ops, origin, sessions, secrets: opts.secrets, pollMs: opts.pollMs ?? 500, closing: closing.signal });
     actionRoutes(app, opts.ops, sessions);
     app.notFound((c) => c.text('Not found.', 404));
+    app.onError((err, c) => {
+      if (err instanceof HTTPException) return err.getResponse();
+      opts.log.error({ err: err.message, path: c.req.path }, 'a dashboard request failed');
+      return c.text('Something went wrong on the host. Its log says what; reload the page to try again.', 500);
+    });
 
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     await new Promise<void>((resolve, reject) => {

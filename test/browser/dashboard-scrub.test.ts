@@ -21,3 +21,20 @@ test('the Audit page scrubs a secret with quotes, which it shows JSON-escaped an
   assert.equal(page.includes('sk-canary'), false);
   assert.deepEqual(leaks(page), []);
 });
+
+test('a page that fails is logged through the host logger with secrets scrubbed, never on the console, and answers a plain sentence', async (t) => {
+  const fake = await startFakeDashboard(t);
+  const cookie = await fake.login();
+  const consoleLines: string[] = [];
+  t.mock.method(console, 'error', (...args: unknown[]) => void consoleLines.push(args.map(String).join(' ')));
+  fake.failWith(new Error(`provider said: bad key ${PLAIN_SECRET}`));
+  const res = await fetch(`${fake.origin}/groups`, { headers: { cookie } });
+  const body = await res.text();
+  assert.equal(res.status, 500);
+  assert.match(body, /Something went wrong on the host/);
+  assert.deepEqual(leaks(body), []);
+  assert.deepEqual(consoleLines, [], 'nothing raw on the console');
+  assert.match(fake.logText(), /a dashboard request failed/);
+  assert.match(fake.logText(), /provider said: bad key \[redacted\]/);
+  assert.deepEqual(leaks(fake.logText()), []);
+});

@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { containerSchema } from '../../src/config/schema.js';
+import { createLogger } from '../../src/logger.js';
 import { Dashboard, type DashboardOptions } from '../../src/dashboard/dashboard-server.js';
 import type { DashboardOperations, OverviewView } from '../../src/dashboard/operations.js';
 
@@ -10,6 +14,8 @@ export const PLAIN_SECRET = 'tg-token-12345:ABCDEFGH';
 export interface FakeDashboard {
   dashboard: Dashboard;
   origin: string;
+  /** What the host's logger wrote. */
+  logText(): string;
   /** How often the overview was computed. */
   overviewCalls(): number;
   /** Makes the next page views fail with this error. */
@@ -23,6 +29,7 @@ export interface FakeDashboard {
  * values in every place an agent or a platform could put one.
  */
 export async function startFakeDashboard(t: TestContext, extra: Partial<DashboardOptions> = {}): Promise<FakeDashboard> {
+  const logFile = join(mkdtempSync(join(tmpdir(), 'enclave-dash-log-')), 'host.log');
   let calls = 0;
   let failure: Error | undefined;
   const overview = (): OverviewView => {
@@ -65,6 +72,7 @@ export async function startFakeDashboard(t: TestContext, extra: Partial<Dashboar
     secrets: () => [QUOTED_SECRET, PLAIN_SECRET],
     whatsapp: () => false,
     clock: Date.now,
+    log: createLogger({ destination: logFile, secrets: () => [QUOTED_SECRET, PLAIN_SECRET] }),
     pollMs: 20,
     ...extra,
   });
@@ -74,6 +82,7 @@ export async function startFakeDashboard(t: TestContext, extra: Partial<Dashboar
     dashboard,
     origin,
     overviewCalls: () => calls,
+    logText: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     failWith: (error) => void (failure = error),
     login: async (userAgent = 'test-agent') => {
       const token = dashboard.loginLink().split('#')[1];
