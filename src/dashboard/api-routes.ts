@@ -41,7 +41,7 @@ export function apiRoutes(app: Hono<DashboardEnv>, deps: ApiDeps): void {
       deps.closing.addEventListener('abort', stop);
       stream.onAbort(() => deps.closing.removeEventListener('abort', stop));
       let last = '';
-      while (!stream.aborted && !stream.closed && !deps.closing.aborted && deps.sessions.find(cookie)) {
+      while (!stream.aborted && !stream.closed && !deps.closing.aborted && deps.sessions.peek(cookie)) {
         const now = scrubSecrets(JSON.stringify(ops.overview()), deps.secrets());
         if (now !== last) await stream.writeSSE({ event: 'overview', data: now });
         last = now;

@@ -44,7 +44,7 @@ export class Dashboard implements DashboardControl {
 
   static async start(opts: DashboardOptions): Promise<Dashboard> {
     const tokens = new LoginTokens(opts.clock);
-    const sessions = new Sessions(opts.clock);
+    const sessions = new Sessions(opts.clock, (event) => opts.ops.recordSession(event));
     const closing = new AbortController();
     const assets = loadAssets();
     // The Host check needs the bound port, known once listening: the app reads it through this object.

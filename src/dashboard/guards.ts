@@ -59,11 +59,17 @@ export function fromOurPages(c: Context, origin: DashboardOrigin, requireOrigin:
 /** Every page and API below this needs a live session; without one: 401 and nothing else. */
 export function requireSession(sessions: Sessions): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
+    // A page on another local port can set a second cookie of this name (cookies ignore ports): refuse both.
+    if (sessionCookieCount(c.req.header('cookie')) > 1) return c.text('Your browser sent two dashboard session cookies; another local web page may have set one. Clear this site\'s cookies and open a new link from `enclave dashboard`.', 400);
     const session = sessions.find(getCookie(c, SESSION_COOKIE));
     if (!session) return c.text('Not logged in. Run `enclave dashboard` on the host for a login link.', 401);
     c.set('session', session);
     await next();
   };
+}
+
+function sessionCookieCount(header: string | undefined): number {
+  return (header ?? '').split(';').filter((pair) => pair.split('=')[0]!.trim() === SESSION_COOKIE).length;
 }
 
 /** Writes: Origin must be ours and the form must carry the session's CSRF token. */

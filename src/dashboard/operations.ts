@@ -7,6 +7,7 @@ import type { WindowLimits } from '../ledger/limits.js';
 import type { BudgetPeriod, BudgetUnit } from '../ledger/types.js';
 import type { UsageSummary } from '../ledger/usage-summary.js';
 import type { Task } from '../scheduler/task-store.js';
+import type { SessionEvent } from './sessions.js';
 
 export interface ChannelView {
   name: string;
@@ -111,4 +112,6 @@ export interface DashboardOperations {
   changeTask(id: number, action: 'pause' | 'resume' | 'cancel', actor: string): WriteResult;
   setBudget(setting: BudgetSetting, actor: string): WriteResult;
   stopTurn(group: string, actor: string): WriteResult;
+  /** Audits a dashboard login, logout or revocation. */
+  recordSession(event: SessionEvent): void;
 }

@@ -140,6 +140,9 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
       if (stopped) audit.append({ kind: 'group_change', group: name, actor, detail: { action: 'stop_turn' } });
       return stopped ? { ok: true, message: `Stopped the running turn of ${name}.` } : { ok: false, message: `Nothing is running in ${name} right now.` };
     },
+    recordSession: (event) => {
+      audit.append({ kind: 'access_change', actor: `dashboard:${event.sessionId.slice(0, 8)}`, detail: { action: event.action, session: event.sessionId, userAgent: event.userAgent } });
+    },
   };
 }
 

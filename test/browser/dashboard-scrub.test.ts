@@ -38,3 +38,16 @@ test('a page that fails is logged through the host logger with secrets scrubbed,
   assert.match(fake.logText(), /provider said: bad key \[redacted\]/);
   assert.deepEqual(leaks(fake.logText()), []);
 });
+
+test('a request carrying two session cookies (one tossed in by a page on another local port) is refused', async (t) => {
+  const fake = await startFakeDashboard(t);
+  const cookie = await fake.login();
+  const ok = await fetch(`${fake.origin}/groups`, { headers: { cookie } });
+  assert.equal(ok.status, 200);
+  for (const both of [`enclave_session=attacker; ${cookie}`, `${cookie}; enclave_session=attacker`]) {
+    const res = await fetch(`${fake.origin}/groups`, { headers: { cookie: both } });
+    assert.equal(res.status, 400, both);
+    assert.match(await res.text(), /two dashboard session cookies/);
+  }
+  assert.deepEqual(fake.sessionEvents.map((e) => e.action), ['dashboard_login']);
+});

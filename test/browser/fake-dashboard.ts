@@ -6,6 +6,7 @@ import { containerSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { Dashboard, type DashboardOptions } from '../../src/dashboard/dashboard-server.js';
 import type { DashboardOperations, OverviewView } from '../../src/dashboard/operations.js';
+import type { SessionEvent } from '../../src/dashboard/sessions.js';
 
 /** A key with the characters that change under JSON and HTML escaping. */
 export const QUOTED_SECRET = 'sk-canary"quote\\back<lt>&amp9999';
@@ -16,6 +17,8 @@ export interface FakeDashboard {
   origin: string;
   /** What the host's logger wrote. */
   logText(): string;
+  /** Logins, logouts and revocations, as audited. */
+  sessionEvents: SessionEvent[];
   /** How often the overview was computed. */
   overviewCalls(): number;
   /** Makes the next page views fail with this error. */
@@ -30,6 +33,7 @@ export interface FakeDashboard {
  */
 export async function startFakeDashboard(t: TestContext, extra: Partial<DashboardOptions> = {}): Promise<FakeDashboard> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'enclave-dash-log-')), 'host.log');
+  const sessionEvents: SessionEvent[] = [];
   let calls = 0;
   let failure: Error | undefined;
   const overview = (): OverviewView => {
@@ -65,6 +69,7 @@ export async function startFakeDashboard(t: TestContext, extra: Partial<Dashboar
     changeTask: () => ok,
     setBudget: () => ok,
     stopTurn: () => ok,
+    recordSession: (event) => void sessionEvents.push(event),
   };
   const dashboard = await Dashboard.start({
     config: { enabled: true, host: '127.0.0.1', port: 0, allowRemote: false },
@@ -82,6 +87,7 @@ export async function startFakeDashboard(t: TestContext, extra: Partial<Dashboar
     dashboard,
     origin,
     overviewCalls: () => calls,
+    sessionEvents,
     logText: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     failWith: (error) => void (failure = error),
     login: async (userAgent = 'test-agent') => {
