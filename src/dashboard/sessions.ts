@@ -15,7 +15,8 @@ export interface SessionEvent {
 }
 
 /** A User-Agent fit for a log line and a terminal: no control characters, at most 200 characters. */
-export const cleanUserAgent = (userAgent: string): string => userAgent.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 200);
+export const cleanUserAgent = (userAgent: string): string =>
+  [...userAgent].filter((ch) => { const code = ch.codePointAt(0)!; return code >= 0x20 && (code < 0x7f || code > 0x9f); }).join('').slice(0, 200);
 
 export interface Session {
   /** Public id: shown by `enclave dashboard sessions`, used to revoke, and in audit actors. */
