@@ -51,3 +51,25 @@ test('a request carrying two session cookies (one tossed in by a page on another
   }
   assert.deepEqual(fake.sessionEvents.map((e) => e.action), ['dashboard_login']);
 });
+
+test('live streams are capped: four per session, sixteen in all', async (t) => {
+  const fake = await startFakeDashboard(t);
+  const open: AbortController[] = [];
+  t.after(() => open.forEach((ac) => ac.abort()));
+  const stream = async (cookie: string) => {
+    const ac = new AbortController();
+    open.push(ac);
+    const res = await fetch(`${fake.origin}/api/events`, { headers: { cookie }, signal: ac.signal });
+    if (res.status !== 200) ac.abort();
+    return res.status;
+  };
+  const first = await fake.login();
+  const statuses = [];
+  for (let i = 0; i < 5; i++) statuses.push(await stream(first));
+  assert.deepEqual(statuses, [200, 200, 200, 200, 429], 'four per session');
+  for (let s = 0; s < 3; s++) {
+    const cookie = await fake.login();
+    for (let i = 0; i < 4; i++) assert.equal(await stream(cookie), 200);
+  }
+  assert.equal(await stream(await fake.login()), 429, 'sixteen in all');
+});
