@@ -73,8 +73,8 @@ export interface AuditView {
   verdict: ChainState;
 }
 
-/** The chain's verification, as of checkedAt (a walk over the whole log is not repeated on every view). */
-export type ChainState = AuditVerdict & { checkedAt: number };
+/** The chain's verification, as of checkedAt, or the first walk over the log still under way. */
+export type ChainState = (AuditVerdict & { checkedAt: number }) | { verifying: true; rows: number };
 
 export interface BudgetSetting {
   /** A group name, or undefined for all groups together. */

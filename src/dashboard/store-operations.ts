@@ -20,7 +20,8 @@ import { dayWindow } from '../ledger/windows.js';
 import type { TaskStore } from '../scheduler/task-store.js';
 import type { HostServices } from '../services/host-services.js';
 import { TaskError } from '../services/task-service.js';
-import type { ChainState, DashboardOperations, GroupView, MemoryFileView, OverviewView } from './operations.js';
+import { ChainWatch } from './chain-watch.js';
+import type { DashboardOperations, GroupView, MemoryFileView, OverviewView } from './operations.js';
 
 export interface StoreOperationsDeps {
   config: () => Config;
@@ -41,8 +42,6 @@ export interface StoreOperationsDeps {
 const MEMORY_FILE_BYTES = 64 * 1024;
 const MEMORY_FILES = 50;
 const DAY_MS = 86_400_000;
-/** Verifying walks the whole log: at most once a minute, however often the Audit page is opened. */
-const CHAIN_CHECK_MS = 60_000;
 const RECENT_AUDIT_ROWS = 500;
 
 /** DashboardOperations over today's stores (PairingStore, TaskStore, ledger limits, ContainerManager, AuditLog). */
@@ -50,7 +49,7 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
   const { db, audit, clock } = deps;
   const containerStates = new ContainerStateStore(db);
   const group = (name: string) => deps.config().groups.get(name);
-  let chain: ChainState | undefined;
+  const chain = new ChainWatch(audit, clock);
 
   return {
     overview: () => overview(deps, containerStates),
@@ -75,10 +74,7 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
       const rows = audit.tail(filter.since === undefined ? n : Math.max(n, 5000), filter);
       return filter.since === undefined ? rows : rows.filter((r) => r.at >= filter.since!).slice(-n);
     },
-    auditChain: () => {
-      if (!chain || clock() - chain.checkedAt >= CHAIN_CHECK_MS) chain = { ...audit.verify(), checkedAt: clock() };
-      return chain;
-    },
+    auditChain: () => chain.state(),
     groups: () => [...deps.config().groups.values()].map((g): GroupView => ({
       name: g.name,
       chats: g.chats,
