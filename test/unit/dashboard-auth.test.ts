@@ -41,7 +41,7 @@ test('dashboard config: off and on loopback by default; another address needs al
   assert.equal(parse({ enabled: true, host: '0.0.0.0' }).success, false);
   assert.equal(parse({ enabled: true, host: '0.0.0.0', allowRemote: true }).success, false, 'no TLS in front');
   assert.equal(parse({ enabled: true, host: '0.0.0.0', allowRemote: true, publicUrl: 'http://enclave.example.com' }).success, false);
-  assert.equal(parse({ enabled: true, host: '0.0.0.0', allowRemote: true, publicUrl: 'https://enclave.example.com' }).success, true);
+  assert.equal(parse({ enabled: true, host: '10.0.0.5', allowRemote: true, publicUrl: 'https://enclave.example.com' }).success, true);
   assert.equal(parse({ enabled: true, host: '::1' }).success, true);
   assert.equal(parse({ enabled: true, host: '127.0.0.2' }).success, true);
 });
@@ -78,4 +78,17 @@ test('every login, logout and revocation is recorded, with the User-Agent stripp
     ['dashboard_logout', a.session.id], ['dashboard_revoked', b.session.id], ['dashboard_revoked', c.session.id],
   ]);
   assert.equal(sessions.find(a.cookie), undefined);
+});
+
+test('dashboard config refuses a bind to every interface and a publicUrl that is not https (unless it points at this machine)', () => {
+  const ok = (dashboard: unknown) => enclaveConfigSchema.safeParse({ dashboard }).success;
+  const https = 'https://enclave.example.com';
+  assert.equal(ok({ enabled: true, host: '0.0.0.0', allowRemote: true, publicUrl: https }), false, 'every IPv4 interface');
+  assert.equal(ok({ enabled: true, host: '::', allowRemote: true, publicUrl: https }), false, 'every IPv6 interface');
+  assert.equal(ok({ enabled: true, publicUrl: 'javascript:alert(1)//' }), false);
+  assert.equal(ok({ enabled: true, publicUrl: 'http://enclave.example.com' }), false, 'plain http to another machine, even without allowRemote');
+  assert.equal(ok({ enabled: true, publicUrl: 'ftp://enclave.example.com' }), false);
+  assert.equal(ok({ enabled: true, publicUrl: 'http://127.0.0.1:8080' }), true);
+  assert.equal(ok({ enabled: true, publicUrl: 'http://[::1]:8080' }), true);
+  assert.equal(ok({ enabled: true, publicUrl: https }), true, 'a TLS proxy on this machine in front of a loopback dashboard');
 });
