@@ -11,7 +11,7 @@ import type { ContainerManager } from '../container/container-manager.js';
 import { ContainerStateStore } from '../container/container-state-store.js';
 import type { GroupQueue } from '../core/group-queue.js';
 import type { Db } from '../db/database.js';
-import { effectiveLimits, GLOBAL_SCOPE, groupScope, setLimit } from '../ledger/limits.js';
+import { effectiveLimits, GLOBAL_SCOPE, groupScope } from '../ledger/limits.js';
 import { formatAmount } from '../ledger/messages.js';
 import { recentNotices } from '../ledger/notices.js';
 import { windowSpend } from '../ledger/spend.js';
@@ -120,12 +120,9 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
       return { ok: true, message: `Task #${id} ${action === 'cancel' ? 'cancelled' : `${action}d`}.` };
     },
     setBudget: (s, actor) => {
-      if (s.group !== undefined && !group(s.group)) return { ok: false, message: `There is no group ${s.group}.` };
-      const scope = s.group === undefined ? GLOBAL_SCOPE : groupScope(s.group);
-      const configured = s.group === undefined ? deps.config().enclave.budgets.global : group(s.group)!.budget;
-      const previous = effectiveLimits(db, scope, configured)[s.period][s.unit];
-      setLimit(db, scope, s.period, s.unit, s.amount, actor, clock());
-      audit.append({ kind: 'budget_change', group: s.group, actor, detail: { scope: s.group === undefined ? 'global' : 'group', period: s.period, unit: s.unit, amount: s.amount, previous } });
+      const target = s.group === undefined ? undefined : group(s.group);
+      if (s.group !== undefined && !target) return { ok: false, message: `There is no group ${s.group}.` };
+      deps.services.budget.set(target, { scope: target ? 'group' : 'global', period: s.period, unit: s.unit, amount: s.amount }, actor);
       const whose = s.group ?? 'all groups together';
       const now = s.amount === null ? 'no limit' : formatAmount(s.unit, s.amount);
       return { ok: true, message: `The ${s.period === 'day' ? 'daily' : 'monthly'} ${s.unit === 'usd' ? 'budget' : 'token limit'} of ${whose} is now ${now}.` };
