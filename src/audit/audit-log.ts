@@ -12,6 +12,20 @@ export interface AuditFilter {
 
 export type AuditVerdict = { ok: true; rows: number } | { ok: false; rowId: number; reason: string };
 
+/** Where a verification stopped: the last row found intact, and how many rows up to it. */
+export interface ChainCheckpoint {
+  id: number;
+  hash: string;
+  rows: number;
+}
+
+export interface ChainStep {
+  verdict: AuditVerdict;
+  checkpoint: ChainCheckpoint;
+  /** No rows are left after the checkpoint (as of this step). */
+  done: boolean;
+}
+
 export interface AuditLogOptions {
   /** Exact secret values to redact from any detail string that contains them. */
   secrets?: () => readonly string[];
@@ -77,6 +91,26 @@ export class AuditLog implements AuditSink {
       rows++;
     }
     return { ok: true, rows };
+  }
+
+  /**
+   * Verifies at most maxRows rows after a checkpoint (from the first row without one). The checkpoint's
+   * own row must still hold the hash it had: a row changed or cut off since then breaks the chain.
+   */
+  verifySince(from: ChainCheckpoint | undefined, maxRows: number): ChainStep {
+    const start = from ?? { id: 0, hash: GENESIS_HASH, rows: 0 };
+    if (from) {
+      const anchor = this.db.prepare('SELECT hash FROM audit WHERE id = ?').get(from.id) as { hash: string } | undefined;
+      if (anchor?.hash !== from.hash) return { verdict: { ok: false, rowId: from.id, reason: 'this row was changed or deleted after it was verified' }, checkpoint: from, done: true };
+    }
+    const rows = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?').all(start.id, maxRows) as StoredRow[];
+    let checkpoint = start;
+    for (const row of rows) {
+      const problem = rowProblem(row, checkpoint.id + 1, checkpoint.hash);
+      if (problem) return { verdict: { ok: false, rowId: row.id, reason: problem }, checkpoint, done: true };
+      checkpoint = { id: row.id, hash: row.hash, rows: checkpoint.rows + 1 };
+    }
+    return { verdict: { ok: true, rows: checkpoint.rows }, checkpoint, done: rows.length < maxRows };
   }
 
   /** The newest n rows matching the filter, oldest first. */

@@ -19,6 +19,7 @@ async function ask(req: DashboardControlRequest, home: string): Promise<Dashboar
 export async function runDashboardLogin(home = enclaveHome()): Promise<void> {
   const { link } = await ask({ action: 'login' }, home);
   out(`Open this link within 10 minutes; it works once:\n\n  ${link}\n`);
+  out('Warning: browser cookies are not kept apart by port, so other web apps on this machine (any localhost port) can read or disturb this session; log out when done, or give the dashboard its own address (dashboard.host: 127.0.0.2).');
 }
 
 /** `enclave dashboard sessions`: who is logged in. */

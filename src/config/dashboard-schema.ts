@@ -8,6 +8,18 @@ export function isLoopbackHost(host: string): boolean {
   return host === '::1';
 }
 
+/** Addresses that mean "every interface": never a deliberate choice of who may connect. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']);
+
+/** Why a publicUrl is unfit, or undefined: https, or http only to this machine. */
+function publicUrlProblem(text: string): string | undefined {
+  const url = new URL(text);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(host)) return undefined;
+  return `publicUrl must start with https:// (or http:// to this machine only), not ${url.protocol}`;
+}
+
 /** The owner's web dashboard: off unless enabled, loopback only unless allowRemote (behind TLS). */
 export const dashboardSchema = z
   .object({
@@ -24,6 +36,11 @@ export const dashboardSchema = z
     if (!d.allowRemote && !isLoopbackHost(d.host)) {
       ctx.addIssue({ code: 'custom', path: ['host'], message: `${d.host} is reachable from other machines; use 127.0.0.1, or set allowRemote: true with publicUrl behind a TLS reverse proxy` });
     }
+    if (d.allowRemote && WILDCARD_HOSTS.has(d.host)) {
+      ctx.addIssue({ code: 'custom', path: ['host'], message: `${d.host} listens on every interface; name the one address your TLS reverse proxy connects to (127.0.0.1 when it runs on this machine)` });
+    }
+    const urlProblem = d.publicUrl === undefined ? undefined : publicUrlProblem(d.publicUrl);
+    if (urlProblem) ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: urlProblem });
     if (d.allowRemote && !d.publicUrl?.startsWith('https://')) {
       ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'allowRemote needs publicUrl: https://... (the TLS reverse proxy in front of the dashboard)' });
     }

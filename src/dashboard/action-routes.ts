@@ -37,7 +37,7 @@ export function actionRoutes(app: Hono<DashboardEnv>, ops: DashboardOperations, 
   });
   app.post('/actions/stop-turn', async (c) => done(c, '/', ops.stopTurn(await field(c, 'group'), actorOf(c))));
   app.post('/logout', (c) => {
-    sessions.revoke(c.get('session').id);
+    sessions.logOut(c.get('session'));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect('/login', 303);
   });

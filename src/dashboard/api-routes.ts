@@ -4,6 +4,8 @@ import { streamSSE } from 'hono/streaming';
 import { fromOurPages, SESSION_COOKIE, type DashboardEnv } from './guards.js';
 import type { DashboardOperations } from './operations.js';
 import type { DashboardOrigin } from './origin.js';
+import { LiveFeed } from './live-feed.js';
+import { scrubSecrets } from './scrub.js';
 import type { Sessions } from './sessions.js';
 import { qrSvg } from './whatsapp-qr.js';
 
@@ -13,6 +15,8 @@ export interface ApiDeps {
   ops: DashboardOperations;
   origin: DashboardOrigin;
   sessions: Sessions;
+  /** Every secret value the host holds: scrubbed from each event (the answer scrubber cannot see a stream). */
+  secrets: () => readonly string[];
   /** How often the live stream looks for a change. */
   pollMs: number;
   /** Aborted when the dashboard closes: every open stream ends. */
@@ -30,21 +34,24 @@ export function apiRoutes(app: Hono<DashboardEnv>, deps: ApiDeps): void {
     return c.body(qrSvg(qr), 200, { 'Content-Type': 'image/svg+xml' });
   });
   // Server-sent events: the overview each time it changes. Origin is checked like a write's.
+  const feed = new LiveFeed(() => scrubSecrets(JSON.stringify(ops.overview()), deps.secrets()), deps.pollMs);
+  deps.closing.addEventListener('abort', () => feed.close());
   app.get('/api/events', (c) => {
     if (!fromOurPages(c, deps.origin, false)) return c.text('Refused: the live stream is for dashboard pages only.', 403);
+    const sessionId = c.get('session').id;
+    if (!feed.admit(sessionId)) return c.text('Too many live dashboard views are open; close some dashboard tabs and reload this one.', 429);
     const cookie = getCookie(c, SESSION_COOKIE);
     return streamSSE(c, async (stream) => {
       const stop = () => void stream.close();
       deps.closing.addEventListener('abort', stop);
-      stream.onAbort(() => deps.closing.removeEventListener('abort', stop));
-      let last = '';
-      while (!stream.aborted && !stream.closed && !deps.closing.aborted && deps.sessions.find(cookie)) {
-        const now = JSON.stringify(ops.overview());
-        if (now !== last) await stream.writeSSE({ event: 'overview', data: now });
-        last = now;
-        await stream.sleep(deps.pollMs);
+      const unsubscribe = feed.subscribe((data) => void stream.writeSSE({ event: 'overview', data }).catch(() => undefined));
+      try {
+        while (!stream.aborted && !stream.closed && !deps.closing.aborted && deps.sessions.peek(cookie)) await stream.sleep(deps.pollMs);
+      } finally {
+        unsubscribe();
+        feed.leave(sessionId);
+        deps.closing.removeEventListener('abort', stop);
       }
-      deps.closing.removeEventListener('abort', stop);
     });
   });
 }

@@ -1,10 +1,12 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { DashboardConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
 import { actionRoutes } from './action-routes.js';
 import { apiRoutes } from './api-routes.js';
 import { loadAssets } from './assets.js';
@@ -25,6 +27,8 @@ export interface DashboardOptions {
   /** Whether the WhatsApp channel is on (the Access page then shows its QR). */
   whatsapp: () => boolean;
   clock: Clock;
+  /** The host's logger (it scrubs secret values): a failed request is logged here, never on the console. */
+  log: Logger;
   pollMs?: number;
 }
 
@@ -40,7 +44,7 @@ export class Dashboard implements DashboardControl {
 
   static async start(opts: DashboardOptions): Promise<Dashboard> {
     const tokens = new LoginTokens(opts.clock);
-    const sessions = new Sessions(opts.clock);
+    const sessions = new Sessions(opts.clock, (event) => opts.ops.recordSession(event));
     const closing = new AbortController();
     const assets = loadAssets();
     // The Host check needs the bound port, known once listening: the app reads it through this object.
@@ -60,9 +64,14 @@ export class Dashboard implements DashboardControl {
     app.use('*', requireSession(sessions));
     app.use('*', writeCheck(origin));
     pageRoutes(app, opts.ops, { whatsapp: opts.whatsapp, clock: opts.clock });
-    apiRoutes(app, { ops: opts.ops, origin, sessions, pollMs: opts.pollMs ?? 500, closing: closing.signal });
+    apiRoutes(app, { ops: opts.ops, origin, sessions, secrets: opts.secrets, pollMs: opts.pollMs ?? 500, closing: closing.signal });
     actionRoutes(app, opts.ops, sessions);
     app.notFound((c) => c.text('Not found.', 404));
+    app.onError((err, c) => {
+      if (err instanceof HTTPException) return err.getResponse();
+      opts.log.error({ err: err.message, path: c.req.path }, 'a dashboard request failed');
+      return c.text('Something went wrong on the host. Its log says what; reload the page to try again.', 500);
+    });
 
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { DashboardOrigin } from './origin.js';
+import { scrubSecrets } from './scrub.js';
 import { sameToken } from './secret-token.js';
 import type { Session, Sessions } from './sessions.js';
 
@@ -58,11 +59,17 @@ export function fromOurPages(c: Context, origin: DashboardOrigin, requireOrigin:
 /** Every page and API below this needs a live session; without one: 401 and nothing else. */
 export function requireSession(sessions: Sessions): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
+    // A page on another local port can set a second cookie of this name (cookies ignore ports): refuse both.
+    if (sessionCookieCount(c.req.header('cookie')) > 1) return c.text('Your browser sent two dashboard session cookies; another local web page may have set one. Clear this site\'s cookies and open a new link from `enclave dashboard`.', 400);
     const session = sessions.find(getCookie(c, SESSION_COOKIE));
     if (!session) return c.text('Not logged in. Run `enclave dashboard` on the host for a login link.', 401);
     c.set('session', session);
     await next();
   };
+}
+
+function sessionCookieCount(header: string | undefined): number {
+  return (header ?? '').split(';').filter((pair) => pair.split('=')[0]!.trim() === SESSION_COOKIE).length;
 }
 
 /** Writes: Origin must be ours and the form must carry the session's CSRF token. */
@@ -77,22 +84,17 @@ export function writeCheck(origin: DashboardOrigin): MiddlewareHandler<Dashboard
   };
 }
 
-/** Removes every secret value (and its HTML-escaped form) from text and JSON answers: defence in depth. */
+/** Removes every secret value (in each escaped form) from text and JSON answers: defence in depth. */
 export function scrubAnswers(secrets: () => readonly string[]): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const type = c.res.headers.get('content-type') ?? '';
     if (!/^(text\/html|application\/json|text\/plain)/.test(type)) return;
-    const values = secrets().filter((s) => s.length >= 8);
+    const values = secrets();
     if (values.length === 0) return;
-    let text = await c.res.text();
-    for (const value of values) for (const form of new Set([value, escapeHtml(value), JSON.stringify(value).slice(1, -1)])) text = text.split(form).join('[redacted]');
+    const text = scrubSecrets(await c.res.text(), values);
     const headers = new Headers(c.res.headers);
     headers.delete('content-length');
     c.res = new Response(text, { status: c.res.status, headers });
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

@@ -7,6 +7,7 @@ import type { WindowLimits } from '../ledger/limits.js';
 import type { BudgetPeriod, BudgetUnit } from '../ledger/types.js';
 import type { UsageSummary } from '../ledger/usage-summary.js';
 import type { Task } from '../scheduler/task-store.js';
+import type { SessionEvent } from './sessions.js';
 
 export interface ChannelView {
   name: string;
@@ -72,8 +73,8 @@ export interface AuditView {
   verdict: ChainState;
 }
 
-/** The chain's verification, as of checkedAt (a walk over the whole log is not repeated on every view). */
-export type ChainState = AuditVerdict & { checkedAt: number };
+/** The chain's verification, as of checkedAt, or the first walk over the log still under way. */
+export type ChainState = (AuditVerdict & { checkedAt: number }) | { verifying: true; rows: number };
 
 export interface BudgetSetting {
   /** A group name, or undefined for all groups together. */
@@ -111,4 +112,6 @@ export interface DashboardOperations {
   changeTask(id: number, action: 'pause' | 'resume' | 'cancel', actor: string): WriteResult;
   setBudget(setting: BudgetSetting, actor: string): WriteResult;
   stopTurn(group: string, actor: string): WriteResult;
+  /** Audits a dashboard login, logout or revocation. */
+  recordSession(event: SessionEvent): void;
 }

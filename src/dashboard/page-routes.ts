@@ -19,7 +19,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, ops: DashboardOperations, op
     const flash = session.flash;
     session.flash = undefined;
     const title = PAGES.find((p) => p.path === path)!.title;
-    return c.html(layout({ title, path, sessionId: session.id.slice(0, 8), flash, ...extra }, body));
+    return c.html(layout({ title, path, sessionId: session.id.slice(0, 8), csrf: session.csrf, flash, ...extra }, body));
   };
   const csrf = (c: Context<DashboardEnv>) => c.get('session').csrf;
 

@@ -21,6 +21,7 @@ export async function startDashboardIfEnabled(deps: DashboardWiring): Promise<Da
       secrets: deps.secrets,
       whatsapp: () => deps.channels.has('whatsapp'),
       clock: deps.clock,
+      log: deps.log,
     });
     deps.log.info({ url: dashboard.origin.origin }, 'dashboard listening (run `enclave dashboard` for a login link)');
     return dashboard;

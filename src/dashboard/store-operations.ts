@@ -11,7 +11,7 @@ import type { ContainerManager } from '../container/container-manager.js';
 import { ContainerStateStore } from '../container/container-state-store.js';
 import type { GroupQueue } from '../core/group-queue.js';
 import type { Db } from '../db/database.js';
-import { effectiveLimits, GLOBAL_SCOPE, groupScope, setLimit } from '../ledger/limits.js';
+import { effectiveLimits, GLOBAL_SCOPE, groupScope } from '../ledger/limits.js';
 import { formatAmount } from '../ledger/messages.js';
 import { recentNotices } from '../ledger/notices.js';
 import { windowSpend } from '../ledger/spend.js';
@@ -20,7 +20,8 @@ import { dayWindow } from '../ledger/windows.js';
 import type { TaskStore } from '../scheduler/task-store.js';
 import type { HostServices } from '../services/host-services.js';
 import { TaskError } from '../services/task-service.js';
-import type { ChainState, DashboardOperations, GroupView, MemoryFileView, OverviewView } from './operations.js';
+import { ChainWatch } from './chain-watch.js';
+import type { DashboardOperations, GroupView, MemoryFileView, OverviewView } from './operations.js';
 
 export interface StoreOperationsDeps {
   config: () => Config;
@@ -41,8 +42,6 @@ export interface StoreOperationsDeps {
 const MEMORY_FILE_BYTES = 64 * 1024;
 const MEMORY_FILES = 50;
 const DAY_MS = 86_400_000;
-/** Verifying walks the whole log: at most once a minute, however often the Audit page is opened. */
-const CHAIN_CHECK_MS = 60_000;
 const RECENT_AUDIT_ROWS = 500;
 
 /** DashboardOperations over today's stores (PairingStore, TaskStore, ledger limits, ContainerManager, AuditLog). */
@@ -50,7 +49,7 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
   const { db, audit, clock } = deps;
   const containerStates = new ContainerStateStore(db);
   const group = (name: string) => deps.config().groups.get(name);
-  let chain: ChainState | undefined;
+  const chain = new ChainWatch(audit, clock);
 
   return {
     overview: () => overview(deps, containerStates),
@@ -75,10 +74,7 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
       const rows = audit.tail(filter.since === undefined ? n : Math.max(n, 5000), filter);
       return filter.since === undefined ? rows : rows.filter((r) => r.at >= filter.since!).slice(-n);
     },
-    auditChain: () => {
-      if (!chain || clock() - chain.checkedAt >= CHAIN_CHECK_MS) chain = { ...audit.verify(), checkedAt: clock() };
-      return chain;
-    },
+    auditChain: () => chain.state(),
     groups: () => [...deps.config().groups.values()].map((g): GroupView => ({
       name: g.name,
       chats: g.chats,
@@ -124,12 +120,9 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
       return { ok: true, message: `Task #${id} ${action === 'cancel' ? 'cancelled' : `${action}d`}.` };
     },
     setBudget: (s, actor) => {
-      if (s.group !== undefined && !group(s.group)) return { ok: false, message: `There is no group ${s.group}.` };
-      const scope = s.group === undefined ? GLOBAL_SCOPE : groupScope(s.group);
-      const configured = s.group === undefined ? deps.config().enclave.budgets.global : group(s.group)!.budget;
-      const previous = effectiveLimits(db, scope, configured)[s.period][s.unit];
-      setLimit(db, scope, s.period, s.unit, s.amount, actor, clock());
-      audit.append({ kind: 'budget_change', group: s.group, actor, detail: { scope: s.group === undefined ? 'global' : 'group', period: s.period, unit: s.unit, amount: s.amount, previous } });
+      const target = s.group === undefined ? undefined : group(s.group);
+      if (s.group !== undefined && !target) return { ok: false, message: `There is no group ${s.group}.` };
+      deps.services.budget.set(target, { scope: target ? 'group' : 'global', period: s.period, unit: s.unit, amount: s.amount }, actor);
       const whose = s.group ?? 'all groups together';
       const now = s.amount === null ? 'no limit' : formatAmount(s.unit, s.amount);
       return { ok: true, message: `The ${s.period === 'day' ? 'daily' : 'monthly'} ${s.unit === 'usd' ? 'budget' : 'token limit'} of ${whose} is now ${now}.` };
@@ -139,6 +132,9 @@ export function storeOperations(deps: StoreOperationsDeps): DashboardOperations 
       const stopped = deps.containers.abortTurn(name);
       if (stopped) audit.append({ kind: 'group_change', group: name, actor, detail: { action: 'stop_turn' } });
       return stopped ? { ok: true, message: `Stopped the running turn of ${name}.` } : { ok: false, message: `Nothing is running in ${name} right now.` };
+    },
+    recordSession: (event) => {
+      audit.append({ kind: 'access_change', actor: `dashboard:${event.sessionId.slice(0, 8)}`, detail: { action: event.action, session: event.sessionId, userAgent: event.userAgent } });
     },
   };
 }

@@ -46,13 +46,16 @@ export class BudgetService {
     };
   }
 
-  /** Records a new limit for the group (or for all groups) and audits it with the one it replaced. */
-  set(group: BudgetGroup, change: BudgetChange, actor: string): BudgetSet {
+  /**
+   * Records a new limit for the group (or for all groups) and audits it with the one it replaced.
+   * A global change needs no group (the dashboard has none); one from a chat is audited under the chat's group.
+   */
+  set(group: BudgetGroup | undefined, change: BudgetChange, actor: string): BudgetSet {
     const { db } = this.deps;
-    const global = change.scope === 'global';
-    const previous = (global ? this.globalLimits() : effectiveLimits(db, groupScope(group.name), group.budget))[change.period][change.unit];
-    setLimit(db, global ? GLOBAL_SCOPE : groupScope(group.name), change.period, change.unit, change.amount, actor, this.deps.clock());
-    this.deps.audit.append({ kind: 'budget_change', group: group.name, actor, detail: { ...change, previous } });
+    if (change.scope === 'group' && !group) throw new Error('a group budget change needs its group');
+    const previous = (group && change.scope === 'group' ? effectiveLimits(db, groupScope(group.name), group.budget) : this.globalLimits())[change.period][change.unit];
+    setLimit(db, group && change.scope === 'group' ? groupScope(group.name) : GLOBAL_SCOPE, change.period, change.unit, change.amount, actor, this.deps.clock());
+    this.deps.audit.append({ kind: 'budget_change', group: group?.name, actor, detail: { ...change, previous } });
     return { change, previous };
   }
 

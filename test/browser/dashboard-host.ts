@@ -109,7 +109,7 @@ export async function startDashboardHost(t: TestContext): Promise<DashboardHost>
     if (!req.url().startsWith(`${origin}/`) && req.url() !== 'about:blank') elsewhere.push(req.url());
   });
   context.on('response', async (res) => {
-    if (!res.url().startsWith(origin) || res.url().includes('/assets/') || res.url().includes('/api/events')) return;
+    if (!res.url().startsWith(origin) || res.url().includes('/assets/')) return;
     answers.push({ url: res.url(), body: await res.text().catch(() => '') });
   });
   const ask = (body: unknown) => callControl<DashboardControlAnswer>(socket, 'POST', '/dashboard', body);

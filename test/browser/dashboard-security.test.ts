@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { PairingStore } from '../../src/access/pairing-store.js';
 import { LOGIN_TOKEN_TTL_MS } from '../../src/dashboard/login-tokens.js';
-import { SESSION_TTL_MS } from '../../src/dashboard/sessions.js';
+import { SESSION_IDLE_MS, SESSION_TTL_MS } from '../../src/dashboard/sessions.js';
 import { logIn, REBIND_NAME, screenshot, startDashboardHost } from './dashboard-host.js';
 
 const PAGES = ['/', '/spend', '/audit', '/groups', '/tasks', '/access'];
@@ -71,9 +71,32 @@ test('the dashboard is locked to its owner: sessions, login tokens, Host, Origin
     assert.equal((await page.goto(`${origin}/groups`))?.status(), 401);
 
     await logIn(host, page);
+    host.advance(SESSION_IDLE_MS + 1000);
+    assert.equal((await page.goto(`${origin}/groups`))?.status(), 401, 'a session idle for half an hour is refused');
+    await logIn(host, page);
     host.advance(SESSION_TTL_MS + 1000);
     assert.equal((await page.goto(`${origin}/groups`))?.status(), 401, 'an expired session is refused');
     await logIn(host, page);
+    const kinds = host.h.app.audit.tail(50, { kind: 'access_change' }).map((r) => (r.detail as { action?: string }).action);
+    assert.ok(kinds.includes('dashboard_login') && kinds.includes('dashboard_revoked'), `logins and revocations are audited: ${kinds.join(', ')}`);
+  });
+
+  await t.test('the Log out button ends the session at once, and the logout is audited', async () => {
+    await logIn(host, page);
+    const cookieBefore = (await host.context.cookies(origin)).find((c) => c.name === 'enclave_session')?.value;
+    assert.ok(cookieBefore);
+    await Promise.all([page.waitForURL(`${origin}/login`), page.click('#logout button')]);
+    assert.equal((await host.context.cookies(origin)).some((c) => c.name === 'enclave_session'), false, 'the cookie is gone');
+    const replay = await raw(`${origin}/groups`, { headers: { cookie: `enclave_session=${cookieBefore}` } });
+    assert.equal(replay.status, 401, 'the old cookie no longer works');
+    const actions = host.h.app.audit.tail(20, { kind: 'access_change' }).map((r) => (r.detail as { action?: string }).action);
+    assert.ok(actions.includes('dashboard_logout'), actions.join(', '));
+    await logIn(host, page);
+  });
+
+  await t.test('`enclave dashboard` warns that other local web apps can reach the session cookie', async () => {
+    const { stdout } = await host.cli();
+    assert.match(stdout, /other web apps on this machine/);
   });
 
   await t.test('DNS rebinding: the dashboard reached under another name is refused, in the browser and raw', async () => {

@@ -16,9 +16,13 @@ const DENIALS = new Set<string>(['denial', 'model_refused']);
 
 /** The newest rows with filters, denials highlighted, and whether the hash chain holds. */
 export function auditPage(view: AuditView, groups: readonly string[], query: AuditQuery): Html {
-  const verdict = view.verdict.ok
-    ? html`<p class="flash ok" id="chain">Chain verified at ${when(view.verdict.checkedAt)}: all ${view.verdict.rows} rows are intact.</p>`
-    : html`<p class="flash bad" id="chain">Chain broken at row ${view.verdict.rowId} (checked ${when(view.verdict.checkedAt)}): ${view.verdict.reason}</p>`;
+  const v = view.verdict;
+  const verdict =
+    'verifying' in v
+      ? html`<p class="flash" id="chain">Verifying the chain… ${v.rows} rows checked so far; reload the page to see the result.</p>`
+      : v.ok
+        ? html`<p class="flash ok" id="chain">Chain verified at ${when(v.checkedAt)}: all ${v.rows} rows are intact.</p>`
+        : html`<p class="flash bad" id="chain">Chain broken at row ${v.rowId} (checked ${when(v.checkedAt)}): ${v.reason}</p>`;
   const option = (value: string, label: string, selected: boolean) => html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
   return html`${verdict}
 <form method="get" action="/audit" class="row">

@@ -17,6 +17,8 @@ export interface PageFrame {
   title: string;
   path: string;
   sessionId: string;
+  /** The session's CSRF token, for the logout form. */
+  csrf: string;
   /** A write's answer, shown once at the top. */
   flash?: WriteResult;
   /** Asset file names of the page's scripts (ES modules). */
@@ -35,7 +37,7 @@ export function layout(frame: PageFrame, body: Html): Html {
 <title>${frame.title} · Enclave</title>
 <link rel="stylesheet" href="/assets/dashboard.css">${(frame.styles ?? []).map((s) => html`<link rel="stylesheet" href="/assets/${s}">`)}
 </head><body>
-<header><strong>Enclave</strong><nav>${nav}</nav><span class="who">session ${frame.sessionId}</span></header>
+<header><strong>Enclave</strong><nav>${nav}</nav><span class="who">session ${frame.sessionId}</span><span id="logout">${actionForm('/logout', frame.csrf, 'Log out', {})}</span></header>
 <main><h1>${frame.title}</h1>${flash}${body}</main>
 ${(frame.vendorScripts ?? []).map((s) => html`<script src="/assets/${s}"></script>`)}${(frame.scripts ?? []).map((s) => html`<script type="module" src="/assets/${s}"></script>`)}
 </body></html>`;
