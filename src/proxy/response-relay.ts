@@ -66,6 +66,7 @@ export async function relayStream(upstream: Readable, res: ServerResponse, agent
   } catch (err) {
     if (err instanceof SseFramingError) {
       upstream.destroy();
+      if (err.before?.length) await send(res, err.before);
       await send(res, errorEvent(`the model's answer stream could not be read safely (${err.message}); it was ended here. Try again or use another model.`));
       return { end: 'unreadable', usage: undefined };
     }

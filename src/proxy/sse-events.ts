@@ -10,7 +10,10 @@ export interface SseEvent {
 export type SseItem = { kind: 'event'; event: SseEvent } | { kind: 'comment' };
 
 /** The stream cannot be read as events the way every client would read them; it must not be passed on. */
-export class SseFramingError extends Error {}
+export class SseFramingError extends Error {
+  /** The scrubbed events that came before the unreadable one in the same read: still the agent's. */
+  before?: Buffer;
+}
 
 const BOM = '\uFEFF';
 /** A longer event ends the stream with an error: it would have to pass unread. */

@@ -88,7 +88,16 @@ export class SseSecretScrubber {
   private write(items: readonly SseItem[]): string {
     let out = '';
     // After [DONE] a client stops reading; nothing more is passed on.
-    for (const item of items) if (!this.done) out += item.kind === 'comment' ? ':\n' : this.event(item.event);
+    for (const item of items) {
+      if (this.done) continue;
+      try {
+        out += item.kind === 'comment' ? ':\n' : this.event(item.event);
+      } catch (err) {
+        // However the reads were cut, the events before the unreadable one still reach the agent.
+        if (err instanceof SseFramingError) err.before = this.bytes.push(Buffer.from(out, 'utf8'));
+        throw err;
+      }
+    }
     return out;
   }
 

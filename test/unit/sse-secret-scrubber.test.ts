@@ -118,3 +118,22 @@ test('with no secret to scrub the stream passes byte for byte', () => {
   const stream = `data: {"choices":\r\ndata: []}\r\r: x\n`;
   assert.equal(run([], [stream]), stream);
 });
+
+test('events before an unreadable one in the same read still reach the agent, scrubbed; nothing after it', () => {
+  const scrubber = new SseSecretScrubber(['sk-live-abcdefghijklmnop']);
+  const good = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'fine. ' }, finish_reason: null }] })}\n\n`;
+  const read = Buffer.from(`${good}data: {"choices": not json sk-live-abcdefghijklmnop\n\n${good}`);
+  const err = (() => {
+    try {
+      scrubber.push(read);
+    } catch (e) {
+      return e;
+    }
+    return assert.fail('an unreadable event ends the stream');
+  })();
+  assert.ok(err instanceof SseFramingError);
+  const before = err.before?.toString('utf8') ?? '';
+  assert.match(before, /fine\. /, 'the event before it is delivered');
+  assert.equal(before.split('fine').length, 2, 'only the one before it');
+  assert.ok(!before.includes('sk-live') && !before.includes('not json'), before);
+});
