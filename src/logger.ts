@@ -57,11 +57,19 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
+/** Shorter values are not scrubbed: they would match ordinary text. */
+export const MIN_SECRET_CHARS = 8;
+export const REDACTED = '[redacted]';
+
+/**
+ * Every secret value (of at least MIN_SECRET_CHARS) replaced in the text, longest first so a secret
+ * that contains another is not left in pieces. The one text scrubber: log, outbox, proxy, dashboard.
+ */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  const present = secrets.filter((s) => s.length >= MIN_SECRET_CHARS && text.includes(s));
+  if (present.length === 0) return text;
   let out = text;
-  for (const s of secrets) {
-    if (s.length >= 8) out = out.split(s).join('[redacted]');
-  }
+  for (const s of present.sort((a, b) => b.length - a.length)) out = out.split(s).join(REDACTED);
   return out;
 }
 

@@ -1,5 +1,4 @@
-/** The shortest secret value scrubbed: shorter ones would blank out ordinary words. */
-const MIN_SECRET_LENGTH = 8;
+import { MIN_SECRET_CHARS, scrubSecrets as scrubSecretValues } from '../logger.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -15,10 +14,5 @@ export function secretForms(value: string): string[] {
 
 /** Replaces each form of each secret value in the text with `[redacted]`. */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const value of secrets) {
-    if (value.length < MIN_SECRET_LENGTH) continue;
-    for (const form of secretForms(value)) out = out.split(form).join('[redacted]');
-  }
-  return out;
+  return scrubSecretValues(text, secrets.filter((v) => v.length >= MIN_SECRET_CHARS).flatMap(secretForms));
 }

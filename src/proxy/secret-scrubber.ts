@@ -1,8 +1,7 @@
-/** What a secret is replaced with; the same marker the log scrubber uses. */
-export const REDACTED = '[redacted]';
+import { MIN_SECRET_CHARS, REDACTED } from '../logger.js';
+
+export { MIN_SECRET_CHARS, REDACTED };
 const REDACTED_BYTES = Buffer.from(REDACTED);
-/** Shorter values are not scrubbed: they would match ordinary text (the logger uses the same floor). */
-export const MIN_SECRET_CHARS = 8;
 
 /** The spellings a secret can have in a JSON body: as it is, JSON-escaped, and with "/" escaped too. */
 function spellings(secret: string): string[] {

@@ -1,4 +1,4 @@
-import { MIN_SECRET_CHARS, REDACTED } from './secret-scrubber.js';
+import { MIN_SECRET_CHARS, REDACTED, scrubSecrets } from '../logger.js';
 
 /** The secrets worth matching, longest first, so at one position the whole of the longer one is replaced. */
 export function scrubbableSecrets(secrets: readonly string[]): string[] {
@@ -6,11 +6,7 @@ export function scrubbableSecrets(secrets: readonly string[]): string[] {
 }
 
 /** A whole text with every secret replaced (secrets from scrubbableSecrets). */
-export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-  return out;
-}
+export const scrubText = scrubSecrets;
 
 /** How many characters at the end of text are the beginning of some secret (and could be more of it). */
 function partialAtEnd(text: string, secrets: readonly string[]): number {
