@@ -38,6 +38,65 @@ export interface InboundMessage {
    * of its own, so there chatId is the thread and threadId stays unset.
    */
   threadId?: string;
+  /**
+   * Photos, voice notes, documents… the message carries, as the platform describes them. Nothing
+   * is downloaded yet: the host fetches a file through the adapter's downloadAttachment only after
+   * the message passed admission and trigger checks. Empty or unset: a text-only message.
+   */
+  attachments?: InboundAttachment[];
+}
+
+export type AttachmentKind = 'image' | 'audio' | 'voice' | 'video' | 'document' | 'sticker';
+
+/** One file of an inbound message, as the platform describes it; none of it is trusted. */
+export interface InboundAttachment {
+  kind: AttachmentKind;
+  /** The type the platform claims. The host sniffs the real type from the bytes. */
+  mime?: string;
+  /** The size the platform states before download, when it does (checked again after). */
+  bytes?: number;
+  durationSeconds?: number;
+  /** The file name the sender gave, when the platform has one; sanitised by the host before use. */
+  name?: string;
+  /**
+   * What the adapter needs to fetch the file (a file id, a message key, a URL on the platform's own
+   * host). Host-side only: it never reaches the agent or a model.
+   */
+  platformRef: string;
+}
+
+/** How much of a file a download may read, and when to give up. */
+export interface DownloadLimits {
+  maxBytes: number;
+  signal: AbortSignal;
+}
+
+/** Raised when a download would pass DownloadLimits.maxBytes (stated or counted while streaming). */
+export class AttachmentTooLargeError extends Error {
+  constructor(
+    message: string,
+    readonly limitBytes: number,
+  ) {
+    super(message);
+    this.name = 'AttachmentTooLargeError';
+  }
+}
+
+export type OutboundFileKind = 'image' | 'audio' | 'voice' | 'document';
+
+/** A file the host sends to a chat (an agent's send_file, delivered by the outbox). */
+export interface OutboundFile {
+  chatId: string;
+  kind: OutboundFileKind;
+  /** Sanitised file name shown to the user. */
+  name: string;
+  /** The type the host sniffed from the bytes. */
+  mime: string;
+  data: Buffer;
+  /** Already within maxMessageLength. */
+  caption?: string;
+  replyTo?: string;
+  threadId?: string;
 }
 
 export type InboundStatus = 'duplicate' | 'unregistered' | 'ignored' | 'command' | 'queued' | 'refused';
@@ -80,6 +139,14 @@ export interface Channel {
   /** Shows (or stops showing) that the bot is writing, in the thread or topic when given. */
   setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void>;
   health(): ChannelHealth;
+  /**
+   * Fetches one attachment of a message this adapter delivered, from the platform's own hosts,
+   * reading at most limits.maxBytes (AttachmentTooLargeError past it) and stopping on limits.signal.
+   * Unset: the platform's files cannot be fetched, the host tells the sender so.
+   */
+  downloadAttachment?(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer>;
+  /** Sends a file with its platform's own API; fails like send(). Unset: files cannot be sent here. */
+  sendFile?(file: OutboundFile): Promise<void>;
 }
 
 /** Small durable key/value state an adapter keeps across restarts (update offsets, cursors). */
