@@ -38,6 +38,8 @@ import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
+import { markInterruptedLiveReplies } from './core/live-recovery.js';
+import type { LiveTimers } from '../channels/channel.js';
 import type { Dashboard } from './dashboard/dashboard-server.js';
 import { startDashboardIfEnabled } from './dashboard/start-dashboard.js';
 import { LatestWhatsAppQr } from './dashboard/whatsapp-qr.js';
@@ -70,6 +72,8 @@ export interface EnclaveOptions {
   restartBackoffMs?: number;
   clock?: Clock;
   schedulerTimer?: SchedulerTimer;
+  /** How live replies wait between edits (tests move time themselves). */
+  liveTimers?: LiveTimers;
   /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
   webFetch?: WebFetchOptions;
   onWhatsAppQr?: QrOutput;
@@ -261,7 +265,7 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, secrets: () => secrets.values(), liveTimers: opts.liveTimers });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
       (group) => executor.runNext(group),
@@ -296,6 +300,7 @@ export class Enclave {
     // Concurrently: a platform that is slow to answer does not hold up the others.
     await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
+    markInterruptedLiveReplies(db, outbox, log);
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();

@@ -16,7 +16,24 @@ export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): (
   const label = `${opts.assistantName.toLowerCase()}> `;
 
   let thinking = false;
+  /** The live answer being printed: its message id and what of it is on screen. */
+  let live: { messageId: string; printed: string } | undefined;
   const unsubscribe = channel.subscribe((event) => {
+    if (event.kind === 'live') {
+      if (event.chatId !== opts.chatId) return;
+      if (!live || live.messageId !== event.messageId || event.restarted) output.write(`\r${label}`);
+      live = { messageId: event.messageId, printed: event.text };
+      output.write(event.delta);
+      return;
+    }
+    if (event.kind === 'edit') {
+      if (event.chatId !== opts.chatId) return;
+      const printed = live?.messageId === event.messageId ? live.printed : undefined;
+      live = undefined;
+      output.write(printed !== undefined && event.text.startsWith(printed) ? `${event.text.slice(printed.length)}\n` : `\n${label}${event.text}\n`);
+      rl.prompt(true);
+      return;
+    }
     if (event.kind === 'typing') {
       if (event.chatId === opts.chatId && event.typing && !thinking) output.write(`\r(${opts.assistantName} is thinking...)\n`);
       if (event.chatId === opts.chatId) thinking = event.typing;

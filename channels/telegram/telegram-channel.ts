@@ -3,7 +3,8 @@ import { Bot } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
-import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type LiveReplyDisplay, type LiveReplyOptions, type LiveTarget, type OutboundMessage } from '../channel.js';
+import { editTelegramMessage, startTelegramLiveReply } from './live-reply.js';
 import { ChannelStatus } from '../channel-status.js';
 import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
@@ -82,6 +83,16 @@ export class TelegramChannel implements Channel {
   async send(msg: OutboundMessage): Promise<void> {
     if (!this.sender) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
     await this.sender.send(msg);
+  }
+
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    return startTelegramLiveReply(this.bot.api, target, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    await editTelegramMessage(this.bot.api, chatId, messageId, text, this.ctx.log);
   }
 
   async setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void> {

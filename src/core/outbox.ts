@@ -1,9 +1,9 @@
-import { splitMessage } from '../../channels/chunk.js';
 import { PermanentSendError, RetryAfterError, type Channel } from '../../channels/channel.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { sleep } from '../time/sleep.js';
+import { deliverySteps, parseOutboxLive, runDeliveryStep, type OutboxLive } from './live-delivery.js';
 
 export interface OutboxEntry {
   group: string;
@@ -15,6 +15,8 @@ export interface OutboxEntry {
   threadId?: string;
   /** One reply per key, ever: a retried turn or a restart cannot send it twice. */
   dedupeKey: string;
+  /** What a live reply already shows in the chat: delivery finishes those messages (live-delivery.ts). */
+  live?: OutboxLive;
 }
 
 interface OutboxRow {
@@ -27,6 +29,7 @@ interface OutboxRow {
   chunks_sent: number;
   created_at: number;
   last_error: string | null;
+  live: string | null;
 }
 
 export interface OutboxTiming {
@@ -106,10 +109,10 @@ export class Outbox {
   add(entry: OutboxEntry): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at, live)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       )
-      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock());
+      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock(), entry.live ? JSON.stringify(entry.live) : null);
   }
 
   /** Delivers every unsent row, each chat in parallel with the others. */
@@ -173,12 +176,11 @@ export class Outbox {
       this.recordFailure(row.id, `channel "${row.channel}" is not running`);
       return 'failed';
     }
-    const chunks = splitMessage(row.text, channel.maxMessageLength);
+    const chunks = deliverySteps(row.text, parseOutboxLive(row.live), channel.maxMessageLength, channel.editMessage !== undefined);
     let next = row.chunks_sent;
     for (let attempt = 1; next < chunks.length; ) {
-      const sending = channel.send({
+      const sending = runDeliveryStep(channel, chunks[next]!, {
         chatId: row.chat_id,
-        text: chunks[next]!,
         replyTo: row.reply_to ?? undefined,
         ...(row.thread_id !== null && { threadId: row.thread_id }),
       });

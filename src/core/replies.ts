@@ -14,3 +14,12 @@ export function agentErrorReply(reason: string): string {
 export function truncationNotice(original: number, kept: number): string {
   return `\n\n[Enclave: this message was ${original} characters long; only the first ${kept} were kept.]`;
 }
+
+/** Shown under a live answer that another model (or a restarted agent) answers again below. */
+export const LIVE_RESTART_NOTICE = 'interrupted: the model failed mid-answer, so the answer starts again below';
+
+/** Ends a live answer whose turn was stopped before it finished. */
+export const LIVE_STOPPED_NOTICE = '(stopped before the end)';
+
+/** What a live message shows after Enclave restarted while it was being written. */
+export const LIVE_INTERRUPTED_TEXT = '(interrupted by a restart of Enclave — the full answer follows below)';

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel } from '../../channels/channel.js';
+import type { Channel, LiveTimers } from '../../channels/channel.js';
+import { realTimers } from '../../channels/live/live-port.js';
+import { LiveReply } from './live-reply.js';
+import type { StreamingConfig } from '../config/streaming-schema.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
@@ -32,6 +35,9 @@ export interface TurnExecutorDeps {
   turns: ActiveTurns;
   log: Logger;
   clock: Clock;
+  /** Secret values never shown in a live reply. */
+  secrets?: () => readonly string[];
+  liveTimers?: LiveTimers;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -87,6 +93,12 @@ export class TurnExecutor {
     const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.deps.turns.begin(turnId, target);
     const userMessages = messages.map(toChatMessage);
+    const live = LiveReply.start(
+      { db: this.deps.db, clock, timers: this.deps.liveTimers ?? realTimers, log, secrets: this.deps.secrets ?? (() => []) },
+      { turnId, group: groupName, channelName: target.channel, target: { chatId: target.chatId, threadId: target.threadId, replyTo: target.replyTo } },
+      channel,
+      streamingConfig(cfg, target.channel),
+    );
     try {
       const request: TurnRequest = {
         turnId,
@@ -99,26 +111,27 @@ export class TurnExecutor {
         tools: group.tools,
         skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
       };
-      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
+      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000, live && ((events) => live.feed(events)));
       if (result.ok) {
         const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
-        await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
+        await this.finish(turnId, target, ids, result.reply, 'answered', remembered, live);
       } else {
-        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', [], live);
       }
     } catch (err) {
       if (this.stopping) {
+        await live?.stop();
         log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
         return;
       }
       if (err instanceof TurnAbortedError) {
         log.info({ group: groupName, turn: turnId }, 'turn stopped by /stop');
-        await this.finish(turnId, target, ids, '', 'failed', []);
+        await this.finish(turnId, target, ids, '', 'failed', [], live);
         return;
       }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
-      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);
+      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', [], live);
     } finally {
       this.deps.turns.end(turnId);
       typing.stop();
@@ -132,11 +145,15 @@ export class TurnExecutor {
     reply: string,
     status: 'answered' | 'failed',
     remembered: readonly ChatTurnMessage[],
+    live?: LiveReply,
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
+    // The live messages end as the stored reply: the outbox edits them (or sends what blocks left).
+    const final = live ? await live.finish(reply) : { text: reply, live: undefined };
     try {
       db.transaction(() => {
-        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+        if (final.text) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: final.text, replyTo: target.replyTo, dedupeKey: `turn:${turnId}`, live: final.live });
+        live?.forget();
         store.finish(ids, status);
         history.append(target.group, remembered);
         db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
@@ -166,6 +183,11 @@ export class TurnExecutor {
       },
     };
   }
+}
+
+function streamingConfig(cfg: Config, channel: string): StreamingConfig | undefined {
+  const section = (cfg.enclave.channels as Record<string, { streaming?: StreamingConfig } | undefined>)[channel];
+  return section?.streaming;
 }
 
 function toChatMessage(m: StoredMessage): ChatTurnMessage {
