@@ -16,7 +16,7 @@ export function truncationNotice(original: number, kept: number): string {
 }
 
 /** Shown under a live answer that another model (or a restarted agent) answers again below. */
-export const LIVE_RESTART_NOTICE = 'interrupted: the model failed mid-answer, so the answer starts again below';
+export const LIVE_RESTART_NOTICE = 'interrupted — the answer starts again below';
 
 /** Ends a live answer whose turn was stopped before it finished. */
 export const LIVE_STOPPED_NOTICE = '(stopped before the end)';

@@ -68,7 +68,7 @@ test('a model that breaks off mid-answer: the fallback answers from the start an
   await delivered(h);
   await waitFor('the fallback answer', () => (fake.sent.some((m) => fake.current.get(m.message_id) === 'The fallback model answers in full.') ? true : undefined));
   await waitForOutboxDrained(h.app.db);
-  assert.match(fake.current.get(first.message_id)!, /^The first model\s*\n\n\(interrupted: the model failed mid-answer/, 'the partial answer stays, marked as cut off');
+  assert.match(fake.current.get(first.message_id)!, /^The first model\s*\n\n\(interrupted — the answer starts again below\)$/, 'the partial answer stays, marked as cut off');
   const last = fake.sent.at(-1)!;
   assert.notEqual(last.message_id, first.message_id, 'the fallback answer is a message of its own, below');
   assert.equal(fake.current.get(last.message_id), storedReply(h).text);
