@@ -5,7 +5,8 @@ export function turnFailedReply(reason: string, attempts: number): string {
 }
 
 export function agentErrorReply(reason: string): string {
-  return `Sorry, that turn failed: ${reason}`;
+  const said = reason.trim().replace(/[.\s]+$/, '');
+  return `Sorry, I could not answer that: ${said}. Please try again; if it keeps failing, /status and the host log say more.`;
 }
 
 export function truncationNotice(original: number, kept: number): string {
