@@ -53,7 +53,7 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
-import { checkModelsOffline, modelProblemReply, turnModelProblems, type ModelProblem } from './services/model-readiness.js';
+import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
@@ -272,6 +272,10 @@ export class Enclave {
     const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
       modelUnready: (group, model) => {
         const problems = turnModelProblems(config(), group, model, { hasSecret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+      diagnose: async (group, model) => {
+        const problems = await turnOnlineProblems(config(), group, model, { secret });
         return problems.length > 0 ? modelProblemReply(problems) : undefined;
       },
     });
