@@ -236,4 +236,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox ADD COLUMN thread_id TEXT;
   ALTER TABLE tasks ADD COLUMN thread_id TEXT;
   `,
+  `
+  -- Photos, voice notes and documents as the platform described them (JSON InboundAttachment[]):
+  -- fetched only when the message's turn runs, so nothing is downloaded for an ignored message.
+  ALTER TABLE messages ADD COLUMN attachments TEXT;
+  `,
 ];
