@@ -12,11 +12,11 @@ import { sendFileFromAgent } from '../../src/core/agent-messages.js';
 import { Outbox } from '../../src/core/outbox.js';
 import { OutboxFiles } from '../../src/core/outbox-files.js';
 import { openDatabase } from '../../src/db/database.js';
+import { sniffType } from '../../src/media/sniff.js';
 import { silentLogger } from '../../src/logger.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
 import { testGroup } from '../helpers/group-config.js';
-import { sniffForTests } from '../helpers/sniff.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A channel that records what it is given; fails the first `failures` sendFile calls like a network error. */
@@ -81,7 +81,7 @@ function setup(t: TestContext, channel = new RecordingChannel(), onRetryWait: ()
     turnTarget: (g, turnId) => turns.get(g, turnId),
     send: () => ({ ok: true }),
     sendFile: {
-      sniff: sniffForTests,
+      sniff: sniffType,
       maxBytes: () => 20 * 1024 * 1024,
       stage: (bytes) => files.put(bytes),
       send: (g, turnId, file, caption) => sendFileFromAgent(turns, outbox, g, turnId, file, caption),
