@@ -6,7 +6,7 @@ export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 /** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
 export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;
-export const HOST_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const HOST_TOOLS = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
 export { DM_POLICIES } from './schema-access.js';
 
 const identityList = z.array(z.string().regex(IDENTITY_RE, 'write people as <channel>:<id>, e.g. telegram:123456'));
@@ -109,6 +109,14 @@ export const defaultsSchema = z
   })
   .strict();
 
+/** Media limits (media-in adds the inbound ones here). */
+const mediaSchema = z
+  .object({
+    /** The largest file the agent may send to a chat with send_file, in MB. */
+    sendMaxMb: z.number().positive().max(100).default(20),
+  })
+  .strict();
+
 export const enclaveConfigSchema = z
   .object({
     assistantName: z.string().min(1).default('Enclave'),
@@ -139,6 +147,7 @@ export const enclaveConfigSchema = z
     transcription: transcriptionSchema.optional(),
     channels: channelsSchema.default(() => channelsSchema.parse({})),
     dashboard: dashboardSchema.default(() => dashboardSchema.parse({})),
+    media: mediaSchema.default(() => mediaSchema.parse({})),
   })
   .strict();
 
@@ -157,7 +166,7 @@ export const groupConfigSchema = z
     /** Only these people may talk to the group's agent (owners always may); empty = anyone in the chat. */
     allowSenders: identityList.default([]),
     /** Host-performed tools the agent may call. */
-    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'schedule_task', 'list_tasks', 'cancel_task']),
+    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task']),
     /** Skills from skills/<name>/ mounted read-only into the container. */
     skills: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'skill names are folder names under skills/')).default([]),
     /** Domains web_fetch may reach (a domain also allows its subdomains). */
