@@ -53,6 +53,7 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
+import { checkModelsOffline, modelProblemReply, turnModelProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
@@ -99,6 +100,7 @@ interface Parts {
   startedAt: number;
   clock: Clock;
   stopping: { value: boolean };
+  hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
 }
 
@@ -132,6 +134,11 @@ export class Enclave {
   }
   channel(name: string): Channel | undefined {
     return this.parts.channels.get(name);
+  }
+
+  /** What keeps a configured model from answering (no provider, key or price), checked without the network. */
+  modelProblems(): ModelProblem[] {
+    return checkModelsOffline(this.parts.live.get(), { hasSecret: this.parts.hasSecret });
   }
 
   /** Every secret value the host holds, for log scrubbing. */
@@ -185,6 +192,7 @@ export class Enclave {
     secrets.add(() => vault.keyTexts());
     secrets.add(() => envSecretValues(config(), env));
     const secret = (name: string) => resolveSecret(name, vault, env);
+    const hasSecret = (name: string) => secret(name) !== undefined;
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
     const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
 
@@ -261,7 +269,12 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
+      modelUnready: (group, model) => {
+        const problems = turnModelProblems(config(), group, model, { hasSecret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+    });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
       (group) => executor.runNext(group),
@@ -300,7 +313,7 @@ export class Enclave {
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

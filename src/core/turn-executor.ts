@@ -3,7 +3,6 @@ import type { Channel } from '../../channels/channel.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
-import { providerFor } from '../config/providers.js';
 import { groupHasChat } from '../config/load.js';
 import type { Clock } from '../clock.js';
 import type { ActiveTurn, ActiveTurns } from './active-turns.js';
@@ -16,7 +15,7 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
+import { agentErrorReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 
 export interface TurnExecutorDeps {
@@ -32,6 +31,8 @@ export interface TurnExecutorDeps {
   turns: ActiveTurns;
   log: Logger;
   clock: Clock;
+  /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
+  modelUnready: (group: string, model: string) => string | undefined;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -77,8 +78,9 @@ export class TurnExecutor {
       return;
     }
     const model = this.deps.settings.model(group);
-    if (!providerFor(cfg.providers, model)) {
-      await this.finish(turnId, target, ids, NO_PROVIDER_REPLY, 'answered', []);
+    const unready = this.deps.modelUnready(groupName, model);
+    if (unready) {
+      await this.finish(turnId, target, ids, unready, 'failed', []);
       return;
     }
 
