@@ -172,10 +172,12 @@ export class Enclave {
     seedHome(opts.home);
     // Checked before anything is built or written: a broken file stops here with its line and fix.
     const { paths } = loadConfig(opts.home, opts.env ?? process.env);
-    const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
-    const image = await runtime.prepare(opts.onProgress);
+    // Taken before the image is prepared: a starting instance holds it, so `enclave send` and
+    // `enclave status` agree that one is starting.
     const lock = InstanceLock.acquire(paths.lockFile);
     try {
+      const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
+      const image = await runtime.prepare(opts.onProgress);
       return await Enclave.assemble(runtime, image, lock, opts);
     } catch (err) {
       lock.release();
