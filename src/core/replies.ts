@@ -12,3 +12,8 @@ export function agentErrorReply(reason: string): string {
 export function truncationNotice(original: number, kept: number): string {
   return `\n\n[Enclave: this message was ${original} characters long; only the first ${kept} were kept.]`;
 }
+
+/** To the sender of a message cut at maxMessageChars: what was kept and what to do. */
+export function messageCutReply(original: number, kept: number): string {
+  return `Your message was ${original} characters long, so I read only the first ${kept} (the last ${original - kept} were cut; the limit is maxMessageChars in enclave.yaml). Send the rest in another message if I need it.`;
+}
