@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { BotCommand, MessageEntity } from 'grammy/types';
 import { waitFor } from '../helpers/wait.js';
+import { multipartParts, serveBytes, type FileServing } from './file-serving.js';
 
 export interface FakeUser {
   id: number;
@@ -63,12 +64,6 @@ export interface Upload {
   caption?: string;
   params: Record<string, unknown>;
 }
-
-/**
- * How the fake serves a file: 'normal'; 'hang' (a few bytes, then nothing, forever); 'unsized'
- * (no Content-Length, the bytes streamed in pieces, so only counting finds the size).
- */
-export type FileServing = 'normal' | 'hang' | 'unsized';
 
 interface StoredFile {
   path: string;
@@ -260,17 +255,7 @@ export class FakeTelegram {
     this.fileRequests.push(path);
     const file = [...this.files.values()].find((f) => f.path === path);
     if (!file) return void res.writeHead(404).end();
-    if (file.serving === 'hang') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.write(file.data.subarray(0, 10));
-      return;
-    }
-    if (file.serving === 'unsized') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      for (let at = 0; at < file.data.length; at += 64 * 1024) res.write(file.data.subarray(at, at + 64 * 1024));
-      return void res.end();
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.data.length }).end(file.data);
+    serveBytes(res, file.data, file.serving);
   }
 
   private upload(method: string, params: Record<string, unknown>): unknown {
@@ -371,36 +356,13 @@ async function readParams(req: IncomingMessage): Promise<Record<string, unknown>
   const type = req.headers['content-type'] ?? '';
   if (type.startsWith('multipart/form-data')) {
     const params: Record<string, unknown> = { ...query };
-    for (const part of multipartParts(body, /boundary=(.+)$/.exec(type)?.[1] ?? '')) {
+    for (const part of multipartParts(body, type)) {
       params[part.name] = part.fileName === undefined ? parseField(part.data.toString('utf8')) : new UploadedFile(part.fileName, part.data);
     }
     return params;
   }
   const raw = body.toString('utf8');
   return raw ? { ...query, ...(JSON.parse(raw) as Record<string, unknown>) } : query;
-}
-
-/**
- * The parts of a multipart/form-data body, read the lenient way Telegram's server does (grammy
- * writes `content-disposition:form-data;name="x";filename=a.png`, which strict parsers refuse).
- */
-function multipartParts(body: Buffer, boundary: string): { name: string; fileName?: string; data: Buffer }[] {
-  const parts: { name: string; fileName?: string; data: Buffer }[] = [];
-  const delimiter = Buffer.from(`--${boundary}`);
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const start = at + delimiter.length + 2;
-    const next = body.indexOf(delimiter, start);
-    if (next < 0) break;
-    const part = body.subarray(start, next - 2);
-    const headerEnd = part.indexOf('\r\n\r\n');
-    const headers = part.subarray(0, headerEnd).toString('utf8');
-    const name = /name="?([^";\r\n]+)"?/i.exec(headers)?.[1] ?? '';
-    const fileName = /filename="?([^";\r\n]+)"?/i.exec(headers)?.[1];
-    parts.push({ name, fileName, data: Buffer.from(part.subarray(headerEnd + 4)) });
-    at = next;
-  }
-  return parts;
 }
 
 /** grammy sends nested values of a multipart request as JSON text. */
