@@ -47,7 +47,7 @@ async function testCall(ctx: SetupContext, provider: ChosenProvider, model: stri
         `(reserved ${formatUsd(result.reservedMicros)} first, charged to group ${result.group}).`,
     );
   } catch (err) {
-    const next = provider.preset.local ? `make sure the server at ${provider.baseUrl} runs and has the model (${provider.preset.hint})` : 'check the key and the model name, then run `enclave setup` again';
+    const next = provider.local ? `make sure the server at ${provider.baseUrl} runs and has the model (${provider.preset.hint})` : 'check the key and the model name, then run `enclave setup` again';
     const message = `${(err as Error).message}. Your answers so far are saved; ${next}`;
     if (!ctx.interactive) throw new SetupError(message);
     ctx.say(message);

@@ -118,7 +118,7 @@ test('setup driven through stdin, then re-run: the second run edits the setup (k
     r.model.baseUrl,
     KEY, // the key (hidden on a terminal)
     '', // model: the first one served
-    '1', '2', // input and output price (the snapshot does not know fake-mini)
+    'n', '1', '2', // not the price 0 offered for a server on this machine: input 1, output 2
     '5', '', // budgets: 5 a day, keep 20 a month
     'y', TG_TOKEN, // Telegram
     'n', 'n', 'n', // Discord, Slack, WhatsApp
@@ -127,6 +127,7 @@ test('setup driven through stdin, then re-run: the second run edits the setup (k
   await sendWhoamiWhenAsked(first, r.telegram);
   assert.equal(await first.exited, 0, first.stdout + first.stderr);
   assert.match(first.stdout, /The provider serves 2 model\(s\)/);
+  assert.match(first.stdout, /input 0, output 0 \(a local model costs nothing\)/);
   assert.equal(ledgerRows(r.home).filter((row) => row.kind === 'settle').length, 1);
   assertNoSecret(first.stdout + first.stderr);
 
