@@ -7,7 +7,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/database.js';
 import { homePaths } from '../../src/paths.js';
 import { Vault } from '../../src/vault/vault.js';
+import { FakeDiscord } from '../fakes/fake-discord.js';
 import { FakeModel } from '../fakes/fake-model.js';
+import { FakeSlack } from '../fakes/fake-slack.js';
 import { ALICE, FakeTelegram } from '../fakes/fake-telegram.js';
 import { CliSession } from '../helpers/cli-session.js';
 
@@ -168,4 +170,37 @@ test('setup with a model the provider does not serve names what it serves and ex
   session.endInput();
   assert.equal(await session.exited, 1);
   assert.match(session.stderr, /does not serve the model gpt-9; it serves: fake-large, fake-mini/);
+});
+
+test('setup connects Discord and Slack with tokens their (fake) APIs accept, and refuses a Discord token the API rejects', async (t) => {
+  const r = await rig(t);
+  const discord = await FakeDiscord.start({ token: 'discord-setup-token-0123456789' });
+  const slack = await FakeSlack.start({ botToken: 'xoxb-setup-bot-token-0123', appToken: 'xapp-setup-app-token-0123' });
+  t.after(async () => {
+    await discord.close();
+    await slack.close();
+  });
+  const env = { ...r.env, DC: 'discord-setup-token-0123456789', SB: 'xoxb-setup-bot-token-0123', SA: 'xapp-setup-app-token-0123', BAD: 'discord-wrong-token-000000000' };
+  const common = ['setup', '--provider', 'ollama', '--base-url', r.model.baseUrl, '--model', 'fake-mini', '--no-test-call', '--yes'];
+  const wrong = new CliSession([...common, '--discord-token-from-env', 'BAD', '--discord-api-base', discord.apiBase], env);
+  wrong.endInput();
+  assert.equal(await wrong.exited, 1);
+  assert.match(wrong.stderr, /Discord does not accept this bot token; nothing was saved\. Fix: reset the token/);
+
+  const session = new CliSession(
+    [...common, '--discord-token-from-env', 'DC', '--discord-api-base', discord.apiBase, '--slack-token-from-env', 'SB', '--slack-app-token-from-env', 'SA', '--slack-api-url', slack.apiUrl],
+    env,
+  );
+  session.endInput();
+  assert.equal(await session.exited, 0, session.stdout + session.stderr);
+  assert.match(session.stdout, /✓ Discord bot enclave connected/);
+  assert.match(session.stdout, /✓ Slack bot enclave in Fake connected/);
+  for (const value of [env.DC, env.SB, env.SA, env.BAD]) assert.ok(!(session.stdout + session.stderr + wrong.stderr).includes(value));
+  const cfg = loadConfig(r.home, {});
+  assert.equal(cfg.enclave.channels.discord.enabled, true);
+  assert.equal(cfg.enclave.channels.discord.apiBase, discord.apiBase);
+  assert.equal(cfg.enclave.channels.slack.enabled, true);
+  assert.equal(storedSecret(r.home, 'DISCORD_BOT_TOKEN'), env.DC);
+  assert.equal(storedSecret(r.home, 'SLACK_BOT_TOKEN'), env.SB);
+  assert.equal(storedSecret(r.home, 'SLACK_APP_TOKEN'), env.SA);
 });
