@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -10,6 +10,7 @@ import { Vault } from '../../src/vault/vault.js';
 import { FakeDiscord } from '../fakes/fake-discord.js';
 import { FakeModel } from '../fakes/fake-model.js';
 import { FakeSlack } from '../fakes/fake-slack.js';
+import { FakeWhatsAppServer } from '../fakes/fake-whatsapp-server.js';
 import { ALICE, FakeTelegram } from '../fakes/fake-telegram.js';
 import { CliSession } from '../helpers/cli-session.js';
 
@@ -203,4 +204,19 @@ test('setup connects Discord and Slack with tokens their (fake) APIs accept, and
   assert.equal(storedSecret(r.home, 'DISCORD_BOT_TOKEN'), env.DC);
   assert.equal(storedSecret(r.home, 'SLACK_BOT_TOKEN'), env.SB);
   assert.equal(storedSecret(r.home, 'SLACK_APP_TOKEN'), env.SA);
+});
+
+test('setup --whatsapp qr shows the pairing QR from the (fake) WhatsApp server in the terminal', async (t) => {
+  const r = await rig(t);
+  const whatsapp = await FakeWhatsAppServer.start({ refs: ['ref-setup'] });
+  t.after(() => whatsapp.close());
+  mkdirSync(r.home, { recursive: true });
+  writeFileSync(join(r.home, 'enclave.yaml'), `channels:\n  whatsapp: { socketUrl: "${whatsapp.url}" }\n`);
+  const session = new CliSession(['setup', '--provider', 'ollama', '--base-url', r.model.baseUrl, '--model', 'fake-mini', '--no-test-call', '--whatsapp', 'qr', '--yes'], r.env);
+  t.after(() => session.kill());
+  session.endInput();
+  await session.waitForOutput('Scan this QR code with WhatsApp on your phone');
+  assert.ok(session.stdout.split('\n').filter((line) => /[▀▄█]/.test(line)).length >= 10, 'a QR block in the terminal');
+  assert.equal(loadConfig(r.home, {}).enclave.channels.whatsapp.enabled, true);
+  assert.equal(loadConfig(r.home, {}).enclave.channels.whatsapp.socketUrl, whatsapp.url, 'the user\'s own setting stays');
 });
