@@ -20,7 +20,7 @@ import { ContainerStateStore } from './container/container-state-store.js';
 import { DockerRuntime } from './container/docker-runtime.js';
 import type { ContainerRuntime } from './container/runtime.js';
 import { ActiveTurns } from './core/active-turns.js';
-import { sendFromAgent } from './core/agent-messages.js';
+import { sendFileFromAgent, sendFromAgent } from './core/agent-messages.js';
 import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
@@ -33,6 +33,8 @@ import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';
 import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
+import { OutboxFiles } from './core/outbox-files.js';
+import { sniffType } from './media/sniff.js';
 import { Router } from './core/router.js';
 import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
@@ -53,7 +55,7 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
-import { checkModelsOffline, modelProblemReply, turnModelProblems, type ModelProblem } from './services/model-readiness.js';
+import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
@@ -211,6 +213,7 @@ export class Enclave {
     const local = new LocalChannel(clock);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
+    const outboxFiles = new OutboxFiles(join(first.paths.dataDir, 'outbox'));
     const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
@@ -247,6 +250,12 @@ export class Enclave {
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
+        sendFile: {
+          sniff: sniffType,
+          maxBytes: () => config().enclave.media.sendMaxMb * 1024 * 1024,
+          stage: (bytes) => outboxFiles.put(bytes),
+          send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
+        },
         tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
       }).handle,
       audit: agentAudit,
@@ -272,6 +281,10 @@ export class Enclave {
     const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
       modelUnready: (group, model) => {
         const problems = turnModelProblems(config(), group, model, { hasSecret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+      diagnose: async (group, model) => {
+        const problems = await turnOnlineProblems(config(), group, model, { secret });
         return problems.length > 0 ? modelProblemReply(problems) : undefined;
       },
     });

@@ -33,6 +33,8 @@ export interface TurnExecutorDeps {
   clock: Clock;
   /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
   modelUnready: (group: string, model: string) => string | undefined;
+  /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
+  diagnose?: (group: string, model: string) => Promise<string | undefined>;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -106,7 +108,8 @@ export class TurnExecutor {
         const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
         await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
       } else {
-        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        const diagnosis = await this.diagnose(groupName, model);
+        await this.finish(turnId, target, ids, diagnosis ?? agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
       }
     } catch (err) {
       if (this.stopping) {
@@ -154,6 +157,13 @@ export class TurnExecutor {
     const delivered = new AbortController();
     await Promise.race([outbox.flushChat(target.channel, target.chatId).finally(() => delivered.abort()), sleep(DELIVERY_WAIT_MS, delivered.signal)]);
     this.deps.waiters.settle(ids, status);
+  }
+
+  private async diagnose(group: string, model: string): Promise<string | undefined> {
+    return this.deps.diagnose?.(group, model).catch((err: unknown) => {
+      this.deps.log.warn({ group, err: (err as Error).message }, 'could not check the providers after a failed turn');
+      return undefined;
+    });
   }
 
   private keepTyping(channel: Channel | undefined, chatId: string, threadId: string | undefined): { stop: () => void } {

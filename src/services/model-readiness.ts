@@ -167,6 +167,18 @@ type ModelsAnswer = ServedModels | { ok: false; problem: Omit<ModelProblem, 'mod
 
 const MAX_LISTED = 20;
 
+/** A provider's URL as people may read it: never a user name or password written into it. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
 function modelsUrl(provider: ProviderConfig): string {
   return `${provider.baseUrl.replace(/\/+$/, '')}/models`;
 }
@@ -185,8 +197,8 @@ async function servedModels(provider: ProviderConfig, opts: OnlineOptions): Prom
       problem: {
         kind: 'unreachable',
         provider: provider.name,
-        problem: timedOut ? `Provider ${provider.name} at ${provider.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s.` : `Provider ${provider.name} at ${provider.baseUrl} is unreachable.`,
-        fix: `Check that the server at ${provider.baseUrl} is running and that this machine can reach it (for a local server: is it started?).`,
+        problem: timedOut ? `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} did not answer within ${Math.round(timeoutMs / 1000)} s.` : `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} is unreachable.`,
+        fix: `Check that the server at ${displayUrl(provider.baseUrl)} is running and that this machine can reach it (for a local server: is it started?).`,
       },
     };
   }
@@ -197,7 +209,7 @@ async function servedModels(provider: ProviderConfig, opts: OnlineOptions): Prom
       problem: {
         kind: 'key_refused',
         provider: provider.name,
-        problem: `Provider ${provider.name} at ${provider.baseUrl} refused ${provider.secret ? `the key ${provider.secret}` : 'the request without a key'}.`,
+        problem: `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} refused ${provider.secret ? `the key ${provider.secret}` : 'the request without a key'}.`,
         fix: provider.secret ? `Store a valid key with \`enclave secrets set ${provider.secret}\`, then restart Enclave.` : `Set \`secret:\` for provider ${provider.name} in enclave.yaml and store the key with \`enclave secrets set <NAME>\`.`,
       },
     };
@@ -241,12 +253,23 @@ export async function checkProvidersOnline(cfg: Config, opts: OnlineOptions): Pr
         kind: 'not_served',
         ...use,
         provider: provider.name,
-        problem: `Provider ${provider.name} at ${provider.baseUrl} does not serve model ${use.model} (${usedByText(use.usedBy)}); it serves: ${listed}.`,
+        problem: `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} does not serve model ${use.model} (${usedByText(use.usedBy)}); it serves: ${listed}.`,
         fix: `Set the model in groups/<name>/group.yaml (or ENCLAVE_MODEL) to one it serves, or make the provider serve ${use.model} (for Ollama: \`ollama pull ${use.model}\`).`,
       });
     }
   }
   return problems;
+}
+
+/**
+ * After a turn failed: the network checks for the models the turn could have used, so the chat
+ * hears that a provider is unreachable (and where) or does not serve the model (and what it does).
+ */
+export async function turnOnlineProblems(cfg: Config, group: string, model: string, opts: OnlineOptions): Promise<ModelProblem[]> {
+  const allowed = cfg.groups.get(group)?.allowedModels ?? [model];
+  const at = allowed.indexOf(model);
+  const chain = new Set(at === -1 ? [model] : allowed.slice(at));
+  return (await checkProvidersOnline(cfg, { ...opts, transcriptionModel: undefined })).filter((p) => chain.has(p.model) && p.usedBy.includes(group));
 }
 
 /** For the terminal: each problem and its fix, the missing prices as one YAML block to paste. */
@@ -263,5 +286,5 @@ export function readinessLines(problems: readonly ModelProblem[], configFile: st
 
 /** For a chat: why the turn's model cannot answer and what to do, in sentences. */
 export function modelProblemReply(problems: readonly ModelProblem[]): string {
-  return `Sorry, I cannot answer yet. ${problems.map((p) => `${p.problem} ${p.fix}`).join(' ')}`;
+  return `Sorry, I could not answer that. ${problems.map((p) => `${p.problem} ${p.fix}`).join(' ')}`;
 }

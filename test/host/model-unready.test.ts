@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { middayClock } from '../helpers/clock.js';
 import { startHarness, type HarnessOptions } from '../helpers/harness.js';
@@ -59,4 +60,33 @@ test('a fallback that can answer is not blocked by a primary whose key is missin
   assert.deepEqual(r.replies, ['from the fallback']);
   assert.equal(r.outcome, 'answered');
   assert.equal(h.model.requests.at(-1)!.body.model, 'fake-model');
+});
+
+test('a provider that does not serve the model: after the failed turn the reply lists what it serves', async (t) => {
+  const h = await harness(t, {});
+  h.model.served = { ids: ['qwen2.5', 'phi4'] };
+  h.model.push({ status: 404, body: { error: { message: 'model "fake-model" not found, try pulling it first' } } });
+  const r = await h.say('main', 'hello?');
+  assert.equal(r.outcome, 'failed');
+  assert.equal(r.replies.length, 1);
+  assert.match(r.replies[0]!, new RegExp(`Provider env at ${h.model.baseUrl.replace(/\./g, '\\.')} does not serve model fake-model \\(group main\\); it serves: qwen2\\.5, phi4\\.`));
+  assert.ok(!r.replies[0]!.includes(h.canary));
+});
+
+test('an unreachable provider is named with its URL (never the credentials written into it)', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const h = await harness(t, {
+    noProvider: true,
+    groups: { main: 'chats: [local:main]\nrequireTrigger: false\nmodel: local-1\n' },
+    enclaveYaml: `providers:\n  - { name: away, baseUrl: "http://user:hunter22@127.0.0.1:${port}/v1" }\nprices:\n  local-1: { input: 0, output: 0 }\n`,
+  });
+  const r = await h.say('main', 'hello?');
+  assert.equal(r.outcome, 'failed');
+  assert.match(r.replies[0]!, new RegExp(`Provider away at http://127\\.0\\.0\\.1:${port}/v1 is unreachable\\. Check that the server at http://127\\.0\\.0\\.1:${port}/v1 is running`));
+  assert.ok(!r.replies[0]!.includes('hunter22'));
 });
