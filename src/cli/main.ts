@@ -17,6 +17,7 @@ import { runPairWhatsApp } from './pair-whatsapp-command.js';
 import { runTasks } from './tasks-command.js';
 import { runUsage } from './usage-command.js';
 import { registerSetupCommand } from './setup-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerLogsCommand } from './logs-command.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -132,6 +133,7 @@ for (const [action, what] of [['rm', 'cancel a task'], ['pause', 'pause a task']
 }
 
 registerSetupCommand(program);
+registerDoctorCommand(program);
 registerLogsCommand(program);
 
 program.showSuggestionAfterError(true);
