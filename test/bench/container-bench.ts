@@ -3,8 +3,8 @@
  * trivial container of the same image (floor-container.ts). Real Docker; the model answers at once.
  */
 import { DockerRuntime } from '../../src/container/docker-runtime.js';
-import { runFloorContainer } from './floor-container.js';
-import { directModelCall, localTurn, startBenchHost } from './bench-host.js';
+import { startFloorContainer } from './floor-container.js';
+import { localTurn, startBenchHost } from './bench-host.js';
 import { INSTANT, startPacedModel } from './paced-model.js';
 import { fmtMs, fmtRatio, percentile, type BenchOptions, type BenchSection } from './stats.js';
 
@@ -30,7 +30,9 @@ export async function benchContainers(opts: BenchOptions): Promise<BenchSection>
     const cold: number[] = [];
     const coldFloor: number[] = [];
     for (let i = 0; i < coldStarts; i++) {
-      coldFloor.push((await runFloorContainer(runtime.docker, image, 1)).coldMs);
+      const floor = await startFloorContainer(runtime.docker, image);
+      coldFloor.push(floor.coldMs);
+      await floor.stop();
       await app.containers.stop('main');
       const before = arrivals.length;
       const started = performance.now();
@@ -38,19 +40,24 @@ export async function benchContainers(opts: BenchOptions): Promise<BenchSection>
       cold.push(arrivals[before]! - started);
     }
 
-    const warmFloor = (await runFloorContainer(runtime.docker, image, warmTurns + 1)).roundTripsMs;
-    const modelOwn = await directModelCall(model, 30);
-    await localTurn(app, 'main', 'warm-up');
-    const turns: number[] = [];
-    for (let i = 0; i < warmTurns; i++) {
-      turns.push(await localTurn(app, 'main', `warm ${i}`));
-      // keep history short so every turn does the same work
-      if (i % 10 === 9) await app.local.submit('main', '/reset').then((r) => r.settled);
+    // Turns and floor round trips alternate, so drift on a shared machine hits both alike.
+    const floor = await startFloorContainer(runtime.docker, image);
+    const warmFloor: number[] = [];
+    const overhead: number[] = [];
+    try {
+      await localTurn(app, 'main', 'warm-up');
+      for (let i = 0; i < warmTurns; i++) {
+        warmFloor.push(await floor.roundTrip());
+        overhead.push(await localTurn(app, 'main', `warm ${i}`));
+        // keep history short so every turn does the same work
+        if (i % 10 === 9) await app.local.submit('main', '/reset').then((r) => r.settled);
+      }
+    } finally {
+      await floor.stop();
     }
-    const overhead = turns.map((t) => t - modelOwn);
     const [w50, wf50, c50, cf50] = [percentile(overhead, 50), percentile(warmFloor, 50), percentile(cold, 50), percentile(coldFloor, 50)];
     return {
-      title: `Containers (real Docker; ${warmTurns} warm turns, ${coldStarts} cold starts; model answers at once, its own ${fmtMs(modelOwn)} subtracted)`,
+      title: `Containers (real Docker; ${warmTurns} warm turns, ${coldStarts} cold starts; the fake model answers at once, so a turn is all overhead)`,
       rows: [
         ['warm turn host overhead p50', fmtMs(w50), `floor ${fmtMs(wf50)} (socket round trip into a running container + SQLite WAL insert), ratio ${fmtRatio(w50, wf50)}`],
         ['warm turn host overhead p95', fmtMs(percentile(overhead, 95)), `floor p95 ${fmtMs(percentile(warmFloor, 95))}, ratio ${fmtRatio(percentile(overhead, 95), percentile(warmFloor, 95))}`],

@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_SOCKET_PATH } from '../../container/agent/protocol.js';
@@ -15,21 +15,22 @@ import { agentContainerSpec } from '../../src/container/spec.js';
 import { containerSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
 
-/** Requests `n` times in a row on one kept-alive connection, then exits. */
-const script = (n: number) =>
-  `const http=require('http');const agent=new http.Agent({keepAlive:true});let i=0;` +
-  `const go=()=>http.get({socketPath:${JSON.stringify(AGENT_SOCKET_PATH)},path:'/floor',agent},(r)=>{r.resume();r.on('end',()=>{if(++i<${n})go();else process.exit(0)})});go();`;
+/** Asks again as soon as an answer is read, on one kept-alive connection, until stopped. */
+const SCRIPT =
+  `const http=require('http');const agent=new http.Agent({keepAlive:true});` +
+  `const go=()=>http.get({socketPath:${JSON.stringify(AGENT_SOCKET_PATH)},path:'/floor',agent},(r)=>{r.resume();r.on('end',go)});go();`;
 
-export interface FloorRun {
+export interface FloorContainer {
   /** createContainer called -> first byte on the host's socket. */
   coldMs: number;
-  /** Between consecutive requests: host answers (after one SQLite insert), the container reads it and asks again. */
-  roundTripsMs: number[];
+  /** One SQLite WAL insert, then the held request answered; resolves when the container's next request arrives. */
+  roundTrip(): Promise<number>;
+  stop(): Promise<void>;
 }
 
 let runs = 0;
 
-export async function runFloorContainer(docker: Docker, image: string, requests: number): Promise<FloorRun> {
+export async function startFloorContainer(docker: Docker, image: string): Promise<FloorContainer> {
   const dir = mkdtempSync(join(tmpdir(), 'enc-floor-'));
   const socketDir = join(dir, 'sock');
   const memoryDir = join(dir, 'memory');
@@ -38,17 +39,15 @@ export async function runFloorContainer(docker: Docker, image: string, requests:
   const db = openDatabase(join(dir, 'floor.db'));
   db.exec('CREATE TABLE IF NOT EXISTS floor (id INTEGER PRIMARY KEY, at REAL NOT NULL, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO floor (at, body) VALUES (?, ?)');
-  const arrivals: number[] = [];
+  let held: ServerResponse | undefined;
+  let arrived: (() => void) | undefined;
   let firstByte = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const server = createServer((req, res) => {
-    arrivals.push(performance.now());
-    insert.run(Date.now(), 'a message of a usual length, stored before the answer goes out');
-    res.end('{"ok":true}');
-    if (arrivals.length === requests) done();
+  const server = createServer((_req, res) => {
+    held = res;
+    arrived?.();
   });
   server.on('connection', (s) => s.once('data', () => (firstByte ||= performance.now())));
+  const nextRequest = () => new Promise<void>((r) => (arrived = r));
   const socketPath = join(socketDir, 'api.sock');
   await new Promise<void>((r) => server.listen(socketPath, r));
   chmodSync(socketPath, 0o666);
@@ -56,16 +55,33 @@ export async function runFloorContainer(docker: Docker, image: string, requests:
   const spec = agentContainerSpec({
     group: `floor-${process.pid}-${runs++}`, image, homeId: 'benchfloor', uid, gid, memoryDir, globalMemoryDir: memoryDir, socketDir, skills: [], limits: containerSchema.parse({}),
   });
+  const first = nextRequest();
   const started = performance.now();
-  const container = await docker.createContainer({ ...spec, Entrypoint: ['/usr/bin/node', '-e', script(requests)], Cmd: [] });
-  try {
-    await container.start();
-    await finished;
-    return { coldMs: firstByte - started, roundTripsMs: arrivals.slice(1).map((t, i) => t - arrivals[i]!) };
-  } finally {
+  const container = await docker.createContainer({ ...spec, Entrypoint: ['/usr/bin/node', '-e', SCRIPT], Cmd: [] });
+  const stop = async () => {
     await container.remove({ force: true }).catch(() => undefined);
+    server.closeAllConnections();
     server.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await container.start();
+    await first;
+  } catch (err) {
+    await stop();
+    throw err;
   }
+  return {
+    coldMs: firstByte - started,
+    async roundTrip() {
+      const next = nextRequest();
+      const t0 = performance.now();
+      insert.run(Date.now(), 'a message of a usual length, stored before the answer goes out');
+      held!.end('{"ok":true}');
+      await next;
+      return performance.now() - t0;
+    },
+    stop,
+  };
 }

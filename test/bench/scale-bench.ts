@@ -4,6 +4,7 @@
  * see each one as new exactly once, and each must settle answered), host RSS and what each extra
  * warm container costs it; then whether the fair queue keeps a quiet group fast while one floods.
  */
+import Docker from 'dockerode';
 import type { Enclave } from '../../src/app.js';
 import type { RecordedRequest } from '../fakes/fake-model.js';
 import { localTurn, startBenchHost } from './bench-host.js';
@@ -26,6 +27,21 @@ interface Sent {
   marker: string;
   at: number;
   settled: Promise<{ outcome: string; latency: number }>;
+}
+
+/** RSS after a full GC (the child runs with --expose-gc), so garbage does not pass for growth. */
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
+/** One warm agent container's own memory (its cgroup, page cache left out), as Docker reports it. */
+async function containerMemory(app: Enclave, group: string): Promise<string> {
+  const id = app.containers.state(group).id;
+  if (!id) return 'n/a (not running)';
+  const stats = (await new Docker().getContainer(id).stats({ stream: false })) as { memory_stats: { usage?: number; stats?: { inactive_file?: number; cache?: number } } };
+  const m = stats.memory_stats;
+  return fmtMb((m.usage ?? 0) - (m.stats?.inactive_file ?? m.stats?.cache ?? 0));
 }
 
 function send(app: Enclave, group: string, n: number): Sent {
@@ -57,30 +73,41 @@ async function runScale(groups: number, maxContainers: number, perGroup: number,
     if (e.kind === 'message') delivered.set(`${e.message.chatId} ${e.message.text}`, (delivered.get(`${e.message.chatId} ${e.message.text}`) ?? 0) + 1);
   });
   const label = `${groups} groups, maxContainers ${maxContainers}`;
-  try {
-    const rssBefore = process.memoryUsage().rss;
-    const peak = rssPeak();
+  let next = 0;
+  /** Every group sends perGroup messages at once; each message counted, timed and checked. */
+  const burst = async () => {
     const sent: Sent[] = [];
-    for (let k = 0; k < perGroup; k++) for (const g of names) sent.push(send(app, g, k));
+    for (let k = 0; k < perGroup; k++) for (const g of names) sent.push(send(app, g, next++));
     const results = await Promise.all(sent.map((s) => s.settled));
     const elapsed = Math.max(...results.map((r, i) => sent[i]!.at + r.latency)) - sent[0]!.at;
-    const rssPeakBytes = peak.stop();
-    const warm = names.filter((g) => app.containers.state(g).state === 'running').length;
-    const rssAfter = process.memoryUsage().rss;
-    const latencies = results.map((r) => r.latency);
     const unanswered = results.filter((r) => r.outcome !== 'answered').length;
     const neverSeen = sent.filter((s) => !seen.has(s.marker)).length;
     const seenTwice = sent.filter((s) => (seen.get(s.marker) ?? 0) > 1).length;
+    return { sent: sent.length, elapsed, latencies: results.map((r) => r.latency), unanswered, neverSeen, seenTwice, lost: Math.max(unanswered, neverSeen) };
+  };
+  try {
+    const rssStart = settledRss();
+    const peak = rssPeak();
+    const cold = await burst();
+    const warmCount = names.filter((g) => app.containers.state(g).state === 'running').length;
+    const rssWarm = settledRss();
+    const warm = await burst();
+    const rssPeakBytes = peak.stop();
     const repliesTwice = [...delivered.values()].filter((n) => n > 1).length;
-    const lost = Math.max(unanswered, neverSeen);
-    const duplicated = seenTwice + repliesTwice;
+    const lost = cold.lost + warm.lost;
+    const duplicated = cold.seenTwice + warm.seenTwice + repliesTwice;
     const rssLimit = 150 * MB + groups * MB;
+    const containerMb = await containerMemory(app, names[0]!);
+    const burstRows = (name: string, b: Awaited<ReturnType<typeof burst>>): Row[] => [
+      [`${label}, ${name}: messages/s`, (b.sent / (b.elapsed / 1000)).toFixed(1), `${b.sent} messages (${perGroup} per group, all at once) in ${(b.elapsed / 1000).toFixed(1)} s`],
+      [`${label}, ${name}: latency p50`, fmtMs(percentile(b.latencies, 50)), `p95 ${fmtMs(percentile(b.latencies, 95))}; floor: the model alone ${fmtMs(PACE.ttftMs)} a turn`],
+    ];
     const rows: Row[] = [
-      [`${label}: messages/s`, (sent.length / (elapsed / 1000)).toFixed(1), `${sent.length} messages (${perGroup} per group, all at once) in ${(elapsed / 1000).toFixed(1)} s`],
-      [`${label}: latency p50`, fmtMs(percentile(latencies, 50)), `p95 ${fmtMs(percentile(latencies, 95))}; floor: one turn of the model alone ${fmtMs(PACE.ttftMs)}`],
-      [`${label}: lost / duplicated`, `${lost} / ${duplicated}`, `not answered ${unanswered}, never reached the model ${neverSeen}, seen as new twice ${seenTwice}, a reply delivered twice ${repliesTwice}`],
-      [`${label}: host RSS peak`, fmtMb(rssPeakBytes), `target ${fmtMb(rssLimit)} (150 MB + 1 MB per group); at start ${fmtMb(rssBefore)}`],
-      [`${label}: host RSS per warm container`, fmtMb(warm ? (rssAfter - rssBefore) / warm : NaN), `${warm} warm containers after the burst`],
+      ...burstRows('all cold', cold),
+      ...burstRows('all warm', warm),
+      [`${label}: lost / duplicated`, `${lost} / ${duplicated}`, `of ${cold.sent + warm.sent}: not answered ${cold.unanswered + warm.unanswered}, never reached the model ${cold.neverSeen + warm.neverSeen}, seen as new twice ${cold.seenTwice + warm.seenTwice}, a reply delivered twice ${repliesTwice}`],
+      [`${label}: host RSS peak`, fmtMb(rssPeakBytes), `target ${fmtMb(rssLimit)} (150 MB + 1 MB per group); ${fmtMb(rssStart)} after start, all containers stopped`],
+      [`${label}: host RSS per warm container`, fmtMb((rssWarm - rssStart) / Math.max(1, warmCount)), `${warmCount} warm containers after the first burst (after GC); each container itself uses ${containerMb}`],
     ];
     const targets: TargetCheck[] =
       groups >= 200
