@@ -20,7 +20,7 @@ import { ContainerStateStore } from './container/container-state-store.js';
 import { DockerRuntime } from './container/docker-runtime.js';
 import type { ContainerRuntime } from './container/runtime.js';
 import { ActiveTurns } from './core/active-turns.js';
-import { sendFromAgent } from './core/agent-messages.js';
+import { sendFileFromAgent, sendFromAgent } from './core/agent-messages.js';
 import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
@@ -33,6 +33,8 @@ import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';
 import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
+import { OutboxFiles } from './core/outbox-files.js';
+import { sniffType } from './media/sniff.js';
 import { Router } from './core/router.js';
 import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
@@ -53,6 +55,7 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
+import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
@@ -99,6 +102,7 @@ interface Parts {
   startedAt: number;
   clock: Clock;
   stopping: { value: boolean };
+  hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
 }
 
@@ -132,6 +136,11 @@ export class Enclave {
   }
   channel(name: string): Channel | undefined {
     return this.parts.channels.get(name);
+  }
+
+  /** What keeps a configured model from answering (no provider, key or price), checked without the network. */
+  modelProblems(): ModelProblem[] {
+    return checkModelsOffline(this.parts.live.get(), { hasSecret: this.parts.hasSecret });
   }
 
   /** Every secret value the host holds, for log scrubbing. */
@@ -185,6 +194,7 @@ export class Enclave {
     secrets.add(() => vault.keyTexts());
     secrets.add(() => envSecretValues(config(), env));
     const secret = (name: string) => resolveSecret(name, vault, env);
+    const hasSecret = (name: string) => secret(name) !== undefined;
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
     const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
 
@@ -203,6 +213,7 @@ export class Enclave {
     const local = new LocalChannel(clock);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
+    const outboxFiles = new OutboxFiles(join(first.paths.dataDir, 'outbox'));
     const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
@@ -239,6 +250,12 @@ export class Enclave {
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
+        sendFile: {
+          sniff: sniffType,
+          maxBytes: () => config().enclave.media.sendMaxMb * 1024 * 1024,
+          stage: (bytes) => outboxFiles.put(bytes),
+          send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
+        },
         tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
       }).handle,
       audit: agentAudit,
@@ -261,7 +278,16 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
+      modelUnready: (group, model) => {
+        const problems = turnModelProblems(config(), group, model, { hasSecret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+      diagnose: async (group, model) => {
+        const problems = await turnOnlineProblems(config(), group, model, { secret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+    });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
       (group) => executor.runNext(group),
@@ -300,7 +326,7 @@ export class Enclave {
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

@@ -6,6 +6,7 @@ import { answerDashboardControl } from '../dashboard/dashboard-control.js';
 import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths, legacyHomeNotice } from '../paths.js';
 import { createLogger } from '../logger.js';
+import { readinessLines } from '../services/model-readiness.js';
 import { envSecretValues, SecretValues } from '../secret-values.js';
 import { diskFullAdvice, hasRoomToStart } from '../db/disk-space.js';
 import { isDiskFull } from '../db/storage-health.js';
@@ -38,6 +39,7 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   }
   const groups = [...started.config.groups.keys()].join(', ') || 'none';
   warnIfUnlimited(started.config.enclave.container.diskMb, progress);
+  for (const line of readinessLines(started.modelProblems(), paths.configFile)) progress(line);
   progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}.`);
 
   let stopping = false;

@@ -3,7 +3,6 @@ import type { Channel } from '../../channels/channel.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
-import { providerFor } from '../config/providers.js';
 import { groupHasChat } from '../config/load.js';
 import type { Clock } from '../clock.js';
 import type { ActiveTurn, ActiveTurns } from './active-turns.js';
@@ -16,7 +15,7 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
+import { agentErrorReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 
 export interface TurnExecutorDeps {
@@ -32,6 +31,10 @@ export interface TurnExecutorDeps {
   turns: ActiveTurns;
   log: Logger;
   clock: Clock;
+  /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
+  modelUnready: (group: string, model: string) => string | undefined;
+  /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
+  diagnose?: (group: string, model: string) => Promise<string | undefined>;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -77,8 +80,9 @@ export class TurnExecutor {
       return;
     }
     const model = this.deps.settings.model(group);
-    if (!providerFor(cfg.providers, model)) {
-      await this.finish(turnId, target, ids, NO_PROVIDER_REPLY, 'answered', []);
+    const unready = this.deps.modelUnready(groupName, model);
+    if (unready) {
+      await this.finish(turnId, target, ids, unready, 'failed', []);
       return;
     }
 
@@ -104,7 +108,8 @@ export class TurnExecutor {
         const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
         await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
       } else {
-        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        const diagnosis = await this.diagnose(groupName, model);
+        await this.finish(turnId, target, ids, diagnosis ?? agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
       }
     } catch (err) {
       if (this.stopping) {
@@ -152,6 +157,13 @@ export class TurnExecutor {
     const delivered = new AbortController();
     await Promise.race([outbox.flushChat(target.channel, target.chatId).finally(() => delivered.abort()), sleep(DELIVERY_WAIT_MS, delivered.signal)]);
     this.deps.waiters.settle(ids, status);
+  }
+
+  private async diagnose(group: string, model: string): Promise<string | undefined> {
+    return this.deps.diagnose?.(group, model).catch((err: unknown) => {
+      this.deps.log.warn({ group, err: (err as Error).message }, 'could not check the providers after a failed turn');
+      return undefined;
+    });
   }
 
   private keepTyping(channel: Channel | undefined, chatId: string, threadId: string | undefined): { stop: () => void } {
