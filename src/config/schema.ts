@@ -51,6 +51,8 @@ export const mediaSchema = z
     imageTokensPerTile: positiveInt.default(400),
     /** How long one file's download and processing may take. */
     timeoutSeconds: positiveInt.default(60),
+    /** The largest file the agent may send to a chat with send_file, in MB. */
+    sendMaxMb: z.number().positive().max(100).default(20),
   })
   .strict();
 
@@ -109,14 +111,6 @@ export const defaultsSchema = z
   })
   .strict();
 
-/** Media limits (media-in adds the inbound ones here). */
-const mediaSchema = z
-  .object({
-    /** The largest file the agent may send to a chat with send_file, in MB. */
-    sendMaxMb: z.number().positive().max(100).default(20),
-  })
-  .strict();
-
 export const enclaveConfigSchema = z
   .object({
     assistantName: z.string().min(1).default('Enclave'),
@@ -147,7 +141,6 @@ export const enclaveConfigSchema = z
     transcription: transcriptionSchema.optional(),
     channels: channelsSchema.default(() => channelsSchema.parse({})),
     dashboard: dashboardSchema.default(() => dashboardSchema.parse({})),
-    media: mediaSchema.default(() => mediaSchema.parse({})),
   })
   .strict();
 
