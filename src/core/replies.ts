@@ -17,3 +17,12 @@ export function truncationNotice(original: number, kept: number): string {
 export function messageCutReply(original: number, kept: number): string {
   return `Your message was ${original} characters long, so I read only the first ${kept} (the last ${original - kept} were cut; the limit is maxMessageChars in enclave.yaml). Send the rest in another message if I need it.`;
 }
+
+const QUOTED_CHARS = 80;
+
+/** An answer to a message sent before a restart: it says which question it answers. */
+export function resumedReply(question: string, reply: string): string {
+  const line = question.replace(/\s+/g, ' ').trim();
+  const quote = line.length > QUOTED_CHARS ? `${line.slice(0, QUOTED_CHARS - 1)}…` : line;
+  return `(Answering your message from before the restart: "${quote}")\n\n${reply}`;
+}
