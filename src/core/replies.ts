@@ -26,3 +26,12 @@ export const LIVE_STOPPED_NOTICE = '(stopped before the end)';
 
 /** What a live message shows after Enclave restarted while it was being written. */
 export const LIVE_INTERRUPTED_TEXT = '(interrupted by a restart of Enclave — the full answer follows below)';
+
+const QUOTED_CHARS = 80;
+
+/** An answer to a message sent before a restart: it says which question it answers. */
+export function resumedReply(question: string, reply: string): string {
+  const line = question.replace(/\s+/g, ' ').trim();
+  const quote = line.length > QUOTED_CHARS ? `${line.slice(0, QUOTED_CHARS - 1)}…` : line;
+  return `(Answering your message from before the restart: "${quote}")\n\n${reply}`;
+}

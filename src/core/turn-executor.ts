@@ -18,7 +18,7 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, turnFailedReply } from './replies.js';
+import { agentErrorReply, resumedReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 
 export interface TurnExecutorDeps {
@@ -55,7 +55,13 @@ export class TurnExecutor {
     this.stopping = true;
   }
 
-  constructor(private readonly deps: TurnExecutorDeps) {}
+  /** Messages up to this id were stored by an earlier run: their answers say which question they answer. */
+  private readonly lastIdOfEarlierRuns: number;
+
+  constructor(private readonly deps: TurnExecutorDeps) {
+    const row = deps.db.prepare('SELECT MAX(id) AS id FROM messages').get() as { id: number | null } | undefined;
+    this.lastIdOfEarlierRuns = row?.id ?? 0;
+  }
 
   /**
    * The group's next turn, for the group queue; true when more messages wait (a group mapped to
@@ -76,6 +82,8 @@ export class TurnExecutor {
     const last = messages[messages.length - 1]!;
     const turnId = randomUUID();
     const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, threadId: last.threadId, replyTo: last.platformId, sent: 0 };
+    const resumed = last.id <= this.lastIdOfEarlierRuns;
+    const say = (reply: string) => (resumed && reply ? resumedReply(last.text, reply) : reply);
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
@@ -88,7 +96,7 @@ export class TurnExecutor {
     const model = this.deps.settings.model(group);
     const unready = this.deps.modelUnready(groupName, model);
     if (unready) {
-      await this.finish(turnId, target, ids, unready, 'failed', []);
+      await this.finish(turnId, target, ids, say(unready), 'failed', []);
       return;
     }
 
@@ -118,10 +126,10 @@ export class TurnExecutor {
       const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000, live && ((events) => live.feed(events)));
       if (result.ok) {
         const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
-        await this.finish(turnId, target, ids, result.reply, 'answered', remembered, live);
+        await this.finish(turnId, target, ids, say(result.reply), 'answered', remembered, live);
       } else {
         const diagnosis = await this.diagnose(groupName, model);
-        await this.finish(turnId, target, ids, diagnosis ?? agentErrorReply(result.error ?? 'unknown error'), 'failed', [], live);
+        await this.finish(turnId, target, ids, say(diagnosis ?? agentErrorReply(result.error ?? 'unknown error')), 'failed', [], live);
       }
     } catch (err) {
       if (this.stopping) {
@@ -136,7 +144,7 @@ export class TurnExecutor {
       }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
-      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', [], live);
+      await this.finish(turnId, target, ids, say(turnFailedReply((err as Error).message, attempts)), 'failed', [], live);
     } finally {
       this.deps.turns.end(turnId);
       typing.stop();
