@@ -27,6 +27,8 @@ export interface TelegramChannelOptions {
   random?: () => number;
   /** How send pacing waits (tests move a clock instead). */
   wait?: Wait;
+  /** A signal that aborts after ms: bounds each set-up call (default AbortSignal.timeout; tests fire it themselves). */
+  timeoutSignal?: (ms: number) => AbortSignal;
 }
 
 /**
@@ -125,12 +127,24 @@ export class TelegramChannel implements Channel {
     if (this.config.mode === 'polling') await this.poll(bot, signal);
   }
 
+  /** One set-up call, unanswered for requestTimeoutSeconds counts as failed (a hanging API does not hold the channel for grammy's long-poll timeout). */
+  private async bounded<T>(method: string, signal: AbortSignal, call: (s: AbortSignal) => Promise<T>): Promise<T> {
+    const seconds = this.config.requestTimeoutSeconds;
+    const timeout = (this.opts.timeoutSignal ?? AbortSignal.timeout)(seconds * 1000);
+    try {
+      return await call(AbortSignal.any([signal, timeout]));
+    } catch (err) {
+      if (timeout.aborted && !signal.aborted) throw new Error(`Telegram did not answer ${method} within ${seconds} s (channels.telegram.requestTimeoutSeconds)`, { cause: err });
+      throw err;
+    }
+  }
+
   private async setUp(bot: Bot, signal: AbortSignal): Promise<void> {
-    const me = await bot.api.getMe(apiSignal(signal));
+    const me = await this.bounded('getMe', signal, (s) => bot.api.getMe(apiSignal(s)));
     this.me = { id: me.id, username: me.username };
     if (this.config.mode === 'webhook') await this.startWebhook(bot, signal);
-    else await bot.api.deleteWebhook({}, apiSignal(signal));
-    await bot.api.setMyCommands(this.commands(), {}, apiSignal(signal)).catch((err: unknown) => {
+    else await this.bounded('deleteWebhook', signal, (s) => bot.api.deleteWebhook({}, apiSignal(s)));
+    await this.bounded('setMyCommands', signal, (s) => bot.api.setMyCommands(this.commands(), {}, apiSignal(s))).catch((err: unknown) => {
       if (isBadToken(err)) throw err;
       this.ctx.log.warn({ channel: 'telegram', reason: describe(err) }, 'could not register the Telegram command menu');
     });
@@ -176,7 +190,7 @@ export class TelegramChannel implements Channel {
         throw new WebhookListenError(`Telegram webhook server cannot listen on ${hook.host}:${hook.port} (${describe(err)}): free the port or change channels.telegram.webhook.port`, { cause: err });
       }
     }
-    await bot.api.setWebhook(hook.url, { secret_token: secretToken, allowed_updates: ALLOWED_UPDATES }, apiSignal(signal));
+    await this.bounded('setWebhook', signal, (s) => bot.api.setWebhook(hook.url, { secret_token: secretToken, allowed_updates: ALLOWED_UPDATES }, apiSignal(s)));
   }
 
   private async takeWebhookUpdate(update: Update): Promise<void> {
