@@ -228,7 +228,7 @@ export class Enclave {
     const containerStates = new ContainerStateStore(db, health.background('container state'), clock);
     containerStates.markAllStopped();
 
-    const local = new LocalChannel(clock);
+    const local = new LocalChannel(clock, join(first.paths.dataDir, 'files-sent'));
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
     const outboxFiles = new OutboxFiles(join(first.paths.dataDir, 'outbox'));

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../src/clock.js';
-import type { Channel, ChannelHealth, InboundHandler, InboundOutcome, InboundReceipt, LiveReplyDisplay, LiveReplyOptions, LiveTarget, OutboundMessage } from '../channel.js';
+import type { Channel, ChannelHealth, InboundHandler, InboundOutcome, InboundReceipt, LiveReplyDisplay, LiveReplyOptions, LiveTarget, OutboundFile, OutboundMessage } from '../channel.js';
 import { LocalLiveDisplay, type LocalLiveEvent } from './live-reply.js';
+import { saveLocalFile } from './saved-files.js';
 
 export const LOCAL_OWNER = { id: 'owner', name: 'you' } as const;
 
@@ -31,7 +32,11 @@ export class LocalChannel implements Channel {
   private seq = 0;
   private lastEventAt: number | undefined;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(
+    private readonly clock: Clock = systemClock,
+    /** Where files the assistant sends are saved (the instance's data folder); unset: files cannot be sent here. */
+    private readonly filesDir?: string,
+  ) {}
 
   async connect(onMessage: InboundHandler): Promise<void> {
     this.handler = onMessage;
@@ -93,6 +98,14 @@ export class LocalChannel implements Channel {
 
   async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
     this.emit({ kind: 'edit', chatId, messageId, text });
+  }
+
+  /** Saves the file and says in the chat where it is, with the caption on the next line. */
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (!this.filesDir) throw new Error('the local chat has no folder for files');
+    const path = saveLocalFile(this.filesDir, file, this.clock());
+    const text = `[file from the assistant: ${path}]${file.caption ? `\n${file.caption}` : ''}`;
+    this.emit({ kind: 'message', message: { chatId: file.chatId, text, ...(file.threadId !== undefined && { threadId: file.threadId }) } });
   }
 
   async setTyping(chatId: string, typing: boolean): Promise<void> {
