@@ -54,6 +54,7 @@ import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
 import { SocketServers } from './socket/socket-servers.js';
+import { TeamSystem } from './teams/team-system.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
@@ -100,6 +101,7 @@ interface Parts {
   clock: Clock;
   stopping: { value: boolean };
   dashboard?: Dashboard;
+  teams: TeamSystem;
 }
 
 /** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
@@ -123,6 +125,9 @@ export class Enclave {
   }
   get audit(): AuditLog {
     return this.parts.audit;
+  }
+  get teams(): TeamSystem {
+    return this.parts.teams;
   }
   get scheduler(): Scheduler {
     return this.parts.scheduler;
@@ -214,6 +219,10 @@ export class Enclave {
     });
     const closed = ledger.closeOpenReservations(startedAt);
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
+    const teams: TeamSystem = new TeamSystem({
+      db, clock, config, audit: agentAudit, log, outbox, history, turns, model: (g) => settings.model(g), tellChat: (g, chat, text) => notices.tellChat(g, chat, text),
+      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue,
+    });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
     // The scheduler, built further down, hears of every change to the tasks.
@@ -228,7 +237,7 @@ export class Enclave {
         globalPrices: () => config().enclave.prices,
         secret,
         secretValues: () => secrets.values(),
-        ledger,
+        ledger: teams.ledger(ledger),
         audit: agentAudit,
         cooldownMs: first.enclave.failoverCooldownSeconds * 1000,
         clock,
@@ -239,7 +248,7 @@ export class Enclave {
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
-        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
+        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch, extraTools: teams.tools(),
       }).handle,
       audit: agentAudit,
       log,
@@ -264,7 +273,7 @@ export class Enclave {
     const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
-      (group) => executor.runNext(group),
+      teams.turnRunner((group) => executor.runNext(group), (group) => store.hasQueued(group)),
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
     const scheduler = new Scheduler({
@@ -297,10 +306,11 @@ export class Enclave {
     await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     void outbox.flush();
+    for (const group of teams.resume()) queue.enqueue(group);
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard, teams });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

@@ -4,13 +4,12 @@
  * no argument names the caller. Imports nothing, like host-tool-contract.ts.
  */
 
-export const TEAM_TOOL_NAMES = ['ask_agent', 'hand_off', 'complete_task', 'fail_task', 'board_read', 'board_write', 'board_delete', 'publish'] as const;
+export const TEAM_TOOL_NAMES = ['ask_agent', 'hand_off', 'complete_task', 'fail_task', 'board_read', 'board_write', 'board_delete'] as const;
 export type TeamToolName = (typeof TEAM_TOOL_NAMES)[number];
 
 export const MAX_TEAM_BRIEF_CHARS = 8_000;
 export const MAX_TEAM_RESULT_CHARS = 8_000;
 export const MAX_BOARD_VALUE_CHARS = 4_000;
-export const MAX_TOPIC_PAYLOAD_CHARS = 2_000;
 
 const str = (description: string) => ({ type: 'string', description });
 
@@ -86,16 +85,6 @@ export const TEAM_TOOL_SPECS = [
     description: 'Delete a key from your team\'s board.',
     parameters: { type: 'object', properties: { key: str('The key') }, required: ['key'], additionalProperties: false },
   },
-  {
-    name: 'publish',
-    description: 'Publish a short event on a topic of your team; the agents subscribed to it get it with their next batch of events.',
-    parameters: {
-      type: 'object',
-      properties: { topic: str('The topic, e.g. trip.updates'), payload: str(`The event (at most ${MAX_TOPIC_PAYLOAD_CHARS} characters)`) },
-      required: ['topic', 'payload'],
-      additionalProperties: false,
-    },
-  },
 ] as const satisfies readonly { name: TeamToolName; description: string; parameters: Record<string, unknown> }[];
 
 /** A board entry as an agent sees it. */
@@ -116,5 +105,4 @@ export interface TeamToolResults {
   board_read: { entries: BoardEntryView[] };
   board_write: { entry: BoardEntryView };
   board_delete: { deleted: boolean };
-  publish: { event: number; subscribers: number };
 }
