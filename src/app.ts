@@ -60,6 +60,7 @@ import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
 import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
+import { TeamSystem } from './teams/team-system.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
@@ -112,6 +113,7 @@ interface Parts {
   stopping: { value: boolean };
   hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
+  teams: TeamSystem;
 }
 
 /** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
@@ -135,6 +137,9 @@ export class Enclave {
   }
   get audit(): AuditLog {
     return this.parts.audit;
+  }
+  get teams(): TeamSystem {
+    return this.parts.teams;
   }
   get scheduler(): Scheduler {
     return this.parts.scheduler;
@@ -243,6 +248,10 @@ export class Enclave {
     });
     const closed = ledger.closeOpenReservations(startedAt);
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
+    const teams: TeamSystem = new TeamSystem({
+      db, clock, config, audit: agentAudit, log, outbox, history, turns, model: (g) => settings.model(g), tellChat: (g, chat, text) => notices.tellChat(g, chat, text),
+      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue,
+    });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
     // The scheduler, built further down, hears of every change to the tasks.
@@ -257,7 +266,7 @@ export class Enclave {
         globalPrices: () => config().enclave.prices,
         secret,
         secretValues: () => secrets.values(),
-        ledger,
+        ledger: teams.ledger(ledger),
         audit: agentAudit,
         cooldownMs: first.enclave.failoverCooldownSeconds * 1000,
         clock,
@@ -274,7 +283,7 @@ export class Enclave {
           stage: (bytes) => outboxFiles.put(bytes),
           send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
         },
-        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
+        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch, extraTools: teams.tools(),
       }).handle,
       audit: agentAudit,
       log,
@@ -308,7 +317,7 @@ export class Enclave {
     });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
-      (group) => executor.runNext(group),
+      teams.turnRunner((group) => executor.runNext(group), (group) => store.hasQueued(group)),
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
     const scheduler = new Scheduler({
@@ -343,10 +352,11 @@ export class Enclave {
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     markInterruptedLiveReplies(db, outbox, log);
     void outbox.flush();
+    for (const group of teams.resume()) queue.enqueue(group);
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard, teams });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
