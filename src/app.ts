@@ -49,6 +49,9 @@ import { SqliteLedger } from './ledger/ledger.js';
 import { scrubSecrets, type Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
+import { Cooldowns } from './proxy/cooldowns.js';
+import { createTranscriber } from './proxy/transcription-call.js';
+import { TurnImages } from './media/turn-images.js';
 import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
@@ -77,6 +80,8 @@ export interface EnclaveOptions {
   secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** The time bound of one received file (media.timeoutSeconds); tests end it themselves instead of waiting. */
+  mediaTimeout?: (ms: number) => AbortSignal;
 }
 
 interface Parts {
@@ -216,6 +221,21 @@ export class Enclave {
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
+    // The photos the host built for each group's running turn: the only images the proxy passes.
+    const turnImages = new TurnImages();
+    const transcribe = createTranscriber({
+      config: () => config().enclave.transcription,
+      providers: () => config().providers,
+      globalPrices: () => config().enclave.prices,
+      secret,
+      ledger,
+      audit: agentAudit,
+      cooldowns: new Cooldowns(first.enclave.failoverCooldownSeconds * 1000, clock),
+      log,
+      onBudgetRefused: alerts.onBudgetRefused,
+      onSettled: alerts.onSettled,
+    });
+
     // The scheduler, built further down, hears of every change to the tasks.
     const taskChanges = new EventEmitter();
     const tasksChanged = () => void taskChanges.emit('changed');
@@ -236,6 +256,7 @@ export class Enclave {
         onModelUsed: (group, model) => modelsInUse.record(group, model),
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
+        hostImages: (group, url) => turnImages.tokens(group, url),
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
@@ -261,7 +282,8 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
+    const media = { media: () => config().enclave.media, channels, transcribe, log, images: turnImages, timeout: opts.mediaTimeout };
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, media });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
       (group) => executor.runNext(group),

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { LocalChannel } from './local-channel.js';
+import { parseAttachLine, readLocalFile } from './local-file.js';
 
 export interface TerminalOptions {
   chatId: string;
@@ -30,7 +31,13 @@ export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): (
   rl.on('line', (line) => {
     const text = line.trim();
     if (!text) return rl.prompt();
-    channel.submit(opts.chatId, text).then(
+    const attach = parseAttachLine(text);
+    if (attach && !attach.path) {
+      output.write('(usage: /attach <path> [text], with the path in quotes when it has spaces)\n');
+      return rl.prompt();
+    }
+    const files = attach ? readLocalFile(attach.path).then((f) => [f]) : Promise.resolve([]);
+    files.then((list) => channel.submit(opts.chatId, attach ? attach.text : text, undefined, list)).then(
       (receipt) => receipt.settled.finally(() => rl.prompt()),
       (err: Error) => {
         output.write(`(could not send: ${err.message})\n`);
@@ -39,7 +46,7 @@ export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): (
     );
   });
   rl.on('close', opts.onClose);
-  output.write(`Local chat with ${opts.assistantName}. Type a message, /help for commands, Ctrl-D to quit.\n`);
+  output.write(`Local chat with ${opts.assistantName}. Type a message, /attach <path> [text] to send a file, /help for commands, Ctrl-D to quit.\n`);
   rl.prompt();
   return () => {
     unsubscribe();
