@@ -6,7 +6,7 @@ export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 /** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
 export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;
-export const HOST_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const HOST_TOOLS = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
 export { DM_POLICIES } from './schema-access.js';
 
 const identityList = z.array(z.string().regex(IDENTITY_RE, 'write people as <channel>:<id>, e.g. telegram:123456'));
@@ -51,6 +51,8 @@ export const mediaSchema = z
     imageTokensPerTile: positiveInt.default(400),
     /** How long one file's download and processing may take. */
     timeoutSeconds: positiveInt.default(60),
+    /** The largest file the agent may send to a chat with send_file, in MB. */
+    sendMaxMb: z.number().positive().max(100).default(20),
   })
   .strict();
 
@@ -157,7 +159,7 @@ export const groupConfigSchema = z
     /** Only these people may talk to the group's agent (owners always may); empty = anyone in the chat. */
     allowSenders: identityList.default([]),
     /** Host-performed tools the agent may call. */
-    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'schedule_task', 'list_tasks', 'cancel_task']),
+    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task']),
     /** Skills from skills/<name>/ mounted read-only into the container. */
     skills: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'skill names are folder names under skills/')).default([]),
     /** Domains web_fetch may reach (a domain also allows its subdomains). */

@@ -241,4 +241,12 @@ export const MIGRATIONS: readonly string[] = [
   -- fetched only when the message's turn runs, so nothing is downloaded for an ignored message.
   ALTER TABLE messages ADD COLUMN attachments TEXT;
   `,
+  `
+  -- Files the agent sends (send_file): the row's text is the caption; the file is a host-owned copy
+  -- in the outbox folder, delivered once like text and removed when the row is done.
+  ALTER TABLE outbox ADD COLUMN file_path TEXT;
+  ALTER TABLE outbox ADD COLUMN file_kind TEXT;
+  ALTER TABLE outbox ADD COLUMN file_name TEXT;
+  ALTER TABLE outbox ADD COLUMN file_mime TEXT;
+  `,
 ];
