@@ -54,6 +54,9 @@ import { SqliteLedger } from './ledger/ledger.js';
 import { scrubSecrets, type Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
+import { Cooldowns } from './proxy/cooldowns.js';
+import { createTranscriber } from './proxy/transcription-call.js';
+import { TurnImages } from './media/turn-images.js';
 import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
@@ -86,6 +89,8 @@ export interface EnclaveOptions {
   secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** The time bound of one received file (media.timeoutSeconds); tests end it themselves instead of waiting. */
+  mediaTimeout?: (ms: number) => AbortSignal;
   /** How each channel's first connection attempt ended (they connect in the background). */
   onChannelSettled?: (report: ChannelStateReport) => void;
 }
@@ -254,6 +259,21 @@ export class Enclave {
     });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
+    // The photos the host built for each group's running turn: the only images the proxy passes.
+    const turnImages = new TurnImages();
+    const transcribe = createTranscriber({
+      config: () => config().enclave.transcription,
+      providers: () => config().providers,
+      globalPrices: () => config().enclave.prices,
+      secret,
+      ledger,
+      audit: agentAudit,
+      cooldowns: new Cooldowns(first.enclave.failoverCooldownSeconds * 1000, clock),
+      log,
+      onBudgetRefused: alerts.onBudgetRefused,
+      onSettled: alerts.onSettled,
+    });
+
     // The scheduler, built further down, hears of every change to the tasks.
     const taskChanges = new EventEmitter();
     const tasksChanged = () => void taskChanges.emit('changed');
@@ -274,6 +294,7 @@ export class Enclave {
         onModelUsed: (group, model) => modelsInUse.record(group, model),
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
+        hostImages: (group, url) => turnImages.tokens(group, url),
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
@@ -305,7 +326,8 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, secrets: () => secrets.values(), liveTimers: opts.liveTimers,
+    const media = { media: () => config().enclave.media, channels, transcribe, log, images: turnImages, timeout: opts.mediaTimeout };
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, secrets: () => secrets.values(), liveTimers: opts.liveTimers, media,
       modelUnready: (group, model) => {
         const problems = turnModelProblems(config(), group, model, { hasSecret });
         return problems.length > 0 ? modelProblemReply(problems) : undefined;

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { LocalChannel } from './local-channel.js';
+import { parseAttachLine, readLocalFile } from './local-file.js';
 
 export interface TerminalOptions {
   chatId: string;
@@ -55,7 +56,13 @@ export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): (
 
   const submit = (text: string) => {
     if (!text) return rl.prompt();
-    channel.submit(opts.chatId, text).then(
+    const attach = parseAttachLine(text);
+    if (attach && !attach.path) {
+      output.write('(usage: /attach <path> [text], with the path in quotes when it has spaces)\n');
+      return rl.prompt();
+    }
+    const files = attach ? readLocalFile(attach.path).then((f) => [f]) : Promise.resolve([]);
+    files.then((list) => channel.submit(opts.chatId, attach ? attach.text : text, undefined, list)).then(
       (receipt) => receipt.settled.finally(() => rl.prompt()),
       (err: Error) => {
         output.write(`(could not send: ${err.message})\n`);
@@ -93,7 +100,7 @@ export function runTerminalChat(channel: LocalChannel, opts: TerminalOptions): (
     if (burst.length > 0) flush();
     opts.onClose();
   });
-  output.write(`Local chat with ${opts.assistantName}. Type a message, /help for commands, Ctrl-D to quit.\n`);
+  output.write(`Local chat with ${opts.assistantName}. Type a message, /attach <path> [text] to send a file, /help for commands, Ctrl-D to quit.\n`);
   rl.prompt();
   return () => {
     unsubscribe();

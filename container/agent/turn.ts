@@ -1,4 +1,4 @@
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { runAgentLoop, type ChatClient } from './agent-loop.js';
 import { errorMessage } from './errors.js';
 import { hostTools, type CallHostTool } from './host-tools.js';
@@ -29,12 +29,21 @@ function checkRequest(request: TurnRequest): void {
   if (typeof request.maxSteps !== 'number' || !(request.maxSteps >= 1)) throw new Error('turn request has no valid maxSteps');
 }
 
+/** Host-built images only (data: URLs of received photos); anything else in the field is left out. */
+function imageParts(images: unknown): ChatCompletionContentPart[] {
+  if (!Array.isArray(images)) return [];
+  return images
+    .filter((url): url is string => typeof url === 'string' && url.startsWith('data:image/'))
+    .map((url) => ({ type: 'image_url', image_url: { url } }));
+}
+
 function chatMessages(request: TurnRequest): ChatCompletionMessageParam[] {
-  return request.messages.map((message) =>
-    message.role === 'assistant'
-      ? { role: 'assistant', content: String(message.content) }
-      : { role: 'user', content: String(message.content) },
-  );
+  return request.messages.map((message) => {
+    if (message.role === 'assistant') return { role: 'assistant', content: String(message.content) };
+    const images = imageParts(message.images);
+    if (images.length === 0) return { role: 'user', content: String(message.content) };
+    return { role: 'user', content: [{ type: 'text', text: String(message.content) }, ...images] };
+  });
 }
 
 /** Runs one turn to a TurnResult; never throws. */

@@ -9,6 +9,7 @@ import type { ContainerStateRow } from './container-state-store.js';
 import { sleep } from '../time/sleep.js';
 import { releaseGroupDisk } from './group-disk.js';
 import { prepareMemoryDir } from './memory-dir.js';
+import { ensureInboxDir } from '../media/inbox-dir.js';
 import type { AgentContainer, ContainerRuntime } from './runtime.js';
 
 export interface ContainerManagerOptions {
@@ -186,9 +187,11 @@ export class ContainerManager {
       log.error({ group: group.name, err: (err as Error).message }, 'cannot prepare the memory folder');
       throw new Error('the group\'s memory folder could not be prepared (details are in the host log)', { cause: err });
     }
+    const inboxDir = ensureInboxDir(group);
     let container: AgentContainer;
     try {
       container = await this.opts.runtime.start({
+        inboxDir,
         group: group.name,
         image: this.opts.image,
         homeId: this.opts.homeId,

@@ -20,6 +20,8 @@ import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
 import { agentErrorReply, resumedReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
+import type { IngestedMedia } from '../media/ingest.js';
+import { prepareTurnMedia, type TurnMediaDeps } from '../media/turn-media.js';
 
 export interface TurnExecutorDeps {
   config: () => Config;
@@ -34,6 +36,8 @@ export interface TurnExecutorDeps {
   turns: ActiveTurns;
   log: Logger;
   clock: Clock;
+  /** Photos, voice notes and documents of the turn's messages; unset: files are named but not fetched. */
+  media?: TurnMediaDeps;
   /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
   modelUnready: (group: string, model: string) => string | undefined;
   /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
@@ -104,14 +108,16 @@ export class TurnExecutor {
     const channel = this.deps.channels.get(target.channel);
     const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.deps.turns.begin(turnId, target);
-    const userMessages = messages.map(toChatMessage);
     const live = LiveReply.start(
       { db: this.deps.db, clock, timers: this.deps.liveTimers ?? realTimers, log, secrets: this.deps.secrets ?? (() => []) },
       { turnId, group: groupName, channelName: target.channel, target: { chatId: target.chatId, threadId: target.threadId, replyTo: target.replyTo } },
       channel,
       streamingConfig(cfg, target.channel),
     );
+    const mediaStop = new AbortController();
     try {
+      const media = await this.takeInMedia(group, model, messages, target, mediaStop.signal);
+      const userMessages = messages.map((m) => toChatMessage(m, media.get(m.id)));
       const request: TurnRequest = {
         turnId,
         group: groupName,
@@ -125,7 +131,9 @@ export class TurnExecutor {
       };
       const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000, live && ((events) => live.feed(events)));
       if (result.ok) {
-        const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
+        // History keeps the words and the staged paths; a photo is shown to the model in its own turn only.
+        const said = userMessages.map(({ role, content }) => ({ role, content }));
+        const remembered = result.reply ? [...said, { role: 'assistant' as const, content: result.reply }] : said;
         await this.finish(turnId, target, ids, say(result.reply), 'answered', remembered, live);
       } else {
         const diagnosis = await this.diagnose(groupName, model);
@@ -146,9 +154,34 @@ export class TurnExecutor {
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
       await this.finish(turnId, target, ids, say(turnFailedReply((err as Error).message, attempts)), 'failed', [], live);
     } finally {
+      mediaStop.abort();
+      this.deps.media?.images.clear(groupName);
       this.deps.turns.end(turnId);
       typing.stop();
     }
+  }
+
+  /** Fetches and reads the turn's files; what could not be taken in is told to the chat in a sentence. */
+  private async takeInMedia(group: GroupConfig, model: string, messages: readonly StoredMessage[], target: ActiveTurn, signal: AbortSignal): Promise<Map<number, IngestedMedia>> {
+    const withFiles = messages.filter((m) => (m.attachments?.length ?? 0) > 0);
+    if (withFiles.length === 0) return new Map();
+    if (!this.deps.media) {
+      return new Map(withFiles.map((m) => [m.id, { text: [`[${m.senderName} sent ${m.attachments!.length} file(s) this host does not take in.]`], images: [], notices: [] }]));
+    }
+    const media = await prepareTurnMedia(
+      this.deps.media, this.deps.config(), group, model,
+      withFiles.map((m) => ({ id: m.id, channel: m.channel, senderName: m.senderName, attachments: m.attachments ?? [] })),
+      signal,
+    );
+    let added = 0;
+    for (const m of withFiles) {
+      for (const [i, text] of (media.get(m.id)?.notices ?? []).entries()) {
+        this.deps.outbox.add({ group: group.name, channel: m.channel, chatId: m.chatId, threadId: m.threadId, text, replyTo: m.platformId, dedupeKey: `media:${m.id}:${i}` });
+        added++;
+      }
+    }
+    if (added > 0) void this.deps.outbox.flushChat(target.channel, target.chatId).catch(() => undefined);
+    return media;
   }
 
   private async finish(
@@ -210,8 +243,11 @@ function streamingConfig(cfg: Config, channel: string): StreamingConfig | undefi
   return section?.streaming;
 }
 
-function toChatMessage(m: StoredMessage): ChatTurnMessage {
-  return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
+function toChatMessage(m: StoredMessage, media: IngestedMedia | undefined): ChatTurnMessage {
+  const said = m.text.trim() === '' ? '' : m.isDirect ? m.text : `${m.senderName}: ${m.text}`;
+  if (!media) return { role: 'user', content: said };
+  const content = [said, ...media.text].filter((part) => part !== '').join('\n\n');
+  return { role: 'user', content, ...(media.images.length > 0 && { images: media.images.map((i) => i.url) }) };
 }
 
 /** One formatter per time zone: making one costs more than the rest of a turn's host work together. */

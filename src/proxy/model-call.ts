@@ -95,7 +95,7 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
 
   const body = { ...request.body, model };
   const json = JSON.stringify(body);
-  const promptTokens = promptTokenBound(body);
+  const promptTokens = promptTokenBound({ ...request.boundBody, model }) + request.imageTokens;
   const maxOutput = outputAllowance(request.maxOutputTokens, price);
   const reservedMicros = worstCaseMicros(promptTokens, maxOutput, price);
   const reservedTokens = promptTokens + maxOutput;
