@@ -10,6 +10,7 @@ import { RefusalNotices } from './access/refusal-notices.js';
 import { AuditLog } from './audit/audit-log.js';
 import { ThrottledAudit } from './audit/throttled-audit.js';
 import { platformChannels } from './channel-factory.js';
+import { ChannelStarts, type ChannelStateReport } from './channel-starts.js';
 import { systemClock, type Clock } from './clock.js';
 import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
 import { LiveConfig } from './config/live-config.js';
@@ -40,6 +41,8 @@ import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
+import { markInterruptedLiveReplies } from './core/live-recovery.js';
+import type { LiveTimers } from '../channels/channel.js';
 import type { Dashboard } from './dashboard/dashboard-server.js';
 import { startDashboardIfEnabled } from './dashboard/start-dashboard.js';
 import { LatestWhatsAppQr } from './dashboard/whatsapp-qr.js';
@@ -73,6 +76,8 @@ export interface EnclaveOptions {
   restartBackoffMs?: number;
   clock?: Clock;
   schedulerTimer?: SchedulerTimer;
+  /** How live replies wait between edits (tests move time themselves). */
+  liveTimers?: LiveTimers;
   /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
   webFetch?: WebFetchOptions;
   onWhatsAppQr?: QrOutput;
@@ -80,6 +85,8 @@ export interface EnclaveOptions {
   secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** How each channel's first connection attempt ended (they connect in the background). */
+  onChannelSettled?: (report: ChannelStateReport) => void;
 }
 
 interface Parts {
@@ -91,6 +98,7 @@ interface Parts {
   agentAudit: ThrottledAudit;
   local: LocalChannel;
   channels: Map<string, Channel>;
+  channelStarts: ChannelStarts;
   containers: ContainerManager;
   queue: GroupQueue;
   executor: TurnExecutor;
@@ -134,6 +142,14 @@ export class Enclave {
   get dashboard(): Dashboard | undefined {
     return this.parts.dashboard;
   }
+  /** Each channel and its state: connecting, connected or failed. */
+  channelStates(): ChannelStateReport[] {
+    return this.parts.channelStarts.list();
+  }
+  /** Resolves when every channel's first connection attempt has ended. */
+  channelsSettled(): Promise<void> {
+    return this.parts.channelStarts.settled();
+  }
   channel(name: string): Channel | undefined {
     return this.parts.channels.get(name);
   }
@@ -162,10 +178,12 @@ export class Enclave {
     seedHome(opts.home);
     // Checked before anything is built or written: a broken file stops here with its line and fix.
     const { paths } = loadConfig(opts.home, opts.env ?? process.env);
-    const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
-    const image = await runtime.prepare(opts.onProgress);
+    // Taken before the image is prepared: a starting instance holds it, so `enclave send` and
+    // `enclave status` agree that one is starting.
     const lock = InstanceLock.acquire(paths.lockFile);
     try {
+      const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
+      const image = await runtime.prepare(opts.onProgress);
       return await Enclave.assemble(runtime, image, lock, opts);
     } catch (err) {
       lock.release();
@@ -278,7 +296,7 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, secrets: () => secrets.values(), liveTimers: opts.liveTimers,
       modelUnready: (group, model) => {
         const problems = turnModelProblems(config(), group, model, { hasSecret });
         return problems.length > 0 ? modelProblemReply(problems) : undefined;
@@ -319,14 +337,16 @@ export class Enclave {
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
     const whatsappQr = new LatestWhatsAppQr(clock, opts.onWhatsAppQr);
     for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: whatsappQr.output, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
-    // Concurrently: a platform that is slow to answer does not hold up the others.
-    await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
+    // In the background, each on its own: a platform that hangs holds up neither the start nor the local chat.
+    const channelStarts = new ChannelStarts(channels, log, opts.onChannelSettled);
+    channelStarts.start(storageGate(router.handle, { health, channels, clock, log }));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
+    markInterruptedLiveReplies(db, outbox, log);
     void outbox.flush();
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

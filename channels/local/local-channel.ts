@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../src/clock.js';
-import type { Channel, ChannelHealth, InboundHandler, InboundOutcome, InboundReceipt, OutboundMessage } from '../channel.js';
+import type { Channel, ChannelHealth, InboundHandler, InboundOutcome, InboundReceipt, LiveReplyDisplay, LiveReplyOptions, LiveTarget, OutboundMessage } from '../channel.js';
+import { LocalLiveDisplay, type LocalLiveEvent } from './live-reply.js';
 
 export const LOCAL_OWNER = { id: 'owner', name: 'you' } as const;
 
@@ -11,7 +12,12 @@ export interface LocalExchange {
   replies: string[];
 }
 
-export type LocalEvent = { kind: 'message'; message: OutboundMessage } | { kind: 'typing'; chatId: string; typing: boolean };
+export type LocalEvent =
+  | { kind: 'message'; message: OutboundMessage }
+  | { kind: 'typing'; chatId: string; typing: boolean }
+  | LocalLiveEvent
+  /** The final text of a live answer (the outbox finishing it): it replaces what was printed. */
+  | { kind: 'edit'; chatId: string; messageId: string; text: string };
 
 /**
  * The chat that needs no account: the terminal prompt and `enclave send` both submit here.
@@ -60,6 +66,7 @@ export class LocalChannel implements Channel {
     const replies: string[] = [];
     const unsubscribe = this.subscribe((e) => {
       if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
+      if (e.kind === 'edit' && e.chatId === chatId) replies.push(e.text);
     });
     try {
       const receipt = await this.submit(chatId, text);
@@ -78,6 +85,14 @@ export class LocalChannel implements Channel {
 
   async send(message: OutboundMessage): Promise<void> {
     this.emit({ kind: 'message', message });
+  }
+
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    return new LocalLiveDisplay(target, options, (event) => this.emit(event));
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    this.emit({ kind: 'edit', chatId, messageId, text });
   }
 
   async setTyping(chatId: string, typing: boolean): Promise<void> {

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel } from '../../channels/channel.js';
+import type { Channel, LiveTimers } from '../../channels/channel.js';
+import { realTimers } from '../../channels/live/live-port.js';
+import { LiveReply } from './live-reply.js';
+import type { StreamingConfig } from '../config/streaming-schema.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
@@ -15,7 +18,7 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, turnFailedReply } from './replies.js';
+import { agentErrorReply, resumedReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 
 export interface TurnExecutorDeps {
@@ -35,6 +38,9 @@ export interface TurnExecutorDeps {
   modelUnready: (group: string, model: string) => string | undefined;
   /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
   diagnose?: (group: string, model: string) => Promise<string | undefined>;
+  /** Secret values never shown in a live reply. */
+  secrets?: () => readonly string[];
+  liveTimers?: LiveTimers;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -49,7 +55,13 @@ export class TurnExecutor {
     this.stopping = true;
   }
 
-  constructor(private readonly deps: TurnExecutorDeps) {}
+  /** Messages up to this id were stored by an earlier run: their answers say which question they answer. */
+  private readonly lastIdOfEarlierRuns: number;
+
+  constructor(private readonly deps: TurnExecutorDeps) {
+    const row = deps.db.prepare('SELECT MAX(id) AS id FROM messages').get() as { id: number | null } | undefined;
+    this.lastIdOfEarlierRuns = row?.id ?? 0;
+  }
 
   /**
    * The group's next turn, for the group queue; true when more messages wait (a group mapped to
@@ -70,6 +82,8 @@ export class TurnExecutor {
     const last = messages[messages.length - 1]!;
     const turnId = randomUUID();
     const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, threadId: last.threadId, replyTo: last.platformId, sent: 0 };
+    const resumed = last.id <= this.lastIdOfEarlierRuns;
+    const say = (reply: string) => (resumed && reply ? resumedReply(last.text, reply) : reply);
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
@@ -82,7 +96,7 @@ export class TurnExecutor {
     const model = this.deps.settings.model(group);
     const unready = this.deps.modelUnready(groupName, model);
     if (unready) {
-      await this.finish(turnId, target, ids, unready, 'failed', []);
+      await this.finish(turnId, target, ids, say(unready), 'failed', []);
       return;
     }
 
@@ -91,6 +105,12 @@ export class TurnExecutor {
     const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.deps.turns.begin(turnId, target);
     const userMessages = messages.map(toChatMessage);
+    const live = LiveReply.start(
+      { db: this.deps.db, clock, timers: this.deps.liveTimers ?? realTimers, log, secrets: this.deps.secrets ?? (() => []) },
+      { turnId, group: groupName, channelName: target.channel, target: { chatId: target.chatId, threadId: target.threadId, replyTo: target.replyTo } },
+      channel,
+      streamingConfig(cfg, target.channel),
+    );
     try {
       const request: TurnRequest = {
         turnId,
@@ -103,27 +123,28 @@ export class TurnExecutor {
         tools: group.tools,
         skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
       };
-      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
+      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000, live && ((events) => live.feed(events)));
       if (result.ok) {
         const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
-        await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
+        await this.finish(turnId, target, ids, say(result.reply), 'answered', remembered, live);
       } else {
         const diagnosis = await this.diagnose(groupName, model);
-        await this.finish(turnId, target, ids, diagnosis ?? agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        await this.finish(turnId, target, ids, say(diagnosis ?? agentErrorReply(result.error ?? 'unknown error')), 'failed', [], live);
       }
     } catch (err) {
       if (this.stopping) {
+        await live?.stop();
         log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
         return;
       }
       if (err instanceof TurnAbortedError) {
         log.info({ group: groupName, turn: turnId }, 'turn stopped by /stop');
-        await this.finish(turnId, target, ids, '', 'failed', []);
+        await this.finish(turnId, target, ids, '', 'failed', [], live);
         return;
       }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
-      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);
+      await this.finish(turnId, target, ids, say(turnFailedReply((err as Error).message, attempts)), 'failed', [], live);
     } finally {
       this.deps.turns.end(turnId);
       typing.stop();
@@ -137,11 +158,15 @@ export class TurnExecutor {
     reply: string,
     status: 'answered' | 'failed',
     remembered: readonly ChatTurnMessage[],
+    live?: LiveReply,
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
+    // The live messages end as the stored reply: the outbox edits them (or sends what blocks left).
+    const final = live ? await live.finish(reply) : { text: reply, live: undefined };
     try {
       db.transaction(() => {
-        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+        if (final.text) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: final.text, replyTo: target.replyTo, dedupeKey: `turn:${turnId}`, live: final.live });
+        live?.forget();
         store.finish(ids, status);
         history.append(target.group, remembered);
         db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
@@ -180,12 +205,22 @@ export class TurnExecutor {
   }
 }
 
+function streamingConfig(cfg: Config, channel: string): StreamingConfig | undefined {
+  const section = (cfg.enclave.channels as Record<string, { streaming?: StreamingConfig } | undefined>)[channel];
+  return section?.streaming;
+}
+
 function toChatMessage(m: StoredMessage): ChatTurnMessage {
   return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
 }
 
+/** One formatter per time zone: making one costs more than the rest of a turn's host work together. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 function turnContext(group: GroupConfig, last: StoredMessage, clock: number): string {
-  const now = new Date(clock).toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
+  let format = dateFormats.get(group.timezone);
+  if (!format) dateFormats.set(group.timezone, (format = new Intl.DateTimeFormat('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' })));
+  const now = format.format(clock);
   const kind = last.isDirect ? `a direct chat with ${last.senderName}` : 'a group chat';
   return `You are answering in ${kind} on ${last.channel}. It is now ${now} (${group.timezone}).`;
 }

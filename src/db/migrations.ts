@@ -249,4 +249,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox ADD COLUMN file_name TEXT;
   ALTER TABLE outbox ADD COLUMN file_mime TEXT;
   `,
+  `
+  -- Live replies: what a reply's live messages showed (JSON, see core/live-delivery.ts), so the
+  -- outbox finishes them; and each live message posted by a turn not finished yet, so a restart
+  -- can mark it interrupted instead of leaving half an answer.
+  ALTER TABLE outbox ADD COLUMN live TEXT;
+  CREATE TABLE live_messages (
+    id INTEGER PRIMARY KEY,
+    turn_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    thread_id TEXT,
+    mode TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX live_messages_turn ON live_messages (turn_id);
+  `,
 ];
