@@ -1,3 +1,5 @@
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
+import { startWhatsAppLiveReply } from './live-reply.js';
 import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
 import { backoffDelay } from '../backoff.js';
 import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
@@ -89,7 +91,16 @@ export class WhatsAppChannel implements Channel {
     if (sock) await Promise.resolve(sock.end(undefined)).catch(() => undefined);
   }
 
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    return startWhatsAppLiveReply((text) => this.post({ chatId: target.chatId, text, replyTo: target.replyTo }), options);
+  }
+
   async send(msg: OutboundMessage): Promise<void> {
+    await this.post(msg);
+  }
+
+  /** Sends one message; resolves with its id. */
+  private async post(msg: OutboundMessage): Promise<string> {
     if (!msg.chatId.includes('@')) {
       throw new PermanentSendError(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us): fix the chat in group.yaml`);
     }
@@ -105,6 +116,7 @@ export class WhatsAppChannel implements Channel {
       throw classifySendError(err, msg.chatId, this.failedForGood);
     }
     if (sent) this.recent.remember(sent, true);
+    return sent?.key.id ?? '';
   }
 
   async setTyping(chatId: string, typing: boolean): Promise<void> {

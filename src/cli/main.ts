@@ -17,6 +17,7 @@ import { runPairWhatsApp } from './pair-whatsapp-command.js';
 import { runTasks } from './tasks-command.js';
 import { runUsage } from './usage-command.js';
 import { registerSetupCommand } from './setup-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerLogsCommand } from './logs-command.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -36,8 +37,9 @@ program
   .command('send')
   .description('send one message to a group through the local channel and print the reply')
   .requiredOption('-g, --group <name>', 'group to send to (it needs a local:<id> chat in its group.yaml)')
-  .argument('<text...>', 'the message')
-  .action((text: string[], opts: { group: string }) => runSend(opts.group, text.join(' ')));
+  .option('-a, --attach <file>', 'attach a file (photo, voice note, document); repeat for several', (file: string, files: string[]) => [...files, file], [] as string[])
+  .argument('[text...]', 'the message (may be empty with --attach)')
+  .action((text: string[], opts: { group: string; attach: string[] }) => runSend(opts.group, text.join(' '), opts.attach));
 
 program
   .command('build-image')
@@ -132,6 +134,7 @@ for (const [action, what] of [['rm', 'cancel a task'], ['pause', 'pause a task']
 }
 
 registerSetupCommand(program);
+registerDoctorCommand(program);
 registerLogsCommand(program);
 
 program.showSuggestionAfterError(true);

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { runTerminalChat } from '../../channels/local/terminal.js';
 import { Enclave } from '../app.js';
+import { channelSettledLine, channelStatesText, type ChannelStateReport } from '../channel-starts.js';
 import { startControlServer } from '../control/control-server.js';
 import { answerDashboardControl } from '../dashboard/dashboard-control.js';
 import { localChatOf } from '../control/local-chat.js';
@@ -27,7 +28,14 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
 
   let started: Enclave;
   try {
-    started = await Enclave.start({ home, log, onProgress: progress, secretValues: secrets });
+    // Lines about channels that end their first attempt after Ready; before it, the Ready line says it.
+    let ready = false;
+    const onChannelSettled = (report: ChannelStateReport) => {
+      const line = ready || report.state === 'failed' ? channelSettledLine(report) : undefined;
+      if (line) progress(line);
+    };
+    started = await Enclave.start({ home, log, onProgress: progress, secretValues: secrets, onChannelSettled });
+    ready = true;
   } catch (err) {
     return fail(isDiskFull(err) ? new Error(diskFullAdvice(home)) : err);
   }
@@ -40,7 +48,7 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   const groups = [...started.config.groups.keys()].join(', ') || 'none';
   warnIfUnlimited(started.config.enclave.container.diskMb, progress);
   for (const line of readinessLines(started.modelProblems(), paths.configFile)) progress(line);
-  progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}.`);
+  progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}. Channels: ${channelStatesText(started.channelStates())}.`);
 
   let stopping = false;
   const stop = async () => {

@@ -1,5 +1,4 @@
 import type { PlatformName } from '../../channels/platforms.js';
-import { renderQr } from '../../channels/whatsapp/qr.js';
 import { runPairWhatsAppWith } from '../cli/pair-whatsapp-command.js';
 import { waitForWhoami, linkWhatsAppByQr } from './channel-session.js';
 import { checkDiscordToken, checkSlackToken, checkTelegramToken, type TokenCheck } from './channel-tokens.js';
@@ -95,7 +94,7 @@ async function connectWhatsApp(ctx: SetupContext): Promise<boolean> {
     await runPairWhatsAppWith(ctx.config(), phone, ctx.log, (line) => ctx.say(line), signal);
   } else {
     ctx.say('Starting WhatsApp; a QR code appears below in a few seconds ...');
-    await linkWhatsAppByQr({ config: ctx.config(), db: ctx.db, log: ctx.log, secret: ctx.secret, onWhatsAppQr: (_r, raw) => ctx.say(renderQr(raw)) }, signal);
+    await linkWhatsAppByQr({ config: ctx.config(), db: ctx.db, log: ctx.log, secret: ctx.secret, onWhatsAppQr: (rendered) => ctx.say(rendered) }, signal);
   }
   ctx.say('✓ WhatsApp linked.');
   return true;

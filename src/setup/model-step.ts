@@ -1,4 +1,5 @@
 import type { ModelPriceConfig } from '../config/schema.js';
+import { serves } from '../services/model-readiness.js';
 import { PRICE_SNAPSHOT_DATE, snapshotPrice } from './price-snapshot.js';
 import type { ChosenProvider } from './provider-step.js';
 import { SetupError, type SetupContext } from './setup-context.js';
@@ -9,10 +10,10 @@ export async function chooseModel(ctx: SetupContext, provider: ChosenProvider): 
   const served = provider.models.ok ? provider.models.models : undefined;
   if (!provider.models.ok) ctx.say(`Could not list the models: ${provider.models.problem}. ${provider.models.fix}.`);
   const currentModel = ctx.config().enclave.defaults.model;
-  const def = ctx.flags.model ?? [currentModel, provider.preset.suggestedModel].find((m) => m && (!served || served.includes(m))) ?? served?.[0] ?? '';
+  const def = ctx.flags.model ?? [currentModel, provider.preset.suggestedModel].find((m) => m && (!served || serves(served, m))) ?? served?.[0] ?? '';
   if (!ctx.interactive || ctx.flags.model) {
     if (!def) throw new SetupError('no model chosen: pass --model');
-    if (served && !served.includes(def)) throw new SetupError(`${provider.baseUrl} does not serve the model ${def}; it serves: ${served.slice(0, LISTED_AT_MOST).join(', ')}. Pass one of them with --model`);
+    if (served && !serves(served, def)) throw new SetupError(`${provider.baseUrl} does not serve the model ${def}; it serves: ${served.slice(0, LISTED_AT_MOST).join(', ')}. Pass one of them with --model`);
     return def;
   }
   if (served) {
@@ -25,7 +26,7 @@ export async function chooseModel(ctx: SetupContext, provider: ChosenProvider): 
       ctx.say('Type a model name.');
       continue;
     }
-    if (served && !served.includes(model)) {
+    if (served && !serves(served, model)) {
       ctx.say(`The provider does not list ${model}. Type one of the names above.`);
       continue;
     }
@@ -43,7 +44,7 @@ export async function choosePrice(ctx: SetupContext, provider: ChosenProvider, m
   const cfg = ctx.config().enclave;
   const configured = cfg.providers.find((p) => p.name === provider.name)?.prices[model] ?? cfg.prices[model];
   const snapshot = snapshotPrice(model);
-  const known = configured ?? snapshot ?? (provider.preset.local ? { input: 0, output: 0 } : undefined);
+  const known = configured ?? snapshot ?? (provider.local ? { input: 0, output: 0 } : undefined);
   const source = configured ? 'from your enclave.yaml' : snapshot ? `from the price snapshot of ${PRICE_SNAPSHOT_DATE} shipped with Enclave; check the provider's price page` : 'a local model costs nothing';
   if (!ctx.interactive) {
     if (known) return known;

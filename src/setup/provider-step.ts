@@ -1,4 +1,4 @@
-import { providerFor } from '../config/providers.js';
+import { isLoopbackUrl, providerFor } from '../config/providers.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { PROVIDER_PRESETS, presetById, presetForUrl, type ProviderPreset } from './provider-presets.js';
 import { listProviderModels, type ModelList } from './provider-probe.js';
@@ -13,6 +13,8 @@ export interface ChosenProvider {
   /** The key to use for this run's requests; undefined for keyless servers. */
   key?: string;
   models: ModelList;
+  /** On this machine (a local preset or a loopback URL): price 0 by default. */
+  local: boolean;
 }
 
 /** The provider that serves the current default model: what a re-run shows as the default. */
@@ -28,8 +30,8 @@ export async function chooseProvider(ctx: SetupContext): Promise<ChosenProvider>
   const baseUrl = ctx.flags.baseUrl ?? (await pickUrl(ctx, preset, sameAsCurrent ? current : undefined));
   const name = sameAsCurrent ? current.name : preset.id;
   const secret = preset.local ? undefined : (sameAsCurrent ? current.secret : undefined) ?? preset.secret;
-  const { key, models } = await obtainKey(ctx, baseUrl, secret);
-  return { preset, name, baseUrl, secret, key, models };
+  const { key, models, secret: used } = await obtainKey(ctx, baseUrl, secret, preset.id === 'custom');
+  return { preset, name, baseUrl, secret: used, key, models, local: preset.local || isLoopbackUrl(baseUrl) };
 }
 
 async function pickPreset(ctx: SetupContext, current: ProviderConfig | undefined): Promise<ProviderPreset> {
@@ -65,13 +67,14 @@ async function pickUrl(ctx: SetupContext, preset: ProviderPreset, current: Provi
  * The key: from --key-from-env, the vault (kept on Enter), or typed without echo; stored in the vault.
  * A key the provider refuses is asked again (or fails the run when flags drive it).
  */
-async function obtainKey(ctx: SetupContext, baseUrl: string, secret: string | undefined): Promise<{ key?: string; models: ModelList }> {
+async function obtainKey(ctx: SetupContext, baseUrl: string, secret: string | undefined, optional: boolean): Promise<{ key?: string; secret?: string; models: ModelList }> {
   if (!secret) {
     ctx.say(`Checking ${baseUrl} ...`);
     return { models: await listProviderModels(baseUrl, undefined) };
   }
   for (let attempt = 1; ; attempt++) {
-    const { key, fresh } = await readKey(ctx, secret, attempt);
+    const { key, fresh } = await readKey(ctx, secret, attempt, optional);
+    if (!key) return obtainKey(ctx, baseUrl, undefined, optional);
     ctx.say(`Checking the key with ${baseUrl} ...`);
     const models = await listProviderModels(baseUrl, key);
     if (models.ok || models.kind !== 'key_rejected') {
@@ -79,14 +82,14 @@ async function obtainKey(ctx: SetupContext, baseUrl: string, secret: string | un
         ctx.store(secret, key);
         ctx.say(`Saved the key in the vault as ${secret} (encrypted; enclave secrets list shows it).`);
       }
-      return { key, models };
+      return { key, secret, models };
     }
     if (!ctx.interactive || attempt >= 3) throw new SetupError(`${models.problem}; nothing was saved. Fix: ${models.fix}`);
     ctx.say(`${models.problem}. ${models.fix}.`);
   }
 }
 
-async function readKey(ctx: SetupContext, secret: string, attempt: number): Promise<{ key: string; fresh: boolean }> {
+async function readKey(ctx: SetupContext, secret: string, attempt: number, optional: boolean): Promise<{ key: string; fresh: boolean }> {
   if (ctx.flags.keyFromEnv) return { key: ctx.fromEnv(ctx.flags.keyFromEnv, 'the provider key'), fresh: true };
   const stored = ctx.secret(secret);
   if (stored && attempt === 1) {
@@ -94,8 +97,8 @@ async function readKey(ctx: SetupContext, secret: string, attempt: number): Prom
   }
   if (!ctx.interactive) throw new SetupError(`no key for this provider: pass --key-from-env VAR (VAR holding the key), or store it first with \`enclave secrets set ${secret}\``);
   for (;;) {
-    const key = await ctx.prompt.secret(`Paste the API key (it is stored encrypted as ${secret})`);
-    if (key) return { key, fresh: true };
+    const key = await ctx.prompt.secret(`Paste the API key (it is stored encrypted as ${secret}${optional ? '; Enter if the server needs none' : ''})`);
+    if (key || optional) return { key, fresh: key !== '' };
     ctx.say('No key was pasted. Paste it and press Enter (Ctrl-C cancels).');
   }
 }

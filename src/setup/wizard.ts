@@ -26,8 +26,8 @@ export async function runSetupWizard(flags: SetupFlags, io: SetupIo): Promise<vo
     if (flags.testCall !== false) await testCall(ctx, provider, model);
     await setBudgets(ctx);
     ctx.say();
-    const connected = await withChannelsFree(ctx, () => connectChannels(ctx));
-    await withChannelsFree(ctx, () => chooseOwner(ctx, connected));
+    const connected = await withChannelsFree(ctx, () => connectChannels(ctx), []);
+    if (connected.length > 0 || flags.owner || flags.ownerFrom) await withChannelsFree(ctx, () => chooseOwner(ctx, connected), undefined);
     ctx.say();
     ctx.say('Setup is complete. Next:');
     ctx.say('  npx enclave start      # the bot, with a chat prompt in this terminal');
@@ -47,7 +47,7 @@ async function testCall(ctx: SetupContext, provider: ChosenProvider, model: stri
         `(reserved ${formatUsd(result.reservedMicros)} first, charged to group ${result.group}).`,
     );
   } catch (err) {
-    const next = provider.preset.local ? `make sure the server at ${provider.baseUrl} runs and has the model (${provider.preset.hint})` : 'check the key and the model name, then run `enclave setup` again';
+    const next = provider.local ? `make sure the server at ${provider.baseUrl} runs and has the model (${provider.preset.hint})` : 'check the key and the model name, then run `enclave setup` again';
     const message = `${(err as Error).message}. Your answers so far are saved; ${next}`;
     if (!ctx.interactive) throw new SetupError(message);
     ctx.say(message);
@@ -66,14 +66,15 @@ async function setBudgets(ctx: SetupContext): Promise<void> {
 }
 
 /** Channel sessions need the platforms to themselves: a running Enclave would compete for the same updates. */
-async function withChannelsFree<T>(ctx: SetupContext, run: () => Promise<T>): Promise<T> {
+async function withChannelsFree<T>(ctx: SetupContext, run: () => Promise<T>, fallback: T): Promise<T> {
   let lock: InstanceLock;
   try {
     lock = InstanceLock.acquire(ctx.paths.lockFile);
   } catch (err) {
     const wanted = ctx.flags.telegramTokenFromEnv ?? ctx.flags.discordTokenFromEnv ?? ctx.flags.slackTokenFromEnv ?? ctx.flags.whatsapp ?? ctx.flags.ownerFrom;
-    if (wanted || ctx.interactive) throw new SetupError(`connecting channels needs Enclave stopped (${(err as Error).message})`);
-    return run();
+    if (wanted) throw new SetupError(`connecting channels needs Enclave stopped (${(err as Error).message.split(';')[0]}); stop it and run the same command again`);
+    ctx.say('Enclave is running, so channels are not offered now (both would read the same updates). Stop it and run `npx enclave setup` again to connect or change channels.');
+    return fallback;
   }
   try {
     return await run();

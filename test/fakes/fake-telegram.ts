@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { BotCommand, MessageEntity } from 'grammy/types';
 import { waitFor } from '../helpers/wait.js';
+import { multipartParts, serveBytes, type FileServing } from './file-serving.js';
 
 export interface FakeUser {
   id: number;
@@ -63,12 +64,6 @@ export interface Upload {
   caption?: string;
   params: Record<string, unknown>;
 }
-
-/**
- * How the fake serves a file: 'normal'; 'hang' (a few bytes, then nothing, forever); 'unsized'
- * (no Content-Length, the bytes streamed in pieces, so only counting finds the size).
- */
-export type FileServing = 'normal' | 'hang' | 'unsized';
 
 interface StoredFile {
   path: string;
@@ -238,6 +233,8 @@ export class FakeTelegram {
       case 'sendMessage':
         if (this.stalledSends > 0) return void this.stalledSends--;
         return reply(res, this.sendMessage(params));
+      case 'editMessageText':
+        return reply(res, this.editMessageText(params));
       case 'getUpdates':
         return this.getUpdates(params, req, res);
       case 'getFile': {
@@ -260,17 +257,7 @@ export class FakeTelegram {
     this.fileRequests.push(path);
     const file = [...this.files.values()].find((f) => f.path === path);
     if (!file) return void res.writeHead(404).end();
-    if (file.serving === 'hang') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.write(file.data.subarray(0, 10));
-      return;
-    }
-    if (file.serving === 'unsized') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      for (let at = 0; at < file.data.length; at += 64 * 1024) res.write(file.data.subarray(at, at + 64 * 1024));
-      return void res.end();
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.data.length }).end(file.data);
+    serveBytes(res, file.data, file.serving);
   }
 
   private upload(method: string, params: Record<string, unknown>): unknown {
@@ -308,8 +295,37 @@ export class FakeTelegram {
     const replyTo = replyParams?.message_id ?? (params.reply_to_message_id as number | undefined);
     const sent: SentMessage = { message_id: this.nextMessageId++, chatId: String(params.chat_id), text, parseMode, replyTo, params, at: Date.now() };
     this.sent.push(sent);
+    this.current.set(sent.message_id, visible);
     const chatId = Number(params.chat_id);
     return { message_id: sent.message_id, date: Math.floor(sent.at / 1000), from: this.bot, chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, text: visible };
+  }
+
+  /** Messages as they read now (after edits), by message_id. */
+  readonly current = new Map<number, string>();
+  /** Every successful edit, in order. */
+  readonly edits: { messageId: number; text: string }[] = [];
+  private readonly editFailures: TelegramApiError[] = [];
+
+  /** The next editMessageText calls fail with these Telegram errors, one each. */
+  failNextEdits(...errors: TelegramApiError[]): void {
+    this.editFailures.push(...errors);
+  }
+
+  private editMessageText(params: Record<string, unknown>): unknown {
+    const failure = this.editFailures.shift();
+    if (failure) return failure;
+    const messageId = Number(params.message_id);
+    const before = this.current.get(messageId);
+    if (before === undefined) return { error_code: 400, description: 'Bad Request: message to edit not found' };
+    const text = String(params.text ?? '');
+    const visible = params.parse_mode === 'HTML' ? visibleText(text) : text;
+    if (visible.trim() === '') return { error_code: 400, description: 'Bad Request: message text is empty' };
+    if (visible.length > 4096) return { error_code: 400, description: 'Bad Request: MESSAGE_TOO_LONG' };
+    if (visible === before) return { error_code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message' };
+    this.current.set(messageId, visible);
+    this.edits.push({ messageId, text: visible });
+    const chatId = Number(params.chat_id);
+    return { message_id: messageId, date: Math.floor(Date.now() / 1000), from: this.bot, chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, text: visible };
   }
 
   private getUpdates(params: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): void {
@@ -371,36 +387,13 @@ async function readParams(req: IncomingMessage): Promise<Record<string, unknown>
   const type = req.headers['content-type'] ?? '';
   if (type.startsWith('multipart/form-data')) {
     const params: Record<string, unknown> = { ...query };
-    for (const part of multipartParts(body, /boundary=(.+)$/.exec(type)?.[1] ?? '')) {
+    for (const part of multipartParts(body, type)) {
       params[part.name] = part.fileName === undefined ? parseField(part.data.toString('utf8')) : new UploadedFile(part.fileName, part.data);
     }
     return params;
   }
   const raw = body.toString('utf8');
   return raw ? { ...query, ...(JSON.parse(raw) as Record<string, unknown>) } : query;
-}
-
-/**
- * The parts of a multipart/form-data body, read the lenient way Telegram's server does (grammy
- * writes `content-disposition:form-data;name="x";filename=a.png`, which strict parsers refuse).
- */
-function multipartParts(body: Buffer, boundary: string): { name: string; fileName?: string; data: Buffer }[] {
-  const parts: { name: string; fileName?: string; data: Buffer }[] = [];
-  const delimiter = Buffer.from(`--${boundary}`);
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const start = at + delimiter.length + 2;
-    const next = body.indexOf(delimiter, start);
-    if (next < 0) break;
-    const part = body.subarray(start, next - 2);
-    const headerEnd = part.indexOf('\r\n\r\n');
-    const headers = part.subarray(0, headerEnd).toString('utf8');
-    const name = /name="?([^";\r\n]+)"?/i.exec(headers)?.[1] ?? '';
-    const fileName = /filename="?([^";\r\n]+)"?/i.exec(headers)?.[1];
-    parts.push({ name, fileName, data: Buffer.from(part.subarray(headerEnd + 4)) });
-    at = next;
-  }
-  return parts;
 }
 
 /** grammy sends nested values of a multipart request as JSON text. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import type { Channel, OutboundFile, OutboundMessage } from '../../channels/channel.js';
+import { LocalChannel } from '../../channels/local/local-channel.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { ActiveTurns } from '../../src/core/active-turns.js';
 import { sendFileFromAgent } from '../../src/core/agent-messages.js';
@@ -205,4 +206,20 @@ test('send_file: a channel that cannot send files tells the chat so, with the ca
   await s.outbox.flush();
   assert.equal(s.channel.texts.length, 1);
   assert.deepEqual(staged(s.outboxDir), []);
+});
+
+test('the local chat saves a sent file under its folder, never over another file, and names it in one line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'local-files-'));
+  const local = new LocalChannel(() => Date.parse('2026-03-05T12:00:00Z'), dir);
+  const lines: string[] = [];
+  local.subscribe((e) => {
+    if (e.kind === 'message') lines.push(e.message.text);
+  });
+  const data = await pngOf('blue');
+  await local.sendFile({ chatId: 'my chat/../x', kind: 'image', name: '../chart.png', mime: 'image/png', data, caption: 'here' });
+  await local.sendFile({ chatId: 'my chat/../x', kind: 'image', name: '../chart.png', mime: 'image/png', data });
+  const saved = readdirSync(join(dir, encodeURIComponent('my chat/../x')));
+  assert.equal(saved.length, 2, 'the second file did not overwrite the first');
+  for (const name of saved) assert.ok(readFileSync(join(dir, encodeURIComponent('my chat/../x'), name)).equals(data));
+  assert.match(lines[0]!, new RegExp(`^\\[file from the assistant: ${dir}/my%20chat%2F..%2Fx/2026-03-05T12-00-00-000Z-__chart\\.png\\]\\nhere$`));
 });
