@@ -21,7 +21,7 @@ import { ContainerStateStore } from './container/container-state-store.js';
 import { DockerRuntime } from './container/docker-runtime.js';
 import type { ContainerRuntime } from './container/runtime.js';
 import { ActiveTurns } from './core/active-turns.js';
-import { sendFromAgent } from './core/agent-messages.js';
+import { sendFileFromAgent, sendFromAgent } from './core/agent-messages.js';
 import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
@@ -34,6 +34,8 @@ import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';
 import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
+import { OutboxFiles } from './core/outbox-files.js';
+import { sniffType } from './media/sniff.js';
 import { Router } from './core/router.js';
 import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
@@ -225,6 +227,7 @@ export class Enclave {
     const local = new LocalChannel(clock);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
+    const outboxFiles = new OutboxFiles(join(first.paths.dataDir, 'outbox'));
     const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
@@ -261,6 +264,12 @@ export class Enclave {
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
+        sendFile: {
+          sniff: sniffType,
+          maxBytes: () => config().enclave.media.sendMaxMb * 1024 * 1024,
+          stage: (bytes) => outboxFiles.put(bytes),
+          send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
+        },
         tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
       }).handle,
       audit: agentAudit,

@@ -3,12 +3,13 @@ import { Bot } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
-import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type DownloadLimits, type InboundAttachment, type InboundHandler, type OutboundFile, type OutboundMessage } from '../channel.js';
 import { ChannelStatus } from '../channel-status.js';
 import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';
 import { describe, isBadToken, isConflict, retryAfterMs } from './errors.js';
+import { downloadTelegramFile, sendTelegramFile } from './media.js';
 import { normaliseMessage, type BotIdentity } from './normalise.js';
 import { TelegramSender } from './sender.js';
 import { closeServer, startWebhookServer } from './webhook-server.js';
@@ -84,6 +85,17 @@ export class TelegramChannel implements Channel {
   async send(msg: OutboundMessage): Promise<void> {
     if (!this.sender) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
     await this.sender.send(msg);
+  }
+
+  async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
+    if (!this.bot) throw new Error(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    return downloadTelegramFile(this.bot.api, this.config.apiRoot, this.secrets.token, attachment, limits);
+  }
+
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    // An upload gets longer than one API call: four times channels.telegram.requestTimeoutSeconds.
+    await sendTelegramFile(this.bot.api, file, AbortSignal.timeout(this.config.requestTimeoutSeconds * 4000));
   }
 
   async setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void> {

@@ -66,7 +66,10 @@ export class Router {
     }
     if (command) return this.command(msg, group, command, owner);
 
-    const status: InboundStatus = msg.text.trim() === '' || !isTriggered(msg, group!) ? 'ignored' : 'queued';
+    // Media follow the text's rules: a photo or voice note is fetched (and paid for) only when its
+    // message would be answered; nothing is downloaded here, the turn does it.
+    const hasContent = msg.text.trim() !== '' || (msg.attachments?.length ?? 0) > 0;
+    const status: InboundStatus = !hasContent || !isTriggered(msg, group!) ? 'ignored' : 'queued';
     const id = this.deps.store.insert(msg, group!.name, status);
     if (id === undefined) return { status: 'duplicate', settled: NOTHING };
     if (status === 'ignored') return { status, settled: NOTHING };

@@ -192,8 +192,13 @@ function toChatMessage(m: StoredMessage): ChatTurnMessage {
   return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
 }
 
+/** One formatter per time zone: making one costs more than the rest of a turn's host work together. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 function turnContext(group: GroupConfig, last: StoredMessage, clock: number): string {
-  const now = new Date(clock).toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
+  let format = dateFormats.get(group.timezone);
+  if (!format) dateFormats.set(group.timezone, (format = new Intl.DateTimeFormat('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' })));
+  const now = format.format(clock);
   const kind = last.isDirect ? `a direct chat with ${last.senderName}` : 'a group chat';
   return `You are answering in ${kind} on ${last.channel}. It is now ${now} (${group.timezone}).`;
 }

@@ -224,7 +224,7 @@ async function servedModels(provider: ProviderConfig, opts: OnlineOptions): Prom
 }
 
 /** Ollama lists `llama3.2:latest` and answers to `llama3.2`. */
-function serves(ids: readonly string[], model: string): boolean {
+export function serves(ids: readonly string[], model: string): boolean {
   return ids.includes(model) || ids.includes(`${model}:latest`);
 }
 
