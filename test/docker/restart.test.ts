@@ -22,8 +22,11 @@ test('a host killed mid-turn answers the message once after it starts again', { 
   const child = await startCliHost(env);
   const pending = sendViaControlSocket(homePaths(home).controlSocket, { group: 'main', text: 'are you there?' }).catch((e: Error) => e);
   await waitFor('the first model call', () => model.requests.length === 1);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   assert.ok((await pending) instanceof Error, 'the killed host never answered');
+  // Until its exit is seen, the killed host is still a process and its instance lock still held.
+  await exited;
 
   model.push({ content: 'Yes, I am here.' });
   let app = await Enclave.start({ home, env, log: silentLogger() });
