@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { benchContainers } from './container-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
 import { benchFirstText } from './first-text-bench.js';
+import { benchMedia } from './media-bench.js';
 import { benchProxy } from './proxy-bench.js';
 import { benchScale } from './scale-bench.js';
 import { printRows, printTargets, type BenchOptions, type BenchSection, type TargetCheck } from './stats.js';
@@ -19,6 +20,7 @@ const BENCHES: [string, (opts: BenchOptions) => Promise<BenchSection>][] = [
   ['proxy', benchProxy],
   ['dashboard', benchDashboard],
   ['scale', benchScale],
+  ['media', benchMedia],
 ];
 
 const SECTION_PREFIX = 'BENCH-SECTION ';
