@@ -4,6 +4,8 @@ export interface CappedFetch extends DownloadLimits {
   /** Hosts the file may come from (the platform's own file host, or the configured API host). */
   allowedHosts: readonly string[];
   headers?: Record<string, string>;
+  /** The connection pool to use (undici); the default one when unset. */
+  dispatcher?: unknown;
 }
 
 /**
@@ -17,7 +19,8 @@ export async function fetchCapped(url: string, opts: CappedFetch): Promise<Buffe
     throw new Error(`refused to download from ${target.host}: not the platform's file host`);
   }
   opts.signal.throwIfAborted();
-  const res = await fetch(target, { headers: opts.headers, redirect: 'error', signal: opts.signal });
+  const init: RequestInit & { dispatcher?: unknown } = { headers: opts.headers, redirect: 'error', signal: opts.signal, ...(opts.dispatcher !== undefined && { dispatcher: opts.dispatcher }) };
+  const res = await fetch(target, init);
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`the platform answered ${res.status} to the file download`);
