@@ -10,6 +10,7 @@ import { RefusalNotices } from './access/refusal-notices.js';
 import { AuditLog } from './audit/audit-log.js';
 import { ThrottledAudit } from './audit/throttled-audit.js';
 import { platformChannels } from './channel-factory.js';
+import { ChannelStarts, type ChannelStateReport } from './channel-starts.js';
 import { systemClock, type Clock } from './clock.js';
 import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
 import { LiveConfig } from './config/live-config.js';
@@ -20,7 +21,7 @@ import { ContainerStateStore } from './container/container-state-store.js';
 import { DockerRuntime } from './container/docker-runtime.js';
 import type { ContainerRuntime } from './container/runtime.js';
 import { ActiveTurns } from './core/active-turns.js';
-import { sendFromAgent } from './core/agent-messages.js';
+import { sendFileFromAgent, sendFromAgent } from './core/agent-messages.js';
 import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
@@ -33,6 +34,8 @@ import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';
 import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
+import { OutboxFiles } from './core/outbox-files.js';
+import { sniffType } from './media/sniff.js';
 import { Router } from './core/router.js';
 import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
@@ -53,6 +56,7 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
+import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
 import { TeamSystem } from './teams/team-system.js';
 import { createHostTools } from './tools/host-tools.js';
@@ -78,6 +82,8 @@ export interface EnclaveOptions {
   secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** How each channel's first connection attempt ended (they connect in the background). */
+  onChannelSettled?: (report: ChannelStateReport) => void;
 }
 
 interface Parts {
@@ -89,6 +95,7 @@ interface Parts {
   agentAudit: ThrottledAudit;
   local: LocalChannel;
   channels: Map<string, Channel>;
+  channelStarts: ChannelStarts;
   containers: ContainerManager;
   queue: GroupQueue;
   executor: TurnExecutor;
@@ -100,6 +107,7 @@ interface Parts {
   startedAt: number;
   clock: Clock;
   stopping: { value: boolean };
+  hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
   teams: TeamSystem;
 }
@@ -135,8 +143,21 @@ export class Enclave {
   get dashboard(): Dashboard | undefined {
     return this.parts.dashboard;
   }
+  /** Each channel and its state: connecting, connected or failed. */
+  channelStates(): ChannelStateReport[] {
+    return this.parts.channelStarts.list();
+  }
+  /** Resolves when every channel's first connection attempt has ended. */
+  channelsSettled(): Promise<void> {
+    return this.parts.channelStarts.settled();
+  }
   channel(name: string): Channel | undefined {
     return this.parts.channels.get(name);
+  }
+
+  /** What keeps a configured model from answering (no provider, key or price), checked without the network. */
+  modelProblems(): ModelProblem[] {
+    return checkModelsOffline(this.parts.live.get(), { hasSecret: this.parts.hasSecret });
   }
 
   /** Every secret value the host holds, for log scrubbing. */
@@ -158,10 +179,12 @@ export class Enclave {
     seedHome(opts.home);
     // Checked before anything is built or written: a broken file stops here with its line and fix.
     const { paths } = loadConfig(opts.home, opts.env ?? process.env);
-    const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
-    const image = await runtime.prepare(opts.onProgress);
+    // Taken before the image is prepared: a starting instance holds it, so `enclave send` and
+    // `enclave status` agree that one is starting.
     const lock = InstanceLock.acquire(paths.lockFile);
     try {
+      const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
+      const image = await runtime.prepare(opts.onProgress);
       return await Enclave.assemble(runtime, image, lock, opts);
     } catch (err) {
       lock.release();
@@ -190,6 +213,7 @@ export class Enclave {
     secrets.add(() => vault.keyTexts());
     secrets.add(() => envSecretValues(config(), env));
     const secret = (name: string) => resolveSecret(name, vault, env);
+    const hasSecret = (name: string) => secret(name) !== undefined;
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
     const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
 
@@ -208,6 +232,7 @@ export class Enclave {
     const local = new LocalChannel(clock);
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
+    const outboxFiles = new OutboxFiles(join(first.paths.dataDir, 'outbox'));
     const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
@@ -248,6 +273,12 @@ export class Enclave {
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
+        sendFile: {
+          sniff: sniffType,
+          maxBytes: () => config().enclave.media.sendMaxMb * 1024 * 1024,
+          stage: (bytes) => outboxFiles.put(bytes),
+          send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
+        },
         tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch, extraTools: teams.tools(),
       }).handle,
       audit: agentAudit,
@@ -270,7 +301,16 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock });
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
+      modelUnready: (group, model) => {
+        const problems = turnModelProblems(config(), group, model, { hasSecret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+      diagnose: async (group, model) => {
+        const problems = await turnOnlineProblems(config(), group, model, { secret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+    });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
       teams.turnRunner((group) => executor.runNext(group), (group) => store.hasQueued(group)),
@@ -302,15 +342,16 @@ export class Enclave {
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
     const whatsappQr = new LatestWhatsAppQr(clock, opts.onWhatsAppQr);
     for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: whatsappQr.output, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
-    // Concurrently: a platform that is slow to answer does not hold up the others.
-    await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
+    // In the background, each on its own: a platform that hangs holds up neither the start nor the local chat.
+    const channelStarts = new ChannelStarts(channels, log, opts.onChannelSettled);
+    channelStarts.start(storageGate(router.handle, { health, channels, clock, log }));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
     void outbox.flush();
     for (const group of teams.resume()) queue.enqueue(group);
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard, teams });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard, teams });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

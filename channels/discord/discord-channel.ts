@@ -6,6 +6,9 @@ import {
   type Channel,
   type ChannelContext,
   type ChannelHealth,
+  type DownloadLimits,
+  type InboundAttachment,
+  type OutboundFile,
   type InboundHandler,
   type InboundMessage,
   type InboundReceipt,
@@ -18,6 +21,7 @@ import type { DiscordConfig, DiscordSecrets } from './config.js';
 import { closingNote, DeferredReplies } from './deferred-replies.js';
 import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
 import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
+import { downloadDiscordFile, postDiscordFile } from './media.js';
 import { classifySendError, isUnauthorized, postChannelMessage, rejectMessageRateLimits } from './outbound.js';
 
 export interface DiscordChannelOptions {
@@ -95,6 +99,23 @@ export class DiscordChannel implements Channel {
     } catch (err) {
       if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
       throw classifySendError(err, msg.chatId);
+    }
+  }
+
+  async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
+    return downloadDiscordFile(this.config.apiBase, attachment, limits);
+  }
+
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
+    const client = this.client;
+    if (!client?.token) throw new Error('Discord is not logged in yet; the file is sent later');
+    await this.limiter.take(file.chatId);
+    try {
+      await postDiscordFile(client.rest, file);
+    } catch (err) {
+      if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
+      throw classifySendError(err, file.chatId);
     }
   }
 

@@ -7,7 +7,7 @@
  */
 import { TEAM_TOOL_NAMES, TEAM_TOOL_SPECS, type TeamToolResults } from './team-tool-contract.js';
 
-export const HOST_TOOL_NAMES = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch', ...TEAM_TOOL_NAMES] as const;
+export const HOST_TOOL_NAMES = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch', ...TEAM_TOOL_NAMES] as const;
 export type HostToolName = (typeof HOST_TOOL_NAMES)[number];
 
 export const TASK_TOOL_NAMES = ['schedule_task', 'list_tasks', 'cancel_task'] as const;
@@ -36,6 +36,22 @@ export const HOST_TOOL_SPECS: readonly HostToolSpec[] = [
       type: 'object',
       properties: { text: { type: 'string', description: 'The message text' } },
       required: ['text'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'send_file',
+    description:
+      'Send a file from your memory folder to the chat (a photo, a document such as a PDF, or audio), with an optional caption. ' +
+      'Give the path relative to your memory folder, e.g. "reports/summary.pdf" for /workspace/memory/reports/summary.pdf. ' +
+      'The host checks the file (no links, size limit) and decides from its content whether it is shown as a photo, a voice note or a document.',
+    parameters: {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'Path of the file relative to your memory folder' },
+        caption: { type: 'string', description: 'Optional text shown with the file (at most 1024 characters)' },
+      },
+      required: ['path'],
       additionalProperties: false,
     },
   },
@@ -120,6 +136,7 @@ export interface WebPage {
 /** What `result` holds in a successful HostToolResponse, per tool. */
 export interface HostToolResults extends TeamToolResults {
   send_message: { ok: true };
+  send_file: { ok: true; kind: 'image' | 'audio' | 'voice' | 'document'; mime: string; bytes: number };
   schedule_task: { task: TaskView };
   list_tasks: { tasks: TaskView[] };
   cancel_task: { task: TaskView };

@@ -15,6 +15,8 @@ export const WORKSPACE_DIR = '/workspace';
 export const MEMORY_DIR = `${WORKSPACE_DIR}/memory`;
 export const GLOBAL_MEMORY_DIR = `${WORKSPACE_DIR}/global`;
 export const SKILLS_DIR = `${WORKSPACE_DIR}/skills`;
+/** Files people sent (photos, voice notes, documents), staged read-only by the host: INBOX_DIR/<message id>/<name>. */
+export const INBOX_DIR = `${WORKSPACE_DIR}/inbox`;
 
 export const TURN_PATH = '/enclave/turn';
 export const TURN_RESULT_PATH = '/enclave/turn/result';
@@ -23,6 +25,12 @@ export const HOST_TOOLS_PATH = '/enclave/tools/';
 export interface ChatTurnMessage {
   role: 'user' | 'assistant';
   content: string;
+  /**
+   * User messages only: images the host built for this turn (data: URLs of photos it downloaded,
+   * resized and stripped), sent to the model as image parts after the text. The proxy passes no
+   * other image.
+   */
+  images?: string[];
 }
 
 export interface TurnRequest {

@@ -16,6 +16,9 @@ import { runStatus } from './status-command.js';
 import { runPairWhatsApp } from './pair-whatsapp-command.js';
 import { runTasks } from './tasks-command.js';
 import { runUsage } from './usage-command.js';
+import { registerSetupCommand } from './setup-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
+import { registerLogsCommand } from './logs-command.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -128,6 +131,10 @@ tasks
 for (const [action, what] of [['rm', 'cancel a task'], ['pause', 'pause a task'], ['resume', 'resume a paused task']] as const) {
   tasks.command(action).description(what).argument('<id>').action((id: string) => runTasks(action, { id }));
 }
+
+registerSetupCommand(program);
+registerDoctorCommand(program);
+registerLogsCommand(program);
 
 program.showSuggestionAfterError(true);
 

@@ -7,7 +7,7 @@ export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 /** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
 export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;
-export const HOST_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const HOST_TOOLS = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
 export { DM_POLICIES } from './schema-access.js';
 
 const identityList = z.array(z.string().regex(IDENTITY_RE, 'write people as <channel>:<id>, e.g. telegram:123456'));
@@ -28,6 +28,41 @@ export const priceSchema = z
      * whose max_tokens does not cap their reasoning; reservations then count this many.
      */
     maxOutputTokens: positiveInt.optional(),
+    /** The model reads image parts: photos reach it as images (otherwise as a placeholder naming the staged file). */
+    vision: z.boolean().optional(),
+    /** USD per minute of audio, for a speech-to-text model (transcription.model). */
+    perMinute: usd.optional(),
+  })
+  .strict();
+
+/** Limits and sizes for received photos, voice notes and documents. */
+export const mediaSchema = z
+  .object({
+    imageMaxMb: z.number().positive().max(100).default(20),
+    audioMaxMb: z.number().positive().max(100).default(25),
+    audioMaxSeconds: positiveInt.default(600),
+    documentMaxMb: z.number().positive().max(100).default(20),
+    /** Characters of a document's extracted text the agent gets (the rest is cut with a notice). */
+    documentMaxChars: positiveInt.default(50_000),
+    /** PDF pages read for text; the rest is left unread with a notice. */
+    documentMaxPages: positiveInt.default(100),
+    /** Longest edge of an image after the host resized it, in pixels. */
+    maxEdgePx: z.number().int().min(64).max(8192).default(1568),
+    /** Prompt tokens reserved per started 512×512 tile of an image sent to a vision model. */
+    imageTokensPerTile: positiveInt.default(400),
+    /** How long one file's download and processing may take. */
+    timeoutSeconds: positiveInt.default(60),
+    /** The largest file the agent may send to a chat with send_file, in MB. */
+    sendMaxMb: z.number().positive().max(100).default(20),
+  })
+  .strict();
+
+/** Speech-to-text for voice notes: any OpenAI-compatible POST /audio/transcriptions. */
+export const transcriptionSchema = z
+  .object({
+    /** A provider's name from `providers` (its baseUrl, key and prices are used). */
+    provider: z.string().min(1),
+    model: z.string().min(1).default('whisper-1'),
   })
   .strict();
 
@@ -102,6 +137,9 @@ export const enclaveConfigSchema = z
       .default({ group: { dailyUsd: 1, monthlyUsd: 20 }, global: {}, maxOutputTokens: 4096 }),
     /** How long a provider+model that failed (5xx, 429, timeout) is skipped. */
     failoverCooldownSeconds: z.number().int().min(0).default(60),
+    media: mediaSchema.default(() => mediaSchema.parse({})),
+    /** Unset: voice notes are staged for the agent but not transcribed. */
+    transcription: transcriptionSchema.optional(),
     channels: channelsSchema.default(() => channelsSchema.parse({})),
     dashboard: dashboardSchema.default(() => dashboardSchema.parse({})),
     /** Agent teams: members and chain limits (README "Agent teams"). */
@@ -124,7 +162,7 @@ export const groupConfigSchema = z
     /** Only these people may talk to the group's agent (owners always may); empty = anyone in the chat. */
     allowSenders: identityList.default([]),
     /** Host-performed tools the agent may call. */
-    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'schedule_task', 'list_tasks', 'cancel_task']),
+    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task']),
     /** Skills from skills/<name>/ mounted read-only into the container. */
     skills: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'skill names are folder names under skills/')).default([]),
     /** Domains web_fetch may reach (a domain also allows its subdomains). */
@@ -144,6 +182,8 @@ export const groupConfigSchema = z
 export type ModelPriceConfig = z.infer<typeof priceSchema>;
 export type BudgetLimits = z.infer<typeof budgetLimitsSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
+export type MediaConfig = z.infer<typeof mediaSchema>;
+export type TranscriptionConfig = z.infer<typeof transcriptionSchema>;
 export type ContainerConfig = z.infer<typeof containerSchema>;
 export type DashboardConfig = z.infer<typeof dashboardSchema>;
 export type EnclaveConfig = z.infer<typeof enclaveConfigSchema>;

@@ -1,11 +1,11 @@
-import type { InboundMessage, InboundStatus } from '../../channels/channel.js';
+import type { InboundAttachment, InboundMessage, InboundStatus } from '../../channels/channel.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 
 export type MessageStatus = InboundStatus | 'in_turn' | 'answered' | 'failed';
 
 export interface StoredMessage
-  extends Pick<InboundMessage, 'channel' | 'chatId' | 'platformId' | 'senderId' | 'senderName' | 'text' | 'isDirect' | 'threadId'> {
+  extends Pick<InboundMessage, 'channel' | 'chatId' | 'platformId' | 'senderId' | 'senderName' | 'text' | 'isDirect' | 'threadId' | 'attachments'> {
   id: number;
   groupName: string | null;
 }
@@ -21,6 +21,7 @@ interface MessageRow {
   group_name: string | null;
   is_direct: number;
   thread_id: string | null;
+  attachments: string | null;
 }
 
 /** Inbound messages: stored first, deduplicated by (channel, chat, platform id). */
@@ -35,13 +36,14 @@ export class MessageStore {
     const info = this.db
       .prepare(
         `INSERT INTO messages (channel, chat_id, platform_id, sender_id, sender_name, text, reply_to, sent_at,
-           received_at, group_name, status, is_direct, thread_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           received_at, group_name, status, is_direct, thread_id, attachments)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (channel, chat_id, platform_id) DO NOTHING`,
       )
       .run(
         msg.channel, msg.chatId, msg.platformId, msg.senderId, msg.senderName, msg.text, msg.replyTo ?? null,
         msg.timestamp, this.clock(), groupName ?? null, status, msg.isDirect ? 1 : 0, msg.threadId ?? null,
+        msg.attachments && msg.attachments.length > 0 ? JSON.stringify(msg.attachments) : null,
       );
     return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
   }
@@ -111,5 +113,15 @@ function toStored(r: MessageRow): StoredMessage {
     isDirect: r.is_direct === 1,
     groupName: r.group_name,
     ...(r.thread_id !== null && { threadId: r.thread_id }),
+    ...(r.attachments !== null && { attachments: parseAttachments(r.attachments) }),
   };
+}
+
+function parseAttachments(json: string): InboundAttachment[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? (parsed as InboundAttachment[]) : [];
+  } catch {
+    return [];
+  }
 }

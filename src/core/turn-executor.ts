@@ -3,7 +3,6 @@ import type { Channel } from '../../channels/channel.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
-import { providerFor } from '../config/providers.js';
 import { groupHasChat } from '../config/load.js';
 import type { Clock } from '../clock.js';
 import type { ActiveTurn, ActiveTurns } from './active-turns.js';
@@ -16,7 +15,7 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
+import { agentErrorReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 
 export interface TurnExecutorDeps {
@@ -32,6 +31,10 @@ export interface TurnExecutorDeps {
   turns: ActiveTurns;
   log: Logger;
   clock: Clock;
+  /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
+  modelUnready: (group: string, model: string) => string | undefined;
+  /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
+  diagnose?: (group: string, model: string) => Promise<string | undefined>;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -77,8 +80,9 @@ export class TurnExecutor {
       return;
     }
     const model = this.deps.settings.model(group);
-    if (!providerFor(cfg.providers, model)) {
-      await this.finish(turnId, target, ids, NO_PROVIDER_REPLY, 'answered', []);
+    const unready = this.deps.modelUnready(groupName, model);
+    if (unready) {
+      await this.finish(turnId, target, ids, unready, 'failed', []);
       return;
     }
 
@@ -104,7 +108,8 @@ export class TurnExecutor {
         const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
         await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
       } else {
-        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        const diagnosis = await this.diagnose(groupName, model);
+        await this.finish(turnId, target, ids, diagnosis ?? agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
       }
     } catch (err) {
       if (this.stopping) {
@@ -154,6 +159,13 @@ export class TurnExecutor {
     this.deps.waiters.settle(ids, status);
   }
 
+  private async diagnose(group: string, model: string): Promise<string | undefined> {
+    return this.deps.diagnose?.(group, model).catch((err: unknown) => {
+      this.deps.log.warn({ group, err: (err as Error).message }, 'could not check the providers after a failed turn');
+      return undefined;
+    });
+  }
+
   private keepTyping(channel: Channel | undefined, chatId: string, threadId: string | undefined): { stop: () => void } {
     if (!channel) return { stop: () => undefined };
     const tick = () => void channel.setTyping(chatId, true, threadId).catch(() => undefined);
@@ -172,8 +184,13 @@ function toChatMessage(m: StoredMessage): ChatTurnMessage {
   return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
 }
 
+/** One formatter per time zone: making one costs more than the rest of a turn's host work together. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 function turnContext(group: GroupConfig, last: StoredMessage, clock: number): string {
-  const now = new Date(clock).toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
+  let format = dateFormats.get(group.timezone);
+  if (!format) dateFormats.set(group.timezone, (format = new Intl.DateTimeFormat('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' })));
+  const now = format.format(clock);
   const kind = last.isDirect ? `a direct chat with ${last.senderName}` : 'a group chat';
   return `You are answering in ${kind} on ${last.channel}. It is now ${now} (${group.timezone}).`;
 }

@@ -237,6 +237,19 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN thread_id TEXT;
   `,
   `
+  -- Photos, voice notes and documents as the platform described them (JSON InboundAttachment[]):
+  -- fetched only when the message's turn runs, so nothing is downloaded for an ignored message.
+  ALTER TABLE messages ADD COLUMN attachments TEXT;
+  `,
+  `
+  -- Files the agent sends (send_file): the row's text is the caption; the file is a host-owned copy
+  -- in the outbox folder, delivered once like text and removed when the row is done.
+  ALTER TABLE outbox ADD COLUMN file_path TEXT;
+  ALTER TABLE outbox ADD COLUMN file_kind TEXT;
+  ALTER TABLE outbox ADD COLUMN file_name TEXT;
+  ALTER TABLE outbox ADD COLUMN file_mime TEXT;
+  `,
+  `
   -- Agent teams (src/teams): chains of work between groups' agents, their tasks, the shared board
   -- and published events. A task finishes once (its state moves out of queued/running only once).
   CREATE TABLE team_chains (

@@ -5,6 +5,10 @@ export interface ModelPrice {
   output: number;
   /** The most output tokens one call can produce, hidden reasoning included (when max_tokens does not cap it). */
   maxOutputTokens?: number;
+  /** The model reads image parts. */
+  vision?: boolean;
+  /** USD per minute of audio (speech-to-text models). */
+  perMinute?: number;
 }
 
 /** Token counts of one call, whichever API's field names the provider used. */

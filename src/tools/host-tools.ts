@@ -6,6 +6,7 @@ import type { TaskStore } from '../scheduler/task-store.js';
 import { TaskService } from '../services/task-service.js';
 import { HostToolDispatcher } from './dispatcher.js';
 import type { ToolLimits } from './rate-limit.js';
+import { sendFileTool, type SendFileDeps } from './send-file.js';
 import { sendMessageTool, type SendToTurnChat } from './send-message.js';
 import { taskTools } from './task-tools.js';
 import { webFetchTool } from './web-fetch-tool.js';
@@ -15,6 +16,8 @@ export interface HostToolsDeps {
   groups: () => ReadonlyMap<string, GroupConfig>;
   turnTarget: (group: string, turnId: string) => { channel: string; chatId: string; threadId?: string } | undefined;
   send: SendToTurnChat;
+  /** send_file's checks and delivery; without them the tool is refused as unknown. */
+  sendFile?: SendFileDeps;
   tasks: TaskStore;
   onTasksChanged?: () => void;
   /** The agents' audit (a ThrottledAudit in production): tool calls, refusals and the task changes agents make. */
@@ -36,6 +39,7 @@ export function createHostTools(deps: HostToolsDeps): HostToolDispatcher {
     limits: deps.limits,
     tools: [
       sendMessageTool(deps.send),
+      ...(deps.sendFile ? [sendFileTool(deps.sendFile)] : []),
       // Task changes an agent makes are audited through the agents' throttled sink, like its calls.
       ...taskTools(new TaskService({ store: deps.tasks.withAudit(deps.audit), clock: deps.clock, groups: deps.groups, onChange: deps.onTasksChanged })),
       webFetchTool(deps.web),

@@ -1,0 +1,43 @@
+import sharp from 'sharp';
+
+/** Images with more pixels than this are refused before they are decoded (a decompression bomb). */
+export const MAX_INPUT_PIXELS = 40_000_000;
+const TILE_PX = 512;
+/** Fixed tokens per image on top of its tiles (providers add a base cost per image). */
+const TOKENS_PER_IMAGE = 100;
+
+export interface PreparedImage {
+  /** Re-encoded JPEG: turned upright, no larger than the maximum edge, no EXIF/GPS/XMP/ICC profile. */
+  jpeg: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes the image (refusing a decompression bomb), applies its EXIF orientation, shrinks it to
+ * maxEdgePx and writes a fresh JPEG. sharp copies no metadata unless asked, so location and camera
+ * details stay behind. Animated images keep their first frame.
+ */
+export async function prepareImage(data: Buffer, maxEdgePx: number): Promise<PreparedImage> {
+  const { data: jpeg, info } = await sharp(data, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+    .rotate()
+    .resize({ width: maxEdgePx, height: maxEdgePx, fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 82, mozjpeg: false })
+    .toBuffer({ resolveWithObject: true });
+  return { jpeg, width: info.width, height: info.height };
+}
+
+/**
+ * Prompt tokens reserved for an image: tokensPerTile for each started 512×512 tile plus a base.
+ * With the default 400 a tile this is above what OpenAI (170 a tile + 85), Anthropic (w·h/750,
+ * about 350 a tile), Gemini (258 per 768 tile) and Qwen-VL (one token per 28×28) charge.
+ */
+export function imageTokenBound(width: number, height: number, tokensPerTile: number): number {
+  const tiles = Math.ceil(width / TILE_PX) * Math.ceil(height / TILE_PX);
+  return TOKENS_PER_IMAGE + tiles * tokensPerTile;
+}
+
+export function dataUrl(mime: string, data: Buffer): string {
+  return `data:${mime};base64,${data.toString('base64')}`;
+}

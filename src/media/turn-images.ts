@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+
+function digest(url: string): string {
+  return createHash('sha256').update(url).digest('hex');
+}
+
+/**
+ * The image parts the host built for each group's running turn. The proxy passes an image part
+ * upstream only when its exact data: URL is registered here for the group the call came from, and
+ * reserves the tokens registered with it; every other image (a remote URL, a data: URL the agent
+ * made, last turn's photo) is refused.
+ */
+export class TurnImages {
+  private readonly byGroup = new Map<string, Map<string, number>>();
+
+  /** The images of the group's turn that starts now (replacing any earlier turn's). */
+  set(group: string, images: ReadonlyArray<{ url: string; tokens: number }>): void {
+    if (images.length === 0) {
+      this.byGroup.delete(group);
+      return;
+    }
+    this.byGroup.set(group, new Map(images.map((i) => [digest(i.url), i.tokens])));
+  }
+
+  clear(group: string): void {
+    this.byGroup.delete(group);
+  }
+
+  /** The reserved tokens of a registered image, or undefined when the host did not build it for this group's turn. */
+  tokens(group: string, url: string): number | undefined {
+    const images = this.byGroup.get(group);
+    if (!images || !url.startsWith('data:image/')) return undefined;
+    return images.get(digest(url));
+  }
+}
+
+/** What the proxy asks: may this image go upstream for this group, and at how many tokens. */
+export type HostImageLookup = (group: string, url: string) => number | undefined;
