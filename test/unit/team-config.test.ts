@@ -32,7 +32,7 @@ const TEAM = 'teams:\n  household:\n    members: [main, researcher]\n    maxDept
 test('a team: members get their team, default limits, and only the team tools their rights allow', (t) => {
   const dir = home(t, TEAM, {
     main: 'chats: [local:main]\nteam:\n  handOffTo: [researcher]\n  board: { read: [trip/*] }\n',
-    researcher: 'chats: []\nteam:\n  board: { read: [trip/*], write: [trip/research/*] }\n  publish: [trip.updates]\n',
+    researcher: 'chats: []\nteam:\n  board: { read: [trip/*], write: [trip/research/*] }\n',
     loner: 'chats: [local:loner]\n',
   });
   const cfg = loadConfig(dir, {});
