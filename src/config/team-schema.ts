@@ -7,10 +7,8 @@ const groupName = z.string().regex(NAME_RE, 'write group names as their folder n
 export const BOARD_KEY_RE = /^[a-z0-9][a-z0-9._-]{0,63}(?:\/[a-z0-9][a-z0-9._-]{0,63}){0,7}$/;
 /** An ACL entry: a key, or a key prefix ending in /* (never a bare *: that would cross every boundary). */
 const BOARD_PATTERN_RE = /^[a-z0-9][a-z0-9._-]{0,63}(?:\/[a-z0-9][a-z0-9._-]{0,63}){0,7}(?:\/\*)?$/;
-export const TOPIC_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 const boardPattern = z.string().regex(BOARD_PATTERN_RE, 'write a board key such as trip/plan, or a prefix ending in /* such as trip/*; a bare * is not allowed');
-const topic = z.string().regex(TOPIC_RE, 'write a topic such as trip.updates (letters, digits, . - _; no wildcards)');
 
 /** enclave.yaml `teams.<name>`: who is in the team and how far one chain of work may go. */
 export const teamSchema = z.strictObject({
@@ -34,8 +32,6 @@ export const groupTeamSchema = z.strictObject({
   /** Team members this agent may hand work to or ask. */
   handOffTo: z.array(groupName).default([]),
   board: z.strictObject({ read: z.array(boardPattern).default([]), write: z.array(boardPattern).default([]) }).default({ read: [], write: [] }),
-  publish: z.array(topic).default([]),
-  subscribe: z.array(topic).default([]),
 });
 
 export type TeamConfig = z.infer<typeof teamSchema>;

@@ -6,9 +6,9 @@ import type { GroupTeamAcl } from './team-schema.js';
 import { yamlLine } from './yaml-line.js';
 
 /** Tools that need a chat of the group's own: a worker (chats: []) has none. */
-const CHAT_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task'];
+const CHAT_TOOLS = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task'];
 
-const NO_RIGHTS: GroupTeamAcl = { handOffTo: [], board: { read: [], write: [] }, publish: [], subscribe: [] };
+const NO_RIGHTS: GroupTeamAcl = { handOffTo: [], board: { read: [], write: [] } };
 
 /**
  * Checks the teams in enclave.yaml against the groups and each group's `team:` rights, and returns

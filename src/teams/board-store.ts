@@ -35,6 +35,12 @@ export class BoardStore {
     return rows.map(toView);
   }
 
+  /** Every live entry of a team's board, by key (for the owner's views). */
+  readAll(team: string): BoardEntryView[] {
+    this.sweep(team);
+    return this.db.prepare<[string], BoardRow>('SELECT * FROM team_board WHERE team = ? ORDER BY key').all(team).map(toView);
+  }
+
   /**
    * Writes when `expectedVersion` is undefined or equals the stored version (0 = the key must not
    * exist); otherwise refuses with the current entry.

@@ -32,7 +32,7 @@ const TEAM = 'teams:\n  household:\n    members: [main, researcher]\n    maxDept
 test('a team: members get their team, default limits, and only the team tools their rights allow', (t) => {
   const dir = home(t, TEAM, {
     main: 'chats: [local:main]\nteam:\n  handOffTo: [researcher]\n  board: { read: [trip/*] }\n',
-    researcher: 'chats: []\nteam:\n  board: { read: [trip/*], write: [trip/research/*] }\n  publish: [trip.updates]\n',
+    researcher: 'chats: []\nteam:\n  board: { read: [trip/*], write: [trip/research/*] }\n',
     loner: 'chats: [local:loner]\n',
   });
   const cfg = loadConfig(dir, {});
@@ -41,7 +41,7 @@ test('a team: members get their team, default limits, and only the team tools th
   const main = cfg.groups.get('main')!;
   const researcher = cfg.groups.get('researcher')!;
   assert.equal(main.team?.name, 'household');
-  assert.deepEqual(main.tools, ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'complete_task', 'fail_task', 'ask_agent', 'hand_off', 'board_read']);
+  assert.deepEqual(main.tools, ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'complete_task', 'fail_task', 'ask_agent', 'hand_off', 'board_read']);
   assert.deepEqual(researcher.tools, ['complete_task', 'fail_task', 'board_read', 'board_write', 'board_delete'], 'a worker has no chat tools and cannot hand off');
   assert.deepEqual(researcher.team?.acl.handOffTo, [], 'default deny');
   assert.equal(cfg.groups.get('loner')!.team, undefined);
