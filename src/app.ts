@@ -41,6 +41,8 @@ import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
+import { markInterruptedLiveReplies } from './core/live-recovery.js';
+import type { LiveTimers } from '../channels/channel.js';
 import type { Dashboard } from './dashboard/dashboard-server.js';
 import { startDashboardIfEnabled } from './dashboard/start-dashboard.js';
 import { LatestWhatsAppQr } from './dashboard/whatsapp-qr.js';
@@ -52,12 +54,16 @@ import { SqliteLedger } from './ledger/ledger.js';
 import { scrubSecrets, type Logger } from './logger.js';
 import { homeId } from './paths.js';
 import { createModelProxy } from './proxy/model-proxy.js';
+import { Cooldowns } from './proxy/cooldowns.js';
+import { createTranscriber } from './proxy/transcription-call.js';
+import { TurnImages } from './media/turn-images.js';
 import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
 import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
+import { TeamSystem } from './teams/team-system.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
@@ -74,6 +80,8 @@ export interface EnclaveOptions {
   restartBackoffMs?: number;
   clock?: Clock;
   schedulerTimer?: SchedulerTimer;
+  /** How live replies wait between edits (tests move time themselves). */
+  liveTimers?: LiveTimers;
   /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
   webFetch?: WebFetchOptions;
   onWhatsAppQr?: QrOutput;
@@ -81,6 +89,8 @@ export interface EnclaveOptions {
   secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** The time bound of one received file (media.timeoutSeconds); tests end it themselves instead of waiting. */
+  mediaTimeout?: (ms: number) => AbortSignal;
   /** How each channel's first connection attempt ended (they connect in the background). */
   onChannelSettled?: (report: ChannelStateReport) => void;
 }
@@ -108,6 +118,7 @@ interface Parts {
   stopping: { value: boolean };
   hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
+  teams: TeamSystem;
 }
 
 /** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
@@ -131,6 +142,9 @@ export class Enclave {
   }
   get audit(): AuditLog {
     return this.parts.audit;
+  }
+  get teams(): TeamSystem {
+    return this.parts.teams;
   }
   get scheduler(): Scheduler {
     return this.parts.scheduler;
@@ -239,7 +253,26 @@ export class Enclave {
     });
     const closed = ledger.closeOpenReservations(startedAt);
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
+    const teams: TeamSystem = new TeamSystem({
+      db, clock, config, audit: agentAudit, log, outbox, history, turns, model: (g) => settings.model(g), tellChat: (g, chat, text) => notices.tellChat(g, chat, text),
+      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue,
+    });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
+
+    // The photos the host built for each group's running turn: the only images the proxy passes.
+    const turnImages = new TurnImages();
+    const transcribe = createTranscriber({
+      config: () => config().enclave.transcription,
+      providers: () => config().providers,
+      globalPrices: () => config().enclave.prices,
+      secret,
+      ledger,
+      audit: agentAudit,
+      cooldowns: new Cooldowns(first.enclave.failoverCooldownSeconds * 1000, clock),
+      log,
+      onBudgetRefused: alerts.onBudgetRefused,
+      onSettled: alerts.onSettled,
+    });
 
     // The scheduler, built further down, hears of every change to the tasks.
     const taskChanges = new EventEmitter();
@@ -253,7 +286,7 @@ export class Enclave {
         globalPrices: () => config().enclave.prices,
         secret,
         secretValues: () => secrets.values(),
-        ledger,
+        ledger: teams.ledger(ledger),
         audit: agentAudit,
         cooldownMs: first.enclave.failoverCooldownSeconds * 1000,
         clock,
@@ -261,6 +294,7 @@ export class Enclave {
         onModelUsed: (group, model) => modelsInUse.record(group, model),
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
+        hostImages: (group, url) => turnImages.tokens(group, url),
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
@@ -270,7 +304,7 @@ export class Enclave {
           stage: (bytes) => outboxFiles.put(bytes),
           send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
         },
-        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
+        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch, extraTools: teams.tools(),
       }).handle,
       audit: agentAudit,
       log,
@@ -292,7 +326,8 @@ export class Enclave {
     });
     await containers.cleanupLeftovers();
 
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock,
+    const media = { media: () => config().enclave.media, channels, transcribe, log, images: turnImages, timeout: opts.mediaTimeout };
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, secrets: () => secrets.values(), liveTimers: opts.liveTimers, media,
       modelUnready: (group, model) => {
         const problems = turnModelProblems(config(), group, model, { hasSecret });
         return problems.length > 0 ? modelProblemReply(problems) : undefined;
@@ -304,7 +339,7 @@ export class Enclave {
     });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
-      (group) => executor.runNext(group),
+      teams.turnRunner((group) => executor.runNext(group), (group) => store.hasQueued(group)),
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
     const scheduler = new Scheduler({
@@ -337,11 +372,13 @@ export class Enclave {
     const channelStarts = new ChannelStarts(channels, log, opts.onChannelSettled);
     channelStarts.start(storageGate(router.handle, { health, channels, clock, log }));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
+    markInterruptedLiveReplies(db, outbox, log);
     void outbox.flush();
+    for (const group of teams.resume()) queue.enqueue(group);
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard, teams });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

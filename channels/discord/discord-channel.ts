@@ -1,3 +1,4 @@
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
 import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
 import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
@@ -19,6 +20,7 @@ import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { slashCommands } from './commands.js';
 import type { DiscordConfig, DiscordSecrets } from './config.js';
 import { closingNote, DeferredReplies } from './deferred-replies.js';
+import { editDiscordMessage, startDiscordLiveReply } from './live-reply.js';
 import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
 import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
 import { downloadDiscordFile, postDiscordFile } from './media.js';
@@ -86,6 +88,21 @@ export class DiscordChannel implements Channel {
     await this.client?.destroy();
     await this.retrying;
     this.retrying = undefined;
+  }
+
+  /** Only for answers to channel messages: a slash command's answer goes through its deferred reply. */
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    const client = this.client;
+    if (!client?.token) throw new Error('Discord is not logged in yet');
+    if (target.replyTo !== undefined && this.deferred.isPending(target.replyTo)) throw new Error('a slash command is answered through its deferred reply');
+    return startDiscordLiveReply(client.rest, target, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    const client = this.client;
+    if (!client?.token) throw new Error('Discord is not logged in yet; the message is retried later');
+    await this.limiter.take(chatId);
+    await editDiscordMessage(client.rest, chatId, messageId, text);
   }
 
   async send(msg: OutboundMessage): Promise<void> {

@@ -1,3 +1,4 @@
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
@@ -23,6 +24,7 @@ import {
 import { downloadSlackFile } from './media.js';
 import { answerThread, isSlackTs, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
+import { startSlackLiveReply, updateSlackMessage } from './live-reply.js';
 import { RecentIds } from './recent-ids.js';
 import { classifySendError, describeSlackError, isAuthFailure, isTransient } from './slack-errors.js';
 import { badTokenReason, missingSecret, slackClientOptions, usage } from './setup.js';
@@ -117,11 +119,31 @@ export class SlackChannel implements Channel {
     this.retrying = undefined;
   }
 
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    const web = this.web;
+    if (this.fatal || !web) throw new Error('the Slack channel is not connected');
+    const thread = this.threadFor(target.chatId, target.replyTo, target.threadId);
+    if (thread) this.botThreads.add(`${target.chatId}:${thread}`);
+    return startSlackLiveReply(web, target, thread, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
+    const web = this.web;
+    if (!web) throw new Error('the Slack channel is not connected');
+    await this.pacer.take(chatId);
+    await updateSlackMessage(web, chatId, messageId, text);
+  }
+
+  private threadFor(chatId: string, replyTo: string | undefined, threadId: string | undefined): string | undefined {
+    return threadId !== undefined && isSlackTs(threadId) ? threadId : answerThread(replyTo, this.config.replyInThread && !isDmChannel(chatId));
+  }
+
   async send(msg: OutboundMessage): Promise<void> {
     if (this.fatal) throw new PermanentSendError(this.fatal);
     const web = this.web;
     if (!web) throw new Error('the Slack channel is not connected');
-    const thread = msg.threadId !== undefined && isSlackTs(msg.threadId) ? msg.threadId : answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
+    const thread = this.threadFor(msg.chatId, msg.replyTo, msg.threadId);
     await this.pacer.take(msg.chatId);
     try {
       await web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread });

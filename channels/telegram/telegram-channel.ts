@@ -3,7 +3,8 @@ import { Bot } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
-import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type DownloadLimits, type InboundAttachment, type InboundHandler, type OutboundFile, type OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type DownloadLimits, type InboundAttachment, type InboundHandler, type LiveReplyDisplay, type LiveReplyOptions, type LiveTarget, type OutboundFile, type OutboundMessage } from '../channel.js';
+import { editTelegramMessage, startTelegramLiveReply } from './live-reply.js';
 import { ChannelStatus } from '../channel-status.js';
 import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
@@ -96,6 +97,16 @@ export class TelegramChannel implements Channel {
     if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
     // An upload gets longer than one API call: four times channels.telegram.requestTimeoutSeconds.
     await sendTelegramFile(this.bot.api, file, AbortSignal.timeout(this.config.requestTimeoutSeconds * 4000));
+  }
+
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    return startTelegramLiveReply(this.bot.api, target, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    await editTelegramMessage(this.bot.api, chatId, messageId, text, this.ctx.log);
   }
 
   async setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void> {

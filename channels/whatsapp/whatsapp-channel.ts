@@ -1,3 +1,5 @@
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
+import { startWhatsAppLiveReply } from './live-reply.js';
 import type { AnyMessageContent, BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
 import type { Dispatcher } from 'undici';
 import { backoffDelay } from '../backoff.js';
@@ -93,7 +95,16 @@ export class WhatsAppChannel implements Channel {
     if (sock) await Promise.resolve(sock.end(undefined)).catch(() => undefined);
   }
 
-  async send(msg: OutboundMessage & { content?: AnyMessageContent }): Promise<void> {
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    return startWhatsAppLiveReply((text) => this.post({ chatId: target.chatId, text, replyTo: target.replyTo }), options);
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    await this.post(msg);
+  }
+
+  /** Sends one message (text, or a file's content); resolves with its id. */
+  private async post(msg: OutboundMessage & { content?: AnyMessageContent }): Promise<string> {
     if (!msg.chatId.includes('@')) {
       throw new PermanentSendError(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us): fix the chat in group.yaml`);
     }
@@ -109,6 +120,7 @@ export class WhatsAppChannel implements Channel {
       throw classifySendError(err, msg.chatId, this.failedForGood);
     }
     if (sent) this.recent.remember(sent, true);
+    return sent?.key.id ?? '';
   }
 
   async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
@@ -118,7 +130,7 @@ export class WhatsAppChannel implements Channel {
   /** A photo or document (with its caption), or audio and voice notes (ptt), whose caption follows as text. */
   async sendFile(file: OutboundFile): Promise<void> {
     const content = whatsappFileContent(file);
-    await this.send({ chatId: file.chatId, text: '', replyTo: file.replyTo, content });
+    await this.post({ chatId: file.chatId, text: '', replyTo: file.replyTo, content });
     if (file.caption && (file.kind === 'voice' || file.kind === 'audio')) {
       await this.send({ chatId: file.chatId, text: file.caption }).catch((err: unknown) => {
         this.ctx.log.warn({ channel: 'whatsapp', chat: file.chatId, err: String(err) }, 'the caption of a voice note was not sent');

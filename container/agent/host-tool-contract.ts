@@ -3,10 +3,11 @@
  * descriptions the runner declares to the model, and the shapes of their results. The runner
  * forwards a call (POST HOST_TOOLS_PATH + name, body HostToolRequest); the host decides and answers
  * with a HostToolResponse whose `result` has the shape below. Shared by the runner and the host,
- * so this file imports nothing.
+ * so this file imports nothing but its sibling contract for the team tools.
  */
+import { TEAM_TOOL_NAMES, TEAM_TOOL_SPECS, type TeamToolResults } from './team-tool-contract.js';
 
-export const HOST_TOOL_NAMES = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const HOST_TOOL_NAMES = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch', ...TEAM_TOOL_NAMES] as const;
 export type HostToolName = (typeof HOST_TOOL_NAMES)[number];
 
 export const TASK_TOOL_NAMES = ['schedule_task', 'list_tasks', 'cancel_task'] as const;
@@ -105,6 +106,7 @@ export const HOST_TOOL_SPECS: readonly HostToolSpec[] = [
       additionalProperties: false,
     },
   },
+  ...TEAM_TOOL_SPECS,
 ];
 
 /** A task as the agent (and `enclave tasks list --json`) sees it. */
@@ -132,7 +134,7 @@ export interface WebPage {
 }
 
 /** What `result` holds in a successful HostToolResponse, per tool. */
-export interface HostToolResults {
+export interface HostToolResults extends TeamToolResults {
   send_message: { ok: true };
   send_file: { ok: true; kind: 'image' | 'audio' | 'voice' | 'document'; mime: string; bytes: number };
   schedule_task: { task: TaskView };

@@ -1,8 +1,10 @@
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { runAgentLoop, type ChatClient } from './agent-loop.js';
 import { errorMessage } from './errors.js';
 import { hostTools, type CallHostTool } from './host-tools.js';
-import type { TurnRequest, TurnResult } from './protocol.js';
+import { LiveForwarder } from './live-forwarder.js';
+import { progressLine } from './progress-lines.js';
+import type { LiveUpdate, TurnRequest, TurnResult } from './protocol.js';
 import { shellTool } from './shell-tool.js';
 import { buildSystemPrompt, DEFAULT_PROMPT_PATHS, type PromptPaths } from './system-prompt.js';
 import { ToolSet } from './tools.js';
@@ -16,6 +18,8 @@ export interface TurnDeps {
   layout?: WorkspaceLayout;
   promptPaths?: PromptPaths;
   log?: (line: string) => void;
+  /** Sends the answer to the host as it is written (POST /enclave/turn/live); unset: only the final answer. */
+  sendLive?: (update: LiveUpdate) => Promise<void>;
 }
 
 function checkRequest(request: TurnRequest): void {
@@ -25,12 +29,21 @@ function checkRequest(request: TurnRequest): void {
   if (typeof request.maxSteps !== 'number' || !(request.maxSteps >= 1)) throw new Error('turn request has no valid maxSteps');
 }
 
+/** Host-built images only (data: URLs of received photos); anything else in the field is left out. */
+function imageParts(images: unknown): ChatCompletionContentPart[] {
+  if (!Array.isArray(images)) return [];
+  return images
+    .filter((url): url is string => typeof url === 'string' && url.startsWith('data:image/'))
+    .map((url) => ({ type: 'image_url', image_url: { url } }));
+}
+
 function chatMessages(request: TurnRequest): ChatCompletionMessageParam[] {
-  return request.messages.map((message) =>
-    message.role === 'assistant'
-      ? { role: 'assistant', content: String(message.content) }
-      : { role: 'user', content: String(message.content) },
-  );
+  return request.messages.map((message) => {
+    if (message.role === 'assistant') return { role: 'assistant', content: String(message.content) };
+    const images = imageParts(message.images);
+    if (images.length === 0) return { role: 'user', content: String(message.content) };
+    return { role: 'user', content: [{ type: 'text', text: String(message.content) }, ...images] };
+  });
 }
 
 /** Runs one turn to a TurnResult; never throws. */
@@ -46,6 +59,7 @@ export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<Tur
       },
     },
   };
+  const live = deps.sendLive ? new LiveForwarder(String(request.turnId), deps.sendLive, deps.log) : undefined;
   try {
     checkRequest(request);
     const layout = deps.layout ?? DEFAULT_LAYOUT;
@@ -63,10 +77,20 @@ export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<Tur
       messages: [{ role: 'system', content: system }, ...chatMessages(request)],
       tools,
       maxSteps: request.maxSteps,
-      onToolCall: (name, step) => deps.log?.(`turn ${request.turnId}: step ${step}: tool ${name}`),
+      listener: {
+        onText: (text) => live?.push({ kind: 'text', text }),
+        onDiscard: () => live?.push({ kind: 'discard' }),
+        onRestart: (reason) => live?.push({ kind: 'restart', reason }),
+        onToolCall: (name, args, step) => {
+          deps.log?.(`turn ${request.turnId}: step ${step}: tool ${name}`);
+          live?.push({ kind: 'progress', text: progressLine(name, args) });
+        },
+      },
     });
+    await live?.flush();
     return { turnId: request.turnId, ok: true, reply: result.reply, steps: result.steps };
   } catch (err) {
+    await live?.flush();
     return { turnId: String(request.turnId ?? ''), ok: false, reply: '', error: errorMessage(err), steps };
   }
 }

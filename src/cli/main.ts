@@ -37,8 +37,9 @@ program
   .command('send')
   .description('send one message to a group through the local channel and print the reply')
   .requiredOption('-g, --group <name>', 'group to send to (it needs a local:<id> chat in its group.yaml)')
-  .argument('<text...>', 'the message')
-  .action((text: string[], opts: { group: string }) => runSend(opts.group, text.join(' ')));
+  .option('-a, --attach <file>', 'attach a file (photo, voice note, document); repeat for several', (file: string, files: string[]) => [...files, file], [] as string[])
+  .argument('[text...]', 'the message (may be empty with --attach)')
+  .action((text: string[], opts: { group: string; attach: string[] }) => runSend(opts.group, text.join(' '), opts.attach));
 
 program
   .command('build-image')

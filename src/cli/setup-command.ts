@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { PLATFORM_NAMES, type PlatformName } from '../../channels/platforms.js';
 import { enclaveHome } from '../paths.js';
 import { PROVIDER_PRESETS } from '../setup/provider-presets.js';
@@ -8,12 +8,18 @@ import { fail } from './output.js';
 
 function usd(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`"${value}" is not an amount of USD (a number, 0 or more)`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not an amount of USD (a number, 0 or more)`);
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a number of seconds (a whole number, 1 or more)`);
   return n;
 }
 
 function platform(value: string): PlatformName {
-  if (!(PLATFORM_NAMES as string[]).includes(value)) throw new Error(`"${value}" is not a platform; use one of ${PLATFORM_NAMES.join(', ')}`);
+  if (!(PLATFORM_NAMES as string[]).includes(value)) throw new InvalidArgumentError(`"${value}" is not a platform; use one of ${PLATFORM_NAMES.join(', ')}`);
   return value as PlatformName;
 }
 
@@ -43,7 +49,7 @@ export function registerSetupCommand(program: Command): void {
     .option('--whatsapp-phone <number>', 'phone number for --whatsapp code, country code first')
     .option('--owner <identity>', 'make this person an owner, e.g. telegram:123456789')
     .option('--owner-from <platform>', 'wait for /whoami on this platform and make its sender an owner', platform)
-    .option('--owner-wait-seconds <n>', 'how long to wait for /whoami (default 300)', (v) => Number(v))
+    .option('--owner-wait-seconds <n>', 'how long to wait for /whoami (default 300)', seconds)
     .option('-y, --yes', 'ask nothing: use flags, then the current setup, then defaults')
     .action(async (flags: SetupFlags) => {
       if (flags.whatsapp && flags.whatsapp !== 'qr' && flags.whatsapp !== 'code') fail(new Error('--whatsapp takes qr or code'), 2);

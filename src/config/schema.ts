@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelsSchema } from './channels-schema.js';
 import { dashboardSchema } from './dashboard-schema.js';
+import { groupTeamSchema, teamsSchema } from './team-schema.js';
 
 export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
@@ -141,6 +142,8 @@ export const enclaveConfigSchema = z
     transcription: transcriptionSchema.optional(),
     channels: channelsSchema.default(() => channelsSchema.parse({})),
     dashboard: dashboardSchema.default(() => dashboardSchema.parse({})),
+    /** Agent teams: members and chain limits (README "Agent teams"). */
+    teams: teamsSchema,
   })
   .strict();
 
@@ -171,6 +174,8 @@ export const groupConfigSchema = z
     toolLimits: z
       .strictObject({ callsPerTurn: positiveInt.optional(), callsPerMinute: positiveInt.optional(), messagesPerTurn: positiveInt.optional() })
       .optional(),
+    /** This agent's rights in its team (README "Agent teams"); absent = none. */
+    team: groupTeamSchema.optional(),
   })
   .strict();
 

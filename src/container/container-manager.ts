@@ -4,11 +4,12 @@ import type { GroupConfig } from '../config/groups.js';
 import type { ContainerConfig } from '../config/schema.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { GroupSocketServer } from '../socket/group-socket-server.js';
+import type { GroupSocketServer, LiveListener } from '../socket/group-socket-server.js';
 import type { ContainerStateRow } from './container-state-store.js';
 import { sleep } from '../time/sleep.js';
 import { releaseGroupDisk } from './group-disk.js';
 import { prepareMemoryDir } from './memory-dir.js';
+import { ensureInboxDir } from '../media/inbox-dir.js';
 import type { AgentContainer, ContainerRuntime } from './runtime.js';
 
 export interface ContainerManagerOptions {
@@ -78,14 +79,18 @@ export class ContainerManager {
     return count;
   }
 
-  /** Runs one turn, restarting a crashed container with backoff; throws TurnFailedError when it gives up. */
-  async runTurn(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
+  /**
+   * Runs one turn, restarting a crashed container with backoff; throws TurnFailedError when it gives up.
+   * onLive hears the answer as it is written; a restarted attempt first tells it so ('restart').
+   */
+  async runTurn(group: GroupConfig, request: TurnRequest, timeoutMs: number, onLive?: LiveListener): Promise<TurnResult> {
     const maxAttempts = this.opts.limits.maxRestarts + 1;
     let lastError = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (this.closed) throw new TurnFailedError('Enclave is shutting down', attempt);
+      if (attempt > 1) onLive?.([{ kind: 'restart', reason: 'the agent restarted' }]);
       try {
-        return await this.attempt(group, request, timeoutMs);
+        return await this.attempt(group, request, timeoutMs, onLive);
       } catch (err) {
         if (err instanceof TurnAbortedError) throw err;
         lastError = (err as Error).message;
@@ -136,7 +141,7 @@ export class ContainerManager {
     this.mounted.clear();
   }
 
-  private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
+  private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number, onLive?: LiveListener): Promise<TurnResult> {
     const live = await this.ensure(group);
     clearTimeout(live.idleTimer);
     const server = await this.opts.socketServer(group.name);
@@ -149,7 +154,7 @@ export class ContainerManager {
     });
     const aborted = new Promise<never>((_, reject) => this.aborts.set(group.name, () => reject(new TurnAbortedError())));
     try {
-      return await Promise.race([server.dispatch(request), crashed, timedOut, aborted]);
+      return await Promise.race([server.dispatch(request, onLive), crashed, timedOut, aborted]);
     } catch (err) {
       server.abort(err as Error);
       await this.stop(group.name);
@@ -182,9 +187,11 @@ export class ContainerManager {
       log.error({ group: group.name, err: (err as Error).message }, 'cannot prepare the memory folder');
       throw new Error('the group\'s memory folder could not be prepared (details are in the host log)', { cause: err });
     }
+    const inboxDir = ensureInboxDir(group);
     let container: AgentContainer;
     try {
       container = await this.opts.runtime.start({
+        inboxDir,
         group: group.name,
         image: this.opts.image,
         homeId: this.opts.homeId,

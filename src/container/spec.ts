@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
-import { AGENT_SOCKET_DIR, GLOBAL_MEMORY_DIR, MEMORY_DIR, SKILLS_DIR } from '../../container/agent/protocol.js';
+import { AGENT_SOCKET_DIR, GLOBAL_MEMORY_DIR, INBOX_DIR, MEMORY_DIR, SKILLS_DIR } from '../../container/agent/protocol.js';
 import type { ContainerConfig } from '../config/schema.js';
 
 export const LABEL_APP = 'enclave.app';
@@ -16,6 +16,8 @@ export interface AgentContainerInput {
   memoryDir: string;
   globalMemoryDir: string;
   socketDir: string;
+  /** Files people sent, staged by the host (groups/<name>/inbox): read-only, apart from the memory folder. */
+  inboxDir: string;
   /** Enabled skills: each folder is mounted read-only at SKILLS_DIR/<name>. */
   skills: ReadonlyArray<{ name: string; dir: string }>;
   limits: ContainerConfig;
@@ -28,7 +30,8 @@ export function containerName(homeId: string, group: string): string {
 /**
  * Every agent container is created from this and nothing else (DESIGN.md invariant 6):
  * no network, read-only root, no capabilities, no privilege gain, bounded memory/CPU/pids,
- * and only these mounts: the group's memory (rw), global memory, the socket and enabled skills (ro).
+ * and only these mounts: the group's memory (rw), global memory, the socket, the group's inbox of
+ * received files and enabled skills (ro).
  */
 export function agentContainerSpec(input: AgentContainerInput): ContainerCreateOptions {
   return {
@@ -56,6 +59,7 @@ export function agentContainerSpec(input: AgentContainerInput): ContainerCreateO
         { Type: 'bind', Source: input.memoryDir, Target: MEMORY_DIR, ReadOnly: false },
         { Type: 'bind', Source: input.globalMemoryDir, Target: GLOBAL_MEMORY_DIR, ReadOnly: true },
         { Type: 'bind', Source: input.socketDir, Target: AGENT_SOCKET_DIR, ReadOnly: true },
+        { Type: 'bind', Source: input.inboxDir, Target: INBOX_DIR, ReadOnly: true },
         ...input.skills.map((s) => ({ Type: 'bind' as const, Source: s.dir, Target: `${SKILLS_DIR}/${s.name}`, ReadOnly: true })),
       ],
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },

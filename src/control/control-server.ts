@@ -1,16 +1,19 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
-import type { LocalChannel, LocalExchange } from '../../channels/local/local-channel.js';
+import type { LocalChannel, LocalExchange, LocalFile } from '../../channels/local/local-channel.js';
 import type { Config } from '../config/load.js';
 import type { DashboardControlAnswer } from '../dashboard/dashboard-control.js';
 import { readJson, sendJson } from '../http-util.js';
 import { assertSocketPath } from '../paths.js';
 import { localChatOf } from './local-chat.js';
+import { fromWire, MAX_SEND_BODY_BYTES, type WireFile } from './wire-files.js';
 
 export interface SendRequest {
   group: string;
   text: string;
+  /** `enclave send --attach`: the files, read by the CLI. */
+  files?: WireFile[];
 }
 
 export interface SendResponse extends LocalExchange {
@@ -48,8 +51,8 @@ export async function startControlServer(path: string, config: () => Config, loc
     if (req.method === 'POST' && req.url === '/dashboard') return sendJson(res, 200, hooks.dashboard?.(await readJson<unknown>(req, 4096).catch(() => undefined)) ?? { error: 'this host has no dashboard' });
     if (req.method !== 'POST' || req.url !== '/send') return sendJson(res, 404, { error: 'unknown path' });
     try {
-      const body = await readJson<SendRequest>(req, 2 * 1024 * 1024);
-      sendJson(res, 200, await sendAndCollect(config(), local, body.group, body.text));
+      const body = await readJson<SendRequest>(req, MAX_SEND_BODY_BYTES);
+      sendJson(res, 200, await sendAndCollect(config(), local, body.group, body.text, fromWire(body.files)));
     } catch (err) {
       sendJson(res, 400, { status: 'error', outcome: 'failed', replies: [], error: (err as Error).message } satisfies SendResponse);
     }
@@ -63,6 +66,7 @@ export async function startControlServer(path: string, config: () => Config, loc
 }
 
 /** Sends one message to the group's local chat and returns everything the bot said there until it settled. */
-export function sendAndCollect(config: Config, local: LocalChannel, group: string, text: string): Promise<SendResponse> {
-  return local.ask(localChatOf(config, group), text);
+export function sendAndCollect(config: Config, local: LocalChannel, group: string, text: string, files: readonly LocalFile[] = []): Promise<SendResponse> {
+  if (typeof text !== 'string') throw new Error('text must be a string');
+  return local.ask(localChatOf(config, group), text, files);
 }

@@ -6,6 +6,7 @@ import type { Outbox, OutboxFile } from './outbox.js';
 export function sendFromAgent(turns: ActiveTurns, outbox: Outbox, group: string, turnId: string, text: string): ToolResponse {
   const turn = turns.get(group, turnId);
   if (!turn) return { ok: false, error: 'no turn of this group is in progress' };
+  if (!turn.channel) return { ok: false, error: 'this turn works for another agent and has no chat to send to; your final answer goes back to that agent' };
   turn.sent += 1;
   outbox.add({ group, channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId, text, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
   void outbox.flushChat(turn.channel, turn.chatId);

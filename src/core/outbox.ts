@@ -1,9 +1,9 @@
-import { splitMessage } from '../../channels/chunk.js';
 import { PermanentSendError, RetryAfterError, type Channel, type OutboundFileKind } from '../../channels/channel.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { sleep } from '../time/sleep.js';
+import { deliverySteps, parseOutboxLive, runDeliveryStep, type OutboxLive } from './live-delivery.js';
 import { readOutboxFile, removeOutboxFile } from './outbox-files.js';
 
 export interface OutboxEntry {
@@ -16,6 +16,8 @@ export interface OutboxEntry {
   threadId?: string;
   /** One reply per key, ever: a retried turn or a restart cannot send it twice. */
   dedupeKey: string;
+  /** What a live reply already shows in the chat: delivery finishes those messages (live-delivery.ts). */
+  live?: OutboxLive;
   /** A file to send with `text` as its caption: a host-owned copy (OutboxFiles), removed when the row is done. */
   file?: OutboxFile;
 }
@@ -37,6 +39,7 @@ interface OutboxRow {
   chunks_sent: number;
   created_at: number;
   last_error: string | null;
+  live: string | null;
   file_path: string | null;
   file_kind: OutboundFileKind | null;
   file_name: string | null;
@@ -123,12 +126,12 @@ export class Outbox {
   add(entry: OutboxEntry): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at, file_path, file_kind, file_name, file_mime)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at, file_path, file_kind, file_name, file_mime, live)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       )
       .run(
         entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock(),
-        entry.file?.path ?? null, entry.file?.kind ?? null, entry.file?.name ?? null, entry.file?.mime ?? null,
+        entry.file?.path ?? null, entry.file?.kind ?? null, entry.file?.name ?? null, entry.file?.mime ?? null, entry.live ? JSON.stringify(entry.live) : null,
       );
   }
 
@@ -194,7 +197,7 @@ export class Outbox {
       return 'failed';
     }
     const chunks = this.parts(row, channel);
-    if (chunks.length === 0) return this.giveUp(row, `the file ${row.file_name ?? ''} to send is gone from the outbox folder`);
+    if (chunks.length === 0 && row.file_path !== null) return this.giveUp(row, `the file ${row.file_name ?? ''} to send is gone from the outbox folder`);
     let next = row.chunks_sent;
     for (let attempt = 1; next < chunks.length; ) {
       const sending = chunks[next]!();
@@ -244,7 +247,9 @@ export class Outbox {
       }
       text = `(The assistant sent a file, ${name}, but files cannot be sent on ${channel.name}.)${row.text ? `\n${row.text}` : ''}`;
     }
-    return splitMessage(text, channel.maxMessageLength).map((chunk) => () => channel.send({ ...where, text: chunk }));
+    // A reply shown live finishes its live messages (live-delivery.ts); empty when blocks already sent it all.
+    const live = row.file_path === null ? parseOutboxLive(row.live) : undefined;
+    return deliverySteps(text, live, channel.maxMessageLength, channel.editMessage !== undefined).map((step) => () => runDeliveryStep(channel, step, where));
   }
 
   /** How long the platform still wants this chat left alone (0 when it does not). */

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel } from '../../channels/channel.js';
+import type { Channel, LiveTimers } from '../../channels/channel.js';
+import { realTimers } from '../../channels/live/live-port.js';
+import { LiveReply } from './live-reply.js';
+import type { StreamingConfig } from '../config/streaming-schema.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
@@ -15,8 +18,10 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, turnFailedReply } from './replies.js';
+import { agentErrorReply, resumedReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
+import type { IngestedMedia } from '../media/ingest.js';
+import { prepareTurnMedia, type TurnMediaDeps } from '../media/turn-media.js';
 
 export interface TurnExecutorDeps {
   config: () => Config;
@@ -31,10 +36,15 @@ export interface TurnExecutorDeps {
   turns: ActiveTurns;
   log: Logger;
   clock: Clock;
+  /** Photos, voice notes and documents of the turn's messages; unset: files are named but not fetched. */
+  media?: TurnMediaDeps;
   /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
   modelUnready: (group: string, model: string) => string | undefined;
   /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
   diagnose?: (group: string, model: string) => Promise<string | undefined>;
+  /** Secret values never shown in a live reply. */
+  secrets?: () => readonly string[];
+  liveTimers?: LiveTimers;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -49,7 +59,13 @@ export class TurnExecutor {
     this.stopping = true;
   }
 
-  constructor(private readonly deps: TurnExecutorDeps) {}
+  /** Messages up to this id were stored by an earlier run: their answers say which question they answer. */
+  private readonly lastIdOfEarlierRuns: number;
+
+  constructor(private readonly deps: TurnExecutorDeps) {
+    const row = deps.db.prepare('SELECT MAX(id) AS id FROM messages').get() as { id: number | null } | undefined;
+    this.lastIdOfEarlierRuns = row?.id ?? 0;
+  }
 
   /**
    * The group's next turn, for the group queue; true when more messages wait (a group mapped to
@@ -70,6 +86,8 @@ export class TurnExecutor {
     const last = messages[messages.length - 1]!;
     const turnId = randomUUID();
     const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, threadId: last.threadId, replyTo: last.platformId, sent: 0 };
+    const resumed = last.id <= this.lastIdOfEarlierRuns;
+    const say = (reply: string) => (resumed && reply ? resumedReply(last.text, reply) : reply);
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
@@ -82,7 +100,7 @@ export class TurnExecutor {
     const model = this.deps.settings.model(group);
     const unready = this.deps.modelUnready(groupName, model);
     if (unready) {
-      await this.finish(turnId, target, ids, unready, 'failed', []);
+      await this.finish(turnId, target, ids, say(unready), 'failed', []);
       return;
     }
 
@@ -90,8 +108,16 @@ export class TurnExecutor {
     const channel = this.deps.channels.get(target.channel);
     const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.deps.turns.begin(turnId, target);
-    const userMessages = messages.map(toChatMessage);
+    const live = LiveReply.start(
+      { db: this.deps.db, clock, timers: this.deps.liveTimers ?? realTimers, log, secrets: this.deps.secrets ?? (() => []) },
+      { turnId, group: groupName, channelName: target.channel, target: { chatId: target.chatId, threadId: target.threadId, replyTo: target.replyTo } },
+      channel,
+      streamingConfig(cfg, target.channel),
+    );
+    const mediaStop = new AbortController();
     try {
+      const media = await this.takeInMedia(group, model, messages, target, mediaStop.signal);
+      const userMessages = messages.map((m) => toChatMessage(m, media.get(m.id)));
       const request: TurnRequest = {
         turnId,
         group: groupName,
@@ -103,31 +129,59 @@ export class TurnExecutor {
         tools: group.tools,
         skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
       };
-      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
+      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000, live && ((events) => live.feed(events)));
       if (result.ok) {
-        const remembered = result.reply ? [...userMessages, { role: 'assistant' as const, content: result.reply }] : userMessages;
-        await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
+        // History keeps the words and the staged paths; a photo is shown to the model in its own turn only.
+        const said = userMessages.map(({ role, content }) => ({ role, content }));
+        const remembered = result.reply ? [...said, { role: 'assistant' as const, content: result.reply }] : said;
+        await this.finish(turnId, target, ids, say(result.reply), 'answered', remembered, live);
       } else {
         const diagnosis = await this.diagnose(groupName, model);
-        await this.finish(turnId, target, ids, diagnosis ?? agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        await this.finish(turnId, target, ids, say(diagnosis ?? agentErrorReply(result.error ?? 'unknown error')), 'failed', [], live);
       }
     } catch (err) {
       if (this.stopping) {
+        await live?.stop();
         log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
         return;
       }
       if (err instanceof TurnAbortedError) {
         log.info({ group: groupName, turn: turnId }, 'turn stopped by /stop');
-        await this.finish(turnId, target, ids, '', 'failed', []);
+        await this.finish(turnId, target, ids, '', 'failed', [], live);
         return;
       }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
-      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);
+      await this.finish(turnId, target, ids, say(turnFailedReply((err as Error).message, attempts)), 'failed', [], live);
     } finally {
+      mediaStop.abort();
+      this.deps.media?.images.clear(groupName);
       this.deps.turns.end(turnId);
       typing.stop();
     }
+  }
+
+  /** Fetches and reads the turn's files; what could not be taken in is told to the chat in a sentence. */
+  private async takeInMedia(group: GroupConfig, model: string, messages: readonly StoredMessage[], target: ActiveTurn, signal: AbortSignal): Promise<Map<number, IngestedMedia>> {
+    const withFiles = messages.filter((m) => (m.attachments?.length ?? 0) > 0);
+    if (withFiles.length === 0) return new Map();
+    if (!this.deps.media) {
+      return new Map(withFiles.map((m) => [m.id, { text: [`[${m.senderName} sent ${m.attachments!.length} file(s) this host does not take in.]`], images: [], notices: [] }]));
+    }
+    const media = await prepareTurnMedia(
+      this.deps.media, this.deps.config(), group, model,
+      withFiles.map((m) => ({ id: m.id, channel: m.channel, senderName: m.senderName, attachments: m.attachments ?? [] })),
+      signal,
+    );
+    let added = 0;
+    for (const m of withFiles) {
+      for (const [i, text] of (media.get(m.id)?.notices ?? []).entries()) {
+        this.deps.outbox.add({ group: group.name, channel: m.channel, chatId: m.chatId, threadId: m.threadId, text, replyTo: m.platformId, dedupeKey: `media:${m.id}:${i}` });
+        added++;
+      }
+    }
+    if (added > 0) void this.deps.outbox.flushChat(target.channel, target.chatId).catch(() => undefined);
+    return media;
   }
 
   private async finish(
@@ -137,11 +191,15 @@ export class TurnExecutor {
     reply: string,
     status: 'answered' | 'failed',
     remembered: readonly ChatTurnMessage[],
+    live?: LiveReply,
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
+    // The live messages end as the stored reply: the outbox edits them (or sends what blocks left).
+    const final = live ? await live.finish(reply) : { text: reply, live: undefined };
     try {
       db.transaction(() => {
-        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+        if (final.text) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: final.text, replyTo: target.replyTo, dedupeKey: `turn:${turnId}`, live: final.live });
+        live?.forget();
         store.finish(ids, status);
         history.append(target.group, remembered);
         db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
@@ -180,8 +238,16 @@ export class TurnExecutor {
   }
 }
 
-function toChatMessage(m: StoredMessage): ChatTurnMessage {
-  return { role: 'user', content: m.isDirect ? m.text : `${m.senderName}: ${m.text}` };
+function streamingConfig(cfg: Config, channel: string): StreamingConfig | undefined {
+  const section = (cfg.enclave.channels as Record<string, { streaming?: StreamingConfig } | undefined>)[channel];
+  return section?.streaming;
+}
+
+function toChatMessage(m: StoredMessage, media: IngestedMedia | undefined): ChatTurnMessage {
+  const said = m.text.trim() === '' ? '' : m.isDirect ? m.text : `${m.senderName}: ${m.text}`;
+  if (!media) return { role: 'user', content: said };
+  const content = [said, ...media.text].filter((part) => part !== '').join('\n\n');
+  return { role: 'user', content, ...(media.images.length > 0 && { images: media.images.map((i) => i.url) }) };
 }
 
 /** One formatter per time zone: making one costs more than the rest of a turn's host work together. */

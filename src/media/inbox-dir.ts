@@ -1,3 +1,4 @@
+import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { INBOX_DIR } from '../../container/agent/protocol.js';
 
@@ -9,4 +10,13 @@ export function inboxDirOf(group: { dir: string }): string {
 /** The path the agent sees for a file staged at `relative` (from stageFile). */
 export function agentInboxPath(relative: string): string {
   return `${INBOX_DIR}/${relative}`;
+}
+
+/** Creates the group's inbox for its container's mount; refuses a link there (the mount would follow it). */
+export function ensureInboxDir(group: { dir: string }): string {
+  const dir = inboxDirOf(group);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`${dir} is not a plain folder; remove it and start again`);
+  return dir;
 }

@@ -30,10 +30,12 @@ function pick(source: Fields, keys: readonly string[], path: string, dropped: st
   return out;
 }
 
-/** A text or refusal part: its type and its one text field, nothing else. */
+/** A text or refusal part: its type and its one text field; a (host-built) image part: its URL and detail. */
 function rebuildPart(part: Fields, path: string, dropped: string[]): Fields {
   const type = part.type as string;
-  return pick(part, ['type', type], path, dropped);
+  const out = pick(part, ['type', type], path, dropped);
+  if (type === 'image_url' && isObject(out.image_url)) out.image_url = pick(out.image_url, ['url', 'detail'], `${path}.image_url`, dropped);
+  return out;
 }
 
 function rebuildToolCall(call: unknown, path: string, dropped: string[]): unknown {

@@ -40,6 +40,8 @@ export interface ModelProxyDeps {
   onBudgetRefused?: (group: string, refusal: BudgetRefusal) => void;
   /** A reservation was settled; the host may check the 50/80/100% notices. */
   onSettled?: (group: string) => void;
+  /** The images the host built for a group's running turn (TurnImages.tokens); unset: no image passes. */
+  hostImages?: (group: string, url: string) => number | undefined;
   maxConcurrentCallsPerGroup?: number;
   maxRequestBytes?: number;
 }
@@ -94,7 +96,8 @@ export function createModelProxy(deps: ModelProxyDeps): ModelProxy {
     } catch {
       return deny(group.name, req, res, refusal(400, 'invalid_json', 'the request body is not valid JSON'));
     }
-    const filtered = filterChatRequest(parsed, group);
+    const hostImages = deps.hostImages;
+    const filtered = filterChatRequest(parsed, group, hostImages && ((url) => hostImages(group.name, url)));
     if (!filtered.ok) {
       const model = (parsed as { model?: unknown } | null)?.model;
       return deny(group.name, req, res, filtered.refusal, { ...(typeof model === 'string' ? { model: capLogged(model) } : {}), ...filtered.detail });

@@ -15,6 +15,11 @@ export function refusal(status: number, code: string, message: string): ProxyRef
 }
 
 export function sendRefusal(res: ServerResponse, r: ProxyRefusal): void {
+  // A stream already under way (a model broke off and failover found no other): the refusal is its last event.
+  if (res.headersSent) {
+    if (!res.writableEnded && !res.destroyed) res.end(`data: ${JSON.stringify({ error: { message: r.message, type: r.code, code: r.code } })}\n\n`);
+    return;
+  }
   sendApiError(res, r.status, r.message, r.code);
 }
 

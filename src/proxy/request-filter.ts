@@ -89,7 +89,14 @@ export interface ChatRequest {
   body: Record<string, unknown>;
   /** Fields that were not on the allowlist and were left out. */
   dropped: string[];
+  /** Prompt tokens reserved for the host-built images in the request (each counted where it appears). */
+  imageTokens: number;
+  /** The body with each image's data: URL emptied, for the prompt bound (the images are priced by imageTokens). */
+  boundBody: Record<string, unknown>;
 }
+
+/** Tokens of a host-built image for this group's turn; undefined: not built by the host, refused. */
+export type HostImageTokens = (url: string) => number | undefined;
 
 /** detail: what the audit row should record beyond the refusal itself. */
 export type FilterResult = { ok: true; request: ChatRequest } | { ok: false; refusal: ProxyRefusal; detail?: Record<string, unknown> };
@@ -104,7 +111,7 @@ function tokenLimit(value: unknown): number | undefined | 'invalid' {
 }
 
 /** Checks a chat-completions body against the group's rules and builds what may go upstream. */
-export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResult {
+export function filterChatRequest(raw: unknown, group: GroupConfig, hostImages?: HostImageTokens): FilterResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return refuse(400, 'invalid_request', 'the request body must be a JSON object');
   const input = raw as Record<string, unknown>;
   const forbidden = Object.keys(input).filter(isForbiddenField);
@@ -116,7 +123,7 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
     return refuse(403, 'model_not_allowed', `model ${String(model)} is not allowed for this group (allowed: ${group.allowedModels.join(', ')})`);
   }
   if (!Array.isArray(input.messages)) return refuse(400, 'invalid_request', 'messages must be an array');
-  const contentProblem = checkMessageContent(input.messages);
+  const contentProblem = checkMessageContent(input.messages, hostImages && ((url) => hostImages(url) !== undefined));
   if (contentProblem) return { ok: false, refusal: contentProblem.refusal, detail: contentProblem.detail };
   // Only function tools: a provider-hosted tool (web search, code interpreter, ...) would reach the network for the agent.
   if (input.tools !== undefined && input.tools !== null) {
@@ -155,5 +162,28 @@ export function filterChatRequest(raw: unknown, group: GroupConfig): FilterResul
   if (maxCompletionTokens !== undefined) body.max_completion_tokens = maxOutputTokens;
   if (maxTokens !== undefined || maxCompletionTokens === undefined) body.max_tokens = maxOutputTokens;
 
-  return { ok: true, request: { model, stream, maxOutputTokens, body, dropped } };
+  const images = pricedImages(messages.value, hostImages);
+  return { ok: true, request: { model, stream, maxOutputTokens, body, dropped, imageTokens: images.tokens, boundBody: images.tokens > 0 ? { ...body, messages: images.messages } : body } };
+}
+
+/**
+ * The images' tokens, and the messages with their data: URLs emptied: a photo is priced by its
+ * tiles (what providers charge), not by the bytes of its base64 text.
+ */
+function pricedImages(messages: readonly Record<string, unknown>[], hostImages: HostImageTokens | undefined): { tokens: number; messages: unknown[] } {
+  let tokens = 0;
+  const out = messages.map((message) => {
+    if (!Array.isArray(message.content)) return message;
+    let changed = false;
+    const content = (message.content as Record<string, unknown>[]).map((part) => {
+      const url = part.type === 'image_url' ? (part.image_url as { url?: unknown } | undefined)?.url : undefined;
+      const priced = typeof url === 'string' ? hostImages?.(url) : undefined;
+      if (priced === undefined) return part;
+      tokens += priced;
+      changed = true;
+      return { ...part, image_url: { ...(part.image_url as Record<string, unknown>), url: '' } };
+    });
+    return changed ? { ...message, content } : message;
+  });
+  return { tokens, messages: out };
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { HostTool } from './host-tool.js';
 import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { TaskStore } from '../scheduler/task-store.js';
@@ -24,6 +25,8 @@ export interface HostToolsDeps {
   clock: Clock;
   web?: WebFetchOptions;
   limits?: (group: GroupConfig) => ToolLimits;
+  /** More tools from other parts (the team tools), behind the same dispatcher. */
+  extraTools?: readonly HostTool[];
 }
 
 /** Every host-performed tool behind the one dispatcher; a new tool is one more entry here. */
@@ -40,6 +43,7 @@ export function createHostTools(deps: HostToolsDeps): HostToolDispatcher {
       // Task changes an agent makes are audited through the agents' throttled sink, like its calls.
       ...taskTools(new TaskService({ store: deps.tasks.withAudit(deps.audit), clock: deps.clock, groups: deps.groups, onChange: deps.onTasksChanged })),
       webFetchTool(deps.web),
+      ...(deps.extraTools ?? []),
     ],
   });
 }

@@ -53,7 +53,7 @@ export async function startFloorContainer(docker: Docker, image: string): Promis
   chmodSync(socketPath, 0o666);
   const { uid, gid } = agentIdentity();
   const spec = agentContainerSpec({
-    group: `floor-${process.pid}-${runs++}`, image, homeId: 'benchfloor', uid, gid, memoryDir, globalMemoryDir: memoryDir, socketDir, skills: [], limits: containerSchema.parse({}),
+    group: `floor-${process.pid}-${runs++}`, image, homeId: 'benchfloor', uid, gid, memoryDir, globalMemoryDir: memoryDir, socketDir, inboxDir: memoryDir, skills: [], limits: containerSchema.parse({}),
   });
   const first = nextRequest();
   const started = performance.now();

@@ -115,6 +115,14 @@ export class FakeDiscord {
   private server: Server | undefined;
   private readonly failures: { method: string; path: RegExp; reply: ScriptedFailure }[] = [];
   private readonly messages = new Map<string, Record<string, unknown>>();
+  /** Every edit of a bot message (PATCH /channels/:id/messages/:id), in order. */
+  readonly edits: { messageId: string; content: string }[] = [];
+
+  /** A message's content as it reads now. */
+  contentOf(messageId: string): string | undefined {
+    const content = this.messages.get(messageId)?.content;
+    return typeof content === 'string' ? content : undefined;
+  }
   private readonly dmChannels = new Map<string, string>();
   private readonly interactions = new Map<string, { token: string; channelId: string; guildId?: string; expired: boolean }>();
 
@@ -374,6 +382,13 @@ export class FakeDiscord {
     }
     if (p[0] === 'channels' && p[2] === 'typing' && r.method === 'POST') return void res.writeHead(204).end();
     if (p[0] === 'channels' && p[2] === 'messages' && r.method === 'POST' && p.length === 3) return this.botMessage(res, p[1]!, r.body);
+    if (p[0] === 'channels' && p[2] === 'messages' && r.method === 'PATCH' && p.length === 4) {
+      const message = this.messages.get(p[3]!);
+      if (!message || message.channel_id !== p[1]) return json(res, 404, { message: 'Unknown Message', code: 10008 });
+      message.content = String(r.body?.content ?? '');
+      this.edits.push({ messageId: p[3]!, content: String(message.content) });
+      return json(res, 200, message);
+    }
     if (p[0] === 'interactions' && p[3] === 'callback' && r.method === 'POST') {
       const interaction = this.interactions.get(p[1]!);
       if (!interaction || interaction.token !== p[2] || interaction.expired) return json(res, 404, { message: 'Unknown interaction', code: 10062 });

@@ -34,6 +34,17 @@ export type ScriptedReply =
   | { raw: string[]; contentType: string; chunkDelayMs?: number; delayMs?: number }
   | { dropConnection: true; delayMs?: number };
 
+export type TranscriptionReply = { text: string; duration?: number; usage?: Record<string, unknown> } | { status: number; body: unknown };
+
+export interface RecordedTranscription {
+  headers: IncomingMessage['headers'];
+  model: string;
+  responseFormat: string;
+  fileName: string;
+  fileType: string;
+  audio: Buffer;
+}
+
 type AnswerReply = Extract<ScriptedReply, { content: string } | { toolCalls: ToolCallSpec[] }>;
 
 export interface RecordedRequest {
@@ -70,6 +81,7 @@ export class FakeModel {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if ((req.url ?? '').startsWith('/v1/audio/transcriptions')) return void fake.transcribe(req, Buffer.concat(chunks), res);
         const raw = Buffer.concat(chunks).toString('utf8');
         const record: RecordedRequest = { path: req.url ?? '', headers: req.headers, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} };
         fake.requests.push(record);
@@ -79,6 +91,28 @@ export class FakeModel {
     });
     await new Promise<void>((r) => fake.server!.listen(0, '127.0.0.1', r));
     return fake;
+  }
+
+  /** Answers of POST /v1/audio/transcriptions, in order; then `{ text: 'fake transcript', duration: 3 }`. */
+  readonly transcriptionScript: TranscriptionReply[] = [];
+  readonly transcriptions: RecordedTranscription[] = [];
+
+  private async transcribe(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    // Parsed the way a provider does (the multipart body as the client sent it).
+    const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: new Uint8Array(body) }).formData();
+    const file = form.get('file');
+    const audio = file instanceof Blob ? Buffer.from(await file.arrayBuffer()) : Buffer.alloc(0);
+    this.transcriptions.push({
+      headers: req.headers,
+      model: String(form.get('model')),
+      responseFormat: String(form.get('response_format')),
+      fileName: file instanceof File ? file.name : '',
+      fileType: file instanceof Blob ? file.type : '',
+      audio,
+    });
+    const reply = this.transcriptionScript.shift() ?? { text: 'fake transcript', duration: 3 };
+    if ('status' in reply) return void res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ task: 'transcribe', language: 'english', ...reply }));
   }
 
   private listModels(authorization: string | undefined, res: ServerResponse): void {

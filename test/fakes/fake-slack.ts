@@ -91,6 +91,8 @@ export class FakeSlack {
   readonly signingSecret: string;
   readonly calls: ApiCall[] = [];
   readonly posted: PostedMessage[] = [];
+  /** Every chat.update, in order (the message in `posted` shows its latest text). */
+  readonly updates: { ts: string; text: string }[] = [];
   /** users.info answers for these ids (id -> display name); others are user_not_found. */
   readonly users = new Map<string, string>();
   /** conversations.info answers for these ids (id -> name); others are channel_not_found. */
@@ -399,6 +401,14 @@ export class FakeSlack {
         const thread = typeof params.thread_ts === 'string' ? params.thread_ts : undefined;
         this.posted.push({ channel, text, ts, at: Date.now(), ...(thread ? { thread_ts: thread } : {}) });
         return { ok: true, channel, ts, message: { type: 'message', user: this.botUserId, bot_id: this.botId, text, ts } };
+      }
+      case 'chat.update': {
+        const ts = String(params.ts);
+        const message = this.posted.find((m) => m.ts === ts && m.channel === String(params.channel));
+        if (!message) return { ok: false, error: 'message_not_found' };
+        message.text = String(params.text ?? '');
+        this.updates.push({ ts, text: message.text });
+        return { ok: true, channel: message.channel, ts, text: message.text };
       }
       case 'users.info': {
         const name = this.users.get(String(params.user));

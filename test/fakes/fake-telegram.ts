@@ -233,6 +233,8 @@ export class FakeTelegram {
       case 'sendMessage':
         if (this.stalledSends > 0) return void this.stalledSends--;
         return reply(res, this.sendMessage(params));
+      case 'editMessageText':
+        return reply(res, this.editMessageText(params));
       case 'getUpdates':
         return this.getUpdates(params, req, res);
       case 'getFile': {
@@ -293,8 +295,37 @@ export class FakeTelegram {
     const replyTo = replyParams?.message_id ?? (params.reply_to_message_id as number | undefined);
     const sent: SentMessage = { message_id: this.nextMessageId++, chatId: String(params.chat_id), text, parseMode, replyTo, params, at: Date.now() };
     this.sent.push(sent);
+    this.current.set(sent.message_id, visible);
     const chatId = Number(params.chat_id);
     return { message_id: sent.message_id, date: Math.floor(sent.at / 1000), from: this.bot, chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, text: visible };
+  }
+
+  /** Messages as they read now (after edits), by message_id. */
+  readonly current = new Map<number, string>();
+  /** Every successful edit, in order. */
+  readonly edits: { messageId: number; text: string }[] = [];
+  private readonly editFailures: TelegramApiError[] = [];
+
+  /** The next editMessageText calls fail with these Telegram errors, one each. */
+  failNextEdits(...errors: TelegramApiError[]): void {
+    this.editFailures.push(...errors);
+  }
+
+  private editMessageText(params: Record<string, unknown>): unknown {
+    const failure = this.editFailures.shift();
+    if (failure) return failure;
+    const messageId = Number(params.message_id);
+    const before = this.current.get(messageId);
+    if (before === undefined) return { error_code: 400, description: 'Bad Request: message to edit not found' };
+    const text = String(params.text ?? '');
+    const visible = params.parse_mode === 'HTML' ? visibleText(text) : text;
+    if (visible.trim() === '') return { error_code: 400, description: 'Bad Request: message text is empty' };
+    if (visible.length > 4096) return { error_code: 400, description: 'Bad Request: MESSAGE_TOO_LONG' };
+    if (visible === before) return { error_code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message' };
+    this.current.set(messageId, visible);
+    this.edits.push({ messageId, text: visible });
+    const chatId = Number(params.chat_id);
+    return { message_id: messageId, date: Math.floor(Date.now() / 1000), from: this.bot, chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, text: visible };
   }
 
   private getUpdates(params: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): void {
