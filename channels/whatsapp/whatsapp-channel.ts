@@ -103,7 +103,7 @@ export class WhatsAppChannel implements Channel {
     await this.post(msg);
   }
 
-  /** Sends one message; resolves with its id. */
+  /** Sends one message (text, or a file's content); resolves with its id. */
   private async post(msg: OutboundMessage & { content?: AnyMessageContent }): Promise<string> {
     if (!msg.chatId.includes('@')) {
       throw new PermanentSendError(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us): fix the chat in group.yaml`);
