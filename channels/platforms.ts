@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { Channel, ChannelContext } from './channel.js';
 import { discordConfigSchema } from './discord/config.js';
@@ -23,6 +24,8 @@ export interface PlatformDeps {
   onWhatsAppQr?: QrOutput;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** The connection pool for one WhatsApp media download (tests serve the media host from memory); default a fresh undici Agent. */
+  whatsappMediaDispatcher?: () => Dispatcher;
 }
 
 export interface Platform<S extends z.ZodObject> {
@@ -70,7 +73,7 @@ export const PLATFORMS = {
     configSchema: whatsappConfigSchema,
     // A linked-device session, not a token: nothing in the vault.
     secretNames: () => [],
-    create: (c, d) => new WhatsAppChannel(c, {}, d.ctx, { authDir: whatsappAuthDir(d.dataDir), onQr: d.onWhatsAppQr, makeSocket: d.whatsappSocketFactory }),
+    create: (c, d) => new WhatsAppChannel(c, {}, d.ctx, { authDir: whatsappAuthDir(d.dataDir), onQr: d.onWhatsAppQr, makeSocket: d.whatsappSocketFactory, mediaDispatcher: d.whatsappMediaDispatcher }),
   }),
 };
 

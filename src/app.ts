@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
 import { LocalChannel } from '../channels/local/local-channel.js';
+import type { Dispatcher } from 'undici';
 import type { QrOutput } from '../channels/whatsapp/qr.js';
 import type { WhatsAppSocketFactory } from '../channels/whatsapp/socket.js';
 import { PairingStore } from './access/pairing-store.js';
@@ -89,6 +90,8 @@ export interface EnclaveOptions {
   secretValues?: SecretValues;
   /** Makes WhatsApp's socket (tests drive the adapter through a fake); default Baileys. */
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  /** The connection pool for one WhatsApp media download (tests serve the media host from memory). */
+  whatsappMediaDispatcher?: () => Dispatcher;
   /** The time bound of one received file (media.timeoutSeconds); tests end it themselves instead of waiting. */
   mediaTimeout?: (ms: number) => AbortSignal;
   /** How each channel's first connection attempt ended (they connect in the background). */
@@ -367,7 +370,7 @@ export class Enclave {
 
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
     const whatsappQr = new LatestWhatsAppQr(clock, opts.onWhatsAppQr);
-    for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: whatsappQr.output, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
+    for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: whatsappQr.output, whatsappSocketFactory: opts.whatsappSocketFactory, whatsappMediaDispatcher: opts.whatsappMediaDispatcher })) channels.set(ch.name, ch);
     // In the background, each on its own: a platform that hangs holds up neither the start nor the local chat.
     const channelStarts = new ChannelStarts(channels, log, opts.onChannelSettled);
     channelStarts.start(storageGate(router.handle, { health, channels, clock, log }));

@@ -1,5 +1,6 @@
 import type { Channel, ChannelContext, ChatCommand } from '../channels/channel.js';
 import { eachPlatform } from '../channels/platforms.js';
+import type { Dispatcher } from 'undici';
 import type { QrOutput } from '../channels/whatsapp/qr.js';
 import type { WhatsAppSocketFactory } from '../channels/whatsapp/socket.js';
 import type { Clock } from './clock.js';
@@ -20,6 +21,7 @@ export interface ChannelFactoryDeps {
   /** Where WhatsApp QR codes are shown (the terminal by default). */
   onWhatsAppQr?: QrOutput;
   whatsappSocketFactory?: WhatsAppSocketFactory;
+  whatsappMediaDispatcher?: () => Dispatcher;
 }
 
 /** Every platform channel enabled in enclave.yaml, with its tokens from the vault. */
@@ -34,7 +36,7 @@ export function platformChannels(deps: ChannelFactoryDeps): Channel[] {
   });
   const channels = eachPlatform(config.enclave.channels, (platform, section) =>
     section.enabled
-      ? platform.create(section, { ctx: ctx(platform.name), secret: deps.secret, dataDir: config.paths.dataDir, onWhatsAppQr: deps.onWhatsAppQr, whatsappSocketFactory: deps.whatsappSocketFactory })
+      ? platform.create(section, { ctx: ctx(platform.name), secret: deps.secret, dataDir: config.paths.dataDir, onWhatsAppQr: deps.onWhatsAppQr, whatsappSocketFactory: deps.whatsappSocketFactory, whatsappMediaDispatcher: deps.whatsappMediaDispatcher })
       : undefined,
   );
   return channels.filter((c): c is Channel => c !== undefined);

@@ -31,7 +31,7 @@ export interface HarnessOptions {
   noProvider?: boolean;
   log?: Logger;
   /** Passed to Enclave.start as they are. */
-  start?: Partial<Pick<EnclaveOptions, 'clock' | 'schedulerTimer' | 'liveTimers' | 'webFetch' | 'whatsappSocketFactory' | 'onWhatsAppQr' | 'runtime' | 'onChannelSettled' | 'mediaTimeout'>>;
+  start?: Partial<Pick<EnclaveOptions, 'clock' | 'schedulerTimer' | 'liveTimers' | 'webFetch' | 'whatsappSocketFactory' | 'whatsappMediaDispatcher' | 'onWhatsAppQr' | 'runtime' | 'onChannelSettled' | 'mediaTimeout'>>;
   /** Stored in the home's encrypted vault before the host starts (channel tokens, provider keys). */
   secrets?: Record<string, string>;
   /** Extra environment for the host (e.g. ENCLAVE_VAULT_KEY). */
