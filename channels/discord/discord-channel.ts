@@ -1,3 +1,4 @@
+import type { ResponseLike } from '@discordjs/rest';
 import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
 import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
 import { backoffDelay, untilStopped } from '../backoff.js';
@@ -150,7 +151,9 @@ export class DiscordChannel implements Channel {
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages, GatewayIntentBits.MessageContent],
       partials: [Partials.Channel],
       // Retries are ours (login backoff) and the outbox's (sends), so each one is counted and jittered.
-      rest: { api: this.config.apiBase, retries: 0, rejectOnRateLimit: rejectMessageRateLimits },
+      // Node's own fetch: @discordjs/rest's bundled undici hands its FormData (file uploads) to whatever
+      // undici set the process-wide dispatcher first, and a newer one cannot read it (every upload failed).
+      rest: { api: this.config.apiBase, retries: 0, rejectOnRateLimit: rejectMessageRateLimits, makeRequest: async (url, init) => (await fetch(url, init as RequestInit)) as unknown as ResponseLike },
     });
     const current = () => this.client === client && !this.stopping.signal.aborted && !this.fatal;
     client.on(Events.Raw, () => {

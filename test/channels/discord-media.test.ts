@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { AttachmentTooLargeError, PermanentSendError, RetryAfterError, type InboundMessage } from '../../channels/channel.js';
 import { discordConfigSchema } from '../../channels/discord/config.js';
 import { DiscordChannel } from '../../channels/discord/discord-channel.js';
@@ -103,5 +104,19 @@ describe('Discord media through discord.js against the fake Discord', () => {
     fake.failNext('POST', /\/messages$/, { status: 429, body: { message: 'rate limited', retry_after: 2.5, global: false }, headers: { 'retry-after': '2.5', 'x-ratelimit-scope': 'user' } });
     await assert.rejects(channel.sendFile(file), RetryAfterError);
     assert.equal(fake.uploads.length, 3, 'failed posts were not taken');
+  });
+
+  test("a file still uploads when the host's newer undici set the process-wide dispatcher first", async () => {
+    const previous = getGlobalDispatcher();
+    const agent = new Agent();
+    setGlobalDispatcher(agent);
+    try {
+      const png = randomBytes(512);
+      await channel.sendFile({ chatId: fake.dmChannelId(), kind: 'image', name: 'chart.png', mime: 'image/png', data: png });
+      assert.ok(fake.uploads.at(-1)!.data.equals(png));
+    } finally {
+      setGlobalDispatcher(previous);
+      await agent.close();
+    }
   });
 });
