@@ -155,6 +155,7 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
     const read = await documentText(data, type, { maxChars: media.documentMaxChars, maxPages: media.documentMaxPages, timeoutMs: media.timeoutSeconds * 1000, signal });
     if (read && read.text !== '') out.text.push(labels.documentText(sender, name, path, read.text, read.notice));
     else out.text.push(labels.documentNoText(sender, name, path, read?.notice ?? 'its text could not be read'));
+    if (read?.unreadable) out.notices.push(chatNotices.pdfUnreadable(read.unreadable));
     return;
   }
 

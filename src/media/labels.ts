@@ -56,6 +56,7 @@ export const chatNotices = {
   failed: (word: KindWord) => `I could not download the ${word} you sent; please send it again.`,
   timedOut: (word: KindWord) => `Downloading the ${word} you sent took too long, so I left it out; please send it again.`,
   unsupported: (word: KindWord, channel: string) => `I cannot fetch files sent on ${channel}, so the ${word} was left out.`,
+  pdfUnreadable: (why: string) => `That PDF could not be read (${why}), so I only have the file, not its text; the rest of your message went through.`,
   empty: (word: KindWord) => `The ${word} you sent was empty.`,
   tooMany: (max: number) => `Only the first ${max} files of your message were taken in.`,
 };
