@@ -4,6 +4,15 @@
  * sent, not as an instruction from the host.
  */
 
+/**
+ * Sender text for inside a `"""` quote: every run of three or more double quotes is written as
+ * `\"\"\"`, so a transcript or document can never close the quote and follow it with a line
+ * that imitates a host label.
+ */
+export function quoted(text: string): string {
+  return `"""\n${text.replace(/"{3,}/g, (run) => run.replace(/"/g, '\\"'))}\n"""`;
+}
+
 export function cleanName(text: string): string {
   return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}[\]]/gu, ' ').replace(/\s+/g, ' ').trim().slice(0, 80) || 'someone';
 }
@@ -40,10 +49,10 @@ export const labels = {
   imageTooMany: (sender: string, path: string) => `[Photo from ${sender} at ${path}; not shown, this turn already has the most images one turn may carry.]`,
   imageUnreadable: (sender: string, path: string) => `[An image from ${sender} at ${path} that could not be decoded.]`,
   transcript: (sender: string, seconds: number | undefined, path: string, text: string) =>
-    `[Transcript of a voice note from ${sender}${seconds === undefined ? '' : ` (${formatDuration(seconds)})`}, made by speech-to-text; the audio is at ${path}]\n"""\n${text}\n"""`,
+    `[Transcript of a voice note from ${sender}${seconds === undefined ? '' : ` (${formatDuration(seconds)})`}, made by speech-to-text; the audio is at ${path}]\n${quoted(text)}`,
   notTranscribed: (word: KindWord, sender: string, path: string, why: string) => `[A ${word} from ${sender} at ${path}; it was not transcribed: ${why}.]`,
   documentText: (sender: string, name: string, path: string, text: string, notice: string | undefined) =>
-    `[Document ${JSON.stringify(name)} from ${sender}; the original is at ${path}. Its text${notice ? ` (${notice})` : ''}:]\n"""\n${text}\n"""`,
+    `[Document ${JSON.stringify(name)} from ${sender}; the original is at ${path}. Its text${notice ? ` (${notice})` : ''}:]\n${quoted(text)}`,
   documentNoText: (sender: string, name: string, path: string, notice: string) => `[Document ${JSON.stringify(name)} from ${sender} at ${path}; ${notice}.]`,
   staged: (word: KindWord, sender: string, path: string, mime: string) => `[A ${word} from ${sender} at ${path} (${mime}); not read by the host, open it if needed.]`,
   missing: (word: KindWord, sender: string, why: string) => `[${sender} sent a ${word} that is not available: ${why}.]`,
