@@ -121,8 +121,10 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
     try {
       prepared = await prepareImage(data, media.maxEdgePx);
     } catch (err) {
+      // Not staged: only a decoded image can be written without its EXIF (GPS, camera) metadata.
       deps.log.info({ group: group.name, message: message.id, mime: type.mime, err: (err as Error).message }, 'an image could not be decoded');
-      out.text.push(labels.imageUnreadable(sender, stage(data)));
+      out.text.push(labels.imageUnreadable(sender));
+      out.notices.push(chatNotices.imageUnreadable());
       return;
     }
     const path = stage(prepared.jpeg, sniffType(prepared.jpeg));

@@ -47,7 +47,7 @@ export const labels = {
   imageNotShown: (sender: string, path: string) =>
     `[Photo from ${sender} at ${path}. The current model cannot see images: say so if the photo matters, or work with the file.]`,
   imageTooMany: (sender: string, path: string) => `[Photo from ${sender} at ${path}; not shown, this turn already has the most images one turn may carry.]`,
-  imageUnreadable: (sender: string, path: string) => `[An image from ${sender} at ${path} that could not be decoded.]`,
+  imageUnreadable: (sender: string) => `[${sender} sent an image that could not be decoded; it was not kept, so it is not in the inbox.]`,
   transcript: (sender: string, seconds: number | undefined, path: string, text: string) =>
     `[Transcript of a voice note from ${sender}${seconds === undefined ? '' : ` (${formatDuration(seconds)})`}, made by speech-to-text; the audio is at ${path}]\n${quoted(text)}`,
   notTranscribed: (word: KindWord, sender: string, path: string, why: string) => `[A ${word} from ${sender} at ${path}; it was not transcribed: ${why}.]`,
@@ -66,6 +66,7 @@ export const chatNotices = {
   timedOut: (word: KindWord) => `Downloading the ${word} you sent took too long, so I left it out; please send it again.`,
   unsupported: (word: KindWord, channel: string) => `I cannot fetch files sent on ${channel}, so the ${word} was left out.`,
   pdfUnreadable: (why: string) => `That PDF could not be read (${why}), so I only have the file, not its text; the rest of your message went through.`,
+  imageUnreadable: () => 'The photo you sent could not be decoded, so I did not keep it; please send it again as a regular photo.',
   empty: (word: KindWord) => `The ${word} you sent was empty.`,
   tooMany: (max: number) => `Only the first ${max} files of your message were taken in.`,
 };
