@@ -49,8 +49,10 @@ export const mediaSchema = z
     maxEdgePx: z.number().int().min(64).max(8192).default(1568),
     /** Prompt tokens reserved per started 512×512 tile of an image sent to a vision model. */
     imageTokensPerTile: positiveInt.default(400),
-    /** How long one file's download and processing may take. */
+    /** How long all of one turn's files may take together (downloads, reading, transcription). */
     timeoutSeconds: positiveInt.default(60),
+    /** Files taken in per turn, across all its queued messages; the rest get a notice. */
+    maxFilesPerTurn: positiveInt.default(10),
   })
   .strict();
 

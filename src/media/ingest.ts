@@ -22,7 +22,7 @@ export interface MediaDeps {
   channels: ReadonlyMap<string, Channel>;
   transcribe: Transcriber;
   log: Logger;
-  /** A signal that fires after ms (the per-file time bound); injectable so tests end a download themselves. */
+  /** A signal that fires after ms (the time bound of all of a turn's files); injectable so tests end it themselves. */
   timeout?: (ms: number) => AbortSignal;
 }
 
@@ -40,6 +40,17 @@ export interface IngestedMedia {
   images: { url: string; tokens: number }[];
   /** One sentence each for the chat (too large, failed download…). */
   notices: string[];
+  /** Files of the message that were taken in (counted against media.maxFilesPerTurn). */
+  files?: number;
+}
+
+/**
+ * The one deadline of a turn's files: every download, reading and transcription of the turn shares
+ * it, so ten files in each of several queued messages cannot hold the turn for ten times as long.
+ */
+export function turnMediaSignal(deps: MediaDeps, turnSignal: AbortSignal): AbortSignal {
+  const timeout = (deps.timeout ?? ((ms) => AbortSignal.timeout(ms)))(deps.media().timeoutSeconds * 1000);
+  return AbortSignal.any([turnSignal, timeout]);
 }
 
 interface FileContext {
@@ -58,14 +69,20 @@ const FALLBACK_NAMES: Record<KindWord, string> = {
 
 /**
  * Takes in the files of one message whose turn is running (it passed admission and the trigger):
- * each is downloaded within its kind's limits and time, sniffed, turned into what the agent reads,
- * and staged read-only in the group's inbox. Never throws: a file that fails becomes a notice.
+ * each is downloaded within its kind's limits, sniffed, turned into what the agent reads, and staged
+ * read-only in the group's inbox, all within `signal` (the turn's deadline, from turnMediaSignal) and
+ * media.maxFilesPerTurn (`filesSoFar` were taken from earlier messages of the turn). Never throws: a
+ * file that fails becomes a notice.
  */
-export async function ingestMessageMedia(deps: MediaDeps, group: GroupConfig, message: MessageMedia, vision: boolean, signal: AbortSignal, shownSoFar = 0): Promise<IngestedMedia> {
-  const out: IngestedMedia = { text: [], images: [], notices: [] };
+export async function ingestMessageMedia(deps: MediaDeps, group: GroupConfig, message: MessageMedia, vision: boolean, signal: AbortSignal, shownSoFar = 0, filesSoFar = 0): Promise<IngestedMedia> {
+  const out: IngestedMedia = { text: [], images: [], notices: [], files: 0 };
   const ctx: FileContext = { deps, group, message, sender: cleanName(message.senderName), vision, out, signal };
-  const files = message.attachments.slice(0, MAX_ATTACHMENTS_PER_MESSAGE);
-  if (message.attachments.length > files.length) out.notices.push(chatNotices.tooMany(MAX_ATTACHMENTS_PER_MESSAGE));
+  const turnRoom = Math.max(0, deps.media().maxFilesPerTurn - filesSoFar);
+  const files = message.attachments.slice(0, Math.min(MAX_ATTACHMENTS_PER_MESSAGE, turnRoom));
+  out.files = files.length;
+  if (message.attachments.length > files.length) {
+    out.notices.push(turnRoom < MAX_ATTACHMENTS_PER_MESSAGE ? chatNotices.turnFull(deps.media().maxFilesPerTurn) : chatNotices.tooMany(MAX_ATTACHMENTS_PER_MESSAGE));
+  }
   for (const attachment of files) {
     try {
       await ingestOne(ctx, attachment, shownSoFar + out.images.length);
@@ -99,8 +116,7 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
   const word = kindWord(attachment.kind);
   const claimedMax = maxBytesFor(familyOfKind(attachment.kind), media);
   const channel = deps.channels.get(message.channel);
-  const timeout = (deps.timeout ?? ((ms) => AbortSignal.timeout(ms)))(media.timeoutSeconds * 1000);
-  const signal = AbortSignal.any([ctx.signal, timeout]);
+  const signal = ctx.signal;
   const downloaded: DownloadResult = channel
     ? await downloadAttachment(channel, attachment, { maxBytes: claimedMax, signal })
     : { ok: false, reason: 'unsupported' };

@@ -68,5 +68,6 @@ export const chatNotices = {
   pdfUnreadable: (why: string) => `That PDF could not be read (${why}), so I only have the file, not its text; the rest of your message went through.`,
   imageUnreadable: () => 'The photo you sent could not be decoded, so I did not keep it; please send it again as a regular photo.',
   empty: (word: KindWord) => `The ${word} you sent was empty.`,
+  turnFull: (max: number) => `I take in at most ${max} files at a time, so some of the files you sent were left out; please send them again after my answer.`,
   tooMany: (max: number) => `Only the first ${max} files of your message were taken in.`,
 };
