@@ -51,6 +51,8 @@ export const mediaSchema = z
     imageTokensPerTile: positiveInt.default(400),
     /** How long all of one turn's files may take together (downloads, reading, transcription). */
     timeoutSeconds: positiveInt.default(60),
+    /** Bytes a group's inbox (received files, outside its disk limit) may hold; the oldest messages' files go first. */
+    inboxMaxMb: z.number().positive().max(1_000_000).default(500),
     /** Files taken in per turn, across all its queued messages; the rest get a notice. */
     maxFilesPerTurn: positiveInt.default(10),
   })

@@ -12,7 +12,7 @@ import { dataUrl, imageTokenBound, prepareImage } from './image.js';
 import { chatNotices, cleanName, formatDuration, kindWord, labels, type KindWord } from './labels.js';
 import { familyOfKind, familyOfType, formatMb, MAX_ATTACHMENTS_PER_MESSAGE, maxBytesFor } from './limits.js';
 import { sniffType } from './sniff.js';
-import { pruneInbox, stageFile } from './stage.js';
+import { makeInboxRoom, pruneInbox, stageFile } from './stage.js';
 
 /** Images one turn sends to the model; more are staged and named, not shown (a request has a size cap). */
 export const MAX_IMAGES_PER_TURN = 4;
@@ -130,7 +130,16 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
   const realMax = maxBytesFor(familyOfType(type.category), media);
   if (data.length > realMax) return downloadProblem(ctx, word, { ok: false, reason: 'too_large' }, realMax);
   const inbox = inboxDirOf(group);
-  const stage = (bytes: Buffer, mime = type) => agentInboxPath(stageFile(inbox, message.id, safeFileName(attachment.name, mime, FALLBACK_NAMES[word]), bytes));
+  const inboxMax = Math.floor(media.inboxMaxMb * 1024 * 1024);
+  if (!makeInboxRoom(inbox, message.id, data.length, inboxMax)) {
+    out.text.push(labels.missing(word, sender, `it is larger than the inbox may hold (${formatMb(inboxMax)})`));
+    out.notices.push(chatNotices.tooLarge(word, formatMb(inboxMax)));
+    return;
+  }
+  const stage = (bytes: Buffer, mime = type) => {
+    makeInboxRoom(inbox, message.id, bytes.length, inboxMax);
+    return agentInboxPath(stageFile(inbox, message.id, safeFileName(attachment.name, mime, FALLBACK_NAMES[word]), bytes));
+  };
 
   if (type.category === 'image') {
     let prepared;
