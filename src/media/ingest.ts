@@ -3,7 +3,7 @@ import type { GroupConfig } from '../config/groups.js';
 import type { MediaConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Transcriber } from '../proxy/transcription-call.js';
-import { audioSeconds } from './audio-duration.js';
+import { audioSeconds, audioSecondsBound } from './audio-duration.js';
 import { documentText } from './document-text.js';
 import { downloadAttachment, type DownloadResult } from './download.js';
 import { safeFileName } from './file-name.js';
@@ -162,14 +162,17 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
 
   if (type.category === 'audio' && (attachment.kind === 'voice' || attachment.kind === 'audio' || attachment.kind === 'document')) {
     const path = stage(data);
-    const seconds = audioSeconds(data, type.mime) ?? attachment.durationSeconds;
-    if (seconds !== undefined && seconds > media.audioMaxSeconds) {
-      out.text.push(labels.notTranscribed(word, sender, path, `it is longer than ${formatDuration(media.audioMaxSeconds)}`));
+    const measured = audioSeconds(data, type.mime);
+    const seconds = measured ?? attachment.durationSeconds;
+    // Refused before anything is sent when even the bound that cannot be lied about is too long.
+    const bound = audioSecondsBound(data, type.mime, attachment.durationSeconds);
+    if (bound > media.audioMaxSeconds) {
+      out.text.push(labels.notTranscribed(word, sender, path, `it ${measured === undefined ? 'may be' : 'is'} longer than ${formatDuration(media.audioMaxSeconds)}`));
       out.notices.push(chatNotices.tooLong(word, formatDuration(media.audioMaxSeconds)));
       return;
     }
     const result = await deps.transcribe({
-      group, audio: data, mime: type.mime, fileName: safeFileName(attachment.name, type, 'voice-note'), maxSeconds: media.audioMaxSeconds, knownSeconds: seconds, signal,
+      group, audio: data, mime: type.mime, fileName: safeFileName(attachment.name, type, 'voice-note'), maxSeconds: Math.ceil(bound), knownSeconds: seconds, signal,
     });
     if (result.ok) out.text.push(labels.transcript(sender, result.seconds ?? seconds, path, result.text));
     else out.text.push(labels.notTranscribed(word, sender, path, result.message));
