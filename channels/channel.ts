@@ -147,6 +147,64 @@ export interface Channel {
   downloadAttachment?(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer>;
   /** Sends a file with its platform's own API; fails like send(). Unset: files cannot be sent here. */
   sendFile?(file: OutboundFile): Promise<void>;
+  /**
+   * Shows an answer while it is written (channels/live/ has the shared displays; each adapter's
+   * live-reply.ts gives them its platform calls). Unset: the answer appears when the turn is over.
+   */
+  startLiveReply?(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay;
+  /** Replaces the text of a message the bot posted (a live reply's); fails like send(). */
+  editMessage?(chatId: string, messageId: string, text: string): Promise<void>;
+}
+
+/** Where a live reply is written. */
+export interface LiveTarget {
+  chatId: string;
+  threadId?: string;
+  replyTo?: string;
+}
+
+/** How an answer is shown while it is written: edits of one message, complete blocks as messages, or not at all. */
+export type StreamingMode = 'off' | 'edit' | 'blocks';
+
+/** One timer API for live replies, so tests move time themselves. */
+export interface LiveTimers {
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface LiveReplyOptions {
+  mode: Exclude<StreamingMode, 'off'>;
+  /** Edit mode: at most one update of the chat per this many ms. */
+  editIntervalMs: number;
+  /** Blocks mode: a block is sent once it has at least this many characters and ends a paragraph. */
+  minBlockChars: number;
+  /** Show tool steps ("searching the web…") until the answer's text starts. */
+  progress: boolean;
+  clock: Clock;
+  timers: LiveTimers;
+  log: Logger;
+  /** A message was posted (its id), before any edit of it: the host records it for crash recovery. */
+  onPosted(messageId: string): void;
+  /** The first text of the answer is visible in the chat. */
+  onVisible(): void;
+}
+
+/** What a live reply left in the chat, for the outbox to finish it with the stored reply. */
+export type LiveShown =
+  /** Messages showing the answer so far, in order: the outbox edits them into its chunks. */
+  | { mode: 'edit'; messageIds: string[] }
+  /** The first sentChars of the answer went out as complete messages; the rest starts with reopen (a code fence). */
+  | { mode: 'blocks'; messageIds: string[]; sentChars: number; reopen?: string };
+
+export interface LiveReplyDisplay {
+  /** The whole answer so far (already scrubbed); called each time it grows. */
+  show(text: string): void;
+  /** A tool step, shown while no answer text is there. */
+  progress(line: string): void;
+  /** What was shown is no longer the answer (another model or a restarted agent answers again): mark it and start below it. */
+  restart(notice: string): Promise<void>;
+  /** Stops updating and waits for calls in flight; says what the chat shows now. */
+  close(): Promise<LiveShown>;
 }
 
 /** Small durable key/value state an adapter keeps across restarts (update offsets, cursors). */

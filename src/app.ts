@@ -10,6 +10,7 @@ import { RefusalNotices } from './access/refusal-notices.js';
 import { AuditLog } from './audit/audit-log.js';
 import { ThrottledAudit } from './audit/throttled-audit.js';
 import { platformChannels } from './channel-factory.js';
+import { ChannelStarts, type ChannelStateReport } from './channel-starts.js';
 import { systemClock, type Clock } from './clock.js';
 import { GLOBAL_GROUP_DIR, hostTimezone } from './config/groups.js';
 import { LiveConfig } from './config/live-config.js';
@@ -20,7 +21,7 @@ import { ContainerStateStore } from './container/container-state-store.js';
 import { DockerRuntime } from './container/docker-runtime.js';
 import type { ContainerRuntime } from './container/runtime.js';
 import { ActiveTurns } from './core/active-turns.js';
-import { sendFromAgent } from './core/agent-messages.js';
+import { sendFileFromAgent, sendFromAgent } from './core/agent-messages.js';
 import { budgetAlerts } from './core/budget-alerts.js';
 import { chatCommands } from './core/commands/chat-commands.js';
 import { Commands } from './core/commands/commands.js';
@@ -33,11 +34,15 @@ import { HostNotices } from './core/host-notices.js';
 import { MessageStore } from './core/message-store.js';
 import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
+import { OutboxFiles } from './core/outbox-files.js';
+import { sniffType } from './media/sniff.js';
 import { Router } from './core/router.js';
 import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
 import { SettleWaiters } from './core/settle-waiters.js';
 import { TurnExecutor } from './core/turn-executor.js';
+import { markInterruptedLiveReplies } from './core/live-recovery.js';
+import type { LiveTimers } from '../channels/channel.js';
 import type { Dashboard } from './dashboard/dashboard-server.js';
 import { startDashboardIfEnabled } from './dashboard/start-dashboard.js';
 import { LatestWhatsAppQr } from './dashboard/whatsapp-qr.js';
@@ -56,7 +61,9 @@ import { Scheduler, type SchedulerTimer } from './scheduler/scheduler.js';
 import { TaskStore } from './scheduler/task-store.js';
 import { envSecretValues, SecretValues } from './secret-values.js';
 import { createHostServices } from './services/host-services.js';
+import { checkModelsOffline, modelProblemReply, turnModelProblems, turnOnlineProblems, type ModelProblem } from './services/model-readiness.js';
 import { SocketServers } from './socket/socket-servers.js';
+import { TeamSystem } from './teams/team-system.js';
 import { createHostTools } from './tools/host-tools.js';
 import type { WebFetchOptions } from './tools/web-fetch.js';
 import { resolveSecret, Vault } from './vault/vault.js';
@@ -73,6 +80,8 @@ export interface EnclaveOptions {
   restartBackoffMs?: number;
   clock?: Clock;
   schedulerTimer?: SchedulerTimer;
+  /** How live replies wait between edits (tests move time themselves). */
+  liveTimers?: LiveTimers;
   /** DNS and dialing for web_fetch (tests point a public test address at a local server). */
   webFetch?: WebFetchOptions;
   onWhatsAppQr?: QrOutput;
@@ -82,6 +91,8 @@ export interface EnclaveOptions {
   whatsappSocketFactory?: WhatsAppSocketFactory;
   /** The time bound of one received file (media.timeoutSeconds); tests end it themselves instead of waiting. */
   mediaTimeout?: (ms: number) => AbortSignal;
+  /** How each channel's first connection attempt ended (they connect in the background). */
+  onChannelSettled?: (report: ChannelStateReport) => void;
 }
 
 interface Parts {
@@ -93,6 +104,7 @@ interface Parts {
   agentAudit: ThrottledAudit;
   local: LocalChannel;
   channels: Map<string, Channel>;
+  channelStarts: ChannelStarts;
   containers: ContainerManager;
   queue: GroupQueue;
   executor: TurnExecutor;
@@ -104,7 +116,9 @@ interface Parts {
   startedAt: number;
   clock: Clock;
   stopping: { value: boolean };
+  hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
+  teams: TeamSystem;
 }
 
 /** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
@@ -129,14 +143,30 @@ export class Enclave {
   get audit(): AuditLog {
     return this.parts.audit;
   }
+  get teams(): TeamSystem {
+    return this.parts.teams;
+  }
   get scheduler(): Scheduler {
     return this.parts.scheduler;
   }
   get dashboard(): Dashboard | undefined {
     return this.parts.dashboard;
   }
+  /** Each channel and its state: connecting, connected or failed. */
+  channelStates(): ChannelStateReport[] {
+    return this.parts.channelStarts.list();
+  }
+  /** Resolves when every channel's first connection attempt has ended. */
+  channelsSettled(): Promise<void> {
+    return this.parts.channelStarts.settled();
+  }
   channel(name: string): Channel | undefined {
     return this.parts.channels.get(name);
+  }
+
+  /** What keeps a configured model from answering (no provider, key or price), checked without the network. */
+  modelProblems(): ModelProblem[] {
+    return checkModelsOffline(this.parts.live.get(), { hasSecret: this.parts.hasSecret });
   }
 
   /** Every secret value the host holds, for log scrubbing. */
@@ -158,10 +188,12 @@ export class Enclave {
     seedHome(opts.home);
     // Checked before anything is built or written: a broken file stops here with its line and fix.
     const { paths } = loadConfig(opts.home, opts.env ?? process.env);
-    const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
-    const image = await runtime.prepare(opts.onProgress);
+    // Taken before the image is prepared: a starting instance holds it, so `enclave send` and
+    // `enclave status` agree that one is starting.
     const lock = InstanceLock.acquire(paths.lockFile);
     try {
+      const runtime = opts.runtime ?? (await DockerRuntime.connect(opts.docker));
+      const image = await runtime.prepare(opts.onProgress);
       return await Enclave.assemble(runtime, image, lock, opts);
     } catch (err) {
       lock.release();
@@ -190,6 +222,7 @@ export class Enclave {
     secrets.add(() => vault.keyTexts());
     secrets.add(() => envSecretValues(config(), env));
     const secret = (name: string) => resolveSecret(name, vault, env);
+    const hasSecret = (name: string) => secret(name) !== undefined;
     // What an agent is refused is audited with a per-group cap, so a looping agent cannot fill the disk.
     const agentAudit = new ThrottledAudit({ append: (e) => health.guard('audit', () => audit.append(e)) }, clock);
 
@@ -205,9 +238,10 @@ export class Enclave {
     const containerStates = new ContainerStateStore(db, health.background('container state'), clock);
     containerStates.markAllStopped();
 
-    const local = new LocalChannel(clock);
+    const local = new LocalChannel(clock, join(first.paths.dataDir, 'files-sent'));
     // Secret values never reach a chat, whatever a bug upstream might put into a reply.
     const outbox = new Outbox(db, channels, log, { clock }, (text) => scrubSecrets(text, secrets.values()));
+    const outboxFiles = new OutboxFiles(join(first.paths.dataDir, 'outbox'));
     const notices = new HostNotices({ config, turns, outbox });
 
     const ledger = new SqliteLedger({
@@ -219,6 +253,10 @@ export class Enclave {
     });
     const closed = ledger.closeOpenReservations(startedAt);
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
+    const teams: TeamSystem = new TeamSystem({
+      db, clock, config, audit: agentAudit, log, outbox, history, turns, model: (g) => settings.model(g), tellChat: (g, chat, text) => notices.tellChat(g, chat, text),
+      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue,
+    });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
     // The photos the host built for each group's running turn: the only images the proxy passes.
@@ -248,7 +286,7 @@ export class Enclave {
         globalPrices: () => config().enclave.prices,
         secret,
         secretValues: () => secrets.values(),
-        ledger,
+        ledger: teams.ledger(ledger),
         audit: agentAudit,
         cooldownMs: first.enclave.failoverCooldownSeconds * 1000,
         clock,
@@ -260,7 +298,13 @@ export class Enclave {
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
-        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch,
+        sendFile: {
+          sniff: sniffType,
+          maxBytes: () => config().enclave.media.sendMaxMb * 1024 * 1024,
+          stage: (bytes) => outboxFiles.put(bytes),
+          send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),
+        },
+        tasks, onTasksChanged: tasksChanged, audit: agentAudit, clock, web: opts.webFetch, extraTools: teams.tools(),
       }).handle,
       audit: agentAudit,
       log,
@@ -283,10 +327,19 @@ export class Enclave {
     await containers.cleanupLeftovers();
 
     const media = { media: () => config().enclave.media, channels, transcribe, log, images: turnImages, timeout: opts.mediaTimeout };
-    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, media });
+    const executor = new TurnExecutor({ config, db, store, history, outbox, waiters, channels, containers, settings, turns, log, clock, secrets: () => secrets.values(), liveTimers: opts.liveTimers, media,
+      modelUnready: (group, model) => {
+        const problems = turnModelProblems(config(), group, model, { hasSecret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+      diagnose: async (group, model) => {
+        const problems = await turnOnlineProblems(config(), group, model, { secret });
+        return problems.length > 0 ? modelProblemReply(problems) : undefined;
+      },
+    });
     const queue = new GroupQueue(
       first.enclave.maxContainers,
-      (group) => executor.runNext(group),
+      teams.turnRunner((group) => executor.runNext(group), (group) => store.hasQueued(group)),
       (group, err) => log.error({ group, err: (err as Error).message }, 'turn crashed'),
     );
     const scheduler = new Scheduler({
@@ -315,14 +368,17 @@ export class Enclave {
     if (first.enclave.channels.local.enabled) channels.set(local.name, local);
     const whatsappQr = new LatestWhatsAppQr(clock, opts.onWhatsAppQr);
     for (const ch of platformChannels({ config: first, db, log, clock, secret, commands: commands.menu(), onWhatsAppQr: whatsappQr.output, whatsappSocketFactory: opts.whatsappSocketFactory })) channels.set(ch.name, ch);
-    // Concurrently: a platform that is slow to answer does not hold up the others.
-    await Promise.all([...channels.values()].map((ch) => ch.connect(storageGate(router.handle, { health, channels, clock, log }))));
+    // In the background, each on its own: a platform that hangs holds up neither the start nor the local chat.
+    const channelStarts = new ChannelStarts(channels, log, opts.onChannelSettled);
+    channelStarts.start(storageGate(router.handle, { health, channels, clock, log }));
     // Replies left undelivered by the last run go out in the background, each chat on its own.
+    markInterruptedLiveReplies(db, outbox, log);
     void outbox.flush();
+    for (const group of teams.resume()) queue.enqueue(group);
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, dashboard });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard, teams });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */

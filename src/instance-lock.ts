@@ -36,6 +36,29 @@ export class InstanceLock {
   }
 }
 
+/** The pid of a live Enclave holding the lock, if any (it may still be starting: the lock is taken first). */
+export function lockOwner(file: string): number | undefined {
+  let owner: number;
+  try {
+    owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(owner) && owner > 0 && isAlive(owner) ? owner : undefined;
+}
+
+/**
+ * What `enclave send` and `enclave status` both say when no control socket answers: an instance
+ * that holds the lock is starting (or lost its socket); else none runs.
+ */
+export function noControlSocketMessage(home: string, lockFile: string): { starting: boolean; message: string } {
+  const pid = lockOwner(lockFile);
+  if (pid !== undefined && pid !== process.pid) {
+    return { starting: true, message: `Enclave (pid ${pid}) is starting for ${home} and does not take messages yet; try again when it prints Ready` };
+  }
+  return { starting: false, message: `no Enclave is running for ${home} (start it with: npm start)` };
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

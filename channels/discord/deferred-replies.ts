@@ -63,6 +63,11 @@ export class DeferredReplies {
     }
   }
 
+  /** An interaction this channel still answers through its deferred reply. */
+  isPending(interactionId: string): boolean {
+    return this.live(interactionId) !== undefined;
+  }
+
   private live(interactionId: string): Pending | undefined {
     const pending = this.pending.get(interactionId);
     if (pending && this.now() - pending.interaction.createdTimestamp > TOKEN_LIFETIME_MS) {

@@ -1,3 +1,4 @@
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
 import { Client, Events, GatewayIntentBits, Partials, Routes, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
 import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
@@ -6,6 +7,9 @@ import {
   type Channel,
   type ChannelContext,
   type ChannelHealth,
+  type DownloadLimits,
+  type InboundAttachment,
+  type OutboundFile,
   type InboundHandler,
   type InboundMessage,
   type InboundReceipt,
@@ -16,8 +20,10 @@ import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import { slashCommands } from './commands.js';
 import type { DiscordConfig, DiscordSecrets } from './config.js';
 import { closingNote, DeferredReplies } from './deferred-replies.js';
+import { editDiscordMessage, startDiscordLiveReply } from './live-reply.js';
 import { badTokenReason, missingTokenReason, permanentCloseReason, permanentLoginReason } from './failures.js';
 import { CHANNEL_NAME, interactionToInbound, messageToInbound } from './inbound.js';
+import { downloadDiscordFile, postDiscordFile } from './media.js';
 import { classifySendError, isUnauthorized, postChannelMessage, rejectMessageRateLimits } from './outbound.js';
 
 export interface DiscordChannelOptions {
@@ -84,6 +90,21 @@ export class DiscordChannel implements Channel {
     this.retrying = undefined;
   }
 
+  /** Only for answers to channel messages: a slash command's answer goes through its deferred reply. */
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    const client = this.client;
+    if (!client?.token) throw new Error('Discord is not logged in yet');
+    if (target.replyTo !== undefined && this.deferred.isPending(target.replyTo)) throw new Error('a slash command is answered through its deferred reply');
+    return startDiscordLiveReply(client.rest, target, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    const client = this.client;
+    if (!client?.token) throw new Error('Discord is not logged in yet; the message is retried later');
+    await this.limiter.take(chatId);
+    await editDiscordMessage(client.rest, chatId, messageId, text);
+  }
+
   async send(msg: OutboundMessage): Promise<void> {
     if (this.fatal) throw new PermanentSendError(this.fatal);
     const client = this.client;
@@ -95,6 +116,23 @@ export class DiscordChannel implements Channel {
     } catch (err) {
       if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
       throw classifySendError(err, msg.chatId);
+    }
+  }
+
+  async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
+    return downloadDiscordFile(this.config.apiBase, attachment, limits);
+  }
+
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
+    const client = this.client;
+    if (!client?.token) throw new Error('Discord is not logged in yet; the file is sent later');
+    await this.limiter.take(file.chatId);
+    try {
+      await postDiscordFile(client.rest, file);
+    } catch (err) {
+      if (isUnauthorized(err)) this.failPermanently(badTokenReason(this.config.tokenSecret));
+      throw classifySendError(err, file.chatId);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { ChatInputCommandInteraction, Message } from 'discord.js';
 import type { InboundMessage } from '../channel.js';
 import { commandText } from './commands.js';
+import { discordAttachments } from './media.js';
 
 export const CHANNEL_NAME = 'discord';
 
@@ -14,13 +15,14 @@ export function messageToInbound(message: Message, botId: string): InboundMessag
   if (message.author.bot || message.webhookId || message.system) return undefined;
   const inGuild = message.inGuild();
   const repliedTo = message.reference?.messageId;
+  const attachments = discordAttachments(message);
   return {
     channel: CHANNEL_NAME,
     chatId: message.channelId,
     platformId: message.id,
     senderId: message.author.id,
     senderName: message.member?.displayName ?? message.author.globalName ?? message.author.username,
-    text: withAttachments(readableText(message, botId), message),
+    text: readableText(message, botId),
     isDirect: !inGuild,
     mentionsBot: mentionsBot(message, botId),
     replyToBot: repliedTo !== undefined && repliesToBot(message, repliedTo, botId),
@@ -29,6 +31,7 @@ export function messageToInbound(message: Message, botId: string): InboundMessag
     fromBot: false,
     timestamp: message.createdTimestamp,
     ...(inGuild && { chatTitle: `${message.guild.name} #${'name' in message.channel ? message.channel.name : message.channelId}` }),
+    ...(attachments.length > 0 && { attachments }),
   };
 }
 
@@ -66,12 +69,6 @@ function readableText(message: Message, botId: string): string {
     })
     .replace(/[ \t]{2,}/g, ' ')
     .trim();
-}
-
-function withAttachments(text: string, message: Message): string {
-  if (message.attachments.size === 0) return text;
-  const lines = message.attachments.map((a) => `[attachment: ${a.name} ${a.url}]`);
-  return [text, ...lines].filter((l) => l !== '').join('\n');
 }
 
 /** Typed @Bot, written <@id> or <@!id>, or the bot's own managed role. Not merely replying to it. */

@@ -11,8 +11,14 @@ import {
   type InboundHandler,
   type InboundOutcome,
   type InboundReceipt,
+  type LiveReplyDisplay,
+  type LiveReplyOptions,
+  type LiveTarget,
+  type OutboundFile,
   type OutboundMessage,
 } from '../channel.js';
+import { LocalLiveDisplay, type LocalLiveEvent } from './live-reply.js';
+import { saveLocalFile } from './saved-files.js';
 
 /** A file given to the local chat (`/attach`, `enclave send --attach`): its name and bytes. */
 export interface LocalFile {
@@ -33,7 +39,12 @@ export interface LocalExchange {
   replies: string[];
 }
 
-export type LocalEvent = { kind: 'message'; message: OutboundMessage } | { kind: 'typing'; chatId: string; typing: boolean };
+export type LocalEvent =
+  | { kind: 'message'; message: OutboundMessage }
+  | { kind: 'typing'; chatId: string; typing: boolean }
+  | LocalLiveEvent
+  /** The final text of a live answer (the outbox finishing it): it replaces what was printed. */
+  | { kind: 'edit'; chatId: string; messageId: string; text: string };
 
 /**
  * The chat that needs no account: the terminal prompt and `enclave send` both submit here.
@@ -49,7 +60,11 @@ export class LocalChannel implements Channel {
   /** Attached files by platformRef, until the turn fetches them (they live in memory only). */
   private readonly held = new Map<string, Buffer>();
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(
+    private readonly clock: Clock = systemClock,
+    /** Where files the assistant sends are saved (the instance's data folder); unset: files cannot be sent here. */
+    private readonly filesDir?: string,
+  ) {}
 
   async connect(onMessage: InboundHandler): Promise<void> {
     this.handler = onMessage;
@@ -102,6 +117,7 @@ export class LocalChannel implements Channel {
     const replies: string[] = [];
     const unsubscribe = this.subscribe((e) => {
       if (e.kind === 'message' && e.message.chatId === chatId) replies.push(e.message.text);
+      if (e.kind === 'edit' && e.chatId === chatId) replies.push(e.text);
     });
     try {
       const receipt = await this.submit(chatId, text, LOCAL_OWNER, files);
@@ -120,6 +136,22 @@ export class LocalChannel implements Channel {
 
   async send(message: OutboundMessage): Promise<void> {
     this.emit({ kind: 'message', message });
+  }
+
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    return new LocalLiveDisplay(target, options, (event) => this.emit(event));
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    this.emit({ kind: 'edit', chatId, messageId, text });
+  }
+
+  /** Saves the file and says in the chat where it is, with the caption on the next line. */
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (!this.filesDir) throw new Error('the local chat has no folder for files');
+    const path = saveLocalFile(this.filesDir, file, this.clock());
+    const text = `[file from the assistant: ${path}]${file.caption ? `\n${file.caption}` : ''}`;
+    this.emit({ kind: 'message', message: { chatId: file.chatId, text, ...(file.threadId !== undefined && { threadId: file.threadId }) } });
   }
 
   async setTyping(chatId: string, typing: boolean): Promise<void> {

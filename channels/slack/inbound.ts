@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../channel.js';
+import { slackAttachments, slackFileSchema } from './media.js';
 import { commandRef, messageRef } from './message-ref.js';
 import { mentionedUsers, slackToPlain } from './mrkdwn.js';
 
@@ -16,6 +17,7 @@ export const slackMessageEventSchema = z.object({
   thread_ts: z.string().optional(),
   /** Present on thread replies: who posted the thread's first message. */
   parent_user_id: z.string().optional(),
+  files: z.array(slackFileSchema).optional(),
 });
 export type SlackMessageEvent = z.infer<typeof slackMessageEventSchema>;
 
@@ -64,6 +66,7 @@ export function normaliseMessage(ev: SlackMessageEvent, bot: SlackBotIdentity, l
   const threaded = inThread(ev);
   const thread = conversationThread(ev, lookups);
   const mentions = mentionedUsers(ev.text);
+  const attachments = slackAttachments(ev.files);
   return {
     channel: 'slack',
     chatId: ev.channel,
@@ -80,6 +83,7 @@ export function normaliseMessage(ev: SlackMessageEvent, bot: SlackBotIdentity, l
     timestamp: Math.round(Number(ev.ts) * 1000),
     chatTitle: lookups.chatTitle,
     ...(thread !== undefined && { threadId: thread }),
+    ...(attachments.length > 0 && { attachments }),
   };
 }
 

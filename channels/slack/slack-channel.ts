@@ -1,9 +1,10 @@
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type AckFn, type RespondArguments } from '@slack/bolt';
 import { backoffDelay, untilStopped } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
-import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type InboundMessage, type OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type DownloadLimits, type InboundAttachment, type InboundHandler, type InboundMessage, type OutboundFile, type OutboundMessage } from '../channel.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { ChannelStatus } from '../channel-status.js';
 import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
@@ -20,8 +21,10 @@ import {
   slashCommandSchema,
   type SlackBotIdentity,
 } from './inbound.js';
+import { downloadSlackFile } from './media.js';
 import { answerThread, isSlackTs, messageRef } from './message-ref.js';
 import { plainToSlack } from './mrkdwn.js';
+import { startSlackLiveReply, updateSlackMessage } from './live-reply.js';
 import { RecentIds } from './recent-ids.js';
 import { classifySendError, describeSlackError, isAuthFailure, isTransient } from './slack-errors.js';
 import { badTokenReason, missingSecret, slackClientOptions, usage } from './setup.js';
@@ -116,11 +119,31 @@ export class SlackChannel implements Channel {
     this.retrying = undefined;
   }
 
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    const web = this.web;
+    if (this.fatal || !web) throw new Error('the Slack channel is not connected');
+    const thread = this.threadFor(target.chatId, target.replyTo, target.threadId);
+    if (thread) this.botThreads.add(`${target.chatId}:${thread}`);
+    return startSlackLiveReply(web, target, thread, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
+    const web = this.web;
+    if (!web) throw new Error('the Slack channel is not connected');
+    await this.pacer.take(chatId);
+    await updateSlackMessage(web, chatId, messageId, text);
+  }
+
+  private threadFor(chatId: string, replyTo: string | undefined, threadId: string | undefined): string | undefined {
+    return threadId !== undefined && isSlackTs(threadId) ? threadId : answerThread(replyTo, this.config.replyInThread && !isDmChannel(chatId));
+  }
+
   async send(msg: OutboundMessage): Promise<void> {
     if (this.fatal) throw new PermanentSendError(this.fatal);
     const web = this.web;
     if (!web) throw new Error('the Slack channel is not connected');
-    const thread = msg.threadId !== undefined && isSlackTs(msg.threadId) ? msg.threadId : answerThread(msg.replyTo, this.config.replyInThread && !isDmChannel(msg.chatId));
+    const thread = this.threadFor(msg.chatId, msg.replyTo, msg.threadId);
     await this.pacer.take(msg.chatId);
     try {
       await web.chat.postMessage({ channel: msg.chatId, text: plainToSlack(msg.text), thread_ts: thread });
@@ -133,6 +156,32 @@ export class SlackChannel implements Channel {
       throw classifySendError(err, msg.chatId);
     }
     if (thread) this.botThreads.add(`${msg.chatId}:${thread}`);
+  }
+
+  async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
+    const web = this.web;
+    if (!web) throw new Error('the Slack channel is not connected');
+    return downloadSlackFile(web, this.config.apiUrl, this.secrets.botToken, attachment, limits);
+  }
+
+  /** files.uploadV2: files.getUploadURLExternal, the upload, files.completeUploadExternal sharing it in the chat. */
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (this.fatal) throw new PermanentSendError(this.fatal);
+    const web = this.web;
+    if (!web) throw new Error('the Slack channel is not connected');
+    const thread = file.threadId !== undefined && isSlackTs(file.threadId) ? file.threadId : answerThread(file.replyTo, this.config.replyInThread && !isDmChannel(file.chatId));
+    await this.pacer.take(file.chatId);
+    try {
+      const upload = { file: file.data, filename: file.name, title: file.name, ...(file.caption && { initial_comment: plainToSlack(file.caption) }) };
+      await web.filesUploadV2(thread !== undefined ? { ...upload, channel_id: file.chatId, thread_ts: thread } : { ...upload, channel_id: file.chatId });
+    } catch (err) {
+      if (isAuthFailure(err)) {
+        const reason = badTokenReason(this.config, err, 'Slack rejected the bot token');
+        this.failForGood(reason);
+        throw new PermanentSendError(reason, { cause: err });
+      }
+      throw classifySendError(err, file.chatId);
+    }
   }
 
   /** Bots get no typing indicator from the Web API (only the retired RTM API had one): nothing to do. */

@@ -1,5 +1,6 @@
 import type { Message, MessageEntity } from 'grammy/types';
 import type { InboundMessage } from '../channel.js';
+import { telegramAttachments } from './media.js';
 
 export interface BotIdentity {
   id: number;
@@ -13,12 +14,14 @@ interface Range {
 }
 
 /**
- * One Telegram message as the host sees it, or undefined when it is not for the host: no text
- * or caption, no sender, or a command addressed to another bot (`/status@otherbot`).
+ * One Telegram message as the host sees it, or undefined when it is not for the host: no text,
+ * caption or file, no sender, or a command addressed to another bot (`/status@otherbot`).
  * `/ask text` becomes `text` with mentionsBot; other commands pass on as `/name args`.
  */
 export function normaliseMessage(message: Message, me: BotIdentity): InboundMessage | undefined {
-  const rawText = message.text ?? message.caption;
+  const attachments = telegramAttachments(message);
+  // A photo or voice note without a caption is still a message, with empty text.
+  const rawText = message.text ?? message.caption ?? (attachments.length > 0 ? '' : undefined);
   const from = message.from;
   if (rawText === undefined || !from) return undefined;
   const entities: MessageEntity[] = message.entities ?? message.caption_entities ?? [];
@@ -73,6 +76,7 @@ export function normaliseMessage(message: Message, me: BotIdentity): InboundMess
     timestamp: message.date * 1000,
     chatTitle: 'title' in message.chat ? message.chat.title : undefined,
     ...(topic !== undefined && { threadId: topic }),
+    ...(attachments.length > 0 && { attachments }),
   };
 }
 

@@ -3,12 +3,14 @@ import { Bot } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
 import { backoffDelay } from '../backoff.js';
 import { sleep } from '../../src/time/sleep.js';
-import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type DownloadLimits, type InboundAttachment, type InboundHandler, type LiveReplyDisplay, type LiveReplyOptions, type LiveTarget, type OutboundFile, type OutboundMessage } from '../channel.js';
+import { editTelegramMessage, startTelegramLiveReply } from './live-reply.js';
 import { ChannelStatus } from '../channel-status.js';
 import type { Wait } from '../rate-limiter.js';
 import { apiSignal } from './api-signal.js';
 import type { TelegramConfig, TelegramSecrets } from './config.js';
 import { describe, isBadToken, isConflict, retryAfterMs } from './errors.js';
+import { downloadTelegramFile, sendTelegramFile } from './media.js';
 import { normaliseMessage, type BotIdentity } from './normalise.js';
 import { TelegramSender } from './sender.js';
 import { closeServer, startWebhookServer } from './webhook-server.js';
@@ -26,6 +28,8 @@ export interface TelegramChannelOptions {
   random?: () => number;
   /** How send pacing waits (tests move a clock instead). */
   wait?: Wait;
+  /** A signal that aborts after ms: bounds each set-up call (default AbortSignal.timeout; tests fire it themselves). */
+  timeoutSignal?: (ms: number) => AbortSignal;
 }
 
 /**
@@ -84,6 +88,27 @@ export class TelegramChannel implements Channel {
     await this.sender.send(msg);
   }
 
+  async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
+    if (!this.bot) throw new Error(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    return downloadTelegramFile(this.bot.api, this.config.apiRoot, this.secrets.token, attachment, limits);
+  }
+
+  async sendFile(file: OutboundFile): Promise<void> {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    // An upload gets longer than one API call: four times channels.telegram.requestTimeoutSeconds.
+    await sendTelegramFile(this.bot.api, file, AbortSignal.timeout(this.config.requestTimeoutSeconds * 4000));
+  }
+
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    return startTelegramLiveReply(this.bot.api, target, options);
+  }
+
+  async editMessage(chatId: string, messageId: string, text: string): Promise<void> {
+    if (!this.bot) throw new PermanentSendError(`Telegram has no bot token: store it in the vault as ${this.config.tokenSecret} and restart`);
+    await editTelegramMessage(this.bot.api, chatId, messageId, text, this.ctx.log);
+  }
+
   async setTyping(chatId: string, typing: boolean, threadId?: string): Promise<void> {
     if (typing) await this.sender?.typing(chatId, threadId);
   }
@@ -113,12 +138,24 @@ export class TelegramChannel implements Channel {
     if (this.config.mode === 'polling') await this.poll(bot, signal);
   }
 
+  /** One set-up call, unanswered for requestTimeoutSeconds counts as failed (a hanging API does not hold the channel for grammy's long-poll timeout). */
+  private async bounded<T>(method: string, signal: AbortSignal, call: (s: AbortSignal) => Promise<T>): Promise<T> {
+    const seconds = this.config.requestTimeoutSeconds;
+    const timeout = (this.opts.timeoutSignal ?? AbortSignal.timeout)(seconds * 1000);
+    try {
+      return await call(AbortSignal.any([signal, timeout]));
+    } catch (err) {
+      if (timeout.aborted && !signal.aborted) throw new Error(`Telegram did not answer ${method} within ${seconds} s (channels.telegram.requestTimeoutSeconds)`, { cause: err });
+      throw err;
+    }
+  }
+
   private async setUp(bot: Bot, signal: AbortSignal): Promise<void> {
-    const me = await bot.api.getMe(apiSignal(signal));
+    const me = await this.bounded('getMe', signal, (s) => bot.api.getMe(apiSignal(s)));
     this.me = { id: me.id, username: me.username };
     if (this.config.mode === 'webhook') await this.startWebhook(bot, signal);
-    else await bot.api.deleteWebhook({}, apiSignal(signal));
-    await bot.api.setMyCommands(this.commands(), {}, apiSignal(signal)).catch((err: unknown) => {
+    else await this.bounded('deleteWebhook', signal, (s) => bot.api.deleteWebhook({}, apiSignal(s)));
+    await this.bounded('setMyCommands', signal, (s) => bot.api.setMyCommands(this.commands(), {}, apiSignal(s))).catch((err: unknown) => {
       if (isBadToken(err)) throw err;
       this.ctx.log.warn({ channel: 'telegram', reason: describe(err) }, 'could not register the Telegram command menu');
     });
@@ -164,7 +201,7 @@ export class TelegramChannel implements Channel {
         throw new WebhookListenError(`Telegram webhook server cannot listen on ${hook.host}:${hook.port} (${describe(err)}): free the port or change channels.telegram.webhook.port`, { cause: err });
       }
     }
-    await bot.api.setWebhook(hook.url, { secret_token: secretToken, allowed_updates: ALLOWED_UPDATES }, apiSignal(signal));
+    await this.bounded('setWebhook', signal, (s) => bot.api.setWebhook(hook.url, { secret_token: secretToken, allowed_updates: ALLOWED_UPDATES }, apiSignal(s)));
   }
 
   private async takeWebhookUpdate(update: Update): Promise<void> {

@@ -9,8 +9,9 @@ import {
   type proto,
 } from '@whiskeysockets/baileys';
 import type { Clock } from '../../src/clock.js';
-import type { InboundMessage } from '../channel.js';
+import type { InboundAttachment, InboundMessage } from '../channel.js';
 import { personId } from './identity.js';
+import { whatsappMedia } from './media.js';
 
 /** Who the bot is on WhatsApp: its phone-number jid and its LID (either may carry a device suffix). */
 export interface BotIdentity {
@@ -67,34 +68,24 @@ export function normaliseMessage(msg: WAMessage, ctx: NormaliseContext): Inbound
     fromBot: fromMe || isBot(senderJid ?? undefined, ctx.me) || isBot(senderAlt ?? undefined, ctx.me),
     timestamp: msg.messageTimestamp ? toNumber(msg.messageTimestamp) * 1000 : ctx.now(),
     ...(isGroup && ctx.chatTitle(chatId) ? { chatTitle: ctx.chatTitle(chatId) } : {}),
+    ...(body.attachment && { attachments: [body.attachment] }),
   };
 }
 
 interface Body {
   text: string;
   context: proto.IContextInfo | null | undefined;
+  attachment?: InboundAttachment;
 }
 
 function readBody(content: proto.IMessage | undefined): Body | undefined {
   if (!content || content.protocolMessage || content.reactionMessage) return undefined;
   if (content.conversation) return { text: content.conversation, context: undefined };
   if (content.extendedTextMessage) return { text: content.extendedTextMessage.text ?? '', context: content.extendedTextMessage.contextInfo };
-  const media = readMedia(content);
+  // A photo, voice note, document... : its caption is the text (empty without one).
+  const media = whatsappMedia(content);
   if (!media) return undefined;
-  const note = `[${media.what} attached; the file itself was not passed on]`;
-  return { text: media.caption ? `${media.caption}\n${note}` : note, context: media.context };
-}
-
-function readMedia(c: proto.IMessage): { what: string; caption?: string | null; context?: proto.IContextInfo | null } | undefined {
-  if (c.imageMessage) return { what: 'image', caption: c.imageMessage.caption, context: c.imageMessage.contextInfo };
-  if (c.videoMessage) return { what: c.videoMessage.gifPlayback ? 'GIF' : 'video', caption: c.videoMessage.caption, context: c.videoMessage.contextInfo };
-  if (c.documentMessage) {
-    const name = c.documentMessage.fileName ? ` "${c.documentMessage.fileName}"` : '';
-    return { what: `document${name}`, caption: c.documentMessage.caption, context: c.documentMessage.contextInfo };
-  }
-  if (c.audioMessage) return { what: c.audioMessage.ptt ? 'voice message' : 'audio', context: c.audioMessage.contextInfo };
-  if (c.stickerMessage) return { what: 'sticker', context: c.stickerMessage.contextInfo };
-  return undefined;
+  return { text: media.caption, context: media.context, attachment: media.attachment };
 }
 
 /** Same account on the same kind of id (phone number or LID), whatever the device suffix. */

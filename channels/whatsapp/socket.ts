@@ -1,5 +1,6 @@
 import {
   makeWASocket,
+  type AnyMessageContent,
   type AuthenticationState,
   type BaileysEventEmitter,
   type Contact,
@@ -16,7 +17,7 @@ export interface WhatsAppSocketLike {
   ev: Pick<BaileysEventEmitter, 'on' | 'off'>;
   /** This linked device: `id` is the phone-number jid (with a device suffix), `lid` its LID. */
   readonly user: Contact | undefined;
-  sendMessage(jid: string, content: { text: string }, options?: { quoted?: WAMessage }): Promise<WAMessage | undefined>;
+  sendMessage(jid: string, content: AnyMessageContent, options?: { quoted?: WAMessage }): Promise<WAMessage | undefined>;
   sendPresenceUpdate(type: WAPresence, toJid?: string): Promise<void>;
   end(error: Error | undefined): unknown;
   requestPairingCode(phoneNumber: string): Promise<string>;

@@ -1,11 +1,15 @@
-import type { BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
+import type { LiveReplyDisplay, LiveReplyOptions, LiveTarget } from '../channel.js';
+import { startWhatsAppLiveReply } from './live-reply.js';
+import type { AnyMessageContent, BaileysEventMap, ConnectionState, WAMessage } from '@whiskeysockets/baileys';
+import type { Dispatcher } from 'undici';
 import { backoffDelay } from '../backoff.js';
-import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type InboundHandler, type OutboundMessage } from '../channel.js';
+import { PermanentSendError, type Channel, type ChannelContext, type ChannelHealth, type DownloadLimits, type InboundAttachment, type InboundHandler, type OutboundFile, type OutboundMessage } from '../channel.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { ChannelStatus } from '../channel-status.js';
 import { ChatRateLimiter, type Wait } from '../rate-limiter.js';
 import type { WhatsAppConfig, WhatsAppSecrets } from './config.js';
 import { disconnectAction, statusCodeOf } from './disconnect.js';
+import { downloadWhatsAppMedia, whatsappFileContent } from './media.js';
 import { normaliseMessage } from './normalise.js';
 import { renderQr, writeQrToStderr, type QrOutput } from './qr.js';
 import { RecentMessages } from './recent-messages.js';
@@ -26,6 +30,8 @@ export interface WhatsAppChannelOptions {
   qrTimeoutMs?: number;
   /** How send pacing waits (tests move a clock instead). */
   wait?: Wait;
+  /** The connection pool for one media download (tests serve WhatsApp's media host from memory); default a fresh undici Agent. */
+  mediaDispatcher?: () => Dispatcher;
 }
 
 export const NOT_LINKED_ERROR =
@@ -89,7 +95,16 @@ export class WhatsAppChannel implements Channel {
     if (sock) await Promise.resolve(sock.end(undefined)).catch(() => undefined);
   }
 
+  startLiveReply(target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
+    return startWhatsAppLiveReply((text) => this.post({ chatId: target.chatId, text, replyTo: target.replyTo }), options);
+  }
+
   async send(msg: OutboundMessage): Promise<void> {
+    await this.post(msg);
+  }
+
+  /** Sends one message (text, or a file's content); resolves with its id. */
+  private async post(msg: OutboundMessage & { content?: AnyMessageContent }): Promise<string> {
     if (!msg.chatId.includes('@')) {
       throw new PermanentSendError(`"${msg.chatId}" is not a WhatsApp chat id (expected e.g. 491701234567@s.whatsapp.net or 1203630...@g.us): fix the chat in group.yaml`);
     }
@@ -100,11 +115,27 @@ export class WhatsAppChannel implements Channel {
     try {
       const sock = this.sock;
       if (!sock || !this.status.isConnected) throw new NotConnectedError(this.status.error ?? 'WhatsApp is not connected');
-      sent = await sock.sendMessage(msg.chatId, { text: msg.text }, quoted ? { quoted } : undefined);
+      sent = await sock.sendMessage(msg.chatId, msg.content ?? { text: msg.text }, quoted ? { quoted } : undefined);
     } catch (err) {
       throw classifySendError(err, msg.chatId, this.failedForGood);
     }
     if (sent) this.recent.remember(sent, true);
+    return sent?.key.id ?? '';
+  }
+
+  async downloadAttachment(attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
+    return downloadWhatsAppMedia(attachment, limits, this.opts.mediaDispatcher);
+  }
+
+  /** A photo or document (with its caption), or audio and voice notes (ptt), whose caption follows as text. */
+  async sendFile(file: OutboundFile): Promise<void> {
+    const content = whatsappFileContent(file);
+    await this.post({ chatId: file.chatId, text: '', replyTo: file.replyTo, content });
+    if (file.caption && (file.kind === 'voice' || file.kind === 'audio')) {
+      await this.send({ chatId: file.chatId, text: file.caption }).catch((err: unknown) => {
+        this.ctx.log.warn({ channel: 'whatsapp', chat: file.chatId, err: String(err) }, 'the caption of a voice note was not sent');
+      });
+    }
   }
 
   async setTyping(chatId: string, typing: boolean): Promise<void> {

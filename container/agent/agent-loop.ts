@@ -1,14 +1,26 @@
 import type {
-  ChatCompletion,
-  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
   ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
+import { readStreamedStep } from './stream-step.js';
 import type { ToolSet } from './tools.js';
 
-/** The one method of the openai client the loop needs; tests pass a scripted object. */
+/** The one method of the openai client the loop needs (streamed answers); tests pass a scripted object. */
 export interface ChatClient {
-  chat: { completions: { create(body: ChatCompletionCreateParamsNonStreaming): PromiseLike<ChatCompletion> } };
+  chat: { completions: { create(body: ChatCompletionCreateParamsStreaming): PromiseLike<AsyncIterable<ChatCompletionChunk>> } };
+}
+
+/** What the loop reports while it works, for the chat to show the answer being written. */
+export interface LoopListener {
+  /** More text of the current model call (the answer, unless tool calls follow). */
+  onText?(text: string): void;
+  /** The current model call asked for tools: the text it streamed is not the answer. */
+  onDiscard?(): void;
+  /** The proxy switched to another model mid-answer. */
+  onRestart?(reason: string): void;
+  onToolCall?(name: string, argumentsJson: string, step: number): void;
 }
 
 export interface AgentLoopInput {
@@ -17,7 +29,7 @@ export interface AgentLoopInput {
   messages: ChatCompletionMessageParam[];
   tools: ToolSet;
   maxSteps: number;
-  onToolCall?: (name: string, step: number) => void;
+  listener?: LoopListener;
 }
 
 export interface AgentLoopOutput {
@@ -42,27 +54,32 @@ async function runToolCall(call: ChatCompletionMessageToolCall, tools: ToolSet):
 /** Model call -> tool calls -> model call ... until an answer without tool calls, or maxSteps calls. */
 export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopOutput> {
   const { client, model, tools } = input;
+  const listener = input.listener ?? {};
   const maxSteps = Math.max(1, Math.floor(input.maxSteps));
   const messages = [...input.messages];
   const definitions = tools.definitions();
 
   for (let step = 1; step <= maxSteps; step++) {
-    const completion = await client.chat.completions.create({
+    const stream = await client.chat.completions.create({
       model,
       messages,
+      stream: true,
+      stream_options: { include_usage: true },
       ...(definitions.length > 0 ? { tools: definitions } : {}),
     });
-    const message = completion.choices[0]?.message;
-    if (!message) throw new Error('the model returned no choices');
+    const answer = await readStreamedStep(stream, {
+      onText: (text) => listener.onText?.(text),
+      onRestart: (reason) => listener.onRestart?.(reason),
+    });
 
-    const toolCalls = message.tool_calls ?? [];
-    if (toolCalls.length === 0) {
-      return { reply: message.content ?? message.refusal ?? '', steps: step, stepLimitHit: false };
+    if (answer.toolCalls.length === 0) {
+      return { reply: answer.content || answer.refusal, steps: step, stepLimitHit: false };
     }
 
-    messages.push({ role: 'assistant', content: message.content, tool_calls: toolCalls });
-    for (const call of toolCalls) {
-      input.onToolCall?.(call.type === 'function' ? call.function.name : call.type, step);
+    if (answer.content !== '') listener.onDiscard?.();
+    messages.push({ role: 'assistant', content: answer.content || null, tool_calls: answer.toolCalls });
+    for (const call of answer.toolCalls) {
+      listener.onToolCall?.(call.function.name, call.function.arguments, step);
       messages.push({ role: 'tool', tool_call_id: call.id, content: await runToolCall(call, tools) });
     }
   }

@@ -2,6 +2,8 @@ import {
   HOST_TOOLS_PATH,
   type HostToolRequest,
   type HostToolResponse,
+  type LiveUpdate,
+  TURN_LIVE_PATH,
   TURN_PATH,
   TURN_RESULT_PATH,
   type TurnRequest,
@@ -31,6 +33,13 @@ export class HostClient {
     const res = await this.postJson(TURN_RESULT_PATH, result);
     await res.body?.cancel();
     if (!res.ok) throw new Error(`POST ${TURN_RESULT_PATH} answered ${res.status}`);
+  }
+
+  /** Part of the answer as it is written; the host shows it in the chat. */
+  async sendLive(update: LiveUpdate): Promise<void> {
+    const res = await this.postJson(TURN_LIVE_PATH, update);
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`POST ${TURN_LIVE_PATH} answered ${res.status}`);
   }
 
   /** A host-performed tool; an unreadable answer becomes a refusal, never an exception. */

@@ -3,10 +3,11 @@
  * descriptions the runner declares to the model, and the shapes of their results. The runner
  * forwards a call (POST HOST_TOOLS_PATH + name, body HostToolRequest); the host decides and answers
  * with a HostToolResponse whose `result` has the shape below. Shared by the runner and the host,
- * so this file imports nothing.
+ * so this file imports nothing but its sibling contract for the team tools.
  */
+import { TEAM_TOOL_NAMES, TEAM_TOOL_SPECS, type TeamToolResults } from './team-tool-contract.js';
 
-export const HOST_TOOL_NAMES = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const HOST_TOOL_NAMES = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch', ...TEAM_TOOL_NAMES] as const;
 export type HostToolName = (typeof HOST_TOOL_NAMES)[number];
 
 export const TASK_TOOL_NAMES = ['schedule_task', 'list_tasks', 'cancel_task'] as const;
@@ -35,6 +36,22 @@ export const HOST_TOOL_SPECS: readonly HostToolSpec[] = [
       type: 'object',
       properties: { text: { type: 'string', description: 'The message text' } },
       required: ['text'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'send_file',
+    description:
+      'Send a file from your memory folder to the chat (a photo, a document such as a PDF, or audio), with an optional caption. ' +
+      'Give the path relative to your memory folder, e.g. "reports/summary.pdf" for /workspace/memory/reports/summary.pdf. ' +
+      'The host checks the file (no links, size limit) and decides from its content whether it is shown as a photo, a voice note or a document.',
+    parameters: {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'Path of the file relative to your memory folder' },
+        caption: { type: 'string', description: 'Optional text shown with the file (at most 1024 characters)' },
+      },
+      required: ['path'],
       additionalProperties: false,
     },
   },
@@ -89,6 +106,7 @@ export const HOST_TOOL_SPECS: readonly HostToolSpec[] = [
       additionalProperties: false,
     },
   },
+  ...TEAM_TOOL_SPECS,
 ];
 
 /** A task as the agent (and `enclave tasks list --json`) sees it. */
@@ -116,8 +134,9 @@ export interface WebPage {
 }
 
 /** What `result` holds in a successful HostToolResponse, per tool. */
-export interface HostToolResults {
+export interface HostToolResults extends TeamToolResults {
   send_message: { ok: true };
+  send_file: { ok: true; kind: 'image' | 'audio' | 'voice' | 'document'; mime: string; bytes: number };
   schedule_task: { task: TaskView };
   list_tasks: { tasks: TaskView[] };
   cancel_task: { task: TaskView };

@@ -4,6 +4,7 @@
  *
  *   GET  /enclave/turn           long-poll: 200 + TurnRequest, or 204 when nothing arrived in time
  *   POST /enclave/turn/result    body TurnResult; answers 204
+ *   POST /enclave/turn/live      body LiveUpdate (the answer as it is written); answers 204
  *   POST /enclave/tools/<name>   body HostToolRequest; answers 200 HostToolResponse
  *                                (the tools and their results are in host-tool-contract.ts)
  *   POST /v1/chat/completions    OpenAI-compatible; the host adds the key and forwards
@@ -21,6 +22,29 @@ export const INBOX_DIR = `${WORKSPACE_DIR}/inbox`;
 export const TURN_PATH = '/enclave/turn';
 export const TURN_RESULT_PATH = '/enclave/turn/result';
 export const HOST_TOOLS_PATH = '/enclave/tools/';
+export const TURN_LIVE_PATH = '/enclave/turn/live';
+
+/**
+ * A field the host's proxy adds to a stream chunk when the provider failed after its first tokens
+ * and the next model of the group answers from the start on the same stream (value: why).
+ */
+export const STREAM_RESTART_FIELD = 'enclave_restart';
+
+/** What the runner tells the host while a turn runs, so the chat can show the answer being written. */
+export type LiveEvent =
+  /** More of the answer's text. */
+  | { kind: 'text'; text: string }
+  /** The text of the current model call so far is not the answer (tool calls follow): forget it. */
+  | { kind: 'discard' }
+  /** A short line about a tool step ("searching the web…"). */
+  | { kind: 'progress'; text: string }
+  /** The model call started over with another model: what was shown of it is replaced. */
+  | { kind: 'restart'; reason: string };
+
+export interface LiveUpdate {
+  turnId: string;
+  events: LiveEvent[];
+}
 
 export interface ChatTurnMessage {
   role: 'user' | 'assistant';

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await pollLoop({
     nextTurn: (signal) => host.nextTurn(signal),
     sendResult: (result) => host.sendResult(result),
-    handleTurn: (request) => runTurn(request, { client, callHostTool: (tool, req) => host.callTool(tool, req), log }),
+    handleTurn: (request) => runTurn(request, { client, callHostTool: (tool, req) => host.callTool(tool, req), sendLive: (update) => host.sendLive(update), log }),
     log,
   });
 }

@@ -2,7 +2,9 @@ import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'open
 import { runAgentLoop, type ChatClient } from './agent-loop.js';
 import { errorMessage } from './errors.js';
 import { hostTools, type CallHostTool } from './host-tools.js';
-import type { TurnRequest, TurnResult } from './protocol.js';
+import { LiveForwarder } from './live-forwarder.js';
+import { progressLine } from './progress-lines.js';
+import type { LiveUpdate, TurnRequest, TurnResult } from './protocol.js';
 import { shellTool } from './shell-tool.js';
 import { buildSystemPrompt, DEFAULT_PROMPT_PATHS, type PromptPaths } from './system-prompt.js';
 import { ToolSet } from './tools.js';
@@ -16,6 +18,8 @@ export interface TurnDeps {
   layout?: WorkspaceLayout;
   promptPaths?: PromptPaths;
   log?: (line: string) => void;
+  /** Sends the answer to the host as it is written (POST /enclave/turn/live); unset: only the final answer. */
+  sendLive?: (update: LiveUpdate) => Promise<void>;
 }
 
 function checkRequest(request: TurnRequest): void {
@@ -55,6 +59,7 @@ export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<Tur
       },
     },
   };
+  const live = deps.sendLive ? new LiveForwarder(String(request.turnId), deps.sendLive, deps.log) : undefined;
   try {
     checkRequest(request);
     const layout = deps.layout ?? DEFAULT_LAYOUT;
@@ -72,10 +77,20 @@ export async function runTurn(request: TurnRequest, deps: TurnDeps): Promise<Tur
       messages: [{ role: 'system', content: system }, ...chatMessages(request)],
       tools,
       maxSteps: request.maxSteps,
-      onToolCall: (name, step) => deps.log?.(`turn ${request.turnId}: step ${step}: tool ${name}`),
+      listener: {
+        onText: (text) => live?.push({ kind: 'text', text }),
+        onDiscard: () => live?.push({ kind: 'discard' }),
+        onRestart: (reason) => live?.push({ kind: 'restart', reason }),
+        onToolCall: (name, args, step) => {
+          deps.log?.(`turn ${request.turnId}: step ${step}: tool ${name}`);
+          live?.push({ kind: 'progress', text: progressLine(name, args) });
+        },
+      },
     });
+    await live?.flush();
     return { turnId: request.turnId, ok: true, reply: result.reply, steps: result.steps };
   } catch (err) {
+    await live?.flush();
     return { turnId: String(request.turnId ?? ''), ok: false, reply: '', error: errorMessage(err), steps };
   }
 }

@@ -8,7 +8,9 @@ export type AuditKind =
   | 'budget_change'
   | 'access_change'
   | 'group_change'
-  | 'task_change';
+  | 'task_change'
+  /** Agent teams: hand-offs, asks, board writes, chain changes, each with its chain id. */
+  | 'team';
 
 export interface AuditEntry {
   kind: AuditKind;

@@ -15,7 +15,11 @@ import { runSecrets } from './secrets-command.js';
 import { runStatus } from './status-command.js';
 import { runPairWhatsApp } from './pair-whatsapp-command.js';
 import { runTasks } from './tasks-command.js';
+import { runTeam } from './team-command.js';
 import { runUsage } from './usage-command.js';
+import { registerSetupCommand } from './setup-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
+import { registerLogsCommand } from './logs-command.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -129,6 +133,21 @@ tasks
 for (const [action, what] of [['rm', 'cancel a task'], ['pause', 'pause a task'], ['resume', 'resume a paused task']] as const) {
   tasks.command(action).description(what).argument('<id>').action((id: string) => runTasks(action, { id }));
 }
+
+const team = program.command('team').description('agent teams: members, tasks between agents, shared boards');
+team.command('list').description('every team with its members and limits').action(() => runTeam({ verb: 'list' }));
+team.command('show').description('one team: each member\'s rights').argument('<team>').action((name: string) => runTeam({ verb: 'show', team: name }));
+team
+  .command('tasks')
+  .description('team tasks in flight: who asked whom, state, chain spend')
+  .option('-t, --team <name>', 'only this team')
+  .option('--all', 'also finished tasks')
+  .action((opts: { team?: string; all?: boolean }) => runTeam({ verb: 'tasks', team: opts.team, all: opts.all === true }));
+team.command('board').description('a team\'s shared board').argument('<team>').action((name: string) => runTeam({ verb: 'board', team: name }));
+
+registerSetupCommand(program);
+registerDoctorCommand(program);
+registerLogsCommand(program);
 
 program.showSuggestionAfterError(true);
 

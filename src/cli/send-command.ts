@@ -1,6 +1,7 @@
 import { Enclave } from '../app.js';
 import { sendAndCollect, type SendResponse } from '../control/control-server.js';
 import { NoRunningInstance, sendViaControlSocket } from '../control/control-client.js';
+import { noControlSocketMessage } from '../instance-lock.js';
 import { createLogger } from '../logger.js';
 import { enclaveHome, homePaths } from '../paths.js';
 import { envSecretValues, SecretValues } from '../secret-values.js';
@@ -20,6 +21,9 @@ export async function runSend(group: string, text: string, attach: readonly stri
     response = await sendViaControlSocket(paths.controlSocket, { group, text, files: files.map(toWire) });
   } catch (err) {
     if (!(err instanceof NoRunningInstance)) return fail(err);
+    // Another instance holds the lock but has no control socket yet: say what `enclave status` says.
+    const other = noControlSocketMessage(home, paths.lockFile);
+    if (other.starting) return fail(new Error(other.message));
     response = await sendEmbedded(home, paths.logFile, group, text, files).catch((e: unknown) => fail(e));
   }
   if (response.error) fail(new Error(response.error));

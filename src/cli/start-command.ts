@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import { runTerminalChat } from '../../channels/local/terminal.js';
 import { Enclave } from '../app.js';
+import { channelSettledLine, channelStatesText, type ChannelStateReport } from '../channel-starts.js';
 import { startControlServer } from '../control/control-server.js';
 import { answerDashboardControl } from '../dashboard/dashboard-control.js';
 import { localChatOf } from '../control/local-chat.js';
 import { enclaveHome, homePaths, legacyHomeNotice } from '../paths.js';
 import { createLogger } from '../logger.js';
+import { readinessLines } from '../services/model-readiness.js';
 import { envSecretValues, SecretValues } from '../secret-values.js';
 import { diskFullAdvice, hasRoomToStart } from '../db/disk-space.js';
 import { isDiskFull } from '../db/storage-health.js';
@@ -26,7 +28,14 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
 
   let started: Enclave;
   try {
-    started = await Enclave.start({ home, log, onProgress: progress, secretValues: secrets });
+    // Lines about channels that end their first attempt after Ready; before it, the Ready line says it.
+    let ready = false;
+    const onChannelSettled = (report: ChannelStateReport) => {
+      const line = ready || report.state === 'failed' ? channelSettledLine(report) : undefined;
+      if (line) progress(line);
+    };
+    started = await Enclave.start({ home, log, onProgress: progress, secretValues: secrets, onChannelSettled });
+    ready = true;
   } catch (err) {
     return fail(isDiskFull(err) ? new Error(diskFullAdvice(home)) : err);
   }
@@ -38,7 +47,8 @@ export async function runStart(opts: { terminal: boolean }): Promise<void> {
   }
   const groups = [...started.config.groups.keys()].join(', ') || 'none';
   warnIfUnlimited(started.config.enclave.container.diskMb, progress);
-  progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}.`);
+  for (const line of readinessLines(started.modelProblems(), paths.configFile)) progress(line);
+  progress(`Ready. Groups: ${groups}. Providers: ${started.config.providers.map((p) => p.name).join(', ') || 'none configured'}. Channels: ${channelStatesText(started.channelStates())}.`);
 
   let stopping = false;
   const stop = async () => {

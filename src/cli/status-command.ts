@@ -1,4 +1,5 @@
 import { callControl, NoRunningInstance } from '../control/control-client.js';
+import { noControlSocketMessage } from '../instance-lock.js';
 import { enclaveHome, homePaths } from '../paths.js';
 import { fail, out } from './output.js';
 
@@ -9,7 +10,7 @@ export async function runStatus(): Promise<void> {
     const { status } = await callControl<{ status: string }>(paths.controlSocket, 'GET', '/status');
     out(status);
   } catch (err) {
-    if (err instanceof NoRunningInstance) fail(new Error(`no Enclave is running for ${paths.home} (start it with: npm start)`));
+    if (err instanceof NoRunningInstance) fail(new Error(noControlSocketMessage(paths.home, paths.lockFile).message));
     fail(err);
   }
 }

@@ -4,6 +4,7 @@ import { ConfigError } from './errors.js';
 import { GROUP_NAME_RE, groupConfigSchema, type BudgetLimits, type EnclaveConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
 import { loadGroupSkills, type LoadedSkill } from './skills.js';
+import type { GroupTeamAcl } from './team-schema.js';
 
 /** A group as the host uses it: file config merged with enclave.yaml defaults. */
 export interface GroupConfig {
@@ -36,6 +37,10 @@ export interface GroupConfig {
   maxOutputTokens: number;
   /** Overrides of the host-tool call limits (src/tools/rate-limit.ts has the defaults). */
   toolLimits?: { callsPerTurn?: number; callsPerMinute?: number; messagesPerTurn?: number };
+  /** The team this group belongs to and its rights there (set by resolveTeams); absent = no team. */
+  team?: { name: string; acl: GroupTeamAcl };
+  /** The group.yaml `team:` as written, before resolveTeams checks it. */
+  teamAcl?: GroupTeamAcl;
 }
 
 export const GLOBAL_GROUP_DIR = 'global';
@@ -98,6 +103,7 @@ export function loadGroups(groupsDir: string, cfg: EnclaveConfig, defaultModel: 
       budget: raw.budget ?? cfg.budgets.group,
       maxOutputTokens: raw.maxOutputTokens ?? cfg.budgets.maxOutputTokens,
       toolLimits: raw.toolLimits,
+      teamAcl: raw.team,
     });
   }
   return groups;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { homePaths, packageRoot, type HomePaths } from '../paths.js';
 import { loadGroups, type GroupConfig } from './groups.js';
 import { resolveProviders } from './providers.js';
+import { resolveTeams } from './teams.js';
 import { enclaveConfigSchema, type EnclaveConfig, type ProviderConfig } from './schema.js';
 import { loadYamlFile } from './yaml-file.js';
 
@@ -35,7 +36,7 @@ export function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env, h
     paths,
     enclave,
     providers: resolveProviders(enclave, env, hasSecret),
-    groups: loadGroups(paths.groupsDir, enclave, defaultModel, skillRoots(paths)),
+    groups: resolveTeams(paths.configFile, enclave, loadGroups(paths.groupsDir, enclave, defaultModel, skillRoots(paths))),
     defaultModel,
   };
 }
@@ -65,5 +66,6 @@ export function groupHasChat(cfg: Config, group: string, chat: ChatRef): boolean
 
 /** The same configuration with every group.yaml read again (after /register, `enclave groups add`, ...). */
 export function withReloadedGroups(config: Config): Config {
-  return { ...config, groups: loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel, skillRoots(config.paths)) };
+  const groups = loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel, skillRoots(config.paths));
+  return { ...config, groups: resolveTeams(config.paths.configFile, config.enclave, groups) };
 }

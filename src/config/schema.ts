@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { channelsSchema } from './channels-schema.js';
 import { dashboardSchema } from './dashboard-schema.js';
+import { groupTeamSchema, teamsSchema } from './team-schema.js';
 
 export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 /** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
 export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;
-export const HOST_TOOLS = ['send_message', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
+export const HOST_TOOLS = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task', 'web_fetch'] as const;
 export { DM_POLICIES } from './schema-access.js';
 
 const identityList = z.array(z.string().regex(IDENTITY_RE, 'write people as <channel>:<id>, e.g. telegram:123456'));
@@ -55,6 +56,8 @@ export const mediaSchema = z
     inboxMaxMb: z.number().positive().max(1_000_000).default(500),
     /** Files taken in per turn, across all its queued messages; the rest get a notice. */
     maxFilesPerTurn: positiveInt.default(10),
+    /** The largest file the agent may send to a chat with send_file, in MB. */
+    sendMaxMb: z.number().positive().max(100).default(20),
   })
   .strict();
 
@@ -143,6 +146,8 @@ export const enclaveConfigSchema = z
     transcription: transcriptionSchema.optional(),
     channels: channelsSchema.default(() => channelsSchema.parse({})),
     dashboard: dashboardSchema.default(() => dashboardSchema.parse({})),
+    /** Agent teams: members and chain limits (README "Agent teams"). */
+    teams: teamsSchema,
   })
   .strict();
 
@@ -161,7 +166,7 @@ export const groupConfigSchema = z
     /** Only these people may talk to the group's agent (owners always may); empty = anyone in the chat. */
     allowSenders: identityList.default([]),
     /** Host-performed tools the agent may call. */
-    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'schedule_task', 'list_tasks', 'cancel_task']),
+    tools: z.array(z.enum(HOST_TOOLS)).default(['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task']),
     /** Skills from skills/<name>/ mounted read-only into the container. */
     skills: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'skill names are folder names under skills/')).default([]),
     /** Domains web_fetch may reach (a domain also allows its subdomains). */
@@ -173,6 +178,8 @@ export const groupConfigSchema = z
     toolLimits: z
       .strictObject({ callsPerTurn: positiveInt.optional(), callsPerMinute: positiveInt.optional(), messagesPerTurn: positiveInt.optional() })
       .optional(),
+    /** This agent's rights in its team (README "Agent teams"); absent = none. */
+    team: groupTeamSchema.optional(),
   })
   .strict();
 

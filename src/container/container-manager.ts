@@ -4,7 +4,7 @@ import type { GroupConfig } from '../config/groups.js';
 import type { ContainerConfig } from '../config/schema.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { GroupSocketServer } from '../socket/group-socket-server.js';
+import type { GroupSocketServer, LiveListener } from '../socket/group-socket-server.js';
 import type { ContainerStateRow } from './container-state-store.js';
 import { sleep } from '../time/sleep.js';
 import { releaseGroupDisk } from './group-disk.js';
@@ -79,14 +79,18 @@ export class ContainerManager {
     return count;
   }
 
-  /** Runs one turn, restarting a crashed container with backoff; throws TurnFailedError when it gives up. */
-  async runTurn(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
+  /**
+   * Runs one turn, restarting a crashed container with backoff; throws TurnFailedError when it gives up.
+   * onLive hears the answer as it is written; a restarted attempt first tells it so ('restart').
+   */
+  async runTurn(group: GroupConfig, request: TurnRequest, timeoutMs: number, onLive?: LiveListener): Promise<TurnResult> {
     const maxAttempts = this.opts.limits.maxRestarts + 1;
     let lastError = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (this.closed) throw new TurnFailedError('Enclave is shutting down', attempt);
+      if (attempt > 1) onLive?.([{ kind: 'restart', reason: 'the agent restarted' }]);
       try {
-        return await this.attempt(group, request, timeoutMs);
+        return await this.attempt(group, request, timeoutMs, onLive);
       } catch (err) {
         if (err instanceof TurnAbortedError) throw err;
         lastError = (err as Error).message;
@@ -137,7 +141,7 @@ export class ContainerManager {
     this.mounted.clear();
   }
 
-  private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number): Promise<TurnResult> {
+  private async attempt(group: GroupConfig, request: TurnRequest, timeoutMs: number, onLive?: LiveListener): Promise<TurnResult> {
     const live = await this.ensure(group);
     clearTimeout(live.idleTimer);
     const server = await this.opts.socketServer(group.name);
@@ -150,7 +154,7 @@ export class ContainerManager {
     });
     const aborted = new Promise<never>((_, reject) => this.aborts.set(group.name, () => reject(new TurnAbortedError())));
     try {
-      return await Promise.race([server.dispatch(request), crashed, timedOut, aborted]);
+      return await Promise.race([server.dispatch(request, onLive), crashed, timedOut, aborted]);
     } catch (err) {
       server.abort(err as Error);
       await this.stop(group.name);

@@ -117,7 +117,7 @@ async function ensure(docker: Docker, options: EnsureImageOptions): Promise<Ensu
   const started = Date.now();
   const seconds = (): number => Math.round((Date.now() - started) / 100) / 10;
   const entries = await planContext(await locateSources(options.shell ?? shellFromEnv()));
-  const tag = `${AGENT_IMAGE_REPO}:${(await hashContext(entries)).slice(0, 12)}`;
+  const tag = await tagOf(entries);
   if (!options.force && (await imageExists(docker, tag))) return { tag, built: false, seconds: seconds() };
 
   options.onProgress?.(`building agent image ${tag} (offline, FROM scratch)`);
@@ -130,6 +130,15 @@ async function ensure(docker: Docker, options: EnsureImageOptions): Promise<Ensu
   }
   await removeOldImages(docker, tag, options.onProgress);
   return { tag, built: true, seconds: seconds() };
+}
+
+async function tagOf(entries: Awaited<ReturnType<typeof planContext>>): Promise<string> {
+  return `${AGENT_IMAGE_REPO}:${(await hashContext(entries)).slice(0, 12)}`;
+}
+
+/** The tag the current sources would build: an image with another tag is out of date (`enclave doctor`). */
+export async function expectedAgentImageTag(shell: ShellChoice = shellFromEnv()): Promise<string> {
+  return tagOf(await planContext(await locateSources(shell)));
 }
 
 const inFlight = new Map<Docker, Promise<EnsureImageResult>>();

@@ -30,7 +30,8 @@ export class ActiveTurns {
 
   /** The chat (and thread) the group is answering right now, if a turn runs. */
   currentChat(group: string): (ChatRef & { threadId?: string }) | undefined {
-    for (const turn of this.turns.values()) if (turn.group === group) return { channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId };
+    // A turn working for another agent (channel '') has no chat.
+    for (const turn of this.turns.values()) if (turn.group === group && turn.channel) return { channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId };
     return undefined;
   }
 }

@@ -7,6 +7,8 @@ export class GroupQueue {
   private readonly waiting: string[] = [];
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
+  /** Running groups whose turn waits for another group's agent: their slot is lent out meanwhile. */
+  private readonly lent = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
   private stopped = false;
 
@@ -27,6 +29,22 @@ export class GroupQueue {
 
   isRunning(group: string): boolean {
     return this.running.has(group);
+  }
+
+  /**
+   * While `waiting` runs, the group's turn does not count against `maxConcurrent` (its group stays
+   * busy), so the agent it waits for can run even when every slot is taken: a wait never deadlocks.
+   * When it ends the turn goes on at once, over the limit for a moment if need be.
+   */
+  async lendSlotWhile<T>(group: string, waiting: Promise<T>): Promise<T> {
+    if (!this.running.has(group) || this.lent.has(group)) return waiting;
+    this.lent.add(group);
+    this.pump();
+    try {
+      return await waiting;
+    } finally {
+      this.lent.delete(group);
+    }
   }
 
   get activeCount(): number {
@@ -51,7 +69,7 @@ export class GroupQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running.size < this.maxConcurrent && this.waiting.length > 0) {
+    while (!this.stopped && this.running.size - this.lent.size < this.maxConcurrent && this.waiting.length > 0) {
       const group = this.waiting.shift()!;
       this.running.add(group);
       void this.runOne(group);

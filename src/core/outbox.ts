@@ -1,9 +1,10 @@
-import { splitMessage } from '../../channels/chunk.js';
-import { PermanentSendError, RetryAfterError, type Channel } from '../../channels/channel.js';
+import { PermanentSendError, RetryAfterError, type Channel, type OutboundFileKind } from '../../channels/channel.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { sleep } from '../time/sleep.js';
+import { deliverySteps, parseOutboxLive, runDeliveryStep, type OutboxLive } from './live-delivery.js';
+import { readOutboxFile, removeOutboxFile } from './outbox-files.js';
 
 export interface OutboxEntry {
   group: string;
@@ -15,6 +16,17 @@ export interface OutboxEntry {
   threadId?: string;
   /** One reply per key, ever: a retried turn or a restart cannot send it twice. */
   dedupeKey: string;
+  /** What a live reply already shows in the chat: delivery finishes those messages (live-delivery.ts). */
+  live?: OutboxLive;
+  /** A file to send with `text` as its caption: a host-owned copy (OutboxFiles), removed when the row is done. */
+  file?: OutboxFile;
+}
+
+export interface OutboxFile {
+  path: string;
+  kind: OutboundFileKind;
+  name: string;
+  mime: string;
 }
 
 interface OutboxRow {
@@ -27,6 +39,11 @@ interface OutboxRow {
   chunks_sent: number;
   created_at: number;
   last_error: string | null;
+  live: string | null;
+  file_path: string | null;
+  file_kind: OutboundFileKind | null;
+  file_name: string | null;
+  file_mime: string | null;
 }
 
 export interface OutboxTiming {
@@ -63,6 +80,9 @@ const DEFAULT_TIMING: OutboxTiming = {
 };
 
 type Delivery = 'sent' | 'given_up' | 'failed';
+
+/** One platform call of a row: a chunk of text, or the file. */
+type Part = () => Promise<void>;
 
 /**
  * Replies are written here first, then delivered in order per chat, each chat on its own (a slow
@@ -106,10 +126,13 @@ export class Outbox {
   add(entry: OutboxEntry): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+        `INSERT INTO outbox (group_name, channel, chat_id, text, reply_to, thread_id, dedupe_key, created_at, file_path, file_kind, file_name, file_mime, live)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       )
-      .run(entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock());
+      .run(
+        entry.group, entry.channel, entry.chatId, this.scrub(entry.text), entry.replyTo ?? null, entry.threadId ?? null, entry.dedupeKey, this.clock(),
+        entry.file?.path ?? null, entry.file?.kind ?? null, entry.file?.name ?? null, entry.file?.mime ?? null, entry.live ? JSON.stringify(entry.live) : null,
+      );
   }
 
   /** Delivers every unsent row, each chat in parallel with the others. */
@@ -173,15 +196,11 @@ export class Outbox {
       this.recordFailure(row.id, `channel "${row.channel}" is not running`);
       return 'failed';
     }
-    const chunks = splitMessage(row.text, channel.maxMessageLength);
+    const chunks = this.parts(row, channel);
+    if (chunks.length === 0 && row.file_path !== null) return this.giveUp(row, `the file ${row.file_name ?? ''} to send is gone from the outbox folder`);
     let next = row.chunks_sent;
     for (let attempt = 1; next < chunks.length; ) {
-      const sending = channel.send({
-        chatId: row.chat_id,
-        text: chunks[next]!,
-        replyTo: row.reply_to ?? undefined,
-        ...(row.thread_id !== null && { threadId: row.thread_id }),
-      });
+      const sending = chunks[next]!();
       try {
         if ((await this.withinDeadline(sending)) === 'late') {
           this.linger(row, next, chunks.length, sending);
@@ -205,7 +224,32 @@ export class Outbox {
       }
     }
     this.db.prepare('UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE id = ?').run(this.clock(), row.id);
+    if (row.file_path !== null) removeOutboxFile(row.file_path);
     return 'sent';
+  }
+
+  /**
+   * The platform calls that deliver a row: its text in chunks; or its file, once, with the text as
+   * caption; or, where the channel cannot send files, a notice saying so (with the caption). Empty
+   * when the row's file is gone.
+   */
+  private parts(row: OutboxRow, channel: Channel): Part[] {
+    const where = { chatId: row.chat_id, replyTo: row.reply_to ?? undefined, ...(row.thread_id !== null && { threadId: row.thread_id }) };
+    let text = row.text;
+    if (row.file_path !== null) {
+      const name = row.file_name ?? 'file';
+      if (channel.sendFile) {
+        const data = readOutboxFile(row.file_path);
+        if (!data) return [];
+        const caption = row.text.slice(0, channel.maxMessageLength);
+        const file = { ...where, kind: row.file_kind ?? 'document', name, mime: row.file_mime ?? 'application/octet-stream', data, ...(caption !== '' && { caption }) };
+        return [() => channel.sendFile!(file)];
+      }
+      text = `(The assistant sent a file, ${name}, but files cannot be sent on ${channel.name}.)${row.text ? `\n${row.text}` : ''}`;
+    }
+    // A reply shown live finishes its live messages (live-delivery.ts); empty when blocks already sent it all.
+    const live = row.file_path === null ? parseOutboxLive(row.live) : undefined;
+    return deliverySteps(text, live, channel.maxMessageLength, channel.editMessage !== undefined).map((step) => () => runDeliveryStep(channel, step, where));
   }
 
   /** How long the platform still wants this chat left alone (0 when it does not). */
@@ -241,7 +285,10 @@ export class Outbox {
     const key = chatKey(row.channel, row.chat_id);
     const settled = sending
       .then(
-        () => this.markChunkSent(row.id, chunk + 1, total),
+        () => {
+          this.markChunkSent(row.id, chunk + 1, total);
+          if (row.file_path !== null && chunk + 1 >= total) removeOutboxFile(row.file_path);
+        },
         (err: Error) => this.recordFailure(row.id, err.message),
       )
       // Nobody awaits this: a failed write (a full disk) is logged, never left to crash the host.
@@ -255,6 +302,7 @@ export class Outbox {
 
   private giveUp(row: OutboxRow, reason: string): Delivery {
     this.db.prepare('UPDATE outbox SET given_up_at = ? WHERE id = ?').run(this.clock(), row.id);
+    if (row.file_path !== null) removeOutboxFile(row.file_path);
     this.log.error({ outbox: row.id, channel: row.channel, chat: row.chat_id, reason }, 'reply given up');
     return 'given_up';
   }

@@ -13,7 +13,7 @@ import { parseCommand, type ParsedCommand } from './commands/parse.js';
 import type { GroupQueue } from './group-queue.js';
 import type { MessageStore } from './message-store.js';
 import type { Outbox } from './outbox.js';
-import { truncationNotice } from './replies.js';
+import { messageCutReply, truncationNotice } from './replies.js';
 import type { SeenChats } from './seen-chats.js';
 import type { SettleWaiters } from './settle-waiters.js';
 import { isTriggered } from './trigger.js';
@@ -74,6 +74,8 @@ export class Router {
     if (id === undefined) return { status: 'duplicate', settled: NOTHING };
     if (status === 'ignored') return { status, settled: NOTHING };
     const settled = this.deps.waiters.wait(id);
+    // Told before the answer, so the sender knows the answer is about the part that was kept.
+    if (msg.text !== raw.text) this.tellCut(msg, group!, raw.text.length, cfg.enclave.maxMessageChars, id);
     this.deps.queue.enqueue(group!.name);
     return { status, settled };
   };
@@ -107,6 +109,11 @@ export class Router {
   private async reply(msg: InboundMessage, group: GroupConfig | undefined, text: string, dedupeKey: string): Promise<void> {
     this.deps.outbox.add({ group: group?.name ?? NO_GROUP, channel: msg.channel, chatId: msg.chatId, text, replyTo: msg.platformId, dedupeKey });
     await this.deps.outbox.flushChat(msg.channel, msg.chatId);
+  }
+
+  private tellCut(msg: InboundMessage, group: GroupConfig, original: number, kept: number, id: number): void {
+    this.deps.outbox.add({ group: group.name, channel: msg.channel, chatId: msg.chatId, threadId: msg.threadId, text: messageCutReply(original, kept), replyTo: msg.platformId, dedupeKey: `cut:${id}` });
+    void this.deps.outbox.flushChat(msg.channel, msg.chatId).catch((err: unknown) => this.deps.log.warn({ channel: msg.channel, err: String(err) }, 'could not send the message-cut notice yet; the outbox retries'));
   }
 
   private limitLength(msg: InboundMessage, max: number): InboundMessage {

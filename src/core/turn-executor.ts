@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel } from '../../channels/channel.js';
+import type { Channel, LiveTimers } from '../../channels/channel.js';
+import { realTimers } from '../../channels/live/live-port.js';
+import { LiveReply } from './live-reply.js';
+import type { StreamingConfig } from '../config/streaming-schema.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
-import { providerFor } from '../config/providers.js';
 import { groupHasChat } from '../config/load.js';
 import type { Clock } from '../clock.js';
 import type { ActiveTurn, ActiveTurns } from './active-turns.js';
@@ -16,7 +18,7 @@ import type { History } from '../db/history.js';
 import type { MessageStore, StoredMessage } from './message-store.js';
 import type { Outbox } from './outbox.js';
 import { sleep } from '../time/sleep.js';
-import { agentErrorReply, NO_PROVIDER_REPLY, turnFailedReply } from './replies.js';
+import { agentErrorReply, resumedReply, turnFailedReply } from './replies.js';
 import type { SettleWaiters } from './settle-waiters.js';
 import type { IngestedMedia } from '../media/ingest.js';
 import { prepareTurnMedia, type TurnMediaDeps } from '../media/turn-media.js';
@@ -36,6 +38,13 @@ export interface TurnExecutorDeps {
   clock: Clock;
   /** Photos, voice notes and documents of the turn's messages; unset: files are named but not fetched. */
   media?: TurnMediaDeps;
+  /** Why no model of the group can answer on this model (no provider, key or price), for the chat; undefined when one can. */
+  modelUnready: (group: string, model: string) => string | undefined;
+  /** After a failed turn: what the network says about the turn's models (unreachable, not served), for the chat. */
+  diagnose?: (group: string, model: string) => Promise<string | undefined>;
+  /** Secret values never shown in a live reply. */
+  secrets?: () => readonly string[];
+  liveTimers?: LiveTimers;
 }
 
 /** How long a finished turn waits for its reply to be delivered before freeing its slot. */
@@ -50,7 +59,13 @@ export class TurnExecutor {
     this.stopping = true;
   }
 
-  constructor(private readonly deps: TurnExecutorDeps) {}
+  /** Messages up to this id were stored by an earlier run: their answers say which question they answer. */
+  private readonly lastIdOfEarlierRuns: number;
+
+  constructor(private readonly deps: TurnExecutorDeps) {
+    const row = deps.db.prepare('SELECT MAX(id) AS id FROM messages').get() as { id: number | null } | undefined;
+    this.lastIdOfEarlierRuns = row?.id ?? 0;
+  }
 
   /**
    * The group's next turn, for the group queue; true when more messages wait (a group mapped to
@@ -71,6 +86,8 @@ export class TurnExecutor {
     const last = messages[messages.length - 1]!;
     const turnId = randomUUID();
     const target: ActiveTurn = { group: groupName, channel: last.channel, chatId: last.chatId, threadId: last.threadId, replyTo: last.platformId, sent: 0 };
+    const resumed = last.id <= this.lastIdOfEarlierRuns;
+    const say = (reply: string) => (resumed && reply ? resumedReply(last.text, reply) : reply);
 
     // Claimed messages are all from one chat; it must still belong to the group (it may have been
     // removed or moved while they waited), or they would reach another group's agent.
@@ -81,8 +98,9 @@ export class TurnExecutor {
       return;
     }
     const model = this.deps.settings.model(group);
-    if (!providerFor(cfg.providers, model)) {
-      await this.finish(turnId, target, ids, NO_PROVIDER_REPLY, 'answered', []);
+    const unready = this.deps.modelUnready(groupName, model);
+    if (unready) {
+      await this.finish(turnId, target, ids, say(unready), 'failed', []);
       return;
     }
 
@@ -90,6 +108,12 @@ export class TurnExecutor {
     const channel = this.deps.channels.get(target.channel);
     const typing = this.keepTyping(channel, target.chatId, target.threadId);
     this.deps.turns.begin(turnId, target);
+    const live = LiveReply.start(
+      { db: this.deps.db, clock, timers: this.deps.liveTimers ?? realTimers, log, secrets: this.deps.secrets ?? (() => []) },
+      { turnId, group: groupName, channelName: target.channel, target: { chatId: target.chatId, threadId: target.threadId, replyTo: target.replyTo } },
+      channel,
+      streamingConfig(cfg, target.channel),
+    );
     const mediaStop = new AbortController();
     try {
       const media = await this.takeInMedia(group, model, messages, target, mediaStop.signal);
@@ -105,28 +129,30 @@ export class TurnExecutor {
         tools: group.tools,
         skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
       };
-      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
+      const result = await this.deps.containers.runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000, live && ((events) => live.feed(events)));
       if (result.ok) {
         // History keeps the words and the staged paths; a photo is shown to the model in its own turn only.
         const said = userMessages.map(({ role, content }) => ({ role, content }));
         const remembered = result.reply ? [...said, { role: 'assistant' as const, content: result.reply }] : said;
-        await this.finish(turnId, target, ids, result.reply, 'answered', remembered);
+        await this.finish(turnId, target, ids, say(result.reply), 'answered', remembered, live);
       } else {
-        await this.finish(turnId, target, ids, agentErrorReply(result.error ?? 'unknown error'), 'failed', []);
+        const diagnosis = await this.diagnose(groupName, model);
+        await this.finish(turnId, target, ids, say(diagnosis ?? agentErrorReply(result.error ?? 'unknown error')), 'failed', [], live);
       }
     } catch (err) {
       if (this.stopping) {
+        await live?.stop();
         log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
         return;
       }
       if (err instanceof TurnAbortedError) {
         log.info({ group: groupName, turn: turnId }, 'turn stopped by /stop');
-        await this.finish(turnId, target, ids, '', 'failed', []);
+        await this.finish(turnId, target, ids, '', 'failed', [], live);
         return;
       }
       const attempts = err instanceof TurnFailedError ? err.attempts : 1;
       log.error({ group: groupName, turn: turnId, err: (err as Error).message }, 'turn failed for good');
-      await this.finish(turnId, target, ids, turnFailedReply((err as Error).message, attempts), 'failed', []);
+      await this.finish(turnId, target, ids, say(turnFailedReply((err as Error).message, attempts)), 'failed', [], live);
     } finally {
       mediaStop.abort();
       this.deps.media?.images.clear(groupName);
@@ -165,11 +191,15 @@ export class TurnExecutor {
     reply: string,
     status: 'answered' | 'failed',
     remembered: readonly ChatTurnMessage[],
+    live?: LiveReply,
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
+    // The live messages end as the stored reply: the outbox edits them (or sends what blocks left).
+    const final = live ? await live.finish(reply) : { text: reply, live: undefined };
     try {
       db.transaction(() => {
-        if (reply) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: reply, replyTo: target.replyTo, dedupeKey: `turn:${turnId}` });
+        if (final.text) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: final.text, replyTo: target.replyTo, dedupeKey: `turn:${turnId}`, live: final.live });
+        live?.forget();
         store.finish(ids, status);
         history.append(target.group, remembered);
         db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
@@ -187,6 +217,13 @@ export class TurnExecutor {
     this.deps.waiters.settle(ids, status);
   }
 
+  private async diagnose(group: string, model: string): Promise<string | undefined> {
+    return this.deps.diagnose?.(group, model).catch((err: unknown) => {
+      this.deps.log.warn({ group, err: (err as Error).message }, 'could not check the providers after a failed turn');
+      return undefined;
+    });
+  }
+
   private keepTyping(channel: Channel | undefined, chatId: string, threadId: string | undefined): { stop: () => void } {
     if (!channel) return { stop: () => undefined };
     const tick = () => void channel.setTyping(chatId, true, threadId).catch(() => undefined);
@@ -201,6 +238,11 @@ export class TurnExecutor {
   }
 }
 
+function streamingConfig(cfg: Config, channel: string): StreamingConfig | undefined {
+  const section = (cfg.enclave.channels as Record<string, { streaming?: StreamingConfig } | undefined>)[channel];
+  return section?.streaming;
+}
+
 function toChatMessage(m: StoredMessage, media: IngestedMedia | undefined): ChatTurnMessage {
   const said = m.text.trim() === '' ? '' : m.isDirect ? m.text : `${m.senderName}: ${m.text}`;
   if (!media) return { role: 'user', content: said };
@@ -208,8 +250,13 @@ function toChatMessage(m: StoredMessage, media: IngestedMedia | undefined): Chat
   return { role: 'user', content, ...(media.images.length > 0 && { images: media.images.map((i) => i.url) }) };
 }
 
+/** One formatter per time zone: making one costs more than the rest of a turn's host work together. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 function turnContext(group: GroupConfig, last: StoredMessage, clock: number): string {
-  const now = new Date(clock).toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
+  let format = dateFormats.get(group.timezone);
+  if (!format) dateFormats.set(group.timezone, (format = new Intl.DateTimeFormat('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' })));
+  const now = format.format(clock);
   const kind = last.isDirect ? `a direct chat with ${last.senderName}` : 'a group chat';
   return `You are answering in ${kind} on ${last.channel}. It is now ${now} (${group.timezone}).`;
 }

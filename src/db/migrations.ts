@@ -241,4 +241,80 @@ export const MIGRATIONS: readonly string[] = [
   -- fetched only when the message's turn runs, so nothing is downloaded for an ignored message.
   ALTER TABLE messages ADD COLUMN attachments TEXT;
   `,
+  `
+  -- Files the agent sends (send_file): the row's text is the caption; the file is a host-owned copy
+  -- in the outbox folder, delivered once like text and removed when the row is done.
+  ALTER TABLE outbox ADD COLUMN file_path TEXT;
+  ALTER TABLE outbox ADD COLUMN file_kind TEXT;
+  ALTER TABLE outbox ADD COLUMN file_name TEXT;
+  ALTER TABLE outbox ADD COLUMN file_mime TEXT;
+  `,
+  `
+  -- Live replies: what a reply's live messages showed (JSON, see core/live-delivery.ts), so the
+  -- outbox finishes them; and each live message posted by a turn not finished yet, so a restart
+  -- can mark it interrupted instead of leaving half an answer.
+  ALTER TABLE outbox ADD COLUMN live TEXT;
+  CREATE TABLE live_messages (
+    id INTEGER PRIMARY KEY,
+    turn_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    thread_id TEXT,
+    mode TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX live_messages_turn ON live_messages (turn_id);
+  `,
+  `
+  -- Agent teams (src/teams): chains of work between groups' agents, their tasks, the shared board
+  -- and published events. A task finishes once (its state moves out of queued/running only once).
+  CREATE TABLE team_chains (
+    id TEXT PRIMARY KEY,
+    team TEXT NOT NULL,
+    origin_group TEXT NOT NULL,
+    origin_channel TEXT,
+    origin_chat_id TEXT,
+    origin_thread_id TEXT,
+    limit_micros INTEGER NOT NULL,
+    spent_micros INTEGER NOT NULL DEFAULT 0,
+    reserved_micros INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('open', 'gave_up', 'cancelled')),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE team_tasks (
+    id INTEGER PRIMARY KEY,
+    chain_id TEXT NOT NULL REFERENCES team_chains (id),
+    team TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('ask', 'hand_off')),
+    from_group TEXT NOT NULL,
+    to_group TEXT NOT NULL,
+    parent_task INTEGER,
+    from_turn TEXT,
+    depth INTEGER NOT NULL,
+    visited TEXT NOT NULL,
+    title TEXT NOT NULL,
+    brief TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    result TEXT,
+    error TEXT,
+    reported INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX team_tasks_todo ON team_tasks (to_group, state);
+  CREATE INDEX team_tasks_unreported ON team_tasks (from_group, reported) WHERE reported = 0;
+  CREATE TABLE team_board (
+    team TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (team, key)
+  );
+  `,
 ];

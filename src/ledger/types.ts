@@ -35,7 +35,7 @@ export interface ReserveRequest {
 }
 
 export interface BudgetRefusal {
-  scope: 'group' | 'global';
+  scope: 'group' | 'global' | 'chain';
   period: BudgetPeriod;
   unit: BudgetUnit;
   /** Settled spend plus open reservations in the window, in the unit (micro-dollars or tokens). */

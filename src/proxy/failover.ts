@@ -2,7 +2,8 @@ import type { GroupConfig } from '../config/groups.js';
 import { ENV_PROVIDER_NAME, providerFor } from '../config/providers.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Cooldowns } from './cooldowns.js';
-import { attemptCall, type CallContext, type CallServices, type Candidate } from './model-call.js';
+import { attemptCall, MID_STREAM_RESTART_REASON, type CallContext, type CallServices, type Candidate } from './model-call.js';
+import { restartEvent } from './response-relay.js';
 import { attemptFailureText, refusal, sendRefusal, type AttemptFailure } from './refusal-errors.js';
 
 /**
@@ -65,6 +66,8 @@ export async function answerWithFailover(s: CallServices, ctx: CallContext, prov
     failures.push(attemptFailureText(candidate.provider.name, candidate.model, result.failure));
     const next = plan.order[i + 1];
     if (next) s.log.info({ group: ctx.group.name, failed: candidate.model, next: next.model }, 'model failed; trying the next one');
+    // The agent already read part of a streamed answer: it is told to drop it before the next model's.
+    if (next && ctx.res.headersSent && !ctx.res.writableEnded) ctx.res.write(restartEvent(MID_STREAM_RESTART_REASON));
   }
   if (ctx.agentGone.aborted) return;
   const message = `no model could answer: ${failures.join('; ')}`;

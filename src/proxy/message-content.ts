@@ -50,7 +50,7 @@ function checkImagePart(part: Record<string, unknown>, hostImage: HostImageCheck
   const detailOk = detail === undefined || detail === 'auto' || detail === 'low' || detail === 'high';
   if (typeof url === 'string' && detailOk && hostImage?.(url)) return undefined;
   return {
-    refusal: refusal(400, 'image_not_allowed', `messages[${messageIndex}].content[${partIndex}] is an image the host did not attach to this turn: only the photos people sent reach the model`),
+    refusal: refusal(400, 'content_not_allowed', `messages[${messageIndex}].content[${partIndex}] is an image the host did not attach to this turn: only the photos people sent reach the model`),
     detail: { messageIndex, partIndex, partType: 'image_url', remote: typeof url === 'string' && !url.startsWith('data:') },
   };
 }

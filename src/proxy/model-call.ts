@@ -50,6 +50,9 @@ export interface Candidate {
 /** next: this candidate did not answer and the agent still waits, so the next one may try. */
 export type AttemptResult = { next: false } | { next: true; failure: AttemptFailure };
 
+/** Told the answer so far was dropped because the next model answers from the start. */
+export const MID_STREAM_RESTART_REASON = 'the model broke off mid-answer; another model answers from the start';
+
 const DONE: AttemptResult = { next: false };
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -160,6 +163,11 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     } else {
       s.log.warn({ group: group.name, provider: provider.name, model, end: relayed.end }, 'streamed answer did not finish');
       call.settle('aborted', relayed.usage ?? 'reservation', { status: upstream.status, reason: relayed.end });
+      // A provider that broke off mid-answer: the next model may answer on the same stream, from the start.
+      if (relayed.end === 'cut' && !ctx.agentGone.aborted) {
+        s.cooldowns.start(provider.name, model);
+        return { next: true, failure: { kind: 'broke_off' } };
+      }
       // An unreadable stream was ended with an error event the agent can read; a cut one breaks off.
       if (relayed.end === 'unreadable') res.end();
       else res.destroy();

@@ -15,6 +15,11 @@ export function refusal(status: number, code: string, message: string): ProxyRef
 }
 
 export function sendRefusal(res: ServerResponse, r: ProxyRefusal): void {
+  // A stream already under way (a model broke off and failover found no other): the refusal is its last event.
+  if (res.headersSent) {
+    if (!res.writableEnded && !res.destroyed) res.end(`data: ${JSON.stringify({ error: { message: r.message, type: r.code, code: r.code } })}\n\n`);
+    return;
+  }
   sendApiError(res, r.status, r.message, r.code);
 }
 
@@ -30,13 +35,14 @@ export type AttemptFailure =
   | { kind: 'no_provider' }
   | { kind: 'cooling'; seconds: number };
 
-function statusHint(status: number): string {
-  if (status === 401 || status === 403) return 'the provider refused the key configured on the host';
-  if (status === 404) return 'the provider does not know this model or endpoint';
-  if (status === 408) return 'the provider timed out';
-  if (status === 429) return 'rate limited by the provider; try again shortly';
-  if (status >= 500) return 'the provider had an internal error';
-  return 'the provider rejected the request';
+/** What a provider's HTTP status means, for people: no number, what happened. */
+function statusText(status: number, model: string): string {
+  if (status === 401 || status === 403) return `refused the key configured on the host for ${model}`;
+  if (status === 404) return `does not know model ${model}`;
+  if (status === 408 || status === 504) return `took too long to answer for ${model}`;
+  if (status === 429) return `is rate limiting calls to ${model}; try again shortly`;
+  if (status >= 500) return `had an internal error answering for ${model}`;
+  return `rejected the request for ${model}`;
 }
 
 /** One sentence per failed candidate; names the provider by its config name only. */
@@ -44,7 +50,7 @@ export function attemptFailureText(provider: string | undefined, model: string, 
   const who = `provider ${provider ?? '?'}`;
   switch (failure.kind) {
     case 'status':
-      return `${who} answered ${failure.status} for ${model} (${statusHint(failure.status)})`;
+      return `${who} ${statusText(failure.status, model)}`;
     case 'timeout':
       return `${who} did not answer for ${model} within ${failure.seconds} s`;
     case 'unreachable':

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { STREAM_RESTART_FIELD } from '../../container/agent/protocol.js';
 import type { TokenUsage } from '../ledger/types.js';
 import { usageFromApi } from '../ledger/usage.js';
 import { scrubJsonStrings } from './json-scrub.js';
@@ -16,6 +17,11 @@ export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
  * unreadable: an event could not be read (not JSON, too long), so the stream was ended with an error event.
  */
 export type RelayEnd = 'complete' | 'cut' | 'agent_gone' | 'unreadable';
+
+/** Tells the agent the answer starts over (protocol.ts STREAM_RESTART_FIELD): another model answers from the start. */
+export function restartEvent(reason: string): Buffer {
+  return Buffer.from(`data: ${JSON.stringify({ [STREAM_RESTART_FIELD]: reason, object: 'chat.completion.chunk', choices: [] })}\n\n`);
+}
 
 /** What the agent's SDK reads as an API error in a stream. */
 function errorEvent(message: string): Buffer {
@@ -52,8 +58,11 @@ async function send(res: ServerResponse, bytes: Buffer): Promise<void> {
 export async function relayStream(upstream: Readable, res: ServerResponse, agentGone: AbortSignal, secrets: readonly string[]): Promise<StreamRelayResult> {
   const tap = new SseUsageTap();
   const scrubber = new SseSecretScrubber(secrets);
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-  res.flushHeaders();
+  // A model answering after another broke off mid-stream goes on in the same response.
+  if (!res.headersSent) {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+  }
   try {
     for await (const chunk of upstream) {
       const bytes = chunk as Buffer;

@@ -5,6 +5,9 @@ import {
   HOST_TOOLS_PATH,
   type HostToolRequest,
   type HostToolResponse,
+  type LiveEvent,
+  type LiveUpdate,
+  TURN_LIVE_PATH,
   TURN_PATH,
   TURN_RESULT_PATH,
   type TurnRequest,
@@ -23,6 +26,8 @@ export type HostToolHandler = (group: string, turnId: string, tool: string, args
 
 const LONG_POLL_MS = 25_000;
 const TOOL_BODY_LIMIT = 256 * 1024;
+/** One live update (the runner joins what arrives while the last one is on its way). */
+const LIVE_BODY_LIMIT = 256 * 1024;
 /** Per group socket: enough for the runner and a few tools; an agent cannot exhaust the host's files. */
 export const MAX_SOCKET_CONNECTIONS = 16;
 /** A connection with no request in flight is closed after this long (the runner reconnects for each poll). */
@@ -52,9 +57,13 @@ export interface SocketTiming {
   clock?: Clock;
 }
 
+/** Told of the answer as the agent writes it; the events are checked for shape, nothing more. */
+export type LiveListener = (events: readonly LiveEvent[]) => void;
+
 interface ActiveTurn {
   request: TurnRequest;
   handedOut: boolean;
+  onLive?: LiveListener;
   resolve: (r: TurnResult) => void;
   reject: (e: Error) => void;
 }
@@ -132,11 +141,11 @@ export class GroupSocketServer {
     this.reaper.unref();
   }
 
-  /** Hands a turn to the agent runner and resolves with its result. */
-  dispatch(request: TurnRequest): Promise<TurnResult> {
+  /** Hands a turn to the agent runner and resolves with its result; onLive hears the answer being written. */
+  dispatch(request: TurnRequest, onLive?: LiveListener): Promise<TurnResult> {
     if (this.active) return Promise.reject(new Error(`group ${this.group} already has a turn in progress`));
     return new Promise<TurnResult>((resolve, reject) => {
-      this.active = { request, handedOut: false, resolve, reject };
+      this.active = { request, handedOut: false, resolve, reject, onLive };
       const waiting = this.takePoller();
       if (waiting) this.handOut(waiting);
     });
@@ -174,6 +183,7 @@ export class GroupSocketServer {
     try {
       if (isPoll) return this.poll(res);
       if (req.method === 'POST' && path === TURN_RESULT_PATH) return await this.result(req, res);
+      if (req.method === 'POST' && path === TURN_LIVE_PATH) return await this.live(req, res);
       if (req.method === 'POST' && path?.startsWith(HOST_TOOLS_PATH)) return await this.hostTool(path.slice(HOST_TOOLS_PATH.length), req, res);
       // Everything else, /v1/... or not, goes to the proxy: it answers and audits unknown paths.
       if (!path?.startsWith('/enclave/')) return await this.onModel(this.group, req, res);
@@ -241,6 +251,19 @@ export class GroupSocketServer {
     });
   }
 
+  private async live(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson<LiveUpdate>(req, LIVE_BODY_LIMIT);
+    const turn = this.active;
+    if (!turn || body.turnId !== turn.request.turnId) {
+      this.deny(req, 'unknown_turn');
+      sendApiError(res, 409, 'no such turn in progress', 'unknown_turn');
+      return;
+    }
+    res.writeHead(204).end();
+    const events = Array.isArray(body.events) ? body.events.filter(isLiveEvent) : [];
+    if (events.length > 0) turn.onLive?.(events);
+  }
+
   private async hostTool(tool: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJson<HostToolRequest>(req, TOOL_BODY_LIMIT);
     const turn = this.active;
@@ -251,5 +274,22 @@ export class GroupSocketServer {
     }
     const args = typeof body.args === 'object' && body.args !== null && !Array.isArray(body.args) ? body.args : {};
     sendJson(res, 200, await this.onHostTool(this.group, turn.request.turnId, tool, args));
+  }
+}
+
+/** Only the shapes of protocol.ts pass; anything else the agent sends is dropped. */
+function isLiveEvent(value: unknown): value is LiveEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = value as Record<string, unknown>;
+  switch (event.kind) {
+    case 'text':
+    case 'progress':
+      return typeof event.text === 'string';
+    case 'restart':
+      return typeof event.reason === 'string';
+    case 'discard':
+      return true;
+    default:
+      return false;
   }
 }

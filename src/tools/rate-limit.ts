@@ -9,7 +9,7 @@ export interface ToolLimits {
   callsPerTurn: number;
   /** The same across turns, per group and minute. */
   callsPerMinute: number;
-  /** send_message calls in one turn (each is a post in the chat). */
+  /** send_message and send_file calls in one turn (each is a post in the chat). */
   messagesPerTurn: number;
 }
 
@@ -61,12 +61,13 @@ export class ToolRateLimiter {
     if (minute.length >= limits.callsPerMinute) {
       return `this group has made ${limits.callsPerMinute} host tool calls in the last minute, the most allowed; wait a minute before calling ${tool} again`;
     }
-    if (tool === 'send_message' && turn.messages >= limits.messagesPerTurn) {
+    const posts = tool === 'send_message' || tool === 'send_file';
+    if (posts && turn.messages >= limits.messagesPerTurn) {
       return `this turn has sent ${limits.messagesPerTurn} messages, the most one turn may send; put the rest into your final answer`;
     }
     turn.calls += 1;
     minute.push(this.clock());
-    if (tool === 'send_message') turn.messages += 1;
+    if (posts) turn.messages += 1;
     return undefined;
   }
 }

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/logger.js';
 import { FakeModel } from '../fakes/fake-model.js';
 import { makeHome } from '../helpers/harness.js';
 import { InProcessRuntime } from '../helpers/in-process-runtime.js';
-import { fmtMs, percentile } from './stats.js';
+import { fmtMs, percentile, type BenchSection } from './stats.js';
 
 const MODEL_LATENCY_MS = 20;
 const TURNS = Number(process.env.BENCH_WARM_TURNS ?? 60);
@@ -60,11 +60,12 @@ async function openStreams(app: Enclave, signal: AbortSignal): Promise<void> {
 }
 
 /** Host overhead per warm turn without and with the dashboard and its live streams; the first is the floor. */
-export async function benchDashboard(): Promise<{ rows: [string, string, string][] }> {
+export async function benchDashboard(): Promise<BenchSection> {
   const without = await overheads(false);
   const withDashboard = await overheads(true);
   const ratio = (p: number) => `floor ${fmtMs(percentile(without, p))} without the dashboard (ratio ${(percentile(withDashboard, p) / percentile(without, p)).toFixed(2)})`;
   return {
+    title: `Dashboard (in-process runtime, ${TURNS} warm turns without, then with the dashboard and ${STREAMS} live streams)`,
     rows: [
       [`warm turn overhead p50, dashboard + ${STREAMS} live streams`, fmtMs(percentile(withDashboard, 50)), ratio(50)],
       [`warm turn overhead p95, dashboard + ${STREAMS} live streams`, fmtMs(percentile(withDashboard, 95)), ratio(95)],

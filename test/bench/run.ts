@@ -1,89 +1,64 @@
 /**
- * npm run bench: one run against a fake model with a fixed latency. Prints percentiles and
- * ratios; nothing here is asserted (the machines are shared and noisy).
+ * npm run bench [-- --quick] [-- --only=name,name]: every figure printed as an absolute value and as
+ * a ratio to a floor measured in the same run, then a summary of the targets met or missed.
+ * Nothing is asserted: the machines are shared and noisy, which is why every figure has its floor.
+ * Each module runs in a fresh child process, so one's memory and warm code do not colour the next.
  */
-import Docker from 'dockerode';
-import { rmSync } from 'node:fs';
-import { Enclave } from '../../src/app.js';
-import { silentLogger } from '../../src/logger.js';
-import { FakeModel } from '../fakes/fake-model.js';
-import { makeHome } from '../helpers/harness.js';
+import { execFileSync } from 'node:child_process';
+import { benchContainers } from './container-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
+import { benchFirstText } from './first-text-bench.js';
+import { benchMedia } from './media-bench.js';
 import { benchProxy } from './proxy-bench.js';
-import { fmtMb, fmtMs, percentile } from './stats.js';
+import { benchScale } from './scale-bench.js';
+import { printRows, printTargets, type BenchOptions, type BenchSection, type TargetCheck } from './stats.js';
 
-const MODEL_LATENCY_MS = Number(process.env.BENCH_MODEL_LATENCY_MS ?? 50);
-const WARM_TURNS = Number(process.env.BENCH_WARM_TURNS ?? 40);
-const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 8);
-const WARM_TARGET_MS = 15;
-const COLD_TARGET_MS = 400;
+/** Each bench module: one line here. */
+const BENCHES: [string, (opts: BenchOptions) => Promise<BenchSection>][] = [
+  ['first-text', benchFirstText],
+  ['containers', benchContainers],
+  ['proxy', benchProxy],
+  ['dashboard', benchDashboard],
+  ['scale', benchScale],
+  ['media', benchMedia],
+];
+
+const SECTION_PREFIX = 'BENCH-SECTION ';
 
 async function main(): Promise<void> {
-  const model = await FakeModel.start();
-  model.fallback = () => ({ content: 'ok', delayMs: MODEL_LATENCY_MS });
-  const home = makeHome();
-  const env = { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: model.baseUrl };
-  process.stdout.write(`Enclave bench: fake model latency ${MODEL_LATENCY_MS} ms, ${WARM_TURNS} warm turns, ${COLD_STARTS} cold starts\n`);
-  const app = await Enclave.start({ home, env, log: silentLogger(), onProgress: (l) => process.stdout.write(`  ${l}\n`) });
-  const arrivals: number[] = [];
-  const originalFallback = model.fallback;
-  model.fallback = (req) => {
-    arrivals.push(performance.now());
-    return originalFallback(req);
-  };
-
-  const say = async (text: string) => {
-    const started = performance.now();
-    const receipt = await app.local.submit('main', text);
-    const outcome = await receipt.settled;
-    if (outcome !== 'answered') throw new Error(`bench turn was not answered: ${outcome}`);
-    return { started, ended: performance.now() };
-  };
-
-  try {
-    const cold: number[] = [];
-    for (let i = 0; i < COLD_STARTS; i++) {
-      await app.containers.stop('main');
-      const before = arrivals.length;
-      const { started } = await say(`cold ${i}`);
-      cold.push(arrivals[before]! - started);
-    }
-
-    await say('warm-up');
-    const overhead: number[] = [];
-    for (let i = 0; i < WARM_TURNS; i++) {
-      const { started, ended } = await say(`warm ${i}`);
-      overhead.push(ended - started - MODEL_LATENCY_MS);
-      // keep history short so every turn does the same work
-      if (i % 10 === 9) await app.local.submit('main', '/reset').then((r) => r.settled);
-    }
-
-    const id = app.containers.state('main').id!;
-    const stats = (await new Docker().getContainer(id).stats({ stream: false })) as { memory_stats: { usage?: number; stats?: { cache?: number } } };
-    const containerMem = (stats.memory_stats.usage ?? 0) - (stats.memory_stats.stats?.cache ?? 0);
-    const rss = process.memoryUsage().rss;
-
-    const rows: [string, string, string][] = [
-      ['host overhead per warm turn p50', fmtMs(percentile(overhead, 50)), `target <= ${WARM_TARGET_MS} ms (ratio ${(percentile(overhead, 50) / WARM_TARGET_MS).toFixed(2)})`],
-      ['host overhead per warm turn p95', fmtMs(percentile(overhead, 95)), ''],
-      ['cold start to first model call p50', fmtMs(percentile(cold, 50)), `target <= ${COLD_TARGET_MS} ms (ratio ${(percentile(cold, 50) / COLD_TARGET_MS).toFixed(2)})`],
-      ['cold start to first model call p95', fmtMs(percentile(cold, 95)), ''],
-      ['agent container memory', fmtMb(containerMem), ''],
-      ['host RSS', fmtMb(rss), ''],
-    ];
-    rows.push(...(await benchProxy()).rows);
-    rows.push(...(await benchDashboard()).rows);
-    const width = Math.max(...rows.map((r) => r[0].length));
-    process.stdout.write('\n');
-    for (const [name, value, note] of rows) process.stdout.write(`${name.padEnd(width)}  ${value.padStart(10)}  ${note}\n`);
-  } finally {
-    await app.stop();
-    await model.close();
-    rmSync(home, { recursive: true, force: true });
+  const args = process.argv.slice(2);
+  const opts: BenchOptions = { quick: args.includes('--quick') || process.env.BENCH_QUICK === '1' };
+  const child = args.find((a) => a.startsWith('--section='))?.slice('--section='.length);
+  if (child) {
+    const section = await BENCHES.find(([name]) => name === child)![1](opts);
+    // A handle some library left open must not keep the child alive once its figures are out.
+    process.stdout.write(`${SECTION_PREFIX}${JSON.stringify(section)}\n`, () => process.exit(0));
+    return;
   }
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`Enclave bench${opts.quick ? ' (quick)' : ''}`);
+  const targets: TargetCheck[] = [];
+  for (const [name] of BENCHES) {
+    if (only && !only.includes(name)) continue;
+    const started = performance.now();
+    const output = execFileSync(process.execPath, ['--expose-gc', ...process.execArgv, process.argv[1]!, `--section=${name}`, ...(opts.quick ? ['--quick'] : [])], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = output.split('\n').find((l) => l.startsWith(SECTION_PREFIX));
+    if (!line) throw new Error(`bench ${name} printed no result`);
+    const section = JSON.parse(line.slice(SECTION_PREFIX.length)) as BenchSection;
+    out(`\n${section.title} [${((performance.now() - started) / 1000).toFixed(0)} s]`);
+    printRows(section.rows, out);
+    targets.push(...(section.targets ?? []));
+  }
+  out('\nTargets (issue 13)');
+  printTargets(targets, out);
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`bench failed: ${err.message}\n`);
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });

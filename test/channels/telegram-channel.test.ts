@@ -108,9 +108,11 @@ test('direct and group messages, mentions, replies to the bot and captions are n
   fake.pushMessage({ chat: TEAM, from: BOB, photo: [{ file_id: 'p' }], caption: 'what is this @enclave_test_bot' });
   fake.pushMessage({ chat: TEAM, from: { id: 99, is_bot: true, first_name: 'Other', username: 'other_bot' }, text: 'beep' });
 
-  const all = await waitFor('7 messages', () => received.length >= 7 && received);
-  assert.equal(all.length, 7, 'the sticker without a caption is not handed on');
-  const [direct, plain, mention, replied, textMention, caption, bot] = all as [InboundMessage, ...InboundMessage[]];
+  const all = await waitFor('8 messages', () => received.length >= 8 && received);
+  assert.equal(all.length, 8, 'a sticker without a caption is handed on too (the router decides whether it is answered)');
+  const [direct, plain, mention, replied, textMention, sticker, caption, bot] = all as [InboundMessage, ...InboundMessage[]];
+  assert.equal(sticker!.text, '');
+  assert.deepEqual(sticker!.attachments, [{ kind: 'sticker', mime: 'image/webp', bytes: undefined, platformRef: 'x' }]);
 
   assert.deepEqual(
     { ...direct, timestamp: 0 },

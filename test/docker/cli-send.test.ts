@@ -42,6 +42,12 @@ test('enclave send: embedded and through a running instance; the key is in no fi
     assert.equal(viaHost.stdout, 'echo: hello running host\n');
     const status = await runCli(['send', '-g', 'main', '/status'], env);
     assert.match(status.stdout, /Container: running/, 'the running host answered, with its warm container');
+    model.served = { ids: ['qwen2.5'] };
+    model.push({ status: 404, body: { error: { message: 'no such model' } } });
+    const unserved = await runCli(['send', '-g', 'main', 'hi again'], env);
+    assert.equal(unserved.code, 1, 'a failed turn exits 1');
+    assert.match(unserved.stdout, /does not serve model fake-model \(group main\); it serves: qwen2\.5\./);
+    model.served = undefined;
     const unknown = await runCli(['send', '-g', 'nope', 'hi'], env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no group named "nope" \(groups: main\)/);

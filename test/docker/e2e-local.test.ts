@@ -85,9 +85,9 @@ test('with no provider configured, every message gets one clear sentence', { ski
   const h = await startHarness({ noProvider: true });
   try {
     const r = await h.say('main', 'hello?');
-    assert.equal(r.outcome, 'answered');
+    assert.equal(r.outcome, 'failed');
     assert.equal(r.replies.length, 1);
-    assert.match(r.replies[0]!, /No model provider is configured yet: store a key with `enclave secrets set OPENAI_API_KEY`/);
+    assert.match(r.replies[0]!, /No model provider is configured, so model fake-model \(group main\) cannot answer\. Store a key with `enclave secrets set OPENAI_API_KEY`/);
     assert.equal(h.model.requests.length, 0);
   } finally {
     await h.stop();

@@ -22,8 +22,11 @@ test('a host killed mid-turn answers the message once after it starts again', { 
   const child = await startCliHost(env);
   const pending = sendViaControlSocket(homePaths(home).controlSocket, { group: 'main', text: 'are you there?' }).catch((e: Error) => e);
   await waitFor('the first model call', () => model.requests.length === 1);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   assert.ok((await pending) instanceof Error, 'the killed host never answered');
+  // Until its exit is seen, the killed host is still a process and its instance lock still held.
+  await exited;
 
   model.push({ content: 'Yes, I am here.' });
   let app = await Enclave.start({ home, env, log: silentLogger() });
@@ -31,7 +34,8 @@ test('a host killed mid-turn answers the message once after it starts again', { 
     const status = () => app.db.prepare(`SELECT status FROM messages WHERE text = 'are you there?'`).get() as { status: string };
     await waitFor('the message to be answered after the restart', () => status().status === 'answered');
     const sent = () => app.db.prepare(`SELECT text FROM outbox WHERE chat_id = 'main' AND sent_at IS NOT NULL`).all() as { text: string }[];
-    assert.deepEqual(sent(), [{ text: 'Yes, I am here.' }]);
+    const answer = '(Answering your message from before the restart: "are you there?")\n\nYes, I am here.';
+    assert.deepEqual(sent(), [{ text: answer }], 'the answer says which question it answers');
     assert.equal(model.requests.length, 2);
     const mine = await new Docker().listContainers({ all: true, filters: { label: [`enclave.home=${homeId(home)}`] } });
     assert.equal(mine.length, 1, 'the killed host\'s container was removed; only the new one runs');
@@ -39,7 +43,7 @@ test('a host killed mid-turn answers the message once after it starts again', { 
     await app.stop();
     app = await Enclave.start({ home, env, log: silentLogger() });
     await app.queue.idle();
-    assert.deepEqual(sent(), [{ text: 'Yes, I am here.' }], 'a second restart sends nothing again');
+    assert.deepEqual(sent(), [{ text: answer }], 'a second restart sends nothing again');
     assert.equal(model.requests.length, 2, 'and asks the model nothing again');
   } finally {
     await app.stop();

@@ -133,7 +133,7 @@ test('a recurring task scheduled by the agent fires at the right local time in t
     h.model.push(failing);
     const first = await saidIn(h, 'ny', () => tick('2026-03-29T13:00:00Z'));
     assert.equal(first.length, 1, `only the turn's own failure is reported: ${JSON.stringify(first)}`);
-    assert.match(first[0]!, /^Sorry, that turn failed/);
+    assert.match(first[0]!, /^Sorry, I could not answer that/);
     let task = taskOf('ny');
     assert.equal(task.failures, 1);
     assert.match(task.lastResult ?? '', /^error: /);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '../helpers/wait.js';
 import { FakeDiscordGateway } from './fake-discord-gateway.js';
+import { multipartParts, serveBytes, type FileServing } from './file-serving.js';
 
 export interface FakeDiscordUser {
   id: string;
@@ -43,6 +44,30 @@ export interface UserMessageSpec {
   replyTo?: string;
   /** Role ids mentioned as <@&id>. */
   mentionRoles?: string[];
+  /** Files attached, served by the fake at their attachment URL. */
+  attachments?: AttachmentSpec[];
+  /** A voice message (flag IS_VOICE_MESSAGE): one audio attachment with a duration. */
+  voice?: boolean;
+}
+
+export interface AttachmentSpec {
+  name: string;
+  contentType?: string;
+  data: Buffer;
+  /** The size the message states (default: the real one). */
+  statedSize?: number;
+  serving?: FileServing;
+  durationSecs?: number;
+}
+
+/** A file the bot posted with a message (multipart). */
+export interface DiscordUpload {
+  channelId: string;
+  name: string;
+  contentType?: string;
+  data: Buffer;
+  /** The message's JSON part (content, message_reference, attachments). */
+  body: Record<string, unknown>;
 }
 
 export interface SlashCommandSpec {
@@ -74,6 +99,11 @@ export class FakeDiscord {
   readonly applicationId = this.bot.id;
   readonly human: FakeDiscordUser = { id: snowflake(), username: 'alice', global_name: 'Alice' };
   readonly guild = { id: snowflake(), name: 'Test Guild', channelId: snowflake(), channelName: 'general', botRoleId: snowflake() };
+  /** Files the bot posted, in order. */
+  readonly uploads: DiscordUpload[] = [];
+  /** Attachment paths downloaded from the fake's file host. */
+  readonly fileRequests: string[] = [];
+  private readonly files = new Map<string, { data: Buffer; serving: FileServing }>();
   /** Every REST call, in order. */
   readonly requests: DiscordRequest[] = [];
   readonly gateway: FakeDiscordGateway;
@@ -85,6 +115,14 @@ export class FakeDiscord {
   private server: Server | undefined;
   private readonly failures: { method: string; path: RegExp; reply: ScriptedFailure }[] = [];
   private readonly messages = new Map<string, Record<string, unknown>>();
+  /** Every edit of a bot message (PATCH /channels/:id/messages/:id), in order. */
+  readonly edits: { messageId: string; content: string }[] = [];
+
+  /** A message's content as it reads now. */
+  contentOf(messageId: string): string | undefined {
+    const content = this.messages.get(messageId)?.content;
+    return typeof content === 'string' ? content : undefined;
+  }
   private readonly dmChannels = new Map<string, string>();
   private readonly interactions = new Map<string, { token: string; channelId: string; guildId?: string; expired: boolean }>();
 
@@ -170,6 +208,8 @@ export class FakeDiscord {
     const channelId = spec.dm ? this.dmChannelId(author) : (spec.channelId ?? this.guild.channelId);
     const message = this.messagePayload({ channelId, author, content: spec.content, guild: !spec.dm, replyTo: spec.replyTo });
     message.mention_roles = spec.mentionRoles ?? [];
+    message.attachments = (spec.attachments ?? []).map((a) => this.attachmentPayload(channelId, a));
+    if (spec.voice) message.flags = 1 << 13;
     if (spec.dm) message.channel_type = 1;
     else message.member = this.memberPayload([]);
     this.messages.set(String(message.id), message);
@@ -208,6 +248,27 @@ export class FakeDiscord {
   expireInteraction(id: string): void {
     const interaction = this.interactions.get(id);
     if (interaction) interaction.expired = true;
+  }
+
+  private attachmentPayload(channelId: string, a: AttachmentSpec): Record<string, unknown> {
+    const id = snowflake();
+    const path = `/attachments/${channelId}/${id}/${encodeURIComponent(a.name)}`;
+    this.files.set(path, { data: a.data, serving: a.serving ?? 'normal' });
+    const url = `${new URL(this.apiBase).origin}${path}`;
+    return {
+      id,
+      filename: a.name,
+      size: a.statedSize ?? a.data.length,
+      url,
+      proxy_url: url,
+      ...(a.contentType !== undefined && { content_type: a.contentType }),
+      ...(a.durationSecs !== undefined && { duration_secs: a.durationSecs, waveform: 'AAAA' }),
+    };
+  }
+
+  /** Resolves with the n-th (1-based) file the bot posted. */
+  waitForUpload(n = 1): Promise<DiscordUpload> {
+    return waitFor(`upload ${n} to the fake Discord`, () => this.uploads[n - 1]);
   }
 
   private guildPayload(): Record<string, unknown> {
@@ -279,22 +340,26 @@ export class FakeDiscord {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
+    const file = req.method === 'GET' ? this.files.get(url.pathname) : undefined;
+    if (file) {
+      this.fileRequests.push(url.pathname);
+      return serveBytes(res, file.data, file.serving);
+    }
     const pathname = decodeURIComponent(url.pathname);
     const path = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : pathname;
-    const request: DiscordRequest = {
-      method: req.method ?? 'GET',
-      path,
-      query: url.searchParams,
-      body: raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined,
-      authorization: req.headers.authorization,
-    };
+    const { body, files } = readBody(Buffer.concat(chunks), req.headers['content-type'] ?? '');
+    const request: DiscordRequest = { method: req.method ?? 'GET', path, query: url.searchParams, body, authorization: req.headers.authorization };
+
     this.requests.push(request);
     const failure = this.failures.findIndex((f) => f.method === request.method && f.path.test(path));
     if (failure >= 0) {
       const { reply } = this.failures.splice(failure, 1)[0]!;
       return json(res, reply.status, reply.body ?? { message: 'scripted failure', code: 0 }, reply.headers);
+    }
+    const channelId = /^\/channels\/(\d+)\/messages$/.exec(path)?.[1];
+    if (channelId && files.length > 0 && request.authorization === `Bot ${this.token}`) {
+      for (const f of files) this.uploads.push({ channelId, name: f.fileName ?? '', contentType: f.contentType, data: f.data, body: body ?? {} });
     }
     this.route(request, res);
   }
@@ -317,6 +382,13 @@ export class FakeDiscord {
     }
     if (p[0] === 'channels' && p[2] === 'typing' && r.method === 'POST') return void res.writeHead(204).end();
     if (p[0] === 'channels' && p[2] === 'messages' && r.method === 'POST' && p.length === 3) return this.botMessage(res, p[1]!, r.body);
+    if (p[0] === 'channels' && p[2] === 'messages' && r.method === 'PATCH' && p.length === 4) {
+      const message = this.messages.get(p[3]!);
+      if (!message || message.channel_id !== p[1]) return json(res, 404, { message: 'Unknown Message', code: 10008 });
+      message.content = String(r.body?.content ?? '');
+      this.edits.push({ messageId: p[3]!, content: String(message.content) });
+      return json(res, 200, message);
+    }
     if (p[0] === 'interactions' && p[3] === 'callback' && r.method === 'POST') {
       const interaction = this.interactions.get(p[1]!);
       if (!interaction || interaction.token !== p[2] || interaction.expired) return json(res, 404, { message: 'Unknown interaction', code: 10062 });
@@ -339,6 +411,14 @@ export class FakeDiscord {
     this.messages.set(String(message.id), message);
     json(res, 200, message);
   }
+}
+
+/** A JSON body, or a multipart one: its payload_json part and its files. */
+function readBody(raw: Buffer, contentType: string): { body: Record<string, unknown> | undefined; files: ReturnType<typeof multipartParts> } {
+  if (!contentType.startsWith('multipart/form-data')) return { body: raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : undefined, files: [] };
+  const parts = multipartParts(raw, contentType);
+  const payload = parts.find((p) => p.name === 'payload_json');
+  return { body: payload ? (JSON.parse(payload.data.toString('utf8')) as Record<string, unknown>) : {}, files: parts.filter((p) => p.fileName !== undefined) };
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -71,10 +71,13 @@ export class FakeModel {
   private server: Server | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   fallback: (req: RecordedRequest) => ScriptedReply = () => ({ content: 'fake model reply' });
+  /** What GET /v1/models lists (and the key it wants, when set); undefined answers 404 like a server without the list. */
+  served: { ids: string[]; key?: string } | undefined;
 
   static async start(): Promise<FakeModel> {
     const fake = new FakeModel();
     fake.server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/v1/models') return fake.listModels(req.headers.authorization, res);
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -110,6 +113,13 @@ export class FakeModel {
     const reply = this.transcriptionScript.shift() ?? { text: 'fake transcript', duration: 3 };
     if ('status' in reply) return void res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ task: 'transcribe', language: 'english', ...reply }));
+  }
+
+  private listModels(authorization: string | undefined, res: ServerResponse): void {
+    const served = this.served;
+    const status = !served ? 404 : served.key && authorization !== `Bearer ${served.key}` ? 401 : 200;
+    const body = status === 200 ? { object: 'list', data: served!.ids.map((id) => ({ id, object: 'model', owned_by: 'fake' })) } : { error: { message: 'no' } };
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
   get baseUrl(): string {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { waitFor } from '../helpers/wait.js';
+import { multipartParts, serveBytes, type FileServing } from './file-serving.js';
 
 /**
  * A local Slack for tests, on 127.0.0.1:
@@ -38,6 +39,28 @@ export interface PostedMessage {
   at: number;
 }
 
+/** A file the test shares in a message: served at its url_private to the bot token only. */
+export interface FileSpec {
+  name: string;
+  mimetype?: string;
+  data: Buffer;
+  /** What the event and files.info state (default: the real size). */
+  statedSize?: number;
+  serving?: FileServing;
+  subtype?: string;
+  durationMs?: number;
+}
+
+/** A file the bot uploaded with files.uploadV2, once files.completeUploadExternal shared it. */
+export interface SlackUpload {
+  fileId: string;
+  filename: string;
+  data: Buffer;
+  channel?: string;
+  threadTs?: string;
+  initialComment?: string;
+}
+
 export type SlackEvent = Record<string, unknown> & { type: string; ts?: string };
 export type SlashCommandFields = Record<string, string> & { command: string; trigger_id: string };
 
@@ -68,10 +91,18 @@ export class FakeSlack {
   readonly signingSecret: string;
   readonly calls: ApiCall[] = [];
   readonly posted: PostedMessage[] = [];
+  /** Every chat.update, in order (the message in `posted` shows its latest text). */
+  readonly updates: { ts: string; text: string }[] = [];
   /** users.info answers for these ids (id -> display name); others are user_not_found. */
   readonly users = new Map<string, string>();
   /** conversations.info answers for these ids (id -> name); others are channel_not_found. */
   readonly channels = new Map<string, string>();
+  /** Files shared by completeUploadExternal, in order. */
+  readonly uploads: SlackUpload[] = [];
+  /** Paths of file downloads asked for (with the right token or not). */
+  readonly fileRequests: string[] = [];
+  private readonly files = new Map<string, { info: Record<string, unknown>; data: Buffer; serving: FileServing }>();
+  private readonly pendingUploads = new Map<string, { filename: string; data?: Buffer }>();
   /** How many Socket Mode connections were opened so far. */
   socketConnections = 0;
   private readonly sockets = new Set<WebSocket>();
@@ -140,6 +171,67 @@ export class FakeSlack {
   /** Resolves with the posted messages once at least `count` were posted. */
   waitForPosts(count: number): Promise<PostedMessage[]> {
     return waitFor(`${count} chat.postMessage call(s)`, () => this.posted.length >= count && [...this.posted]);
+  }
+
+  // ---- files ----
+
+  /** Stores a file and returns the `files` entry of a file_share message event. */
+  addFile(spec: FileSpec): Record<string, unknown> {
+    const id = `F${String(++this.seq).padStart(8, '0')}`;
+    const url = `http://127.0.0.1:${this.port}/files-pri/${this.teamId}-${id}/${encodeURIComponent(spec.name)}`;
+    const info = {
+      id,
+      name: spec.name,
+      mimetype: spec.mimetype,
+      size: spec.statedSize ?? spec.data.length,
+      url_private: url,
+      url_private_download: `${url}?download=1`,
+      ...(spec.subtype !== undefined && { subtype: spec.subtype }),
+      ...(spec.durationMs !== undefined && { duration_ms: spec.durationMs }),
+    };
+    this.files.set(id, { info, data: spec.data, serving: spec.serving ?? 'normal' });
+    return info;
+  }
+
+  waitForUpload(n = 1): Promise<SlackUpload> {
+    return waitFor(`upload ${n} to the fake Slack`, () => this.uploads[n - 1]);
+  }
+
+  private serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+    this.fileRequests.push(path);
+    if (req.headers.authorization !== `Bearer ${this.botToken}`) return void res.writeHead(403).end();
+    const id = /^\/files-pri\/[^/]+-(F\d+)\//.exec(path)?.[1];
+    const file = id ? this.files.get(id) : undefined;
+    if (!file) return void res.writeHead(404).end();
+    serveBytes(res, file.data, file.serving);
+  }
+
+  /** The upload step of files.uploadV2: the bytes for a getUploadURLExternal file id. */
+  private takeUpload(raw: Buffer, contentType: string | undefined, fileId: string, res: ServerResponse): void {
+    const pending = this.pendingUploads.get(fileId);
+    if (!pending) return void res.writeHead(404).end();
+    const part = contentType?.startsWith('multipart/form-data') ? multipartParts(raw, contentType)[0] : undefined;
+    pending.data = part ? part.data : raw;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${pending.data.length}`);
+  }
+
+  private completeUploads(params: Record<string, unknown>): Record<string, unknown> {
+    const listed = parseJsonArray(params.files);
+    const done: SlackUpload[] = [];
+    for (const f of listed) {
+      const pending = this.pendingUploads.get(String(f.id));
+      if (!pending?.data) return { ok: false, error: 'file_not_found' };
+      done.push({
+        fileId: String(f.id),
+        filename: pending.filename,
+        data: pending.data,
+        ...(typeof params.channel_id === 'string' && { channel: params.channel_id }),
+        ...(typeof params.thread_ts === 'string' && { threadTs: params.thread_ts }),
+        ...(typeof params.initial_comment === 'string' && { initialComment: params.initial_comment }),
+      });
+    }
+    this.uploads.push(...done);
+    return { ok: true, files: done.map((d) => ({ id: d.fileId, title: d.filename })) };
   }
 
   // ---- building events ----
@@ -273,8 +365,12 @@ export class FakeSlack {
   // ---- the Web API ----
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const body = await readBody(req);
+    const raw = body.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) return this.serveFile(req, res, url.pathname);
+    const upload = /^\/upload\/(F\w+)$/.exec(url.pathname);
+    if (upload) return this.takeUpload(body, req.headers['content-type'], upload[1]!, res);
     if (!url.pathname.startsWith('/api/')) return reply(res, 200, { ok: true });
     const method = url.pathname.slice('/api/'.length);
     const params = parseParams(raw, req.headers['content-type']);
@@ -306,10 +402,29 @@ export class FakeSlack {
         this.posted.push({ channel, text, ts, at: Date.now(), ...(thread ? { thread_ts: thread } : {}) });
         return { ok: true, channel, ts, message: { type: 'message', user: this.botUserId, bot_id: this.botId, text, ts } };
       }
+      case 'chat.update': {
+        const ts = String(params.ts);
+        const message = this.posted.find((m) => m.ts === ts && m.channel === String(params.channel));
+        if (!message) return { ok: false, error: 'message_not_found' };
+        message.text = String(params.text ?? '');
+        this.updates.push({ ts, text: message.text });
+        return { ok: true, channel: message.channel, ts, text: message.text };
+      }
       case 'users.info': {
         const name = this.users.get(String(params.user));
         return name ? { ok: true, user: { id: params.user, name, real_name: name, profile: { display_name: name } } } : { ok: false, error: 'user_not_found' };
       }
+      case 'files.info': {
+        const file = this.files.get(String(params.file));
+        return file ? { ok: true, file: file.info } : { ok: false, error: 'file_not_found' };
+      }
+      case 'files.getUploadURLExternal': {
+        const fileId = `F${String(++this.seq).padStart(8, '0')}`;
+        this.pendingUploads.set(fileId, { filename: String(params.filename) });
+        return { ok: true, upload_url: `http://127.0.0.1:${this.port}/upload/${fileId}`, file_id: fileId };
+      }
+      case 'files.completeUploadExternal':
+        return this.completeUploads(params);
       case 'conversations.info': {
         const name = this.channels.get(String(params.channel));
         return name ? { ok: true, channel: { id: params.channel, name } } : { ok: false, error: 'channel_not_found' };
@@ -325,10 +440,20 @@ function reply(res: ServerResponse, status: number, body: Record<string, unknown
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+function parseJsonArray(value: unknown): Record<string, unknown>[] {
+  if (Array.isArray(value)) return value as Record<string, unknown>[];
+  try {
+    const parsed: unknown = JSON.parse(String(value));
+    return Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 function parseParams(raw: string, contentType: string | undefined): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { BotCommand, MessageEntity } from 'grammy/types';
 import { waitFor } from '../helpers/wait.js';
+import { multipartParts, serveBytes, type FileServing } from './file-serving.js';
 
 export interface FakeUser {
   id: number;
@@ -53,6 +54,24 @@ export interface SentMessage {
   at: number;
 }
 
+/** A file uploaded with sendPhoto, sendDocument, sendVoice or sendAudio. */
+export interface Upload {
+  method: string;
+  chatId: string;
+  field: string;
+  fileName: string;
+  data: Buffer;
+  caption?: string;
+  params: Record<string, unknown>;
+}
+
+interface StoredFile {
+  path: string;
+  data: Buffer;
+  statedSize?: number;
+  serving: FileServing;
+}
+
 export interface TelegramApiError {
   error_code: number;
   description: string;
@@ -75,6 +94,10 @@ export class FakeTelegram {
   readonly calls: ApiCall[] = [];
   readonly sent: SentMessage[] = [];
   readonly chatActions: { chatId: string; action: string }[] = [];
+  readonly uploads: Upload[] = [];
+  /** Paths the file server was asked for. */
+  readonly fileRequests: string[] = [];
+  private readonly files = new Map<string, StoredFile>();
   /** The last setMyCommands list. */
   commands: BotCommand[] | undefined;
   /** Set by setWebhook, cleared by deleteWebhook. */
@@ -120,6 +143,11 @@ export class FakeTelegram {
     if (input.caption !== undefined && !input.caption_entities) message.caption_entities = findEntities(input.caption);
     const updateId = this.pushUpdate({ message });
     return { updateId, messageId: message.message_id as number };
+  }
+
+  /** Makes a file downloadable by its file_id (getFile + /file/bot<token>/<path>); statedSize is what getFile claims. */
+  addFile(fileId: string, data: Buffer, opts: { statedSize?: number; serving?: FileServing; path?: string } = {}): void {
+    this.files.set(fileId, { path: opts.path ?? `files/${this.files.size}-${fileId.slice(0, 8)}`, data, statedSize: opts.statedSize, serving: opts.serving ?? 'normal' });
   }
 
   /** Update ids queued and not yet confirmed by an offset. */
@@ -179,6 +207,8 @@ export class FakeTelegram {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const filePath = /^\/file\/bot([^/]+)\/(.+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    if (filePath) return this.serveFile(filePath[1]!, decodeURIComponent(filePath[2]!), res);
     const params = await readParams(req);
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
     if (!match) return reply(res, { error_code: 404, description: 'Not Found' });
@@ -203,11 +233,49 @@ export class FakeTelegram {
       case 'sendMessage':
         if (this.stalledSends > 0) return void this.stalledSends--;
         return reply(res, this.sendMessage(params));
+      case 'editMessageText':
+        return reply(res, this.editMessageText(params));
       case 'getUpdates':
         return this.getUpdates(params, req, res);
+      case 'getFile': {
+        const file = this.files.get(String(params.file_id));
+        if (!file) return reply(res, { error_code: 400, description: 'Bad Request: invalid file_id' });
+        return reply(res, { file_id: params.file_id, file_unique_id: `u-${String(params.file_id).slice(0, 8)}`, file_size: file.statedSize ?? file.data.length, file_path: file.path });
+      }
+      case 'sendPhoto':
+      case 'sendDocument':
+      case 'sendVoice':
+      case 'sendAudio':
+        return reply(res, this.upload(method, params));
       default:
         return reply(res, { error_code: 404, description: 'Not Found: method not found' });
     }
+  }
+
+  private serveFile(token: string, path: string, res: ServerResponse): void {
+    if (token !== this.token) return void res.writeHead(401).end();
+    this.fileRequests.push(path);
+    const file = [...this.files.values()].find((f) => f.path === path);
+    if (!file) return void res.writeHead(404).end();
+    serveBytes(res, file.data, file.serving);
+  }
+
+  private upload(method: string, params: Record<string, unknown>): unknown {
+    const failure = this.sendFailures.shift();
+    if (failure) return failure;
+    const field = { sendPhoto: 'photo', sendDocument: 'document', sendVoice: 'voice', sendAudio: 'audio' }[method]!;
+    const ref = params[field];
+    // A multipart upload names its file part: "attach://<part>".
+    const file = typeof ref === 'string' && ref.startsWith('attach://') ? params[ref.slice('attach://'.length)] : ref;
+    if (!(file instanceof UploadedFile)) return { error_code: 400, description: `Bad Request: there is no ${field} in the request` };
+    const chatId = String(params.chat_id);
+    this.uploads.push({ method, chatId, field, fileName: file.name, data: file.data, caption: params.caption as string | undefined, params });
+    return { message_id: this.nextMessageId++, date: Math.floor(Date.now() / 1000), from: this.bot, chat: { id: Number(chatId), type: Number(chatId) < 0 ? 'supergroup' : 'private' } };
+  }
+
+  /** Resolves with the n-th (1-based) file the bot uploaded. */
+  waitForUpload(n = 1): Promise<Upload> {
+    return waitFor(`upload ${n} to the fake Telegram`, () => this.uploads[n - 1]);
   }
 
   private sendMessage(params: Record<string, unknown>): unknown {
@@ -227,8 +295,37 @@ export class FakeTelegram {
     const replyTo = replyParams?.message_id ?? (params.reply_to_message_id as number | undefined);
     const sent: SentMessage = { message_id: this.nextMessageId++, chatId: String(params.chat_id), text, parseMode, replyTo, params, at: Date.now() };
     this.sent.push(sent);
+    this.current.set(sent.message_id, visible);
     const chatId = Number(params.chat_id);
     return { message_id: sent.message_id, date: Math.floor(sent.at / 1000), from: this.bot, chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, text: visible };
+  }
+
+  /** Messages as they read now (after edits), by message_id. */
+  readonly current = new Map<number, string>();
+  /** Every successful edit, in order. */
+  readonly edits: { messageId: number; text: string }[] = [];
+  private readonly editFailures: TelegramApiError[] = [];
+
+  /** The next editMessageText calls fail with these Telegram errors, one each. */
+  failNextEdits(...errors: TelegramApiError[]): void {
+    this.editFailures.push(...errors);
+  }
+
+  private editMessageText(params: Record<string, unknown>): unknown {
+    const failure = this.editFailures.shift();
+    if (failure) return failure;
+    const messageId = Number(params.message_id);
+    const before = this.current.get(messageId);
+    if (before === undefined) return { error_code: 400, description: 'Bad Request: message to edit not found' };
+    const text = String(params.text ?? '');
+    const visible = params.parse_mode === 'HTML' ? visibleText(text) : text;
+    if (visible.trim() === '') return { error_code: 400, description: 'Bad Request: message text is empty' };
+    if (visible.length > 4096) return { error_code: 400, description: 'Bad Request: MESSAGE_TOO_LONG' };
+    if (visible === before) return { error_code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message' };
+    this.current.set(messageId, visible);
+    this.edits.push({ messageId, text: visible });
+    const chatId = Number(params.chat_id);
+    return { message_id: messageId, date: Math.floor(Date.now() / 1000), from: this.bot, chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, text: visible };
   }
 
   private getUpdates(params: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): void {
@@ -274,12 +371,39 @@ function reply(res: ServerResponse, result: unknown): void {
   res.writeHead(isError ? (result as TelegramApiError).error_code : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** A file part of a multipart request. */
+class UploadedFile {
+  constructor(
+    readonly name: string,
+    readonly data: Buffer,
+  ) {}
+}
+
 async function readParams(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
   const query = Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams);
+  const type = req.headers['content-type'] ?? '';
+  if (type.startsWith('multipart/form-data')) {
+    const params: Record<string, unknown> = { ...query };
+    for (const part of multipartParts(body, type)) {
+      params[part.name] = part.fileName === undefined ? parseField(part.data.toString('utf8')) : new UploadedFile(part.fileName, part.data);
+    }
+    return params;
+  }
+  const raw = body.toString('utf8');
   return raw ? { ...query, ...(JSON.parse(raw) as Record<string, unknown>) } : query;
+}
+
+/** grammy sends nested values of a multipart request as JSON text. */
+function parseField(value: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' ? parsed : value;
+  } catch {
+    return value;
+  }
 }
 
 /** Telegram's server marks a leading /command and every @username. */

@@ -1,4 +1,4 @@
-import { makeEventBuffer, type Contact, type WAMessage, type WAPresence, proto } from '@whiskeysockets/baileys';
+import { makeEventBuffer, type AnyMessageContent, type Contact, type WAMessage, type WAPresence, proto } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import type { WhatsAppSocketConfig, WhatsAppSocketFactory, WhatsAppSocketLike } from '../../channels/whatsapp/socket.js';
 import { waitFor } from '../helpers/wait.js';
@@ -13,6 +13,8 @@ export interface SentWhatsAppMessage {
   quoted?: WAMessage;
   /** The id WhatsApp gave it. */
   id: string;
+  /** What the adapter asked Baileys to send (a text, or an image/document/audio with its bytes). */
+  content: AnyMessageContent;
 }
 
 /** A message to deliver to the bot; `chat` is the remoteJid (…@s.whatsapp.net, …@lid or …@g.us). */
@@ -166,13 +168,14 @@ export class FakeWhatsAppSocket implements WhatsAppSocketLike {
     this.ev.emit('connection.update', { connection: 'close', lastDisconnect: { error, date: new Date() } });
   }
 
-  async sendMessage(jid: string, content: { text: string }, options?: { quoted?: WAMessage }): Promise<WAMessage | undefined> {
+  async sendMessage(jid: string, content: AnyMessageContent, options?: { quoted?: WAMessage }): Promise<WAMessage | undefined> {
     this.sendAttempts++;
     const failure = this.sendFailures.shift();
     if (failure) throw failure;
     const id = this.fake.nextSentId();
-    this.sent.push({ jid, text: content.text, quoted: options?.quoted, id });
-    return { key: { remoteJid: jid, fromMe: true, id }, message: { conversation: content.text }, messageTimestamp: Math.floor(Date.now() / 1000) };
+    const text = 'text' in content ? content.text : '';
+    this.sent.push({ jid, text, quoted: options?.quoted, id, content });
+    return { key: { remoteJid: jid, fromMe: true, id }, message: { conversation: text }, messageTimestamp: Math.floor(Date.now() / 1000) };
   }
 
   async sendPresenceUpdate(type: WAPresence, toJid?: string): Promise<void> {

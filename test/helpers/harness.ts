@@ -31,11 +31,13 @@ export interface HarnessOptions {
   noProvider?: boolean;
   log?: Logger;
   /** Passed to Enclave.start as they are. */
-  start?: Partial<Pick<EnclaveOptions, 'clock' | 'schedulerTimer' | 'webFetch' | 'whatsappSocketFactory' | 'onWhatsAppQr' | 'runtime'>>;
+  start?: Partial<Pick<EnclaveOptions, 'clock' | 'schedulerTimer' | 'liveTimers' | 'webFetch' | 'whatsappSocketFactory' | 'onWhatsAppQr' | 'runtime' | 'onChannelSettled' | 'mediaTimeout'>>;
   /** Stored in the home's encrypted vault before the host starts (channel tokens, provider keys). */
   secrets?: Record<string, string>;
   /** Extra environment for the host (e.g. ENCLAVE_VAULT_KEY). */
   env?: NodeJS.ProcessEnv;
+  /** Return from the start without waiting for the channels' first connection attempts. */
+  channelsInBackground?: boolean;
 }
 
 /** The fake model needs a price: the proxy refuses models without one. */
@@ -79,7 +81,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   Object.assign(env, opts.env);
   if (opts.secrets) storeSecrets(home, opts.secrets, env);
   const log = opts.log ?? silentLogger();
-  const boot = () => Enclave.start({ home, env, log, restartBackoffMs: 50, ...opts.start });
+  // Channels connect in the background; tests that drive a platform want its first attempt over.
+  const boot = async () => {
+    const app = await Enclave.start({ home, env, log, restartBackoffMs: 50, ...opts.start });
+    if (!opts.channelsInBackground) await app.channelsSettled();
+    return app;
+  };
   const h: Harness = {
     home,
     app: await boot(),

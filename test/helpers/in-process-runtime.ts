@@ -47,6 +47,7 @@ export class InProcessRuntime implements ContainerRuntime {
         const result = await runTurn(request, {
           client,
           callHostTool: (tool, req) => host.callTool(tool, req),
+          sendLive: (update) => host.sendLive(update),
           layout,
           promptPaths,
         });

@@ -100,12 +100,14 @@ test('the first streamed bytes reach the agent while the provider is still answe
   assert.equal(rig.settled()!.outcome, 'ok');
 });
 
-test('a stream cut off mid-way is settled to the reservation and the agent sees it break', async (t) => {
+test('a stream cut off mid-way is settled to the reservation and, with no other model, the agent reads why as the stream\'s last event', async (t) => {
   const rig = await startRig(t);
   rig.model.push({ content: 'this answer will never finish properly', cutAfterChunks: 2 });
   const res = await rig.stream();
   assert.equal(res.status, 200);
-  await assert.rejects(res.text(), 'the agent sees a broken stream, not a clean end');
+  const body = await res.text();
+  const last = JSON.parse(body.trim().split('\n\n').at(-1)!.replace(/^data: /, '')) as { error?: { message: string } };
+  assert.match(last.error?.message ?? '', /broke off its answer/, 'an error event the agent\'s SDK raises, not a clean end');
   await waitFor('the settlement', () => rig.settled());
   const settled = rig.settled()!;
   assert.equal(settled.outcome, 'aborted');
@@ -147,7 +149,7 @@ test('a usage sent early in a stream does not cap what a stream cut later is cha
   // A prompt-only count first, then the answer breaks off: the provider may bill far more.
   rig.model.push({ content: 'a long answer that breaks off', earlyUsage: { prompt_tokens: 3, completion_tokens: 0 }, cutAfterChunks: 3 });
   const res = await rig.stream();
-  await assert.rejects(res.text());
+  assert.match(await res.text(), /"error":\{"message":"no model could answer/);
   await waitFor('the settlement', () => rig.settled());
   const settled = rig.settled()!;
   assert.equal(settled.outcome, 'aborted');

@@ -58,6 +58,25 @@ describe('storage health', () => {
     h.close();
   });
 
+  test('a statement prepared again is the same one, still reports a full disk, and one still iterating is never shared', () => {
+    const h = health({ bytes: 0 }, []);
+    const db = cappedDb(h);
+    const sql = 'INSERT INTO filler VALUES (?)';
+    assert.equal(db.prepare(sql), db.prepare(sql), 'prepared once, then reused');
+    assert.throws(() => { for (let i = 0; i < 100; i++) db.prepare(sql).run(Buffer.alloc(4096)); }, (err: Error) => isDiskFull(err));
+    assert.equal(h.full, true, 'the reused statement still reports the fault');
+
+    const watched = openDatabase(':memory:', { faults: health({ bytes: 1024 ** 3 }, []) });
+    watched.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3)');
+    const seen: number[] = [];
+    for (const row of watched.prepare('SELECT x FROM t ORDER BY x').iterate() as IterableIterator<{ x: number }>) {
+      seen.push(row.x, (watched.prepare('SELECT x FROM t ORDER BY x').all() as { x: number }[]).length);
+    }
+    assert.deepEqual(seen, [1, 3, 2, 3, 3, 3], 'the same SQL run inside its own iteration gets a statement of its own');
+    watched.close();
+    h.close();
+  });
+
   test('other errors are not a full disk', () => {
     const h = health({ bytes: 0 }, []);
     assert.equal(h.report(new Error('SQLITE_BUSY: database is locked'), 'x'), false);

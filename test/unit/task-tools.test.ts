@@ -138,7 +138,10 @@ test('the one host-tool contract names every tool the host performs, with its sc
   assert.deepEqual(Object.keys(schedule.properties).sort(), ['at', 'cron', 'every', 'prompt']);
   assert.deepEqual(schedule.required, ['prompt']);
   const source = readFileSync(fileURLToPath(new URL('../../container/agent/host-tool-contract.js', import.meta.url)), 'utf8');
-  assert.doesNotMatch(source, /\bimport\b|\brequire\(/);
+  // Its only import is its sibling for the team tools, which imports nothing itself.
+  assert.doesNotMatch(source.replace("import { TEAM_TOOL_NAMES, TEAM_TOOL_SPECS } from './team-tool-contract.js';", ''), /\bimport\b|\brequire\(/);
+  const team = readFileSync(fileURLToPath(new URL('../../container/agent/team-tool-contract.js', import.meta.url)), 'utf8');
+  assert.doesNotMatch(team, /\bimport\b|\brequire\(/);
 });
 
 function makeHome(): string {

@@ -3,7 +3,7 @@ import type { AuditKind } from '../../audit/types.js';
 import type { AuditView } from '../operations.js';
 import { when, type Html } from './layout.js';
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['model_call', 'model_refused', 'tool_call', 'denial', 'secret_change', 'budget_change', 'access_change', 'group_change', 'task_change'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['model_call', 'model_refused', 'tool_call', 'denial', 'secret_change', 'budget_change', 'access_change', 'group_change', 'task_change', 'team'];
 export const AUDIT_SINCE: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 
 export interface AuditQuery {

@@ -1,0 +1,146 @@
+import type { ChatRef } from '../../channels/chat-ref.js';
+import { MAX_TEAM_RESULT_CHARS } from '../../container/agent/team-tool-contract.js';
+import type { AuditSink } from '../audit/types.js';
+import type { GroupConfig } from '../config/groups.js';
+import type { Config } from '../config/load.js';
+import { usdToMicros } from '../ledger/money.js';
+import { planHop } from './chain-rules.js';
+import { TeamError } from './team-error.js';
+import type { TeamTask, TeamTaskKind, TeamTaskStore } from './team-store.js';
+import type { AskWaiters, TeamTurns } from './team-turns.js';
+
+type Chat = ChatRef & { threadId?: string };
+
+/** Who calls: the group of the socket the call came in on, its running turn, and that turn's chat ('' for none). */
+export interface TeamCaller {
+  group: GroupConfig;
+  turnId: string;
+  chat: Chat;
+}
+
+export interface TeamServiceDeps {
+  config: () => Config;
+  store: TeamTaskStore;
+  turns: TeamTurns;
+  waiters: AskWaiters;
+  audit: AuditSink;
+  /** Asks the group queue for a turn of this group. */
+  wake: (group: string) => void;
+  /** Runs `waiting` with the group's queue slot lent out (GroupQueue.lendSlotWhile). */
+  lendSlotWhile: <T>(group: string, waiting: Promise<T>) => Promise<T>;
+  /** A host message to a chat (the chain's origin). */
+  tellChat: (group: string, chat: Chat, text: string) => void;
+  /** Resolves after ms unless aborted (real time in production). */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export type AskOutcome = { ok: true; task: TeamTask; answer: string } | { ok: false; task: TeamTask; reason: string };
+
+/** Every team operation, written once: the agents' tools, the chat command and the CLI call these. */
+export class TeamService {
+  constructor(private readonly d: TeamServiceDeps) {}
+
+  /** A new task for `to` in the caller's chain (or a new chain from the caller's chat), after the host's hop rules. */
+  delegate(caller: TeamCaller, kind: TeamTaskKind, to: string, title: string, brief: string): TeamTask {
+    const { store, turns } = this.d;
+    const teamName = caller.group.team?.name;
+    const team = teamName ? this.d.config().enclave.teams[teamName] : undefined;
+    if (!teamName || !team) throw new TeamError('your group is in no team', 'refused');
+    const mine = turns.get(caller.group.name, caller.turnId);
+    const currentTask = mine?.taskId === undefined ? undefined : store.get(mine.taskId);
+    const currentChain = mine && store.chain(mine.chainId);
+    const current = currentTask && currentChain ? { task: currentTask, chain: currentChain } : undefined;
+    const plan = planHop({ team, from: caller.group, to, current, openFromTurn: store.openFromTurn(caller.turnId) });
+    if (!plan.ok) {
+      this.audit(caller.group.name, `agent:${caller.group.name}`, { action: `${kind}_refused`, to: to.slice(0, 64), chain: current?.chain.id ?? null, reason: plan.reason });
+      throw new TeamError(plan.reason, 'refused', { chain: current?.chain.id ?? null });
+    }
+    const chain =
+      currentChain ??
+      store.createChain({ team: teamName, originGroup: caller.group.name, origin: caller.chat.channel ? caller.chat : undefined, limitMicros: usdToMicros(team.maxChainUsd) });
+    const task = store.create({
+      chainId: chain.id, team: teamName, kind, from: caller.group.name, to, parentTask: currentTask?.id ?? null, fromTurn: caller.turnId,
+      depth: plan.depth, visited: plan.visited, title, brief,
+    });
+    this.audit(caller.group.name, `agent:${caller.group.name}`, { action: kind, task: task.id, chain: chain.id, to, depth: task.depth });
+    this.d.wake(to);
+    return task;
+  }
+
+  /** ask_agent: a task, then a wait inside the caller's turn with its queue slot lent out, bounded by askTimeoutSeconds. */
+  async ask(caller: TeamCaller, to: string, question: string): Promise<AskOutcome> {
+    const task = this.delegate(caller, 'ask', to, firstLine(question), question);
+    const team = this.d.config().enclave.teams[task.team]!;
+    const answered = this.d.waiters.wait(task.id);
+    const stopTimer = new AbortController();
+    const timedOut = this.d.sleep(team.askTimeoutSeconds * 1000, stopTimer.signal).then(() => undefined, () => undefined);
+    const done = await this.d.lendSlotWhile(caller.group.name, Promise.race([answered, timedOut]));
+    stopTimer.abort();
+    if (!done) {
+      this.d.waiters.forget(task.id);
+      return { ok: false, task, reason: `"${to}" did not answer within ${team.askTimeoutSeconds} seconds; if it answers later, its answer comes to you as a new message` };
+    }
+    if (done.state === 'done') return { ok: true, task: done, answer: done.result ?? '' };
+    return { ok: false, task: done, reason: `"${to}" could not answer: ${done.error ?? done.state}` };
+  }
+
+  /** complete_task / fail_task: only for the task the caller's running turn works on. */
+  finishByAgent(caller: TeamCaller, id: number, state: 'done' | 'failed', text: string): TeamTask {
+    const mine = this.d.turns.get(caller.group.name, caller.turnId);
+    if (mine?.taskId !== id) throw new TeamError(`you are not working on a task #${id} in this turn`, 'not_found');
+    if (!this.d.store.finish(id, state, text)) throw new TeamError(`task #${id} is already finished`, 'refused');
+    this.settle(id);
+    return this.d.store.get(id)!;
+  }
+
+  /** The end of a task turn: its reply is the result unless the agent finished the task itself. */
+  endTaskTurn(id: number, outcome: { ok: true; reply: string } | { ok: false; error: string }): void {
+    const finished = outcome.ok ? this.d.store.finish(id, 'done', capResult(outcome.reply || '(the agent gave no answer)')) : this.d.store.finish(id, 'failed', outcome.error);
+    if (finished) this.settle(id);
+  }
+
+  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain. */
+  cancel(id: number, actor: string, team?: string): TeamTask[] {
+    const task = this.d.store.get(id);
+    if (!task || (team && task.team !== team)) throw new TeamError(`there is no team task #${id}`, 'not_found');
+    this.d.store.setChainState(task.chainId, 'cancelled');
+    const cancelled: TeamTask[] = [];
+    for (const open of this.d.store.openInChain(task.chainId)) {
+      if (!this.d.store.finish(open.id, 'cancelled', `cancelled by ${actor}`)) continue;
+      cancelled.push(open);
+      this.settle(open.id, false);
+    }
+    this.audit(task.from, actor, { action: 'cancel', task: id, chain: task.chainId, cancelled: cancelled.map((t) => t.id) });
+    return cancelled;
+  }
+
+  /** A finished task goes to its waiting ask, or else to its sender as a new turn; a first hop that fails tells the chat. */
+  private settle(id: number, tellOrigin = true): void {
+    const task = this.d.store.get(id)!;
+    this.audit(task.to, 'host', { action: 'finished', task: id, chain: task.chainId, state: task.state });
+    if (this.d.waiters.resolve(task)) {
+      this.d.store.markReported(id);
+      return;
+    }
+    if (tellOrigin && task.state !== 'done' && task.depth === 1 && task.kind === 'hand_off') this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${task.title}") failed: ${task.error ?? task.state}.`);
+    this.d.wake(task.from);
+  }
+
+  tellOrigin(task: TeamTask, text: string): void {
+    const chain = this.d.store.chain(task.chainId);
+    if (chain?.origin) this.d.tellChat(chain.originGroup, chain.origin, text);
+  }
+
+  private audit(group: string, actor: string, detail: Record<string, unknown>): void {
+    this.d.audit.append({ kind: 'team', group, actor, detail });
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+function capResult(text: string): string {
+  return text.length <= MAX_TEAM_RESULT_CHARS ? text : `${text.slice(0, MAX_TEAM_RESULT_CHARS)}\n(the result was cut at ${MAX_TEAM_RESULT_CHARS} characters)`;
+}

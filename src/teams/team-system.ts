@@ -1,0 +1,94 @@
+import type { ChatRef } from '../../channels/chat-ref.js';
+import type { AuditSink } from '../audit/types.js';
+import type { Clock } from '../clock.js';
+import type { GroupConfig } from '../config/groups.js';
+import type { Config } from '../config/load.js';
+import type { ContainerManager } from '../container/container-manager.js';
+import type { ActiveTurns } from '../core/active-turns.js';
+import type { GroupQueue } from '../core/group-queue.js';
+import type { Outbox } from '../core/outbox.js';
+import type { Db } from '../db/database.js';
+import type { History } from '../db/history.js';
+import type { BudgetLedger } from '../ledger/types.js';
+import type { Logger } from '../logger.js';
+import { sleep } from '../time/sleep.js';
+import type { HostTool } from '../tools/host-tool.js';
+import { BoardService } from './board-service.js';
+import { BoardStore } from './board-store.js';
+import { ChainBudget, chainAwareLedger } from './chain-budget.js';
+import { TeamService } from './team-service.js';
+import { TeamTaskStore } from './team-store.js';
+import { teamTools } from './team-tools.js';
+import { TeamTurnRunner } from './team-turn-runner.js';
+import { AskWaiters, TeamTurns } from './team-turns.js';
+
+export interface TeamSystemDeps {
+  db: Db;
+  clock: Clock;
+  config: () => Config;
+  /** The agents' audit sink (throttled): hand-offs, asks and board writes. */
+  audit: AuditSink;
+  log: Logger;
+  outbox: Outbox;
+  history: History;
+  turns: ActiveTurns;
+  model: (group: GroupConfig) => string;
+  tellChat: (group: string, chat: ChatRef & { threadId?: string }, text: string) => void;
+  stopping: () => boolean;
+  /** Built after the team system: read when first needed. */
+  containers: () => ContainerManager;
+  queue: () => GroupQueue;
+}
+
+/** The agent-teams parts, built once and wired into the host by app.ts. */
+export class TeamSystem {
+  readonly store: TeamTaskStore;
+  readonly board: BoardStore;
+  readonly turns = new TeamTurns();
+  readonly waiters = new AskWaiters();
+  readonly chainBudget: ChainBudget;
+  readonly service: TeamService;
+  readonly boardService: BoardService;
+  readonly runner: TeamTurnRunner;
+
+  constructor(d: TeamSystemDeps) {
+    this.store = new TeamTaskStore(d.db, d.clock);
+    this.board = new BoardStore(d.db, d.clock);
+    this.chainBudget = new ChainBudget(d.db);
+    this.service = new TeamService({
+      config: d.config, store: this.store, turns: this.turns, waiters: this.waiters, audit: d.audit, tellChat: d.tellChat,
+      wake: (group) => d.queue().enqueue(group),
+      lendSlotWhile: (group, waiting) => d.queue().lendSlotWhile(group, waiting),
+      sleep,
+    });
+    this.boardService = new BoardService(this.board, d.audit);
+    this.runner = new TeamTurnRunner({
+      config: d.config, store: this.store, service: this.service, teamTurns: this.turns, waiters: this.waiters, turns: d.turns,
+      containers: d.containers, outbox: d.outbox, history: d.history, model: d.model, stopping: d.stopping, log: d.log, clock: d.clock,
+    });
+  }
+
+  /** The ledger the model proxy uses: chain turns reserve on their chain too. */
+  ledger(inner: BudgetLedger): BudgetLedger {
+    return chainAwareLedger(inner, this.chainBudget, (group) => this.turns.chainOf(group));
+  }
+
+  tools(): HostTool[] {
+    return teamTools(this.service, this.boardService, this.turns);
+  }
+
+  /** The group queue's turn: team work first, then the group's chat messages; true when more of either waits. */
+  turnRunner(chatTurn: (group: string) => Promise<boolean>, chatQueued: (group: string) => boolean): (group: string) => Promise<boolean> {
+    return async (group) => {
+      if (!this.runner.hasWork(group)) return (await chatTurn(group)) || this.runner.hasWork(group);
+      await this.runner.runNext(group);
+      return this.runner.hasWork(group) || chatQueued(group);
+    };
+  }
+
+  /** After a start: open chain reservations are charged, interrupted tasks queued again; the groups with team work. */
+  resume(): string[] {
+    this.chainBudget.chargeOpenReservations();
+    return this.store.requeueInterrupted();
+  }
+}
