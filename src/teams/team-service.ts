@@ -47,9 +47,8 @@ export class TeamService {
     const team = teamName ? this.d.config().enclave.teams[teamName] : undefined;
     if (!teamName || !team) throw new TeamError('your group is in no team', 'refused');
     const mine = turns.get(caller.group.name, caller.turnId);
-    const currentTask = mine?.taskId === undefined ? undefined : store.get(mine.taskId);
-    const currentChain = mine && store.chain(mine.chainId);
-    const current = currentTask && currentChain ? { task: currentTask, chain: currentChain } : undefined;
+    const currentChain = mine ? store.chain(mine.chainId) : undefined;
+    const current = currentChain && mine ? { chain: currentChain, depth: mine.depth, visited: mine.visited } : undefined;
     const plan = planHop({ team, from: caller.group, to, current, openFromTurn: store.openFromTurn(caller.turnId) });
     if (!plan.ok) {
       this.audit(caller.group.name, `agent:${caller.group.name}`, { action: `${kind}_refused`, to: to.slice(0, 64), chain: current?.chain.id ?? null, reason: plan.reason });
@@ -59,7 +58,7 @@ export class TeamService {
       currentChain ??
       store.createChain({ team: teamName, originGroup: caller.group.name, origin: caller.chat.channel ? caller.chat : undefined, limitMicros: usdToMicros(team.maxChainUsd) });
     const task = store.create({
-      chainId: chain.id, team: teamName, kind, from: caller.group.name, to, parentTask: currentTask?.id ?? null, fromTurn: caller.turnId,
+      chainId: chain.id, team: teamName, kind, from: caller.group.name, to, parentTask: mine?.parentTask ?? null, fromTurn: caller.turnId,
       depth: plan.depth, visited: plan.visited, title, brief,
     });
     this.audit(caller.group.name, `agent:${caller.group.name}`, { action: kind, task: task.id, chain: chain.id, to, depth: task.depth });
