@@ -30,6 +30,8 @@ export interface TeamServiceDeps {
   lendSlotWhile: <T>(group: string, waiting: Promise<T>) => Promise<T>;
   /** A host message to a chat (the chain's origin). */
   tellChat: (group: string, chat: Chat, text: string) => void;
+  /** Ends the group's running turn now (ContainerManager.abortTurn). */
+  abortTurn: (group: string) => void;
   /** Resolves after ms unless aborted (real time in production). */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -98,7 +100,7 @@ export class TeamService {
     if (finished) this.settle(id);
   }
 
-  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain. */
+  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain; the chain's running turns are stopped. */
   cancel(id: number, actor: string, team?: string): TeamTask[] {
     const task = this.d.store.get(id);
     if (!task || (team && task.team !== team)) throw new TeamError(`there is no team task #${id}`, 'not_found');
@@ -109,6 +111,7 @@ export class TeamService {
       cancelled.push(open);
       this.settle(open.id, false);
     }
+    for (const group of this.d.turns.groupsWorkingFor(task.chainId)) this.d.abortTurn(group);
     this.audit(task.from, actor, { action: 'cancel', task: id, chain: task.chainId, cancelled: cancelled.map((t) => t.id) });
     return cancelled;
   }

@@ -61,6 +61,7 @@ export class TeamSystem {
       config: d.config, store: this.store, turns: this.turns, waiters: this.waiters, audit: d.audit, tellChat: d.tellChat,
       wake: (group) => d.queue().enqueue(group),
       lendSlotWhile: (group, waiting) => d.queue().lendSlotWhile(group, waiting),
+      abortTurn: (group) => void d.containers().abortTurn(group),
       sleep: d.sleep ?? sleep,
     });
     this.boardService = new BoardService(this.board, d.audit);

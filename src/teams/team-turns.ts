@@ -32,6 +32,11 @@ export class TeamTurns {
     return turn && turn.group === group ? turn : undefined;
   }
 
+  /** Groups whose running turn works for the chain and spends from it. */
+  groupsWorkingFor(chainId: string): string[] {
+    return [...this.byTurn.values()].filter((t) => t.chainId === chainId && t.paysChain).map((t) => t.group);
+  }
+
   /** The chain the group's running turn works for (a group runs one turn at a time). */
   chainOf(group: string): string | undefined {
     for (const turn of this.byTurn.values()) if (turn.group === group && turn.paysChain) return turn.chainId;

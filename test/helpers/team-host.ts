@@ -44,6 +44,7 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
   const script = new Map<string, AgentStep[]>();
   const inputs: { group: string; input: string; request: TurnRequest }[] = [];
   const aborts = new Map<string, () => void>();
+  const aborted: string[] = [];
   const containers = {
     runTurn: async (group: GroupConfig, request: TurnRequest): Promise<TurnResult> => {
       const step = script.get(group.name)?.shift();
@@ -59,6 +60,7 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
       }
     },
     abortTurn: (group: string) => {
+      aborted.push(group);
       const abort = aborts.get(group);
       abort?.();
       return abort !== undefined;
@@ -101,7 +103,7 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
     throw new Error(`turn of ${group} crashed: ${String(err)}`);
   });
   return {
-    config, db, teams, queue, dispatcher, active, outboxed, told, inputs, containers, audit,
+    config, db, teams, queue, dispatcher, active, outboxed, told, inputs, containers, audit, aborted,
     /** Scripts the next turns of a group's agent (team turns). */
     agent: (group: string, ...steps: AgentStep[]) => script.set(group, [...(script.get(group) ?? []), ...steps]),
     /** A chat message to a chat group: its turn runs through the queue. */

@@ -36,3 +36,38 @@ test('a results turn stands where its tasks were sent: A→B, B→C, then B hand
   assert.match(refusals[0]!, /main → researcher → main would be a loop/);
   assert.deepEqual(h.teams.store.list({ all: true }).map((task) => [task.from, task.to, task.depth]).reverse(), [['main', 'researcher', 1], ['researcher', 'planner', 2]]);
 });
+
+test('a cancelled chain stops: its running turns are aborted, it reserves nothing more, and no task joins it', async (t) => {
+  const h = teamHost(t, trio);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const late: string[] = [];
+  let tried!: () => void;
+  const lateCall = new Promise<void>((resolve) => (tried = resolve));
+  h.agent('researcher', async ({ tool }) => {
+    started();
+    await held;
+    late.push((await tool('hand_off', { to: 'planner', title: 'p', brief: 'b' })).error ?? 'allowed');
+    tried();
+    return { reply: 'finished anyway' };
+  });
+  h.agent('main', async () => ({ reply: 'read' }));
+  h.chat('main', async ({ tool }) => {
+    await tool('hand_off', { to: 'researcher', title: 'find', brief: 'find hotels' });
+    return { reply: 'on it' };
+  });
+  await running;
+  const task = h.teams.store.list()[0]!;
+  assert.equal(h.teams.chainBudget.reserve(task.chainId, 1), true, 'an open chain reserves');
+  h.teams.chainBudget.settle(task.chainId, 1, 0);
+  assert.deepEqual(h.teams.service.cancel(task.id, 'owner').map((c) => c.id), [task.id]);
+  assert.deepEqual(h.aborted, ['researcher'], 'the chain\'s running turn is stopped');
+  assert.equal(h.teams.chainBudget.reserve(task.chainId, 1), false, 'a cancelled chain reserves nothing');
+  await h.queue.idle();
+  release();
+  await lateCall;
+  assert.deepEqual(late, ['no turn of this group is in progress'], 'the aborted turn is over: its agent can call nothing more');
+  assert.deepEqual([h.teams.store.get(task.id)?.state, h.teams.store.chain(task.chainId)?.state], ['cancelled', 'cancelled']);
+});

@@ -45,7 +45,7 @@ function host(t: TestContext) {
   const outbox = { add: (m: unknown) => outboxed.push(m), flushChat: async () => undefined } as unknown as Outbox;
   const service = new TeamService({
     config: () => config, store, turns: teamTurns, waiters: new AskWaiters(), audit, wake: (g) => woken.push(g),
-    lendSlotWhile: (_g, p) => p, tellChat: () => undefined, sleep,
+    lendSlotWhile: (_g, p) => p, tellChat: () => undefined, abortTurn: () => undefined, sleep,
   });
   const dispatcher = createHostTools({
     groups: () => config.groups,
