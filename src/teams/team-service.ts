@@ -49,8 +49,9 @@ export class TeamService {
     const team = teamName ? this.d.config().enclave.teams[teamName] : undefined;
     if (!teamName || !team) throw new TeamError('your group is in no team', 'refused');
     const mine = turns.get(caller.group.name, caller.turnId);
-    const currentChain = mine ? store.chain(mine.chainId) : undefined;
-    const current = currentChain && mine ? { chain: currentChain, depth: mine.depth, visited: mine.visited } : undefined;
+    const chainId = mine ? mine.chainId : store.chainStartedBy(caller.turnId);
+    const currentChain = chainId === undefined ? undefined : store.chain(chainId);
+    const current = currentChain && { chain: currentChain, depth: mine?.depth ?? 0, visited: mine?.visited ?? [caller.group.name] };
     const plan = planHop({ team, from: caller.group, to, current, openFromTurn: store.openFromTurn(caller.turnId) });
     if (!plan.ok) {
       this.audit(caller.group.name, `agent:${caller.group.name}`, { action: `${kind}_refused`, to: to.slice(0, 64), chain: current?.chain.id ?? null, reason: plan.reason });

@@ -71,3 +71,19 @@ test('a cancelled chain stops: its running turns are aborted, it reserves nothin
   assert.deepEqual(late, ['no turn of this group is in progress'], 'the aborted turn is over: its agent can call nothing more');
   assert.deepEqual([h.teams.store.get(task.id)?.state, h.teams.store.chain(task.chainId)?.state], ['cancelled', 'cancelled']);
 });
+
+test('every task one chat turn hands out belongs to one chain with one maxChainUsd budget', async (t) => {
+  const h = teamHost(t, { ...trio, groups: { ...trio.groups, main: 'chats: [local:main]\nteam: { handOffTo: [researcher, planner] }\n' } });
+  h.agent('researcher', async () => ({ reply: 'r' }));
+  h.agent('planner', async () => ({ reply: 'p' }));
+  h.agent('main', async () => ({ reply: 'read' }), async () => ({ reply: 'read' }));
+  h.chat('main', async ({ tool }) => {
+    for (const to of ['researcher', 'planner', 'researcher']) assert.equal((await tool('hand_off', { to, title: 't', brief: 'b' })).ok, true);
+    return { reply: 'on it' };
+  });
+  await h.queue.idle();
+  const tasks = h.teams.store.list({ all: true });
+  assert.equal(tasks.length, 3);
+  assert.equal(new Set(tasks.map((task) => task.chainId)).size, 1, 'one chain for the turn');
+  assert.deepEqual(tasks.map((task) => [task.depth, task.parentTask]), [[1, null], [1, null], [1, null]]);
+});
