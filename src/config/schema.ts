@@ -30,6 +30,10 @@ export const priceSchema = z
     maxOutputTokens: positiveInt.optional(),
     /** The model reads image parts: photos reach it as images (otherwise as a placeholder naming the staged file). */
     vision: z.boolean().optional(),
+    /** Prompt tokens reserved per started 512×512 tile of an image sent to this model (default 6000). */
+    imageTokensPerTile: positiveInt.optional(),
+    /** Prompt tokens reserved per image on top of its tiles (default 3000). */
+    imageBaseTokens: z.number().int().min(0).optional(),
     /** USD per minute of audio, for a speech-to-text model (transcription.model). */
     perMinute: usd.optional(),
   })
@@ -50,8 +54,12 @@ export const mediaSchema = z
     maxEdgePx: z.number().int().min(64).max(8192).default(1568),
     /** Prompt tokens reserved per started 512×512 tile of an image sent to a vision model. */
     imageTokensPerTile: positiveInt.default(400),
-    /** How long one file's download and processing may take. */
+    /** How long all of one turn's files may take together (downloads, reading, transcription). */
     timeoutSeconds: positiveInt.default(60),
+    /** Bytes a group's inbox (received files, outside its disk limit) may hold; the oldest messages' files go first. */
+    inboxMaxMb: z.number().positive().max(1_000_000).default(500),
+    /** Files taken in per turn, across all its queued messages; the rest get a notice. */
+    maxFilesPerTurn: positiveInt.default(10),
     /** The largest file the agent may send to a chat with send_file, in MB. */
     sendMaxMb: z.number().positive().max(100).default(20),
   })

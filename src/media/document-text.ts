@@ -6,6 +6,8 @@ export interface DocumentText {
   text: string;
   /** Why the text is partial or missing, for the agent (and the person reading its answer). */
   notice?: string;
+  /** Set when a PDF could not be read at all (a bomb, a damaged file, out of time): the chat is told. */
+  unreadable?: string;
 }
 
 export type DocumentLimits = Omit<PdfLimits, 'maxChars'> & { maxChars: number };
@@ -25,7 +27,10 @@ export async function documentText(data: Buffer, type: SniffedType, limits: Docu
   if (type.category === 'text') return capped(data.toString('utf8'), limits.maxChars);
   if (type.category !== 'pdf') return undefined;
   const pdf = await pdfText(data, limits);
-  if (!pdf.ok) return { text: '', notice: `its text could not be read (${pdf.error ?? 'unknown error'})` };
+  if (!pdf.ok) {
+    const why = pdf.error ?? 'it is damaged';
+    return { text: '', notice: `its text could not be read (${why})`, unreadable: why };
+  }
   const pageNote = pdf.pagesRead < pdf.pages ? `only the first ${pdf.pagesRead} of ${pdf.pages} pages were read` : undefined;
   if (pdf.text.trim() === '') return { text: '', notice: pageNote ? `${pageNote}; they hold no text (a scan?)` : 'it holds no text (a scan?)' };
   return capped(pdf.text, limits.maxChars, pageNote);

@@ -3,7 +3,7 @@ import type { GroupConfig } from '../config/groups.js';
 import type { MediaConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Transcriber } from '../proxy/transcription-call.js';
-import { audioSeconds } from './audio-duration.js';
+import { audioSeconds, audioSecondsBound } from './audio-duration.js';
 import { documentText } from './document-text.js';
 import { downloadAttachment, type DownloadResult } from './download.js';
 import { safeFileName } from './file-name.js';
@@ -12,7 +12,7 @@ import { dataUrl, imageTokenBound, prepareImage } from './image.js';
 import { chatNotices, cleanName, formatDuration, kindWord, labels, type KindWord } from './labels.js';
 import { familyOfKind, familyOfType, formatMb, MAX_ATTACHMENTS_PER_MESSAGE, maxBytesFor } from './limits.js';
 import { sniffType } from './sniff.js';
-import { pruneInbox, stageFile } from './stage.js';
+import { makeInboxRoom, pruneInbox, stageFile } from './stage.js';
 
 /** Images one turn sends to the model; more are staged and named, not shown (a request has a size cap). */
 export const MAX_IMAGES_PER_TURN = 4;
@@ -22,7 +22,7 @@ export interface MediaDeps {
   channels: ReadonlyMap<string, Channel>;
   transcribe: Transcriber;
   log: Logger;
-  /** A signal that fires after ms (the per-file time bound); injectable so tests end a download themselves. */
+  /** A signal that fires after ms (the time bound of all of a turn's files); injectable so tests end it themselves. */
   timeout?: (ms: number) => AbortSignal;
 }
 
@@ -40,6 +40,17 @@ export interface IngestedMedia {
   images: { url: string; tokens: number }[];
   /** One sentence each for the chat (too large, failed download…). */
   notices: string[];
+  /** Files of the message that were taken in (counted against media.maxFilesPerTurn). */
+  files?: number;
+}
+
+/**
+ * The one deadline of a turn's files: every download, reading and transcription of the turn shares
+ * it, so ten files in each of several queued messages cannot hold the turn for ten times as long.
+ */
+export function turnMediaSignal(deps: MediaDeps, turnSignal: AbortSignal): AbortSignal {
+  const timeout = (deps.timeout ?? ((ms) => AbortSignal.timeout(ms)))(deps.media().timeoutSeconds * 1000);
+  return AbortSignal.any([turnSignal, timeout]);
 }
 
 interface FileContext {
@@ -58,14 +69,20 @@ const FALLBACK_NAMES: Record<KindWord, string> = {
 
 /**
  * Takes in the files of one message whose turn is running (it passed admission and the trigger):
- * each is downloaded within its kind's limits and time, sniffed, turned into what the agent reads,
- * and staged read-only in the group's inbox. Never throws: a file that fails becomes a notice.
+ * each is downloaded within its kind's limits, sniffed, turned into what the agent reads, and staged
+ * read-only in the group's inbox, all within `signal` (the turn's deadline, from turnMediaSignal) and
+ * media.maxFilesPerTurn (`filesSoFar` were taken from earlier messages of the turn). Never throws: a
+ * file that fails becomes a notice.
  */
-export async function ingestMessageMedia(deps: MediaDeps, group: GroupConfig, message: MessageMedia, vision: boolean, signal: AbortSignal, shownSoFar = 0): Promise<IngestedMedia> {
-  const out: IngestedMedia = { text: [], images: [], notices: [] };
+export async function ingestMessageMedia(deps: MediaDeps, group: GroupConfig, message: MessageMedia, vision: boolean, signal: AbortSignal, shownSoFar = 0, filesSoFar = 0): Promise<IngestedMedia> {
+  const out: IngestedMedia = { text: [], images: [], notices: [], files: 0 };
   const ctx: FileContext = { deps, group, message, sender: cleanName(message.senderName), vision, out, signal };
-  const files = message.attachments.slice(0, MAX_ATTACHMENTS_PER_MESSAGE);
-  if (message.attachments.length > files.length) out.notices.push(chatNotices.tooMany(MAX_ATTACHMENTS_PER_MESSAGE));
+  const turnRoom = Math.max(0, deps.media().maxFilesPerTurn - filesSoFar);
+  const files = message.attachments.slice(0, Math.min(MAX_ATTACHMENTS_PER_MESSAGE, turnRoom));
+  out.files = files.length;
+  if (message.attachments.length > files.length) {
+    out.notices.push(turnRoom < MAX_ATTACHMENTS_PER_MESSAGE ? chatNotices.turnFull(deps.media().maxFilesPerTurn) : chatNotices.tooMany(MAX_ATTACHMENTS_PER_MESSAGE));
+  }
   for (const attachment of files) {
     try {
       await ingestOne(ctx, attachment, shownSoFar + out.images.length);
@@ -99,8 +116,7 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
   const word = kindWord(attachment.kind);
   const claimedMax = maxBytesFor(familyOfKind(attachment.kind), media);
   const channel = deps.channels.get(message.channel);
-  const timeout = (deps.timeout ?? ((ms) => AbortSignal.timeout(ms)))(media.timeoutSeconds * 1000);
-  const signal = AbortSignal.any([ctx.signal, timeout]);
+  const signal = ctx.signal;
   const downloaded: DownloadResult = channel
     ? await downloadAttachment(channel, attachment, { maxBytes: claimedMax, signal })
     : { ok: false, reason: 'unsupported' };
@@ -114,15 +130,26 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
   const realMax = maxBytesFor(familyOfType(type.category), media);
   if (data.length > realMax) return downloadProblem(ctx, word, { ok: false, reason: 'too_large' }, realMax);
   const inbox = inboxDirOf(group);
-  const stage = (bytes: Buffer, mime = type) => agentInboxPath(stageFile(inbox, message.id, safeFileName(attachment.name, mime, FALLBACK_NAMES[word]), bytes));
+  const inboxMax = Math.floor(media.inboxMaxMb * 1024 * 1024);
+  if (!makeInboxRoom(inbox, message.id, data.length, inboxMax)) {
+    out.text.push(labels.missing(word, sender, `it is larger than the inbox may hold (${formatMb(inboxMax)})`));
+    out.notices.push(chatNotices.tooLarge(word, formatMb(inboxMax)));
+    return;
+  }
+  const stage = (bytes: Buffer, mime = type) => {
+    makeInboxRoom(inbox, message.id, bytes.length, inboxMax);
+    return agentInboxPath(stageFile(inbox, message.id, safeFileName(attachment.name, mime, FALLBACK_NAMES[word]), bytes));
+  };
 
   if (type.category === 'image') {
     let prepared;
     try {
       prepared = await prepareImage(data, media.maxEdgePx);
     } catch (err) {
+      // Not staged: only a decoded image can be written without its EXIF (GPS, camera) metadata.
       deps.log.info({ group: group.name, message: message.id, mime: type.mime, err: (err as Error).message }, 'an image could not be decoded');
-      out.text.push(labels.imageUnreadable(sender, stage(data)));
+      out.text.push(labels.imageUnreadable(sender));
+      out.notices.push(chatNotices.imageUnreadable());
       return;
     }
     const path = stage(prepared.jpeg, sniffType(prepared.jpeg));
@@ -135,14 +162,17 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
 
   if (type.category === 'audio' && (attachment.kind === 'voice' || attachment.kind === 'audio' || attachment.kind === 'document')) {
     const path = stage(data);
-    const seconds = audioSeconds(data, type.mime) ?? attachment.durationSeconds;
-    if (seconds !== undefined && seconds > media.audioMaxSeconds) {
-      out.text.push(labels.notTranscribed(word, sender, path, `it is longer than ${formatDuration(media.audioMaxSeconds)}`));
+    const measured = audioSeconds(data, type.mime);
+    const seconds = measured ?? attachment.durationSeconds;
+    // Refused before anything is sent when even the bound that cannot be lied about is too long.
+    const bound = audioSecondsBound(data, type.mime, attachment.durationSeconds);
+    if (bound > media.audioMaxSeconds) {
+      out.text.push(labels.notTranscribed(word, sender, path, `it ${measured === undefined ? 'may be' : 'is'} longer than ${formatDuration(media.audioMaxSeconds)}`));
       out.notices.push(chatNotices.tooLong(word, formatDuration(media.audioMaxSeconds)));
       return;
     }
     const result = await deps.transcribe({
-      group, audio: data, mime: type.mime, fileName: safeFileName(attachment.name, type, 'voice-note'), maxSeconds: media.audioMaxSeconds, knownSeconds: seconds, signal,
+      group, audio: data, mime: type.mime, fileName: safeFileName(attachment.name, type, 'voice-note'), maxSeconds: Math.ceil(bound), knownSeconds: seconds, signal,
     });
     if (result.ok) out.text.push(labels.transcript(sender, result.seconds ?? seconds, path, result.text));
     else out.text.push(labels.notTranscribed(word, sender, path, result.message));
@@ -155,6 +185,7 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
     const read = await documentText(data, type, { maxChars: media.documentMaxChars, maxPages: media.documentMaxPages, timeoutMs: media.timeoutSeconds * 1000, signal });
     if (read && read.text !== '') out.text.push(labels.documentText(sender, name, path, read.text, read.notice));
     else out.text.push(labels.documentNoText(sender, name, path, read?.notice ?? 'its text could not be read'));
+    if (read?.unreadable) out.notices.push(chatNotices.pdfUnreadable(read.unreadable));
     return;
   }
 

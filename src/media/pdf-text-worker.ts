@@ -1,8 +1,8 @@
 /*
- * Runs in a worker thread (pdf-text.ts starts it): pdf.js reads the file here, so a PDF that makes
- * it spin or eat memory is ended by terminating the worker, never by waiting on the host's loop.
+ * Runs as a child process (pdf-text.ts starts it under an address-space limit): pdf.js reads the
+ * file here, so a PDF that makes it spin or inflates streams to gigabytes ends this process, never
+ * the host. The PDF arrives on stdin, the limits as arguments; one JSON outcome leaves on stdout.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { getDocumentProxy } from 'unpdf';
 
 export interface PdfJob {
@@ -18,6 +18,9 @@ export interface PdfOutcome {
   pagesRead: number;
   error?: string;
 }
+
+/** Text sent back, in multiples of the character cap (enough to say how far over the cap it went). */
+const MAX_TEXT_FACTOR = 4;
 
 interface TextItemLike {
   str?: unknown;
@@ -40,11 +43,21 @@ async function extract(job: PdfJob): Promise<PdfOutcome> {
     page.cleanup();
   }
   await pdf.destroy();
-  return { ok: true, text: parts.join('\n\n'), pages, pagesRead };
+  // The host reads a bounded answer: a page of megabytes is cut here, well past the caller's cap.
+  return { ok: true, text: parts.join('\n\n').slice(0, job.maxChars * MAX_TEXT_FACTOR), pages, pagesRead };
 }
 
-const job = workerData as PdfJob;
-extract(job).then(
-  (outcome) => parentPort?.postMessage(outcome),
-  (err: unknown) => parentPort?.postMessage({ ok: false, text: '', pages: 0, pagesRead: 0, error: err instanceof Error ? err.message : String(err) } satisfies PdfOutcome),
-);
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function reply(outcome: PdfOutcome): void {
+  process.stdout.write(JSON.stringify(outcome), () => process.exit(0));
+}
+
+const [maxPages, maxChars] = process.argv.slice(2).map(Number);
+readStdin()
+  .then((data) => extract({ data, maxPages: maxPages ?? 1, maxChars: maxChars ?? 0 }))
+  .then(reply, (err: unknown) => reply({ ok: false, text: '', pages: 0, pagesRead: 0, error: err instanceof Error ? err.message : String(err) }));

@@ -70,19 +70,49 @@ export function stageFile(inboxDir: string, messageId: number, name: string, dat
   throw new StagingError(`too many files named ${name} in message ${messageId}`);
 }
 
-/** Removes the oldest message folders beyond `keep` (by number: message ids only grow). Links are removed, never followed. */
-export function pruneInbox(inboxDir: string, keep: number = INBOX_KEEP_MESSAGES): void {
-  let names: string[];
+/** The inbox's message folders, oldest first (by number: message ids only grow). */
+function messageFolders(inboxDir: string): string[] {
   try {
-    names = readdirSync(inboxDir).filter((n) => /^\d+$/.test(n));
+    return readdirSync(inboxDir).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
   } catch {
-    return;
+    return [];
   }
-  if (names.length <= keep) return;
-  names.sort((a, b) => Number(a) - Number(b));
-  for (const name of names.slice(0, names.length - keep)) {
-    const path = join(inboxDir, name);
-    if (lstatSync(path).isSymbolicLink()) rmSync(path, { force: true });
-    else rmSync(path, { recursive: true, force: true });
+}
+
+/** A link is removed, never followed. */
+function removeFolder(path: string): void {
+  if (lstatSync(path).isSymbolicLink()) rmSync(path, { force: true });
+  else rmSync(path, { recursive: true, force: true });
+}
+
+/** Bytes a message folder holds (its files are written flat by stageFile); nothing is followed. */
+function folderBytes(path: string): number {
+  const st = lstatSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((sum, name) => sum + lstatSync(join(path, name)).size, 0);
+}
+
+/** Removes the oldest message folders beyond `keep`. */
+export function pruneInbox(inboxDir: string, keep: number = INBOX_KEEP_MESSAGES): void {
+  const names = messageFolders(inboxDir);
+  for (const name of names.slice(0, Math.max(0, names.length - keep))) removeFolder(join(inboxDir, name));
+}
+
+/**
+ * Makes room for `incoming` bytes in an inbox that may hold `maxBytes` (media.inboxMaxMb): the oldest
+ * message folders go first, never the folder of `messageId` (the message being staged). The inbox
+ * sits outside the group's size-limited disk, so this is what keeps received files from filling the
+ * host's. Returns false, removing nothing, when the file alone is larger than the inbox may hold.
+ */
+export function makeInboxRoom(inboxDir: string, messageId: number, incoming: number, maxBytes: number): boolean {
+  if (incoming > maxBytes) return false;
+  const folders = messageFolders(inboxDir).map((name) => ({ name, bytes: folderBytes(join(inboxDir, name)) }));
+  let total = folders.reduce((sum, f) => sum + f.bytes, 0);
+  for (const folder of folders) {
+    if (total + incoming <= maxBytes) break;
+    if (folder.name === String(messageId)) continue;
+    removeFolder(join(inboxDir, folder.name));
+    total -= folder.bytes;
   }
+  return true;
 }

@@ -2,7 +2,8 @@ import type { Config } from '../config/load.js';
 import type { GroupConfig } from '../config/groups.js';
 import { providerFor } from '../config/providers.js';
 import { priceFor } from '../ledger/pricing.js';
-import { ingestMessageMedia, type IngestedMedia, type MediaDeps, type MessageMedia } from './ingest.js';
+import { ingestMessageMedia, turnMediaSignal, type IngestedMedia, type MediaDeps, type MessageMedia } from './ingest.js';
+import { dataUrlTiles } from './image.js';
 import type { TurnImages } from './turn-images.js';
 
 export interface TurnMediaDeps extends MediaDeps {
@@ -29,13 +30,18 @@ export async function prepareTurnMedia(
 ): Promise<Map<number, IngestedMedia>> {
   const vision = modelSeesImages(cfg, model);
   const result = new Map<number, IngestedMedia>();
+  const deadline = turnMediaSignal(deps, signal);
   let shown = 0;
+  let files = 0;
   for (const message of messages) {
     if (message.attachments.length === 0) continue;
-    const ingested = await ingestMessageMedia(deps, group, message, vision, signal, shown);
+    const ingested = await ingestMessageMedia(deps, group, message, vision, deadline, shown, files);
     shown += ingested.images.length;
+    files += ingested.files ?? 0;
     result.set(message.id, ingested);
   }
-  deps.images.set(group.name, [...result.values()].flatMap((m) => m.images));
+  const maxEdge = deps.media().maxEdgePx;
+  const images = [...result.values()].flatMap((m) => m.images);
+  deps.images.set(group.name, await Promise.all(images.map(async (i) => ({ url: i.url, tiles: await dataUrlTiles(i.url, maxEdge) }))));
   return result;
 }

@@ -29,7 +29,7 @@ export interface TranscriptionRequest {
   audio: Buffer;
   mime: string;
   fileName: string;
-  /** The longest audio the host accepts (media.audioMaxSeconds): the reservation covers this much. */
+  /** The longest the audio can be (audioSecondsBound, at most media.audioMaxSeconds): reserved, and the most ever charged. */
   maxSeconds: number;
   /** The length the host measured or the platform stated, charged when the provider reports none. */
   knownSeconds?: number;
@@ -136,7 +136,15 @@ export function createTranscriber(s: TranscriptionServices) {
     }
     const seconds = reportedSeconds(answer) ?? req.knownSeconds;
     if (seconds === undefined) settle('no_usage', 'reservation', { status });
-    else settle('ok', minuteMicros(price.perMinute, seconds), { status, seconds });
+    else {
+      const micros = minuteMicros(price.perMinute, seconds);
+      if (micros <= reservedMicros) settle('ok', micros, { status, seconds });
+      else {
+        // The charge stays within what was reserved; the overrun is recorded for the owner to see.
+        s.log.warn({ group, model: cfg.model, provider: provider.name, reservedMicros, micros, seconds, reservedSeconds: req.maxSeconds }, 'a transcription reported more audio than was reserved; charged the reservation');
+        settle('ok', reservedMicros, { status, seconds, reservedSeconds: req.maxSeconds, overrun_micros: micros - reservedMicros });
+      }
+    }
     return { ok: true, text: answer.text.trim(), seconds };
   };
 }

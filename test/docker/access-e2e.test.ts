@@ -108,8 +108,10 @@ test('a stranger\'s DM gets a code and never reaches the agent; after approval i
 
     h.model.push({ content: 'Hi Bob, nice to meet you.' });
     fake.pushMessage({ chat: dmWith(BOB), from: BOB, text: 'am I in now?' });
-    const replies = await waitForSentTo(fake, dmWith(BOB), 2);
-    assert.equal(replies[1], 'Hi Bob, nice to meet you.');
+    await waitForSentTo(fake, dmWith(BOB), 2);
+    await waitForOutboxDrained(h.app.db);
+    const answer = fake.sent.filter((s) => s.chatId === String(BOB.id))[1]!;
+    assert.equal(fake.current.get(answer.message_id), 'Hi Bob, nice to meet you.', 'the live answer ends as the whole reply');
     assert.equal(h.model.requests.length, 1);
     const request = h.model.requests[0]!;
     assert.equal(lastUserMessageOf(request), 'am I in now?');

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
 import { AGENT_GID, AGENT_UID, ensureAgentImage } from '../../src/container/image.js';
-import { completion, toolCall } from '../helpers/agent-fakes.js';
+import { completion, sseBodyOf, toolCall } from '../helpers/agent-fakes.js';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { containerLogs, dockerOrSkip, HARDENED, TEST_LABEL } from '../helpers/agent-docker.js';
 
 /** The host side of one group's socket: hands out queued turns, scripts the model, collects results. */
@@ -42,7 +43,11 @@ class FakeHost {
     } else if (req.method === 'POST' && req.url === '/v1/chat/completions') {
       const parsed = JSON.parse(body) as ChatCompletionCreateParamsNonStreaming;
       this.modelRequests.push({ auth: req.headers.authorization, body: parsed });
-      json(200, this.model(parsed, this.modelRequests.length));
+      const answer = this.model(parsed, this.modelRequests.length);
+      // The runner streams (stream: true), as it does through the host's proxy.
+      if ((parsed as { stream?: boolean }).stream === true) {
+        void sseBodyOf(answer as ChatCompletion).then((events) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(events));
+      } else json(200, answer);
     } else {
       json(404, { error: `no route ${req.method} ${req.url}` });
     }

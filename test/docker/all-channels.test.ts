@@ -51,7 +51,8 @@ test('Telegram, Discord, Slack and WhatsApp run in one host: each chat reaches i
   const discordChannel = discord.guild.channelId;
   slack.users.set(SLACK_ALICE, 'alice');
   const h = await startHarnessBeside(t, fakes, {
-    enclaveYaml: fakes.enclaveYaml,
+    // Routing is checked here on whole messages; live replies (edits, blocks) have tests of their own.
+    enclaveYaml: fakes.enclaveYaml.replaceAll('    enabled: true\n', '    enabled: true\n    streaming: { mode: off }\n'),
     secrets: fakes.secrets,
     groups: {
       'team-telegram': groupYaml(`telegram:${TELEGRAM_CHAT}`),

@@ -55,7 +55,7 @@ test('group names with path tricks are refused', async () => {
 test('an empty message is refused by the CLI with a clear message', async () => {
   const cli = await runCli(['send', '--group', 'main', '   '], { PATH: process.env.PATH, ENCLAVE_HOME: makeHome() });
   assert.equal(cli.code, 2);
-  assert.match(cli.stderr, /the message is empty; nothing was sent/);
+  assert.match(cli.stderr, /the message is empty; give a text or --attach a file/);
 });
 
 test('odd input through a real container: huge, empty, broken tool-call JSON', { skip }, async (t) => {
@@ -65,7 +65,9 @@ test('odd input through a real container: huge, empty, broken tool-call JSON', {
   await t.test('a 1 MB message is truncated with a notice and still answered', async () => {
     h.model.push({ content: 'That was long.' });
     const r = await h.say('main', 'x'.repeat(1024 * 1024));
-    assert.deepEqual(r.replies, ['That was long.']);
+    assert.equal(r.replies.length, 2, 'the sender is told of the cut, then answered');
+    assert.match(r.replies[0]!, /Your message was 1048576 characters long, so I read only the first 16000/);
+    assert.equal(r.replies[1], 'That was long.');
     const last = (h.model.requests.at(-1)!.body.messages as { content: string }[]).at(-1)!.content;
     assert.ok(last.length < 20_000, `the agent got ${last.length} characters`);
     assert.match(last, /this message was 1048576 characters long; only the first 16000 were kept/);

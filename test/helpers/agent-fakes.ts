@@ -44,6 +44,13 @@ export async function* chunksOf(done: ChatCompletion): AsyncGenerator<ChatComple
   if (done.usage) yield { ...base, choices: [], usage: done.usage };
 }
 
+/** The body of an event-stream answer carrying `done` (what a streaming provider sends over HTTP). */
+export async function sseBodyOf(done: ChatCompletion): Promise<string> {
+  let body = '';
+  for await (const chunk of chunksOf(done)) body += `data: ${JSON.stringify(chunk)}\n\n`;
+  return `${body}data: [DONE]\n\n`;
+}
+
 /** A ChatClient that answers from a script (the last answer repeats), streamed, and records every request. */
 export class ScriptedClient implements ChatClient {
   readonly requests: ChatCompletionCreateParamsStreaming[] = [];
