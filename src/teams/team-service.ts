@@ -73,7 +73,7 @@ export class TeamService {
   async ask(caller: TeamCaller, to: string, question: string): Promise<AskOutcome> {
     const task = this.delegate(caller, 'ask', to, firstLine(question), question);
     const team = this.d.config().enclave.teams[task.team]!;
-    const answered = this.d.waiters.wait(task.id);
+    const answered = this.d.waiters.wait(task.id, caller.group.name);
     const stopTimer = new AbortController();
     const timedOut = this.d.sleep(team.askTimeoutSeconds * 1000, stopTimer.signal).then(() => undefined, () => undefined);
     const done = await this.d.lendSlotWhile(caller.group.name, Promise.race([answered, timedOut]));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { teamHost } from '../helpers/team-host.js';
+import { waitFor } from '../helpers/wait.js';
 
 const trio = {
   enclaveYaml: 'teams:\n  home: { members: [main, researcher, planner], maxDepth: 8 }\n',
@@ -86,4 +87,28 @@ test('every task one chat turn hands out belongs to one chain with one maxChainU
   assert.equal(tasks.length, 3);
   assert.equal(new Set(tasks.map((task) => task.chainId)).size, 1, 'one chain for the turn');
   assert.deepEqual(tasks.map((task) => [task.depth, task.parentTask]), [[1, null], [1, null], [1, null]]);
+});
+
+test('an ask whose turn ended first: the late answer comes to the asker as a new turn, not to a dead waiter', async (t) => {
+  const untilAborted = (_ms: number, signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+  const h = teamHost(t, { ...trio, maxContainers: 1, sleep: untilAborted });
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  h.agent('researcher', async () => {
+    await answered;
+    return { reply: 'the late answer' };
+  });
+  h.agent('main', async () => ({ reply: 'got it late' }));
+  h.chat('main', async ({ tool }) => {
+    // The ask is still waiting when the turn ends (as after a turn timeout).
+    void tool('ask_agent', { to: 'researcher', question: 'where?' });
+    await waitFor('the ask to be filed', () => h.teams.store.list().length > 0 || undefined);
+    return { reply: 'timed out' };
+  });
+  await waitFor('the researcher to work', () => h.inputs.some((i) => i.group === 'researcher') || undefined);
+  answer();
+  await waitFor('the late answer to reach main', () => h.inputs.find((i) => i.group === 'main' && /the late answer/.test(i.input)));
+  await h.queue.idle();
+  assert.deepEqual(h.teams.store.list({ all: true }).map((task) => [task.state, task.reported]), [['done', true]]);
+  assert.ok(h.outboxed.some((m) => m.text === 'got it late'), 'the chat hears the answer');
 });
