@@ -125,7 +125,11 @@ export class TeamService {
       this.d.store.markReported(id);
       return;
     }
-    if (tellOrigin && task.state !== 'done' && task.depth === 1 && task.kind === 'hand_off') this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${task.title}") failed: ${task.error ?? task.state}.`);
+    if (tellOrigin && task.state === 'failed' && task.depth >= 2 && this.d.store.setChainState(task.chainId, 'gave_up')) {
+      this.tellOrigin(task, `The agents gave up on this work: "${task.to}" could not do task #${task.id} ("${task.title}") for "${task.from}": ${task.error ?? task.state}.`);
+    } else if (tellOrigin && task.state !== 'done' && task.depth === 1 && task.kind === 'hand_off') {
+      this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${task.title}") failed: ${task.error ?? task.state}.`);
+    }
     this.d.wake(task.from);
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { refusalWindowKey } from '../../src/ledger/notices.js';
 import { teamHost } from '../helpers/team-host.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -111,4 +112,27 @@ test('an ask whose turn ended first: the late answer comes to the asker as a new
   await h.queue.idle();
   assert.deepEqual(h.teams.store.list({ all: true }).map((task) => [task.state, task.reported]), [['done', true]]);
   assert.ok(h.outboxed.some((m) => m.text === 'got it late'), 'the chat hears the answer');
+});
+
+test('a failure deeper in the chain gives the chain up and tells its origin chat; a chain refusal is told once per chain', async (t) => {
+  const h = teamHost(t, trio);
+  h.agent('researcher', async ({ tool }) => {
+    assert.equal((await tool('hand_off', { to: 'planner', title: 'plan', brief: 'b' })).ok, true);
+    return { reply: 'sent' };
+  });
+  h.agent('planner', async () => ({ ok: false, error: 'the planner broke' }));
+  h.agent('researcher', async () => ({ reply: 'noted' }));
+  h.agent('main', async () => ({ reply: 'read' }), async () => ({ reply: 'read' }));
+  h.chat('main', async ({ tool }) => {
+    await tool('hand_off', { to: 'researcher', title: 'find', brief: 'b' });
+    return { reply: 'on it' };
+  });
+  await h.queue.idle();
+  const chainId = h.teams.store.list({ all: true })[0]!.chainId;
+  assert.equal(h.teams.store.chain(chainId)?.state, 'gave_up');
+  assert.equal(h.told.length, 1);
+  assert.match(h.told[0]!.text, /gave up.*the planner broke/);
+  assert.equal(h.told[0]!.chatId, 'main', 'the origin chat hears it');
+  const a = refusalWindowKey({ scope: 'chain', period: 'day', resetsAt: 0, chain: 'c1' });
+  assert.notEqual(a, refusalWindowKey({ scope: 'chain', period: 'day', resetsAt: 0, chain: 'c2' }));
 });
