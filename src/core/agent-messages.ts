@@ -17,6 +17,7 @@ export function sendFromAgent(turns: ActiveTurns, outbox: Outbox, group: string,
 export function sendFileFromAgent(turns: ActiveTurns, outbox: Outbox, group: string, turnId: string, file: OutboxFile, caption: string): ToolResponse {
   const turn = turns.get(group, turnId);
   if (!turn) return { ok: false, error: 'no turn of this group is in progress' };
+  if (!turn.channel) return { ok: false, error: 'this turn works for another agent and has no chat to send a file to; describe the file in your final answer instead' };
   turn.sent += 1;
   outbox.add({ group, channel: turn.channel, chatId: turn.chatId, threadId: turn.threadId, text: caption, file, dedupeKey: `turn:${turnId}:msg:${turn.sent}` });
   void outbox.flushChat(turn.channel, turn.chatId);

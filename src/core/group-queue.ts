@@ -7,8 +7,11 @@ export class GroupQueue {
   private readonly waiting: string[] = [];
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
-  /** Running groups whose turn waits for another group's agent: their slot is lent out meanwhile. */
-  private readonly lent = new Set<string>();
+  /** Running groups whose turn waits for other groups' agents: their slot is lent out meanwhile (waits counted per turn). */
+  private readonly lent = new Map<string, { turn: number; waits: number }>();
+  /** Each group's running turn, numbered: a wait that outlives its turn cannot touch the next turn's lends. */
+  private readonly turnNo = new Map<string, number>();
+  private turns = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private stopped = false;
 
@@ -37,13 +40,19 @@ export class GroupQueue {
    * When it ends the turn goes on at once, over the limit for a moment if need be.
    */
   async lendSlotWhile<T>(group: string, waiting: Promise<T>): Promise<T> {
-    if (!this.running.has(group) || this.lent.has(group)) return waiting;
-    this.lent.add(group);
-    this.pump();
+    const turn = this.turnNo.get(group);
+    if (turn === undefined) return waiting;
+    const lend = this.lent.get(group);
+    if (lend?.turn === turn) lend.waits += 1;
+    else {
+      this.lent.set(group, { turn, waits: 1 });
+      this.pump();
+    }
     try {
       return await waiting;
     } finally {
-      this.lent.delete(group);
+      const now = this.lent.get(group);
+      if (now?.turn === turn && --now.waits === 0) this.lent.delete(group);
     }
   }
 
@@ -72,6 +81,7 @@ export class GroupQueue {
     while (!this.stopped && this.running.size - this.lent.size < this.maxConcurrent && this.waiting.length > 0) {
       const group = this.waiting.shift()!;
       this.running.add(group);
+      this.turnNo.set(group, ++this.turns);
       void this.runOne(group);
     }
     if (this.running.size === 0 && this.waiting.length === 0) {
@@ -85,7 +95,10 @@ export class GroupQueue {
     } catch (err) {
       this.onError(group, err);
     } finally {
+      // A wait that outlives its turn lends nothing more: the slot is free with the turn.
       this.running.delete(group);
+      this.turnNo.delete(group);
+      this.lent.delete(group);
       if (this.again.delete(group) && !this.stopped) this.waiting.push(group);
       this.pump();
     }

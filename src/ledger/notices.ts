@@ -49,8 +49,8 @@ export function budgetNotices(db: Db, group: string, timezone: string, now: numb
 }
 
 /** Names the window a refusal belongs to: the same for every refusal until that window resets. */
-export function refusalWindowKey(refusal: Pick<BudgetRefusal, 'scope' | 'period' | 'resetsAt'>): string {
-  return `refused:${refusal.scope}:${refusal.period}:${refusal.resetsAt}`;
+export function refusalWindowKey(refusal: Pick<BudgetRefusal, 'scope' | 'period' | 'resetsAt' | 'chain'>): string {
+  return `refused:${refusal.scope}:${refusal.period}:${refusal.chain ?? refusal.resetsAt}`;
 }
 
 /** True the first time it is asked for a group and window, false after: the chat hears of a refusal once per window. */

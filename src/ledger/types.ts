@@ -49,6 +49,8 @@ export interface BudgetRefusal {
   resetsAt: number;
   /** One sentence for people: what was spent, the limit, when it resets. */
   message: string;
+  /** The chain of agent work that refused (scope 'chain'): each chain's refusal is told once. */
+  chain?: string;
 }
 
 export type ReserveResult = { ok: true; reservationId: string } | { ok: false; refusal: BudgetRefusal };

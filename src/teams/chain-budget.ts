@@ -73,6 +73,7 @@ function chainRefusal(chains: ChainBudget, chainId: string, micros: number): Bud
     spent: s.spentMicros,
     limit: s.limitMicros,
     resetsAt: 0,
+    chain: chainId,
     message:
       `This chain of work between agents has used ${formatUsd(s.spentMicros)} of its ${formatUsd(s.limitMicros)} limit (maxChainUsd), ` +
       `and the next model call could cost up to ${formatUsd(micros)}; it was not made.`,

@@ -73,7 +73,7 @@ export class TeamService {
   async ask(caller: TeamCaller, to: string, question: string): Promise<AskOutcome> {
     const task = this.delegate(caller, 'ask', to, firstLine(question), question);
     const team = this.d.config().enclave.teams[task.team]!;
-    const answered = this.d.waiters.wait(task.id);
+    const answered = this.d.waiters.wait(task.id, caller.group.name);
     const stopTimer = new AbortController();
     const timedOut = this.d.sleep(team.askTimeoutSeconds * 1000, stopTimer.signal).then(() => undefined, () => undefined);
     const done = await this.d.lendSlotWhile(caller.group.name, Promise.race([answered, timedOut]));
@@ -125,7 +125,11 @@ export class TeamService {
       this.d.store.markReported(id);
       return;
     }
-    if (tellOrigin && task.state !== 'done' && task.depth === 1 && task.kind === 'hand_off') this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${task.title}") failed: ${task.error ?? task.state}.`);
+    if (tellOrigin && task.state === 'failed' && task.depth >= 2 && this.d.store.setChainState(task.chainId, 'gave_up')) {
+      this.tellOrigin(task, `The agents gave up on this work: "${task.to}" could not do task #${task.id} ("${task.title}") for "${task.from}": ${task.error ?? task.state}.`);
+    } else if (tellOrigin && task.state !== 'done' && task.depth === 1 && task.kind === 'hand_off') {
+      this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${task.title}") failed: ${task.error ?? task.state}.`);
+    }
     this.d.wake(task.from);
   }
 

@@ -83,8 +83,13 @@ export class TeamSystem {
   /** The group queue's turn: team work first, then the group's chat messages; true when more of either waits. */
   turnRunner(chatTurn: (group: string) => Promise<boolean>, chatQueued: (group: string) => boolean): (group: string) => Promise<boolean> {
     return async (group) => {
-      if (!this.runner.hasWork(group)) return (await chatTurn(group)) || this.runner.hasWork(group);
-      await this.runner.runNext(group);
+      try {
+        if (!this.runner.hasWork(group)) return (await chatTurn(group)) || this.runner.hasWork(group);
+        await this.runner.runNext(group);
+      } finally {
+        // An ask that outlived its turn (a turn timeout) waits no more: its answer comes as a new turn.
+        this.waiters.forgetGroup(group);
+      }
       return this.runner.hasWork(group) || chatQueued(group);
     };
   }

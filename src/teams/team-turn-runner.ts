@@ -48,9 +48,11 @@ export class TeamTurnRunner {
     if (results.length) await this.runResults(group, results);
   }
 
-  /** Finished tasks the group sent that no running ask is waiting for. */
+  /** Finished tasks the group sent that no running ask is waiting for, from one place in one chain (oldest first). */
   private reportable(group: string): TeamTask[] {
-    return this.d.store.unreported(group).filter((t) => !this.d.waiters.has(t.id));
+    const all = this.d.store.unreported(group).filter((t) => !this.d.waiters.has(t.id));
+    const first = all[0];
+    return first ? all.filter((t) => t.chainId === first.chainId && t.parentTask === first.parentTask) : [];
   }
 
   private async runTask(task: TeamTask): Promise<void> {

@@ -46,10 +46,11 @@ export class TeamTurns {
 
 /** ask_agent calls waiting inside their turn, by task id. */
 export class AskWaiters {
-  private readonly waiting = new Map<number, (task: TeamTask) => void>();
+  private readonly waiting = new Map<number, { group: string; resolve: (task: TeamTask | undefined) => void }>();
 
-  wait(taskId: number): Promise<TeamTask> {
-    return new Promise((resolve) => this.waiting.set(taskId, resolve));
+  /** The answer, or undefined when the asking turn ended first. */
+  wait(taskId: number, group: string): Promise<TeamTask | undefined> {
+    return new Promise((resolve) => this.waiting.set(taskId, { group, resolve }));
   }
 
   has(taskId: number): boolean {
@@ -60,12 +61,21 @@ export class AskWaiters {
     this.waiting.delete(taskId);
   }
 
+  /** The group's turn ended: nobody waits any more; a late answer is reported in a new turn. */
+  forgetGroup(group: string): void {
+    for (const [id, w] of this.waiting) {
+      if (w.group !== group) continue;
+      this.waiting.delete(id);
+      w.resolve(undefined);
+    }
+  }
+
   /** Hands the finished task to its waiting ask; false when nobody waits (it is reported in a new turn). */
   resolve(task: TeamTask): boolean {
-    const resolve = this.waiting.get(task.id);
-    if (!resolve) return false;
+    const w = this.waiting.get(task.id);
+    if (!w) return false;
     this.waiting.delete(task.id);
-    resolve(task);
+    w.resolve(task);
     return true;
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GroupQueue } from '../../src/core/group-queue.js';
+import { waitFor } from '../helpers/wait.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -61,4 +62,34 @@ test('a failing turn is reported and does not block the group', async () => {
   await queue.idle();
   assert.deepEqual(errors, ['x: boom']);
   assert.equal(runs, 2);
+});
+
+test('a lend that outlives its turn frees nothing more: the cap holds and the next turn lends afresh', async () => {
+  let running = 0;
+  let most = 0;
+  const gates: (() => void)[] = [];
+  const queue: GroupQueue = new GroupQueue(1, async (group) => {
+    if (group === 'asker') {
+      // Two parallel asks, then the turn ends (timed out) while both still wait.
+      void queue.lendSlotWhile('asker', new Promise(() => undefined));
+      void queue.lendSlotWhile('asker', new Promise(() => undefined));
+      return;
+    }
+    running += 1;
+    most = Math.max(most, running);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    running -= 1;
+  }, (group, err) => assert.fail(`${group}: ${String(err)}`));
+  queue.enqueue('asker');
+  await queue.idle();
+  queue.enqueue('b');
+  queue.enqueue('c');
+  await waitFor('b to start', () => gates.length > 0 || undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(gates.length, 1, 'c waits: the ended turn lends no slot');
+  gates.shift()!();
+  await waitFor('c to start', () => gates.length > 0 || undefined);
+  gates.shift()!();
+  await queue.idle();
+  assert.equal(most, 1, 'with maxContainers 1 only one turn ran at a time');
 });

@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ActiveTurns } from '../../src/core/active-turns.js';
-import { sendFromAgent } from '../../src/core/agent-messages.js';
+import { sendFileFromAgent, sendFromAgent } from '../../src/core/agent-messages.js';
 import type { Outbox } from '../../src/core/outbox.js';
 import { openDatabase } from '../../src/db/database.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
@@ -56,7 +56,7 @@ function host(t: TestContext) {
     clock,
     extraTools: teamTools(service, new BoardService(new BoardStore(db, clock), audit), teamTurns),
   });
-  return { dispatcher, store, active, teamTurns, woken, outboxed, audit };
+  return { dispatcher, store, active, teamTurns, woken, outboxed, audit, outbox };
 }
 
 test('the caller is the socket\'s group: no argument can name another caller, and rights are the caller\'s own', async (t) => {
@@ -94,6 +94,9 @@ test('a worker has no chat to send to: send_message and schedule_task are refuse
   const fromTask = await h.dispatcher.handle('main', 'turn-m', 'send_message', { text: 'hi' });
   assert.equal(fromTask.ok, false);
   assert.match(fromTask.error!, /has no chat to send to/);
+  const file = sendFileFromAgent(h.active, h.outbox, 'main', 'turn-m', { path: '/tmp/x.png', name: 'x.png', mime: 'image/png' } as never, 'look');
+  assert.equal(file.ok, false);
+  assert.match(file.error!, /has no chat to send a file to/);
   assert.deepEqual(h.outboxed, []);
 });
 
