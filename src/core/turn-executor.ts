@@ -194,9 +194,9 @@ export class TurnExecutor {
     live?: LiveReply,
   ): Promise<void> {
     const { db, outbox, store, history } = this.deps;
-    // The live messages end as the stored reply: the outbox edits them (or sends what blocks left).
-    const final = live ? await live.finish(reply) : { text: reply, live: undefined };
     try {
+      // The live messages end as the stored reply: the outbox edits them (or sends what blocks left).
+      const final = live ? await live.finish(reply) : { text: reply, live: undefined };
       db.transaction(() => {
         if (final.text) outbox.add({ group: target.group, channel: target.channel, chatId: target.chatId, threadId: target.threadId, text: final.text, replyTo: target.replyTo, dedupeKey: `turn:${turnId}`, live: final.live });
         live?.forget();
