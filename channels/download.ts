@@ -3,6 +3,8 @@ import { AttachmentTooLargeError, type DownloadLimits } from './channel.js';
 export interface CappedFetch extends DownloadLimits {
   /** Hosts the file may come from (the platform's own file host, or the configured API host). */
   allowedHosts: readonly string[];
+  /** Allowed hosts that may be reached over plain http: only a configured API host (a local proxy, the tests' fakes). */
+  httpHosts?: readonly string[];
   headers?: Record<string, string>;
   /** The connection pool to use (undici); the default one when unset. */
   dispatcher?: unknown;
@@ -17,6 +19,9 @@ export async function fetchCapped(url: string, opts: CappedFetch): Promise<Buffe
   const target = new URL(url);
   if (!['https:', 'http:'].includes(target.protocol) || !opts.allowedHosts.includes(target.host)) {
     throw new Error(`refused to download from ${target.host}: not the platform's file host`);
+  }
+  if (target.protocol === 'http:' && !(opts.httpHosts ?? []).includes(target.host)) {
+    throw new Error(`refused to download from ${target.host} over plain http: the platform's file host is reached by https only`);
   }
   opts.signal.throwIfAborted();
   const init: RequestInit & { dispatcher?: unknown } = { headers: opts.headers, redirect: 'error', signal: opts.signal, ...(opts.dispatcher !== undefined && { dispatcher: opts.dispatcher }) };

@@ -294,7 +294,7 @@ export class Enclave {
         onModelUsed: (group, model) => modelsInUse.record(group, model),
         onBudgetRefused: alerts.onBudgetRefused,
         onSettled: alerts.onSettled,
-        hostImages: (group, url) => turnImages.tokens(group, url),
+        hostImages: (group, url) => turnImages.tiles(group, url),
       }),
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),

@@ -44,5 +44,5 @@ export async function downloadSlackFile(web: webApi.WebClient, apiUrl: string, b
   assertWithin(file?.size, limits.maxBytes);
   const url = file?.url_private_download ?? file?.url_private;
   if (!url) throw new Error('Slack gave no download URL for the file');
-  return fetchCapped(url, { ...limits, allowedHosts: [SLACK_FILE_HOST, new URL(apiUrl).host], headers: { authorization: `Bearer ${botToken}` } });
+  return fetchCapped(url, { ...limits, allowedHosts: [SLACK_FILE_HOST, new URL(apiUrl).host], httpHosts: [new URL(apiUrl).host], headers: { authorization: `Bearer ${botToken}` } });
 }

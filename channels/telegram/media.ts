@@ -34,7 +34,7 @@ export async function downloadTelegramFile(api: Api, apiRoot: string, token: str
     return encodeURIComponent(part);
   });
   const root = new URL(apiRoot);
-  return fetchCapped(`${apiRoot}/file/bot${token}/${path.join('/')}`, { ...limits, allowedHosts: [root.host] });
+  return fetchCapped(`${apiRoot}/file/bot${token}/${path.join('/')}`, { ...limits, allowedHosts: [root.host], httpHosts: [root.host] });
 }
 
 /** A photo, voice note, audio or document with Telegram's own method for it; failures classified like send(). */

@@ -30,6 +30,10 @@ export const priceSchema = z
     maxOutputTokens: positiveInt.optional(),
     /** The model reads image parts: photos reach it as images (otherwise as a placeholder naming the staged file). */
     vision: z.boolean().optional(),
+    /** Prompt tokens reserved per started 512×512 tile of an image sent to this model (default 6000). */
+    imageTokensPerTile: positiveInt.optional(),
+    /** Prompt tokens reserved per image on top of its tiles (default 3000). */
+    imageBaseTokens: z.number().int().min(0).optional(),
     /** USD per minute of audio, for a speech-to-text model (transcription.model). */
     perMinute: usd.optional(),
   })

@@ -28,6 +28,19 @@ export function missingPriceMessage(model: string, providerIndex?: number): stri
   return `no price configured for model ${model}: set ${where} in enclave.yaml — 0 is fine for local models`;
 }
 
+/**
+ * Defaults above what any provider we know charges per 512×512 tile and per image (gpt-4o-mini:
+ * 5667 a tile + 2833), so a vision model without its own image prices is never under-reserved.
+ */
+export const DEFAULT_IMAGE_TOKENS_PER_TILE = 6000;
+export const DEFAULT_IMAGE_BASE_TOKENS = 3000;
+
+/** Prompt tokens reserved for a request's images at this model's own image prices. */
+export function imagePromptTokens(price: ModelPrice, images: { count: number; tiles: number }): number {
+  if (images.count === 0) return 0;
+  return images.count * (price.imageBaseTokens ?? DEFAULT_IMAGE_BASE_TOKENS) + images.tiles * (price.imageTokensPerTile ?? DEFAULT_IMAGE_TOKENS_PER_TILE);
+}
+
 /** The output tokens a call may produce: the request's cap, or the model's own maximum when that is larger. */
 export function outputAllowance(requestCap: number, price: ModelPrice): number {
   return Math.max(requestCap, price.maxOutputTokens ?? 0);

@@ -7,6 +7,10 @@ export interface ModelPrice {
   maxOutputTokens?: number;
   /** The model reads image parts. */
   vision?: boolean;
+  /** Prompt tokens reserved per started 512×512 tile of an image (vision models; a high default when unset). */
+  imageTokensPerTile?: number;
+  /** Prompt tokens reserved per image on top of its tiles (vision models; a high default when unset). */
+  imageBaseTokens?: number;
   /** USD per minute of audio (speech-to-text models). */
   perMinute?: number;
 }

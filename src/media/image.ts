@@ -34,8 +34,18 @@ export async function prepareImage(data: Buffer, maxEdgePx: number): Promise<Pre
  * about 350 a tile), Gemini (258 per 768 tile) and Qwen-VL (one token per 28×28) charge.
  */
 export function imageTokenBound(width: number, height: number, tokensPerTile: number): number {
-  const tiles = Math.ceil(width / TILE_PX) * Math.ceil(height / TILE_PX);
-  return TOKENS_PER_IMAGE + tiles * tokensPerTile;
+  return TOKENS_PER_IMAGE + imageTiles(width, height) * tokensPerTile;
+}
+
+/** Started 512×512 tiles of an image: what the proxy prices with the called model's own image prices. */
+export function imageTiles(width: number, height: number): number {
+  return Math.ceil(width / TILE_PX) * Math.ceil(height / TILE_PX);
+}
+
+/** The tiles of a host-built JPEG data: URL, read from its header (an unreadable one counts as the largest allowed). */
+export async function dataUrlTiles(url: string, maxEdgePx: number): Promise<number> {
+  const meta = await sharp(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')).metadata().catch(() => undefined);
+  return imageTiles(meta?.width ?? maxEdgePx, meta?.height ?? maxEdgePx);
 }
 
 export function dataUrl(mime: string, data: Buffer): string {

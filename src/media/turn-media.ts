@@ -3,6 +3,7 @@ import type { GroupConfig } from '../config/groups.js';
 import { providerFor } from '../config/providers.js';
 import { priceFor } from '../ledger/pricing.js';
 import { ingestMessageMedia, turnMediaSignal, type IngestedMedia, type MediaDeps, type MessageMedia } from './ingest.js';
+import { dataUrlTiles } from './image.js';
 import type { TurnImages } from './turn-images.js';
 
 export interface TurnMediaDeps extends MediaDeps {
@@ -39,6 +40,8 @@ export async function prepareTurnMedia(
     files += ingested.files ?? 0;
     result.set(message.id, ingested);
   }
-  deps.images.set(group.name, [...result.values()].flatMap((m) => m.images));
+  const maxEdge = deps.media().maxEdgePx;
+  const images = [...result.values()].flatMap((m) => m.images);
+  deps.images.set(group.name, await Promise.all(images.map(async (i) => ({ url: i.url, tiles: await dataUrlTiles(i.url, maxEdge) }))));
   return result;
 }

@@ -3,7 +3,7 @@ import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { missingPriceMessage, outputAllowance, outputUnbounded, priceFor, unboundedOutputMessage, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
+import { imagePromptTokens, missingPriceMessage, outputAllowance, outputUnbounded, priceFor, unboundedOutputMessage, worstCaseMicros, type PriceTable } from '../ledger/pricing.js';
 import { promptTokenBound } from '../ledger/prompt-bound.js';
 import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import type { Cooldowns } from './cooldowns.js';
@@ -83,6 +83,14 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
     return DONE;
   }
 
+  // A photo goes only to a model marked as reading images, priced with that model's own image prices (failover included).
+  if (request.images.count > 0 && price.vision !== true) {
+    const message = `model ${model} does not read images (its prices entry has no vision: true), so the ${request.images.count} image part(s) were not sent; answer from the text, or leave the image parts out`;
+    s.audit.append({ kind: 'model_refused', group: group.name, actor, detail: { reason: 'no_vision', model, provider: provider.name, message } });
+    sendRefusal(res, refusal(400, 'model_without_vision', message));
+    return DONE;
+  }
+
   // Fail closed: after one call overran its reservation, none more until the owner sets the model's maximum output.
   const overrunOutput = s.ledger.largestOverrunOutput(group.name, provider.name, model);
   if (outputUnbounded(overrunOutput, price)) {
@@ -95,7 +103,7 @@ export async function attemptCall(s: CallServices, ctx: CallContext, candidate: 
 
   const body = { ...request.body, model };
   const json = JSON.stringify(body);
-  const promptTokens = promptTokenBound({ ...request.boundBody, model }) + request.imageTokens;
+  const promptTokens = promptTokenBound({ ...request.boundBody, model }) + imagePromptTokens(price, request.images);
   const maxOutput = outputAllowance(request.maxOutputTokens, price);
   const reservedMicros = worstCaseMicros(promptTokens, maxOutput, price);
   const reservedTokens = promptTokens + maxOutput;

@@ -40,7 +40,7 @@ export interface ModelProxyDeps {
   onBudgetRefused?: (group: string, refusal: BudgetRefusal) => void;
   /** A reservation was settled; the host may check the 50/80/100% notices. */
   onSettled?: (group: string) => void;
-  /** The images the host built for a group's running turn (TurnImages.tokens); unset: no image passes. */
+  /** The tiles of the images the host built for a group's running turn (TurnImages.tiles); unset: no image passes. */
   hostImages?: (group: string, url: string) => number | undefined;
   maxConcurrentCallsPerGroup?: number;
   maxRequestBytes?: number;

@@ -89,14 +89,17 @@ export interface ChatRequest {
   body: Record<string, unknown>;
   /** Fields that were not on the allowlist and were left out. */
   dropped: string[];
-  /** Prompt tokens reserved for the host-built images in the request (each counted where it appears). */
-  imageTokens: number;
-  /** The body with each image's data: URL emptied, for the prompt bound (the images are priced by imageTokens). */
+  /** The host-built image parts in the request (each occurrence counted) and their 512×512 tiles, priced per called model. */
+  images: { count: number; tiles: number };
+  /** The body with each image's data: URL emptied, for the prompt bound (the images are priced by their tiles). */
   boundBody: Record<string, unknown>;
 }
 
-/** Tokens of a host-built image for this group's turn; undefined: not built by the host, refused. */
+/** Tiles of a host-built image for this group's turn; undefined: not built by the host, refused. */
 export type HostImageTokens = (url: string) => number | undefined;
+
+/** Image parts one request may carry: every occurrence is priced, and a photo repeated hundreds of times is refused. */
+export const MAX_IMAGE_PARTS_PER_REQUEST = 8;
 
 /** detail: what the audit row should record beyond the refusal itself. */
 export type FilterResult = { ok: true; request: ChatRequest } | { ok: false; refusal: ProxyRefusal; detail?: Record<string, unknown> };
@@ -163,15 +166,20 @@ export function filterChatRequest(raw: unknown, group: GroupConfig, hostImages?:
   if (maxTokens !== undefined || maxCompletionTokens === undefined) body.max_tokens = maxOutputTokens;
 
   const images = pricedImages(messages.value, hostImages);
-  return { ok: true, request: { model, stream, maxOutputTokens, body, dropped, imageTokens: images.tokens, boundBody: images.tokens > 0 ? { ...body, messages: images.messages } : body } };
+  if (images.count > MAX_IMAGE_PARTS_PER_REQUEST) {
+    return refuse(400, 'too_many_images', `the request has ${images.count} image parts, more than the ${MAX_IMAGE_PARTS_PER_REQUEST} one call may carry; include each photo once`);
+  }
+  const counted = { count: images.count, tiles: images.tiles };
+  return { ok: true, request: { model, stream, maxOutputTokens, body, dropped, images: counted, boundBody: images.count > 0 ? { ...body, messages: images.messages } : body } };
 }
 
 /**
- * The images' tokens, and the messages with their data: URLs emptied: a photo is priced by its
- * tiles (what providers charge), not by the bytes of its base64 text.
+ * The image parts and their tiles, and the messages with their data: URLs emptied: a photo is
+ * priced by its tiles (what providers charge), not by the bytes of its base64 text.
  */
-function pricedImages(messages: readonly Record<string, unknown>[], hostImages: HostImageTokens | undefined): { tokens: number; messages: unknown[] } {
-  let tokens = 0;
+function pricedImages(messages: readonly Record<string, unknown>[], hostImages: HostImageTokens | undefined): { count: number; tiles: number; messages: unknown[] } {
+  let count = 0;
+  let tiles = 0;
   const out = messages.map((message) => {
     if (!Array.isArray(message.content)) return message;
     let changed = false;
@@ -179,11 +187,12 @@ function pricedImages(messages: readonly Record<string, unknown>[], hostImages: 
       const url = part.type === 'image_url' ? (part.image_url as { url?: unknown } | undefined)?.url : undefined;
       const priced = typeof url === 'string' ? hostImages?.(url) : undefined;
       if (priced === undefined) return part;
-      tokens += priced;
+      count += 1;
+      tiles += priced;
       changed = true;
       return { ...part, image_url: { ...(part.image_url as Record<string, unknown>), url: '' } };
     });
     return changed ? { ...message, content } : message;
   });
-  return { tokens, messages: out };
+  return { count, tiles, messages: out };
 }

@@ -11,10 +11,11 @@ import { formatUsd } from '../ledger/money.js';
 export class ChainBudget {
   constructor(private readonly db: Db) {}
 
+  /** False when the chain is over its limit or no longer open (cancelled or given up): the call is not made. */
   reserve(chainId: string, micros: number): boolean {
     return (
       this.db
-        .prepare('UPDATE team_chains SET reserved_micros = reserved_micros + ? WHERE id = ? AND spent_micros + reserved_micros + ? <= limit_micros')
+        .prepare(`UPDATE team_chains SET reserved_micros = reserved_micros + ? WHERE id = ? AND state = 'open' AND spent_micros + reserved_micros + ? <= limit_micros`)
         .run(micros, chainId, micros).changes === 1
     );
   }

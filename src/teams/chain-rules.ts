@@ -1,6 +1,6 @@
 import type { GroupConfig } from '../config/groups.js';
 import type { TeamConfig } from '../config/team-schema.js';
-import type { TeamChain, TeamTask } from './team-store.js';
+import type { TeamChain } from './team-store.js';
 
 /** Where a new task would sit in its chain, or why the host refuses it. */
 export type ChainPlan = { ok: true; depth: number; visited: string[] } | { ok: false; reason: string };
@@ -9,8 +9,8 @@ export interface PlanInput {
   team: TeamConfig;
   from: GroupConfig;
   to: string;
-  /** The team task the caller's turn is working on; undefined when the turn starts a new chain. */
-  current?: { task: TeamTask; chain: TeamChain };
+  /** Where the caller's turn sits in its chain (depth 0 and [caller] at its start); undefined when the turn starts a new chain. */
+  current?: { chain: TeamChain; depth: number; visited: readonly string[] };
   /** Open tasks the caller's turn has already handed out. */
   openFromTurn: number;
 }
@@ -25,9 +25,9 @@ export function planHop({ team, from, to, current, openFromTurn }: PlanInput): C
   if (!rights.includes(to)) return { ok: false, reason: `you may not hand work to "${to.slice(0, 64)}" (team.handOffTo of your group allows: ${rights.join(', ') || 'nobody'})` };
   if (!team.members.includes(to)) return { ok: false, reason: `"${to}" is not a member of your team` };
   if (current && current.chain.state !== 'open') return { ok: false, reason: `this chain of work was ${current.chain.state === 'cancelled' ? 'cancelled' : 'given up'}; no new tasks can join it` };
-  const depth = (current?.task.depth ?? 0) + 1;
+  const depth = (current?.depth ?? 0) + 1;
   if (depth > team.maxDepth) return { ok: false, reason: `the chain would be ${depth} hand-offs deep; the team allows ${team.maxDepth} (maxDepth)` };
-  const visited = current?.task.visited ?? [from.name];
+  const visited = current?.visited ?? [from.name];
   if (visited.includes(to)) return { ok: false, reason: `"${to}" is already working on this chain (${[...visited, to].join(' → ')} would be a loop)` };
   if (openFromTurn >= team.maxFanOut) return { ok: false, reason: `this turn already has ${openFromTurn} open tasks; the team allows ${team.maxFanOut} at once (maxFanOut)` };
   return { ok: true, depth, visited: [...visited, to] };

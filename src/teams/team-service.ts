@@ -30,6 +30,8 @@ export interface TeamServiceDeps {
   lendSlotWhile: <T>(group: string, waiting: Promise<T>) => Promise<T>;
   /** A host message to a chat (the chain's origin). */
   tellChat: (group: string, chat: Chat, text: string) => void;
+  /** Ends the group's running turn now (ContainerManager.abortTurn). */
+  abortTurn: (group: string) => void;
   /** Resolves after ms unless aborted (real time in production). */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -47,9 +49,9 @@ export class TeamService {
     const team = teamName ? this.d.config().enclave.teams[teamName] : undefined;
     if (!teamName || !team) throw new TeamError('your group is in no team', 'refused');
     const mine = turns.get(caller.group.name, caller.turnId);
-    const currentTask = mine?.taskId === undefined ? undefined : store.get(mine.taskId);
-    const currentChain = mine && store.chain(mine.chainId);
-    const current = currentTask && currentChain ? { task: currentTask, chain: currentChain } : undefined;
+    const chainId = mine ? mine.chainId : store.chainStartedBy(caller.turnId);
+    const currentChain = chainId === undefined ? undefined : store.chain(chainId);
+    const current = currentChain && { chain: currentChain, depth: mine?.depth ?? 0, visited: mine?.visited ?? [caller.group.name] };
     const plan = planHop({ team, from: caller.group, to, current, openFromTurn: store.openFromTurn(caller.turnId) });
     if (!plan.ok) {
       this.audit(caller.group.name, `agent:${caller.group.name}`, { action: `${kind}_refused`, to: to.slice(0, 64), chain: current?.chain.id ?? null, reason: plan.reason });
@@ -59,7 +61,7 @@ export class TeamService {
       currentChain ??
       store.createChain({ team: teamName, originGroup: caller.group.name, origin: caller.chat.channel ? caller.chat : undefined, limitMicros: usdToMicros(team.maxChainUsd) });
     const task = store.create({
-      chainId: chain.id, team: teamName, kind, from: caller.group.name, to, parentTask: currentTask?.id ?? null, fromTurn: caller.turnId,
+      chainId: chain.id, team: teamName, kind, from: caller.group.name, to, parentTask: mine?.parentTask ?? null, fromTurn: caller.turnId,
       depth: plan.depth, visited: plan.visited, title, brief,
     });
     this.audit(caller.group.name, `agent:${caller.group.name}`, { action: kind, task: task.id, chain: chain.id, to, depth: task.depth });
@@ -99,7 +101,7 @@ export class TeamService {
     if (finished) this.settle(id);
   }
 
-  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain. */
+  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain; the chain's running turns are stopped. */
   cancel(id: number, actor: string, team?: string): TeamTask[] {
     const task = this.d.store.get(id);
     if (!task || (team && task.team !== team)) throw new TeamError(`there is no team task #${id}`, 'not_found');
@@ -110,6 +112,7 @@ export class TeamService {
       cancelled.push(open);
       this.settle(open.id, false);
     }
+    for (const group of this.d.turns.groupsWorkingFor(task.chainId)) this.d.abortTurn(group);
     this.audit(task.from, actor, { action: 'cancel', task: id, chain: task.chainId, cancelled: cancelled.map((t) => t.id) });
     return cancelled;
   }

@@ -139,6 +139,11 @@ export class TeamTaskStore {
     return rows.map((r) => r.g);
   }
 
+  /** The chain a turn outside any chain (a chat or scheduled turn) started with its first task: one chain, one budget, per turn. */
+  chainStartedBy(turnId: string): string | undefined {
+    return this.db.prepare<[string], { c: string }>('SELECT chain_id AS c FROM team_tasks WHERE from_turn = ? ORDER BY id LIMIT 1').get(turnId)?.c;
+  }
+
   /** Open tasks handed out by one turn (its fan-out). */
   openFromTurn(turnId: string): number {
     return (this.db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM team_tasks WHERE from_turn = ? AND state IN ('queued', 'running')`).get(turnId)?.n ?? 0);

@@ -38,6 +38,8 @@ export interface TeamSystemDeps {
   /** Built after the team system: read when first needed. */
   containers: () => ContainerManager;
   queue: () => GroupQueue;
+  /** ask_agent's timer (real time unless a test injects one). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** The agent-teams parts, built once and wired into the host by app.ts. */
@@ -59,7 +61,8 @@ export class TeamSystem {
       config: d.config, store: this.store, turns: this.turns, waiters: this.waiters, audit: d.audit, tellChat: d.tellChat,
       wake: (group) => d.queue().enqueue(group),
       lendSlotWhile: (group, waiting) => d.queue().lendSlotWhile(group, waiting),
-      sleep,
+      abortTurn: (group) => void d.containers().abortTurn(group),
+      sleep: d.sleep ?? sleep,
     });
     this.boardService = new BoardService(this.board, d.audit);
     this.runner = new TeamTurnRunner({

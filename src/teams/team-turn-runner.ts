@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { resultsInput, taskInput } from './team-inputs.js';
 import type { TeamService } from './team-service.js';
 import type { TeamChain, TeamTask, TeamTaskStore } from './team-store.js';
-import type { AskWaiters, TeamTurns } from './team-turns.js';
+import type { AskWaiters, TeamTurn, TeamTurns } from './team-turns.js';
 
 export interface TeamTurnRunnerDeps {
   config: () => Config;
@@ -59,7 +59,8 @@ export class TeamTurnRunner {
     const group = this.d.config().groups.get(task.to);
     if (!chain || chain.state !== 'open') return service.endTaskTurn(task.id, { ok: false, error: 'the chain of work was cancelled' });
     if (!group || group.team?.name !== task.team) return service.endTaskTurn(task.id, { ok: false, error: `"${task.to}" is no longer a member of the team` });
-    const outcome = await this.turn(group, chain, task.id, [{ role: 'user', content: taskInput(task) }], `You are working on team task #${task.id} for the agent "${task.from}" in team "${task.team}".`);
+    const place = { depth: task.depth, visited: task.visited, parentTask: task.id };
+    const outcome = await this.turn(group, chain, task.id, place, [{ role: 'user', content: taskInput(task) }], `You are working on team task #${task.id} for the agent "${task.from}" in team "${task.team}".`);
     if (outcome === 'interrupted') return;
     service.endTaskTurn(task.id, outcome);
   }
@@ -72,7 +73,10 @@ export class TeamTurnRunner {
       return;
     }
     const input: ChatTurnMessage = { role: 'user', content: resultsInput(results) };
-    const outcome = await this.turn(cfg, chain, undefined, [input], `Agents of your team "${chain.team}" finished work you gave them.`);
+    // The results answer tasks sent from one place in the chain: the turn reading them stands there again.
+    const sent = results[0]!;
+    const place = { depth: sent.depth - 1, visited: sent.visited.slice(0, -1), parentTask: sent.parentTask };
+    const outcome = await this.turn(cfg, chain, undefined, place, [input], `Agents of your team "${chain.team}" finished work you gave them.`);
     if (outcome === 'interrupted') return;
     for (const t of results) this.d.store.markReported(t.id);
     const chat = chatOf(cfg, chain);
@@ -88,7 +92,7 @@ export class TeamTurnRunner {
     }
   }
 
-  private async turn(group: GroupConfig, chain: TeamChain, taskId: number | undefined, messages: ChatTurnMessage[], about: string): Promise<{ ok: true; reply: string } | { ok: false; error: string } | 'interrupted'> {
+  private async turn(group: GroupConfig, chain: TeamChain, taskId: number | undefined, place: Pick<TeamTurn, 'depth' | 'visited' | 'parentTask'>, messages: ChatTurnMessage[], about: string): Promise<{ ok: true; reply: string } | { ok: false; error: string } | 'interrupted'> {
     const cfg = this.d.config();
     const turnId = randomUUID();
     const chat = chatOf(group, chain);
@@ -105,7 +109,7 @@ export class TeamTurnRunner {
       skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
     };
     this.d.turns.begin(turnId, { group: group.name, channel: chat?.channel ?? '', chatId: chat?.chatId ?? '', threadId: chat?.threadId, replyTo: '', sent: 0 });
-    this.d.teamTurns.begin(turnId, { group: group.name, chainId: chain.id, taskId, paysChain: taskId !== undefined || group.name !== chain.originGroup });
+    this.d.teamTurns.begin(turnId, { group: group.name, chainId: chain.id, taskId, paysChain: taskId !== undefined || group.name !== chain.originGroup, ...place });
     try {
       const result = await this.d.containers().runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
       return result.ok ? { ok: true, reply: result.reply } : { ok: false, error: result.error ?? 'the agent failed' };

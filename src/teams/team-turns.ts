@@ -7,6 +7,11 @@ export interface TeamTurn {
   taskId?: number;
   /** False for the chain's own origin group reading results: that turn is its own conversation, paid from its own budget. */
   paysChain: boolean;
+  /** Where the turn sits in its chain: its task's depth and path, or, for a results turn, those of the task its results answer. */
+  depth: number;
+  visited: string[];
+  /** The task a new hand-off of this turn hangs under (null at the chain's start). */
+  parentTask: number | null;
 }
 
 /** The turns running for a chain, by turn id: which chain a group's model calls are paid from. */
@@ -25,6 +30,11 @@ export class TeamTurns {
   get(group: string, turnId: string): TeamTurn | undefined {
     const turn = this.byTurn.get(turnId);
     return turn && turn.group === group ? turn : undefined;
+  }
+
+  /** Groups whose running turn works for the chain and spends from it. */
+  groupsWorkingFor(chainId: string): string[] {
+    return [...this.byTurn.values()].filter((t) => t.chainId === chainId && t.paysChain).map((t) => t.group);
   }
 
   /** The chain the group's running turn works for (a group runs one turn at a time). */

@@ -1,5 +1,5 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { basename, isAbsolute, relative, sep } from 'node:path';
 import { ToolRefusal } from './host-tool.js';
 
 /** A file the host read from a group's memory folder on the agent's behalf. */
@@ -11,46 +11,70 @@ export interface MemoryFile {
   bytes: Buffer;
 }
 
+/** For tests: runs after each directory of the path is opened, the moment an agent could swap it. */
+export type AfterDirectoryOpened = (relativeDir: string) => void;
+
 /**
  * Reads one regular file from the memory folder for the host, treating every part of the path as
- * hostile: relative only, no `..`, no symlink at any step (each parent is lstat'ed, the file is
- * opened with O_NOFOLLOW), and the opened descriptor must still be inside the folder (the agent may
- * swap a parent for a link between the checks and the open). A FIFO or device never blocks the
- * host (O_NONBLOCK) and is refused after fstat; more than maxBytes is refused before reading.
+ * hostile: relative only, no `..`, and walked one name at a time, each looked up inside the
+ * directory already opened (/proc/self/fd/<fd>/<name>) with O_NOFOLLOW, so a parent the agent swaps
+ * for a link afterwards is never followed and nothing outside the folder is ever opened. A FIFO or
+ * device never blocks the host (O_NONBLOCK) and is refused after fstat; more than maxBytes is
+ * refused before reading.
  */
-export function readMemoryFile(memoryDir: string, path: unknown, maxBytes: number): MemoryFile {
+export function readMemoryFile(memoryDir: string, path: unknown, maxBytes: number, afterDirectory?: AfterDirectoryOpened): MemoryFile {
   const parts = checkedParts(path);
-  const root = realpathSync(memoryDir);
-  let dir = root;
-  for (const part of parts.slice(0, -1)) {
-    dir = join(dir, part);
-    const stat = lstatOrRefuse(dir, parts.join('/'));
-    if (stat.isSymbolicLink()) throw new ToolRefusal(`refused: ${parts.join('/')} goes through a symbolic link; send files stored in your memory folder itself`, 'refused', { path: parts.join('/'), symlink: true });
-    if (!stat.isDirectory()) throw new ToolRefusal(`no file ${parts.join('/')} in your memory folder`, 'not_found', { path: parts.join('/') });
-  }
   const shown = parts.join('/');
-  let fd: number;
+  const root = realpathSync(memoryDir);
+  let dirFd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    fd = openSync(join(dir, parts.at(-1)!), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    for (const [i, part] of parts.slice(0, -1).entries()) {
+      const next = openBeneath(dirFd, part, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, shown);
+      closeSync(dirFd);
+      dirFd = next;
+      afterDirectory?.(parts.slice(0, i + 1).join('/'));
+    }
+    const fd = openBeneath(dirFd, parts.at(-1)!, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, shown);
+    try {
+      if (!isInside(openedPath(fd), root)) {
+        throw new ToolRefusal(`refused: ${shown} is not inside your memory folder`, 'refused', { path: shown, escaped: true });
+      }
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw new ToolRefusal(`refused: ${shown} is not a regular file`, 'refused', { path: shown, notFile: true });
+      if (stat.size > maxBytes) {
+        throw new ToolRefusal(`refused: ${shown} has ${mb(stat.size)}, more than the ${mb(maxBytes)} a file sent to the chat may have; send a smaller file`, 'refused', { path: shown, bytes: stat.size });
+      }
+      if (stat.size === 0) throw new ToolRefusal(`refused: ${shown} is empty`, 'invalid', { path: shown });
+      return { path: shown, name: basename(shown), bytes: readExactly(fd, stat.size, shown) };
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/** Opens one name inside an open directory, never following a link there; a refusal names why. */
+function openBeneath(dirFd: number, name: string, flags: number, shown: string): number {
+  const beneath = `/proc/self/fd/${dirFd}/${name}`;
+  try {
+    return openSync(beneath, flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new ToolRefusal(`refused: ${shown} is a symbolic link; send the file itself`, 'refused', { path: shown, symlink: true });
+    // O_NOFOLLOW on a link gives ELOOP, or ENOTDIR with O_DIRECTORY: lstat only words the refusal.
+    if (code === 'ELOOP' || (code === 'ENOTDIR' && isLink(beneath))) {
+      throw new ToolRefusal(`refused: ${shown} goes through a symbolic link; send files stored in your memory folder itself`, 'refused', { path: shown, symlink: true });
+    }
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new ToolRefusal(`no file ${shown} in your memory folder`, 'not_found', { path: shown });
     throw new ToolRefusal(`cannot open ${shown} (${code ?? 'error'})`, 'refused', { path: shown });
   }
+}
+
+function isLink(path: string): boolean {
   try {
-    if (!isInside(openedPath(fd, join(dir, parts.at(-1)!)), root)) {
-      throw new ToolRefusal(`refused: ${shown} is not inside your memory folder`, 'refused', { path: shown, escaped: true });
-    }
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ToolRefusal(`refused: ${shown} is not a regular file`, 'refused', { path: shown, notFile: true });
-    if (stat.size > maxBytes) {
-      throw new ToolRefusal(`refused: ${shown} has ${mb(stat.size)}, more than the ${mb(maxBytes)} a file sent to the chat may have; send a smaller file`, 'refused', { path: shown, bytes: stat.size });
-    }
-    if (stat.size === 0) throw new ToolRefusal(`refused: ${shown} is empty`, 'invalid', { path: shown });
-    return { path: shown, name: basename(shown), bytes: readExactly(fd, stat.size, shown) };
-  } finally {
-    closeSync(fd);
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
@@ -68,21 +92,9 @@ function checkedParts(path: unknown): string[] {
   return parts;
 }
 
-function lstatOrRefuse(path: string, shown: string): Stats {
-  try {
-    return lstatSync(path);
-  } catch {
-    throw new ToolRefusal(`no file ${shown} in your memory folder`, 'not_found', { path: shown });
-  }
-}
-
-/** Where the descriptor really points (Linux /proc); the path it was opened by elsewhere. */
-function openedPath(fd: number, opened: string): string {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return realpathSync(opened);
-  }
+/** Where the descriptor really points (Linux /proc). */
+function openedPath(fd: number): string {
+  return readlinkSync(`/proc/self/fd/${fd}`);
 }
 
 function isInside(path: string, dir: string): boolean {

@@ -48,6 +48,7 @@ test('agent containers are locked down and hold no secret', { skip }, async (t) 
     assert.deepEqual(mounts, [
       `${join(h.app.config.paths.runDir, 'main')} -> /run/enclave:ro`,
       `${join(h.home, 'groups', 'global', 'memory')} -> /workspace/global:ro`,
+      `${join(h.home, 'groups', 'main', 'inbox')} -> /workspace/inbox:ro`,
       `${join(h.home, 'groups', 'main', 'memory')} -> /workspace/memory:rw`,
     ]);
     assert.equal(statSync(join(h.home, 'groups', 'main')).mode & 0o777, 0o700, 'no other host account reaches the agent\'s files');

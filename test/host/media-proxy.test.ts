@@ -6,7 +6,9 @@ import type { AuditEntry } from '../../src/audit/types.js';
 import type { ProviderConfig } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/db/database.js';
 import { SqliteLedger } from '../../src/ledger/ledger.js';
-import { dataUrl, imageTokenBound, prepareImage } from '../../src/media/image.js';
+import { dataUrl, imageTiles, prepareImage } from '../../src/media/image.js';
+import { imagePromptTokens } from '../../src/ledger/pricing.js';
+import { MAX_IMAGE_PARTS_PER_REQUEST } from '../../src/proxy/request-filter.js';
 import { TurnImages } from '../../src/media/turn-images.js';
 import { Cooldowns } from '../../src/proxy/cooldowns.js';
 import { createModelProxy } from '../../src/proxy/model-proxy.js';
@@ -17,7 +19,10 @@ import { voiceNote } from '../helpers/media-fixtures.js';
 import { serveProxy } from '../helpers/proxy-server.js';
 
 const NOON = Date.UTC(2030, 5, 10, 12);
-const PRICE = { input: 1, output: 2, vision: true };
+const PRICE = { input: 1, output: 2, vision: true, imageTokensPerTile: 400, imageBaseTokens: 100 };
+/** gpt-4o-mini's own image prices: 5667 tokens a 512 tile plus 2833 an image. */
+const MINI = { input: 1, output: 2, vision: true, imageTokensPerTile: 5667, imageBaseTokens: 2833 };
+const BLIND = { input: 1, output: 2 };
 
 interface LedgerRow {
   kind: string;
@@ -27,21 +32,21 @@ interface LedgerRow {
   outcome: string | null;
 }
 
-async function rig(t: TestContext, dailyUsd = 10) {
+async function rig(t: TestContext, dailyUsd = 10, model0 = 'eye', fallbacks: string[] = []) {
   const model = await FakeModel.start();
-  const group = testGroup({ name: 'g', model: 'eye', budget: { dailyUsd } });
+  const group = testGroup({ name: 'g', model: model0, fallbacks, budget: { dailyUsd } });
   const other = testGroup({ name: 'other', model: 'eye' });
   const groups = new Map([group, other].map((g) => [g.name, g]));
   const db = openDatabase(':memory:');
   const audit: AuditEntry[] = [];
   const images = new TurnImages();
-  const providers: ProviderConfig[] = [{ name: 'p', baseUrl: model.baseUrl, prices: { eye: PRICE, 'whisper-1': { input: 0, output: 0, perMinute: 0.6 } }, timeoutSeconds: 5 }];
+  const providers: ProviderConfig[] = [{ name: 'p', baseUrl: model.baseUrl, prices: { eye: PRICE, mini: MINI, blind: BLIND, 'whisper-1': { input: 0, output: 0, perMinute: 0.6 } }, timeoutSeconds: 5 }];
   const ledger = new SqliteLedger({ db, groupLimits: (g) => groups.get(g)!.budget, globalLimits: () => ({}), hostTimezone: 'UTC', clock: () => NOON });
   const budgetRefusals: string[] = [];
   const proxy = createModelProxy({
     groups: () => groups, providers: () => providers, globalPrices: () => ({}), secret: () => undefined, ledger,
     audit: { append: (e) => audit.push(e) }, cooldownMs: 60_000, log: silentLogger(),
-    hostImages: (g, url) => images.tokens(g, url),
+    hostImages: (g, url) => images.tiles(g, url),
   });
   const transcribe = createTranscriber({
     config: () => ({ provider: 'p', model: 'whisper-1' }), providers: () => providers, globalPrices: () => ({}), secret: () => undefined,
@@ -49,9 +54,9 @@ async function rig(t: TestContext, dailyUsd = 10) {
     onBudgetRefused: (g) => budgetRefusals.push(g),
   });
   const { origin } = await serveProxy(t, proxy, model, db);
-  const ask = async (g: string, content: unknown) => {
+  const ask = async (g: string, content: unknown, asked = model0) => {
     const res = await fetch(`${origin}/g/${g}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'eye', messages: [{ role: 'user', content }] }),
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: asked, messages: [{ role: 'user', content }] }),
     });
     return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
   };
@@ -65,7 +70,8 @@ async function hostImage() {
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
   const detailed = await sharp(noise, { raw: { width: 1200, height: 800, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
   const prepared = await prepareImage(detailed, 1024);
-  return { url: dataUrl('image/jpeg', prepared.jpeg), tokens: imageTokenBound(prepared.width, prepared.height, 400) };
+  const tiles = imageTiles(prepared.width, prepared.height);
+  return { url: dataUrl('image/jpeg', prepared.jpeg), tiles, tokens: imagePromptTokens(PRICE, { count: 1, tiles }) };
 }
 
 test('an image the host built for the group\'s turn goes upstream, priced by its tiles instead of its base64 bytes', async (t) => {
@@ -104,6 +110,51 @@ test('an image the host did not build is refused: a remote URL, an agent-made da
   const denials = r.audit.filter((e) => e.kind === 'denial' && e.detail.reason === 'content_not_allowed');
   assert.equal(denials.length, 5);
   assert.equal(denials[0]!.detail.remote, true);
+});
+
+test('an image is reserved at the called model\'s own image prices, per occurrence, also on failover', async (t) => {
+  const r = await rig(t, 10, 'eye', ['mini']);
+  const image = await hostImage();
+  r.images.set('g', [image]);
+  r.model.push({ status: 503, body: { error: { message: 'overloaded' } } });
+  const parts = [{ type: 'text', text: 'compare' }, { type: 'image_url', image_url: { url: image.url } }, { type: 'image_url', image_url: { url: image.url } }];
+  const res = await r.ask('g', parts);
+  assert.equal(res.status, 200);
+  const [eye, mini] = r.rows().filter((row) => row.kind === 'reserve');
+  assert.equal(eye!.model, 'eye');
+  assert.equal(mini!.model, 'mini', 'the failover model answered');
+  // Input price 1 USD per 1M tokens: micros count the prompt tokens. gpt-4o-mini charges 5667 a tile + 2833 an image.
+  const miniImageTokens = 2 * (2833 + image.tiles * 5667);
+  assert.ok(mini!.micros >= miniImageTokens, `the failover reserved ${mini!.micros} micros, at least ${miniImageTokens} for two images at its prices`);
+  assert.ok(eye!.micros >= 2 * image.tokens && eye!.micros < miniImageTokens, 'the first model reserved at its own, lower prices, both occurrences');
+});
+
+test('a vision model without its own image prices is reserved at the high defaults', () => {
+  assert.ok(imagePromptTokens({ input: 1, output: 1, vision: true }, { count: 1, tiles: 4 }) >= 2833 + 4 * 5667);
+});
+
+test('a photo repeated more often than a request may carry is refused before anything is sent', async (t) => {
+  const r = await rig(t);
+  const image = await hostImage();
+  r.images.set('g', [image]);
+  const repeated = Array.from({ length: MAX_IMAGE_PARTS_PER_REQUEST + 1 }, () => ({ type: 'image_url', image_url: { url: image.url } }));
+  const res = await r.ask('g', repeated);
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error!.code, 'too_many_images');
+  assert.match(res.body.error!.message, /include each photo once/);
+  assert.equal(r.model.requests.length, 0);
+});
+
+test('an image part for a model not marked vision is refused with a sentence the agent can act on', async (t) => {
+  const r = await rig(t, 10, 'blind');
+  const image = await hostImage();
+  r.images.set('g', [image]);
+  const res = await r.ask('g', [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: image.url } }]);
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error!.code, 'model_without_vision');
+  assert.match(res.body.error!.message, /does not read images/);
+  assert.equal(r.model.requests.length, 0, 'the photo never reached the non-vision model');
+  assert.equal((await r.ask('g', [{ type: 'text', text: 'just text' }])).status, 200, 'text still works');
 });
 
 test('a voice note is transcribed through the ledger: reserved at the longest allowed length, settled per minute, audited', async (t) => {

@@ -55,14 +55,14 @@ test('hop rules: default deny, depth, loops, fan-out and a closed chain are refu
 
   const chain = tasks.createChain({ team: 'home', originGroup: 'main', limitMicros: 1 });
   const first = tasks.create(task(chain.id));
-  const loop = planHop({ team, from: researcher, to: 'main', current: { task: first, chain }, openFromTurn: 0 });
+  const loop = planHop({ team, from: researcher, to: 'main', current: { chain, depth: first.depth, visited: first.visited }, openFromTurn: 0 });
   assert.ok(!loop.ok && /main → researcher → main would be a loop/.test(loop.reason));
-  assert.deepEqual(planHop({ team, from: researcher, to: 'planner', current: { task: first, chain }, openFromTurn: 0 }), { ok: true, depth: 2, visited: ['main', 'researcher', 'planner'] });
+  assert.deepEqual(planHop({ team, from: researcher, to: 'planner', current: { chain, depth: first.depth, visited: first.visited }, openFromTurn: 0 }), { ok: true, depth: 2, visited: ['main', 'researcher', 'planner'] });
   const second = tasks.create(task(chain.id, { from: 'researcher', to: 'planner', depth: 2, visited: ['main', 'researcher', 'planner'] }));
-  const deep = planHop({ team: { ...team, members: [...team.members, 'x'] }, from: { ...planner, team: { name: 'home', acl: acl(['x']) } }, to: 'x', current: { task: second, chain }, openFromTurn: 0 });
+  const deep = planHop({ team: { ...team, members: [...team.members, 'x'] }, from: { ...planner, team: { name: 'home', acl: acl(['x']) } }, to: 'x', current: { chain, depth: second.depth, visited: second.visited }, openFromTurn: 0 });
   assert.ok(!deep.ok && /3 hand-offs deep; the team allows 2/.test(deep.reason));
   tasks.setChainState(chain.id, 'cancelled');
-  const closed = planHop({ team, from: researcher, to: 'planner', current: { task: first, chain: tasks.chain(chain.id)! }, openFromTurn: 0 });
+  const closed = planHop({ team, from: researcher, to: 'planner', current: { chain: tasks.chain(chain.id)!, depth: first.depth, visited: first.visited }, openFromTurn: 0 });
   assert.ok(!closed.ok && /cancelled/.test(closed.reason));
 });
 

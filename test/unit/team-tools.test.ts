@@ -45,7 +45,7 @@ function host(t: TestContext) {
   const outbox = { add: (m: unknown) => outboxed.push(m), flushChat: async () => undefined } as unknown as Outbox;
   const service = new TeamService({
     config: () => config, store, turns: teamTurns, waiters: new AskWaiters(), audit, wake: (g) => woken.push(g),
-    lendSlotWhile: (_g, p) => p, tellChat: () => undefined, sleep,
+    lendSlotWhile: (_g, p) => p, tellChat: () => undefined, abortTurn: () => undefined, sleep,
   });
   const dispatcher = createHostTools({
     groups: () => config.groups,
@@ -105,7 +105,7 @@ test('complete_task and fail_task only for the task the caller\'s turn works on,
   h.active.begin('turn-r', { group: 'researcher', channel: '', chatId: '', replyTo: '', sent: 0 });
   const early = await h.dispatcher.handle('researcher', 'turn-r', 'complete_task', { id: task.id, result: 'r' });
   assert.match(early.error!, /not working on a task/, 'not its turn\'s task');
-  h.teamTurns.begin('turn-r', { group: 'researcher', chainId: task.chainId, taskId: task.id, paysChain: true });
+  h.teamTurns.begin('turn-r', { group: 'researcher', chainId: task.chainId, taskId: task.id, paysChain: true, depth: task.depth, visited: task.visited, parentTask: task.id });
   const byMain = await h.dispatcher.handle('main', 'turn-m', 'complete_task', { id: task.id, result: 'forged' });
   assert.match(byMain.error!, /not working on a task/);
   assert.equal((await h.dispatcher.handle('researcher', 'turn-r', 'complete_task', { id: task.id, result: 'real result' })).ok, true);
