@@ -14,6 +14,10 @@ export class EditDisplay implements LiveReplyDisplay {
   private readonly ids: string[] = [];
   private readonly shown: string[] = [];
   private timer: unknown;
+  /** When the armed timer fires (clock time). */
+  private timerDue = 0;
+  /** A fired timer's update waits in the chain: it will show the latest text, no timer is needed. */
+  private queued = false;
   private chain: Promise<void> = Promise.resolve();
   private notBefore = 0;
   private stopped = false;
@@ -60,13 +64,21 @@ export class EditDisplay implements LiveReplyDisplay {
     return [];
   }
 
+  /** Arms the timer for the next update, or re-arms it later when the wait grew (a retry-after). */
   private schedule(): void {
-    if (this.stopped || this.timer !== undefined) return;
-    const wait = Math.max(0, this.notBefore - this.options.clock());
+    if (this.stopped || this.queued) return;
+    const now = this.options.clock();
+    const due = Math.max(this.notBefore, now);
+    if (this.timer !== undefined) {
+      if (this.timerDue >= due) return;
+      this.cancelTimer();
+    }
+    this.timerDue = due;
     this.timer = this.options.timers.setTimeout(() => {
       this.timer = undefined;
+      this.queued = true;
       void this.enqueue(() => this.update());
-    }, wait);
+    }, due - now);
   }
 
   private cancelTimer(): void {
@@ -83,7 +95,13 @@ export class EditDisplay implements LiveReplyDisplay {
   }
 
   private async update(): Promise<void> {
+    this.queued = false;
     if (this.stopped) return;
+    // A timer armed before a call in flight answered "retry after" (or before its interval was
+    // known) must not edit early: it waits for the rest.
+    if (this.options.clock() < this.notBefore) return this.schedule();
+    // The interval counts from the start of a call: the platform limits how often calls are made.
+    this.notBefore = this.options.clock() + this.options.editIntervalMs;
     const wanted = this.wanted();
     const answer = this.text.trim() !== '';
     for (let i = 0; i < wanted.length; i++) {
@@ -102,13 +120,12 @@ export class EditDisplay implements LiveReplyDisplay {
       this.visible = true;
       this.options.onVisible();
     }
-    this.notBefore = this.options.clock() + this.options.editIntervalMs;
     if (this.wanted().some((piece, i) => this.shown[i] !== piece)) this.schedule();
   }
 
   private failed(err: unknown): void {
     if (err instanceof RetryAfterError) {
-      this.notBefore = this.options.clock() + err.retryAfterMs;
+      this.notBefore = Math.max(this.notBefore, this.options.clock() + err.retryAfterMs);
       this.options.log.info({ retryAfterMs: err.retryAfterMs }, 'the platform asked the live reply to slow down');
       this.schedule();
       return;

@@ -85,12 +85,35 @@ test('a 429 on an edit is honoured: the next edit waits as long as Telegram aske
   display.show('one two');
   time.advance(1000);
   await tick(timers, () => fake.callsTo('editMessageText').length === 1);
+  // Only the 429's handling arms a timer here (the fired one is gone), however late the answers come.
   await waitFor('the display to schedule its next try', () => timers.waiting === 1 || undefined);
   assert.equal(timers.delays.at(-1), 7000, 'the next try waits the retry_after Telegram gave');
   time.advance(7000);
   await tick(timers, () => fake.edits.length === 1);
   assert.equal(fake.current.get(fake.sent[0]!.message_id), 'one two');
   await display.close();
+});
+
+test('a 429 that answers after the next edit was already timed still holds that edit back for retry_after', async (t) => {
+  const { fake, channel, time, timers, options } = await start(t);
+  const display = channel.startLiveReply({ chatId: CHAT }, options);
+  display.show('one');
+  await tick(timers, () => fake.sent.length === 1);
+  const release = fake.holdNextEditAnswer();
+  fake.failNextEdits({ error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } });
+  display.show('one two');
+  time.advance(1000);
+  await tick(timers, () => fake.callsTo('editMessageText').length === 1);
+  // The answer to that edit is held: the next edit is timed (one interval) and its timer fires first.
+  display.show('one two three');
+  assert.equal(timers.waiting, 1);
+  time.advance(1000);
+  timers.fireAll();
+  release();
+  await waitFor('the display to time its retry', () => timers.waiting === 1 || undefined);
+  assert.equal(timers.delays.at(-1), 7000, 'the retry waits the retry_after Telegram gave, from when it answered');
+  await display.close();
+  assert.equal(fake.callsTo('editMessageText').length, 1, 'no edit went out before retry_after was over');
 });
 
 test('an answer past 4096 characters goes on in a new message, in order, each within the limit', async (t) => {

@@ -233,8 +233,13 @@ export class FakeTelegram {
       case 'sendMessage':
         if (this.stalledSends > 0) return void this.stalledSends--;
         return reply(res, this.sendMessage(params));
-      case 'editMessageText':
-        return reply(res, this.editMessageText(params));
+      case 'editMessageText': {
+        const answer = this.editMessageText(params);
+        const gate = this.editGate;
+        this.editGate = undefined;
+        if (gate) await gate;
+        return reply(res, answer);
+      }
       case 'getUpdates':
         return this.getUpdates(params, req, res);
       case 'getFile': {
@@ -305,6 +310,15 @@ export class FakeTelegram {
   /** Every successful edit, in order. */
   readonly edits: { messageId: number; text: string }[] = [];
   private readonly editFailures: TelegramApiError[] = [];
+
+  private editGate: Promise<void> | undefined;
+
+  /** The next editMessageText is handled when it arrives but answered only once the returned function is called. */
+  holdNextEditAnswer(): () => void {
+    let release!: () => void;
+    this.editGate = new Promise<void>((r) => (release = r));
+    return release;
+  }
 
   /** The next editMessageText calls fail with these Telegram errors, one each. */
   failNextEdits(...errors: TelegramApiError[]): void {
