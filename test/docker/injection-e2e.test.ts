@@ -34,6 +34,8 @@ const DNS: Record<string, string[]> = { 'docs.example.org': ['93.184.215.14'], '
 test('prompt-injection shaped input cannot make the host act outside the group: the host re-checks every action', { skip }, async (t) => {
   const web = await startWebServer();
   const h = await startHarnessBeside(t, web, {
+    // Replies are counted as whole local messages here; live replies have tests of their own.
+    enclaveYaml: 'channels:\n  local:\n    streaming: { mode: off }\n',
     groups: {
       inj: [
         'chats: [local:inj]',

@@ -30,6 +30,8 @@ async function saidIn(h: Harness, chatId: string, during: () => Promise<unknown>
 test('a recurring task scheduled by the agent fires at the right local time in two time zones, across a restart, and counts failures', { skip }, async (t) => {
   let now = at('2026-03-10T06:00:00Z');
   const h = await startHarness({
+    // Replies are counted as whole local messages here; live replies have tests of their own.
+    enclaveYaml: 'channels:\n  local:\n    streaming: { mode: off }\n',
     groups: {
       berlin: 'chats: [local:berlin]\nmodel: fake-model\ntimezone: Europe/Berlin\n',
       ny: 'chats: [local:ny]\nmodel: fake-model\ntimezone: America/New_York\n',

@@ -10,7 +10,7 @@ const skip = await dockerSkipReason();
 
 const PRICES = 'prices:\n  main-model: { input: 1, output: 2 }\n  researcher-model: { input: 1, output: 2 }\n  planner-model: { input: 1, output: 2 }\n';
 /** One container slot for three agents: a chain of three only finishes if waiting never holds a slot. */
-const ENCLAVE = `maxContainers: 1\nteams:\n  household: { members: [main, researcher, planner], maxDepth: 3, maxChainUsd: 0.5 }\n${PRICES}`;
+const ENCLAVE = `maxContainers: 1\nchannels:\n  local:\n    streaming: { mode: off }\nteams:\n  household: { members: [main, researcher, planner], maxDepth: 3, maxChainUsd: 0.5 }\n${PRICES}`;
 const GROUPS = {
   main: 'chats: [local:main]\nrequireTrigger: false\nmodel: main-model\nteam:\n  handOffTo: [researcher]\n  board: { read: [trip/*] }\n',
   researcher: 'chats: []\nmodel: researcher-model\ntools: [send_message]\nteam:\n  handOffTo: [planner, main]\n  board: { read: [trip/*], write: [trip/research/*] }\n',
