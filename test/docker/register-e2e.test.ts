@@ -30,7 +30,8 @@ async function mountSources(h: Harness, group: string): Promise<Map<string, stri
 test('/register creates the group folder; the next triggered message runs in a new container with that group\'s memory only', { skip }, async (t) => {
   const fake = await FakeTelegram.start();
   const h = await startHarnessBeside(t, fake, {
-    enclaveYaml: telegramEnclaveYaml(fake, `owners: [telegram:${OWNER.id}]\ndefaults: { model: fake-model }`),
+    // Replies are waited for as whole messages here; live replies have tests of their own.
+    enclaveYaml: telegramEnclaveYaml(fake, `owners: [telegram:${OWNER.id}]\ndefaults: { model: fake-model }`).replace('    enabled: true\n', '    enabled: true\n    streaming: { mode: off }\n'),
     secrets: telegramSecrets(fake),
     groups: {},
   });
@@ -114,7 +115,7 @@ test('/register creates the group folder; the next triggered message runs in a n
     }
     const section = (name: string) => new RegExp(`\\[${name}\\]\\n([\\s\\S]*?)\\[`).exec(shell!)?.[1] ?? assert.fail(`no [${name}] in ${shell}`);
     assert.match(shell!, /\[end\]/, 'the whole search ran');
-    assert.match(section('ls'), /^\.\n\.\.\nglobal\nmemory\n(skills\n)?$/, 'the workspace holds only this group\'s memory, the global memory and the skills folder');
+    assert.match(section('ls'), /^\.\n\.\.\nglobal\ninbox\nmemory\n(skills\n)?$/, 'the workspace holds only this group\'s memory and inbox, the global memory and the skills folder');
     assert.equal(section('find'), '/workspace/memory/MEMORY.md\n', 'the only memory file in the container is its own; no secret.txt anywhere');
     assert.equal(section('grep'), '/workspace/memory/MEMORY.md\n', 'no file in the workspace or /tmp holds the secret');
     assert.equal(section('cat').match(/No such file or directory/g)?.length, 3, section('cat'));

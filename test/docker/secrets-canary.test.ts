@@ -87,7 +87,7 @@ test('no secret reaches a file, a log line, an audit row or a chat message', { s
     h.model.fallback = echoAuthorization(401);
     const unauthorized = await h.say('main', `first ${marker}`);
     assert.equal(h.model.requests.at(-1)!.headers.authorization, `Bearer ${providerKey}`, 'the vault key is the one sent upstream');
-    assert.match(unauthorized.replies.join('\n'), /401/);
+    assert.match(unauthorized.replies.join('\n'), /refused the key/);
     h.model.fallback = echoAuthorization(500);
     const failed = await h.say('main', 'second');
     assert.match(failed.replies.join('\n'), /500/);
