@@ -90,7 +90,7 @@ test('no secret reaches a file, a log line, an audit row or a chat message', { s
     assert.match(unauthorized.replies.join('\n'), /refused the key/);
     h.model.fallback = echoAuthorization(500);
     const failed = await h.say('main', 'second');
-    assert.match(failed.replies.join('\n'), /500/);
+    assert.match(failed.replies.join('\n'), /internal error/);
     h.model.fallback = () => ({ content: 'fake model reply' });
   });
 
@@ -144,7 +144,7 @@ test('no secret reaches a file, a log line, an audit row or a chat message', { s
 
   await t.test('no secret in any chat message, on either channel', () => {
     const said = [...chat, ...telegram.sent.map((m) => m.text), ...telegram.calls.map((c) => JSON.stringify(c.params))].join('\n');
-    assert.ok(chat.length >= 6, `the chat heard every turn: ${chat.join(' | ')}`);
+    assert.ok(chat.length >= 5, `the chat heard every turn: ${chat.join(' | ')}`);
     for (const [what, value] of Object.entries(canaries)) assert.ok(!said.includes(value), `${what} in a chat message`);
     assert.ok(!said.includes('Bearer sk-'), 'an Authorization header in a chat message');
   });
