@@ -47,6 +47,15 @@ export function waitForSentTo(fake: FakeTelegram, chat: FakeChat, n = 1): Promis
   });
 }
 
+/** Waits until the bot's nth message in the chat (0-based) shows `text` after its live edits; resolves with the text. */
+export function waitForShownAs(fake: FakeTelegram, chat: FakeChat, index: number, text: string): Promise<string> {
+  return waitFor(`message ${index} in Telegram chat ${chat.id} to read "${text}"`, () => {
+    const message = fake.sent.filter((s) => s.chatId === String(chat.id))[index];
+    const shown = message ? fake.current.get(message.message_id) : undefined;
+    return shown === text ? shown : undefined;
+  });
+}
+
 /** Waits until every reply the host queued has been delivered (or given up on). */
 export function waitForOutboxDrained(db: Db): Promise<true> {
   return waitFor('the outbox to deliver everything', () => {
