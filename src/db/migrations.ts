@@ -320,8 +320,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   -- Agent teams' published events, one row per subscriber still to receive it (src/teams/event-store.ts),
   -- and when each subscriber last had a turn that brought it events (the rate limit survives a restart).
+  -- AUTOINCREMENT: an id is never used twice (an events turn's outbox dedupe key is made of ids).
   CREATE TABLE team_events (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     team TEXT NOT NULL,
     subscriber TEXT NOT NULL,
     topic TEXT NOT NULL,

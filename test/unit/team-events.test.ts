@@ -165,6 +165,34 @@ test(`a subscriber keeps at most ${MAX_PENDING_EVENTS} events: the oldest are dr
   assert.match(input, /180 more events wait/);
 });
 
+test('a failed events turn delivers its events once: they are not brought again, the failure is audited, later events still come', async (t) => {
+  const h = pubsubHost(t);
+  h.agent(
+    'planner',
+    async () => {
+      throw new Error('the model is down');
+    },
+    async () => ({ reply: '' }),
+  );
+  h.publish('researcher', 'trip.plan', 'lost with the failed turn');
+  await h.queue.idle();
+  assert.equal(h.teams.eventStore.count('planner'), 0);
+  const failed = h.teamAudit().find((r) => r.detail.action === 'events_delivered')!;
+  assert.deepEqual([failed.group, failed.detail.events, failed.detail.ok], ['planner', 1, false]);
+  const firstId = eventsOf(h.inputsOf('planner')[0]!)[0]!.event;
+  h.time.advance(60_000);
+  h.publish('researcher', 'trip.plan', 'next');
+  await h.queue.idle();
+  const [next] = eventsOf(h.inputsOf('planner')[1]!);
+  assert.equal(next!.payload, 'next');
+  assert.ok(next!.event > firstId, 'an event id is never used again');
+});
+
+test('eventIntervalSeconds defaults to 60 seconds', (t) => {
+  const h = teamHost(t, { enclaveYaml: 'teams:\n  home: { members: [main] }\n', groups: { main: 'chats: [local:main]\n' } });
+  assert.equal(h.config.enclave.teams.home!.eventIntervalSeconds, 60);
+});
+
 test('events and the rate limit survive a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'enc-events-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
