@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/database.js';
 import { MAX_PENDING_EVENTS } from '../../src/teams/event-store.js';
 import type { EventTimer } from '../../src/teams/team-events.js';
+import { teamShowLines } from '../../src/teams/team-view.js';
 import { ManualTime } from '../helpers/manual-time.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { teamHost } from '../helpers/team-host.js';
@@ -186,6 +187,13 @@ test('a failed events turn delivers its events once: they are not brought again,
   const [next] = eventsOf(h.inputsOf('planner')[1]!);
   assert.equal(next!.payload, 'next');
   assert.ok(next!.event > firstId, 'an event id is never used again');
+});
+
+test('enclave team show lists each member\'s topics', (t) => {
+  const h = pubsubHost(t);
+  const lines = teamShowLines(h.config, 'home');
+  assert.ok(lines.some((l) => l.startsWith('  main ') && l.endsWith('; publish trip.updates, subscribe trip.updates, trip.news')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('  planner ') && l.endsWith('; publish -, subscribe trip.updates, trip.plan')), lines.join('\n'));
 });
 
 test('eventIntervalSeconds defaults to 60 seconds', (t) => {
