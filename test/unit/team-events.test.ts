@@ -85,6 +85,8 @@ test('an event reaches the subscribed members of the publisher\'s team only, lab
   assert.deepEqual(h.inputsOf('main'), ['(chat)'], 'main subscribes to trip.updates but gets no turn for its own event');
   assert.deepEqual(h.inputsOf('outsider'), [], 'the same topic name in another team is another topic');
   assert.equal(h.teams.eventStore.count('outsider') + h.teams.eventStore.count('main') + h.teams.eventStore.count('planner'), 0);
+  assert.equal(h.publish('outsider', 'trip.updates', 'from the other team'), 0, 'and the other way round: no member of "home" hears it');
+  assert.equal(h.teams.eventStore.count('planner') + h.teams.eventStore.count('main'), 0);
   assert.equal(h.outboxed.length, 0, 'a worker\'s answer goes to no chat');
   const row = h.teamAudit().find((r) => r.detail.action === 'publish')!;
   assert.deepEqual([row.group, row.actor, row.detail.topic, row.detail.chain, row.detail.subscribers], ['main', 'agent:main', 'trip.updates', null, ['planner']]);
