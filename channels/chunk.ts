@@ -49,11 +49,11 @@ export interface Piece {
 }
 
 /** The first piece of text within limit (fence closed when cut inside one) and what follows it. */
-export function takePiece(text: string, limit: number): Piece {
+export function takePiece(text: string, limit: number, index: FenceIndex = new FenceIndex(text)): Piece {
   const fences = limit >= MIN_LIMIT_FOR_FENCES;
-  let cut = bestCut(text, limit);
-  if (fences && openFenceAt(text, cut.end) !== undefined) cut = bestCut(text, limit - FENCE_CLOSE.length);
-  const fence = fences ? openFenceAt(text, cut.end) : undefined;
+  let cut = bestCut(text, limit, index);
+  if (fences && index.openAt(cut.end) !== undefined) cut = bestCut(text, limit - FENCE_CLOSE.length, index);
+  const fence = fences ? index.openAt(cut.end) : undefined;
   if (fence === undefined) return { text: text.slice(0, cut.end), next: cut.next, rest: text.slice(cut.next) };
   return { text: `${text.slice(0, cut.end)}${FENCE_CLOSE}`, next: cut.next, reopen: fence, rest: `${fence}\n${text.slice(cut.next)}` };
 }
@@ -64,9 +64,11 @@ export function takePiece(text: string, limit: number): Piece {
  * maxChars; undefined while neither is there yet.
  */
 export function nextBlock(text: string, minChars: number, maxChars: number): Piece | undefined {
+  // One scan for the fences: each candidate is looked up, not rescanned (a text of blank lines inside code has thousands).
+  const index = new FenceIndex(text);
   let at = text.indexOf('\n\n', Math.max(0, minChars));
   while (at !== -1 && at <= maxChars) {
-    if (openFenceAt(text, at) === undefined) {
+    if (index.openAt(at) === undefined) {
       const block = text.slice(0, at).trimEnd();
       let next = at + 2;
       while (text[next] === '\n') next++;
@@ -74,12 +76,12 @@ export function nextBlock(text: string, minChars: number, maxChars: number): Pie
     }
     at = text.indexOf('\n\n', at + 1);
   }
-  return text.length > maxChars ? takePiece(text, maxChars) : undefined;
+  return text.length > maxChars ? takePiece(text, maxChars, index) : undefined;
 }
 
 const SEPARATORS = ['\n\n', '\n', '. ', ' '];
 
-function bestCut(text: string, limit: number): Cut {
+function bestCut(text: string, limit: number, index: FenceIndex): Cut {
   const floor = Math.floor(limit / 3);
   for (const outsideCode of [true, false]) {
     for (const sep of SEPARATORS) {
@@ -87,7 +89,7 @@ function bestCut(text: string, limit: number): Cut {
       while (at > floor) {
         // A sentence keeps its full stop; the space after it is dropped.
         const end = sep === '. ' ? at + 1 : at;
-        if (end <= limit && (!outsideCode || openFenceAt(text, end) === undefined)) return { end, next: at + sep.length };
+        if (end <= limit && (!outsideCode || index.openAt(end) === undefined)) return { end, next: at + sep.length };
         at = text.lastIndexOf(sep, at - 1);
       }
     }
@@ -97,10 +99,33 @@ function bestCut(text: string, limit: number): Cut {
 
 /** The fence line (``` plus its language) of the code block index falls in; undefined outside code. */
 export function openFenceAt(text: string, index: number): string | undefined {
-  let open: string | undefined;
-  for (const match of text.slice(0, index).matchAll(/^[ \t]*```([^\n`]*)/gm)) {
-    if (open === undefined) open = `\`\`\`${match[1]!.trim().slice(0, MAX_FENCE_INFO)}`;
-    else open = undefined;
+  return new FenceIndex(text).openAt(index);
+}
+
+/**
+ * The fence lines of one text, found in one pass, so the chunker can ask at many indexes without
+ * rescanning the text each time (that was quadratic: a hostile live answer of blank lines inside
+ * code held the host's event loop for seconds). openAt(i) answers as a scan of text.slice(0, i) would.
+ */
+export class FenceIndex {
+  /** Where each fence's ``` ends, and the info string after it. */
+  private readonly marks: { end: number; info: string }[] = [];
+
+  constructor(text: string) {
+    for (const match of text.matchAll(/^([ \t]*```)([^\n`]*)/gm)) this.marks.push({ end: match.index + match[1]!.length, info: match[2]! });
   }
-  return open;
+
+  openAt(index: number): string | undefined {
+    // The fences whose ``` lies wholly before index toggle code on and off.
+    let lo = 0;
+    let hi = this.marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.marks[mid]!.end <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo % 2 === 0) return undefined;
+    const mark = this.marks[lo - 1]!;
+    return `\`\`\`${mark.info.slice(0, Math.max(0, index - mark.end)).trim().slice(0, MAX_FENCE_INFO)}`;
+  }
 }

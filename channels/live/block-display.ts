@@ -24,6 +24,12 @@ export class BlockDisplay implements LiveReplyDisplay {
 
   show(text: string): void {
     if (this.stopped) return;
+    // A shorter text is a new answer (the draft before a tool call was discarded): what was sent
+    // stays in the chat, and the new answer's blocks are counted from its own start.
+    if (text.length < this.sentChars) {
+      this.sentChars = 0;
+      this.reopen = undefined;
+    }
     for (;;) {
       const prefix = this.reopen ? `${this.reopen}\n` : '';
       const block = nextBlock(prefix + text.slice(this.sentChars), this.options.minBlockChars, this.port.maxMessageLength);

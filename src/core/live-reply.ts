@@ -93,14 +93,26 @@ export class LiveReply {
   feed(events: readonly LiveEvent[]): void {
     const display = this.display;
     if (!display) return;
+    // The display is shown the text once per update, and only when it grew: one post of thousands
+    // of empty text events must not make it chunk the same answer thousands of times.
+    let grown = false;
+    const showGrown = () => {
+      if (grown) display.show(this.text);
+      grown = false;
+    };
     for (const event of events) {
       if (event.kind === 'text') {
         if (this.text.length >= MAX_LIVE_CHARS) continue;
-        this.text = (this.text + this.scrubber.push(event.text)).slice(0, MAX_LIVE_CHARS);
-        display.show(this.text);
+        const more = this.scrubber.push(event.text);
+        if (more === '') continue;
+        this.text = (this.text + more).slice(0, MAX_LIVE_CHARS);
+        grown = true;
       } else if (event.kind === 'progress') {
-        display.progress(scrubText(event.text.slice(0, 200), this.secrets));
+        showGrown();
+        // Scrubbed whole, then cut: a cut first could leave the beginning of a secret to show.
+        display.progress(scrubText(event.text, this.secrets).slice(0, 200));
       } else {
+        showGrown();
         if (++this.restarts > MAX_LIVE_RESTARTS) return void this.freeze();
         this.text = '';
         this.scrubber = new JoinedTextScrubber(this.secrets);
@@ -108,6 +120,7 @@ export class LiveReply {
         else void display.restart(LIVE_RESTART_NOTICE);
       }
     }
+    showGrown();
   }
 
   /** Shows nothing more until the final reply: what is on screen stays and is finished by the outbox. */
