@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../logger.js';
 import type { TeamEventStore } from './event-store.js';
 import { TeamError } from './team-error.js';
-import { eventsInput } from './team-inputs.js';
+import { eventsInput, HISTORY_EVENT_PAYLOAD_CHARS } from './team-inputs.js';
 
 /** The most events one turn brings; the rest wait for the subscriber's next events turn. */
 export const MAX_EVENTS_PER_TURN = 20;
@@ -33,8 +33,8 @@ export interface TeamEventsDeps {
   /** Asks the group queue for a turn of this group. */
   wake: (group: string) => void;
   stopping: () => boolean;
-  /** One turn of the subscriber with this input, in its own container, paid from its own budget only. */
-  runTurn: (group: GroupConfig, input: string, dedupeKey: string) => Promise<EventsTurnOutcome>;
+  /** One turn of the subscriber with this input, in its own container, paid from its own budget only; `remembered` is what its history keeps. */
+  runTurn: (group: GroupConfig, input: string, dedupeKey: string, remembered: string) => Promise<EventsTurnOutcome>;
 }
 
 /**
@@ -90,7 +90,7 @@ export class TeamEvents {
     this.d.store.markTurn(group, this.d.clock());
     const ids = wanted.map((e) => e.id);
     const waiting = this.d.store.count(group) - wanted.length;
-    const outcome = await this.d.runTurn(cfg, eventsInput(wanted, waiting), `team-events:${ids[0]}-${ids.at(-1)}`);
+    const outcome = await this.d.runTurn(cfg, eventsInput(wanted, waiting), `team-events:${ids[0]}-${ids.at(-1)}`, eventsInput(wanted, waiting, HISTORY_EVENT_PAYLOAD_CHARS));
     if (outcome === 'interrupted') return;
     // Delivered once either way: a failing turn does not bring the same events round again.
     this.d.store.remove(ids);

@@ -79,7 +79,7 @@ export class TeamSystem {
     this.events = new TeamEvents({
       config: d.config, store: this.eventStore, audit: d.audit, clock: d.clock, log: d.log, timer: d.eventTimer ?? realEventTimer, stopping: d.stopping,
       wake: (group) => d.queue().enqueue(group),
-      runTurn: (group, input, dedupeKey) => this.runner.runEvents(group, input, dedupeKey),
+      runTurn: (group, input, dedupeKey, remembered) => this.runner.runEvents(group, input, dedupeKey, remembered),
     });
   }
 

@@ -13,6 +13,8 @@ const name = z.string().min(1).max(64);
 const text = (max: number, what: string) => z.string().trim().min(1, `${what} is empty`).max(max, `${what} is longer than ${max} characters`);
 const id = z.number().int().positive();
 const key = z.string().min(1).max(600);
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 const schemas = {
   ask_agent: z.strictObject({ to: name, question: text(MAX_TEAM_BRIEF_CHARS, 'question') }),
@@ -22,7 +24,8 @@ const schemas = {
   board_read: z.strictObject({ key }),
   board_write: z.strictObject({ key, value: z.string().max(1_000_000), expectedVersion: z.number().int().nonnegative().optional(), ttlSeconds: z.number().int().optional() }),
   board_delete: z.strictObject({ key }),
-  publish: z.strictObject({ topic: topicName, payload: text(MAX_EVENT_PAYLOAD_CHARS, 'payload') }),
+  // A control character is six in the subscriber's JSON input (\u0001): refused, so a payload costs what its length says.
+  publish: z.strictObject({ topic: topicName, payload: text(MAX_EVENT_PAYLOAD_CHARS, 'payload').refine((p) => !CONTROL.test(p), 'payload has control characters (only tab and line breaks are allowed)') }),
 };
 
 /**

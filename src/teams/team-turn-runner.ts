@@ -95,14 +95,15 @@ export class TeamTurnRunner {
    * from the group's own budget only. A chat group answers in its first chat; a worker's answer
    * goes nowhere (what it keeps is what it writes to its memory).
    */
-  async runEvents(group: GroupConfig, input: string, dedupeKey: string): Promise<{ ok: true } | { ok: false; error: string } | 'interrupted'> {
+  async runEvents(group: GroupConfig, input: string, dedupeKey: string, remembered = input): Promise<{ ok: true } | { ok: false; error: string } | 'interrupted'> {
     const first = group.chats[0];
     const chat = first === undefined ? undefined : parseChatRef(first);
     const message: ChatTurnMessage = { role: 'user', content: input };
     const about = `Agents of your team "${group.team?.name ?? ''}" published events to topics you subscribe to.`;
     const outcome = await this.turn(group, undefined, undefined, { depth: 0, visited: [group.name], parentTask: null }, [message], about, chat);
     if (outcome === 'interrupted') return outcome;
-    if (chat) this.answerChat(group.name, chat, message, outcome, `Sorry, I could not take in the events the other agents published: ${outcome.ok ? '' : outcome.error}`, dedupeKey);
+    // History keeps a short copy: every later chat turn re-reads it, and the payloads are another agent's to size.
+    if (chat) this.answerChat(group.name, chat, { role: 'user', content: remembered }, outcome, `Sorry, I could not take in the events the other agents published: ${outcome.ok ? '' : outcome.error}`, dedupeKey);
     return outcome.ok ? { ok: true } : outcome;
   }
 

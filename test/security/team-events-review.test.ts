@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { History } from '../../src/db/history.js';
+import type { EventTimer } from '../../src/teams/team-events.js';
+import { ManualTime } from '../helpers/manual-time.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+import { teamHost } from '../helpers/team-host.js';
+
+const ENCLAVE = 'teams:\n  home: { members: [main, researcher], eventIntervalSeconds: 60 }\n';
+const GROUPS = {
+  main: 'chats: [local:main]\nteam: { subscribe: [trip.news] }\n',
+  researcher: 'chats: []\nteam: { publish: [trip.news] }\n',
+};
+
+function host(t: TestContext) {
+  const time = new ManualTime(Date.parse('2026-05-01T10:00:00Z'));
+  const timers = new ManualTimers();
+  const eventTimer: EventTimer = { set: (fn, ms) => timers.setTimeout(fn, ms), clear: (h) => timers.clearTimeout(h) };
+  const h = teamHost(t, { enclaveYaml: ENCLAVE, groups: GROUPS, clock: time.clock, eventTimer });
+  return { ...h, time, timers };
+}
+
+test('review: a hostile publisher cannot fill a chat group\'s history with its payloads (every later chat turn would carry them)', async (t) => {
+  const h = host(t);
+  const turns = 5;
+  for (let i = 0; i < 2 * turns; i++) h.agent('main', async () => ({ reply: 'Noted.' }));
+  const researcher = h.config.groups.get('researcher')!;
+  for (let turn = 0; turn < turns; turn++) {
+    // 20 publishes a minute is well within the host-tool limit (120 a minute).
+    for (let n = 0; n < 20; n++) h.teams.events.publish(researcher, null, 'trip.news', `${turn}-${n} ${'A'.repeat(3990)}`);
+    await h.queue.idle();
+    h.time.advance(60_000);
+    h.timers.fireAll();
+  }
+  await h.queue.idle();
+  assert.ok(h.inputs.filter((i) => i.group === 'main').length >= turns, 'main took in the batches');
+  const kept = new History(h.db).recent('main', 40);
+  const chars = kept.reduce((sum, m) => sum + m.content.length, 0);
+  // Each events turn brought 80 000 characters; what main's chat turns re-read from history must stay small.
+  assert.ok(chars <= 2 * turns * 6_000, `main's history holds ${chars} characters of other agents' payloads`);
+  const first = kept.find((m) => m.role === 'user')!.content;
+  assert.match(first, /^\[Events other agents of your team published/, 'the history copy keeps its label');
+  assert.match(first, /\[End of events\.\]$/, 'and its closing label');
+});
+
+test('review: control characters cannot multiply a payload six times in the subscriber\'s input', async (t) => {
+  const h = host(t);
+  h.active.begin('turn-r', { group: 'researcher', channel: '', chatId: '', replyTo: '', sent: 0 });
+  const out = await h.dispatcher.handle('researcher', 'turn-r', 'publish', { topic: 'trip.news', payload: `x${'\u0001'.repeat(3998)}x` });
+  if (out.ok) {
+    h.agent('main', async () => ({ reply: '' }));
+    await h.queue.idle();
+    const input = h.inputs.find((i) => i.group === 'main')!.input;
+    assert.ok(input.length <= 4_000 + 1_000, `a 4000-character payload became ${input.length} characters of input`);
+  } else {
+    assert.match(out.error!, /control characters/);
+  }
+  const ok = await h.dispatcher.handle('researcher', 'turn-r', 'publish', { topic: 'trip.news', payload: 'line one\n\tline two\r\nüñí 🦀' });
+  assert.equal(ok.ok, true, 'newlines, tabs and any printable text still pass');
+});
