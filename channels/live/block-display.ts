@@ -3,6 +3,13 @@ import { nextBlock } from '../chunk.js';
 import type { LivePort } from './live-port.js';
 
 /**
+ * The most messages one answer posts live (restart notices included): past it the rest comes with the
+ * final reply, cut at the platform's limit. Otherwise paragraphs of minBlockChars were a flood: 16 000
+ * characters in blocks of 400 are 40 messages, of 1 character thousands, again after each restart.
+ */
+export const MAX_LIVE_BLOCKS = 20;
+
+/**
  * An answer sent as it is written in complete blocks, each its own message (for platforms whose
  * edits are not reliable): a block goes once it ends a paragraph outside a code fence and has
  * minBlockChars, or when it reaches the platform's limit. The outbox sends what is left at the end.
@@ -10,6 +17,8 @@ import type { LivePort } from './live-port.js';
 export class BlockDisplay implements LiveReplyDisplay {
   /** Characters of the answer already sent (or on their way). */
   private sentChars = 0;
+  /** Messages posted or on their way. */
+  private posts = 0;
   /** A code fence to reopen the next block with, when the last one was cut inside code. */
   private reopen: string | undefined;
   private readonly ids: string[] = [];
@@ -31,6 +40,7 @@ export class BlockDisplay implements LiveReplyDisplay {
       this.reopen = undefined;
     }
     for (;;) {
+      if (this.posts >= MAX_LIVE_BLOCKS) return;
       const prefix = this.reopen ? `${this.reopen}\n` : '';
       const block = nextBlock(prefix + text.slice(this.sentChars), this.options.minBlockChars, this.port.maxMessageLength);
       if (!block) return;
@@ -47,7 +57,7 @@ export class BlockDisplay implements LiveReplyDisplay {
   async restart(notice: string): Promise<void> {
     this.sentChars = 0;
     this.reopen = undefined;
-    this.send(`(${notice})`);
+    if (this.posts < MAX_LIVE_BLOCKS) this.send(`(${notice})`);
     await this.chain;
   }
 
@@ -58,6 +68,7 @@ export class BlockDisplay implements LiveReplyDisplay {
   }
 
   private send(text: string): void {
+    this.posts += 1;
     const answer = !text.startsWith('(');
     this.chain = this.chain
       .then(async () => {

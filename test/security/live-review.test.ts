@@ -93,3 +93,18 @@ test('review: a progress line is scrubbed before it is cut, so no beginning of a
   assert.equal(lines.length, 1);
   assert.ok(!lines[0]!.includes(SECRET.slice(0, 12)), `the chat saw the beginning of a secret: ${lines[0]}`);
 });
+
+test('review: blocks mode, a runner writing tiny paragraphs cannot flood the chat with messages', async () => {
+  const { live, posts } = blocksChannel(1);
+  const reply = Array.from({ length: 3000 }, (_, i) => `p${i}`).join('\n\n');
+  for (let segment = 0; segment < 4; segment++) {
+    for (const piece of reply.match(/.{1,50}/gs)!) live.feed([{ kind: 'text', text: piece }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (segment < 3) live.feed([{ kind: 'restart', reason: 'failover' }]);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(posts.length <= 20, `one turn posted ${posts.length} live messages`);
+  const final = await live.finish(reply);
+  const rest = deliverySteps(final.text, final.live, 4000, false);
+  assert.ok(rest.length <= 5, `and the rest comes in few messages: ${rest.length}`);
+});
