@@ -36,6 +36,9 @@ export interface TeamTurnRunnerDeps {
  * container with its own memory; model calls are paid from the group's budget and the chain's.
  */
 export class TeamTurnRunner {
+  /** Chat groups told their events turns fail, until one succeeds: another agent's publishes must not post a failure each interval. */
+  private readonly eventsFailureTold = new Set<string>();
+
   constructor(private readonly d: TeamTurnRunnerDeps) {}
 
   hasWork(group: string): boolean {
@@ -102,6 +105,10 @@ export class TeamTurnRunner {
     const about = `Agents of your team "${group.team?.name ?? ''}" published events to topics you subscribe to.`;
     const outcome = await this.turn(group, undefined, undefined, { depth: 0, visited: [group.name], parentTask: null }, [message], about, chat);
     if (outcome === 'interrupted') return outcome;
+    const toldAlready = this.eventsFailureTold.has(group.name);
+    if (outcome.ok) this.eventsFailureTold.delete(group.name);
+    else this.eventsFailureTold.add(group.name);
+    if (!outcome.ok && toldAlready) return outcome;
     // History keeps a short copy: every later chat turn re-reads it, and the payloads are another agent's to size.
     if (chat) this.answerChat(group.name, chat, { role: 'user', content: remembered }, outcome, `Sorry, I could not take in the events the other agents published: ${outcome.ok ? '' : outcome.error}`, dedupeKey);
     return outcome.ok ? { ok: true } : outcome;

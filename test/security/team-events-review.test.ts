@@ -58,3 +58,22 @@ test('review: control characters cannot multiply a payload six times in the subs
   const ok = await h.dispatcher.handle('researcher', 'turn-r', 'publish', { topic: 'trip.news', payload: 'line one\n\tline two\r\nüñí 🦀' });
   assert.equal(ok.ok, true, 'newlines, tabs and any printable text still pass');
 });
+
+test('review: a chat group whose events turns keep failing (over budget, model down) does not tell its chat once per publish', async (t) => {
+  const h = host(t);
+  const fail = async (): Promise<never> => {
+    throw new Error('the group is over its budget');
+  };
+  for (let i = 0; i < 10; i++) h.agent('main', fail);
+  const researcher = h.config.groups.get('researcher')!;
+  for (let minute = 0; minute < 10; minute++) {
+    h.teams.events.publish(researcher, null, 'trip.news', `ping ${minute}`);
+    await h.queue.idle();
+    h.time.advance(60_000);
+    h.timers.fireAll();
+  }
+  await h.queue.idle();
+  assert.equal(h.inputs.filter((i) => i.group === 'main').length, 10);
+  const toChat = h.outboxed.filter((m) => m.chatId === 'main');
+  assert.ok(toChat.length <= 1, `another agent made the chat get ${toChat.length} failure messages: ${JSON.stringify(toChat.map((m) => m.text))}`);
+});
