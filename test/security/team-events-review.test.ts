@@ -77,3 +77,32 @@ test('review: a chat group whose events turns keep failing (over budget, model d
   const toChat = h.outboxed.filter((m) => m.chatId === 'main');
   assert.ok(toChat.length <= 1, `another agent made the chat get ${toChat.length} failure messages: ${JSON.stringify(toChat.map((m) => m.text))}`);
 });
+
+test('review (unfixed): two agents that publish whenever they hear an event ping-pong forever; no depth or chain bounds events turns', { todo: 'events turns carry no hop count: loop detection and maxDepth do not apply to publish' }, async (t) => {
+  const time = new ManualTime(Date.parse('2026-05-01T10:00:00Z'));
+  const timers = new ManualTimers();
+  const eventTimer: EventTimer = { set: (fn, ms) => timers.setTimeout(fn, ms), clear: (h) => timers.clearTimeout(h) };
+  const h = teamHost(t, {
+    enclaveYaml: 'teams:\n  home: { members: [alpha, beta], maxDepth: 3, eventIntervalSeconds: 60 }\n',
+    groups: { alpha: 'chats: []\nteam: { publish: [ping], subscribe: [pong] }\n', beta: 'chats: []\nteam: { publish: [pong], subscribe: [ping] }\n' },
+    clock: time.clock,
+    eventTimer,
+  });
+  const echo = (topic: string) => async ({ tool }: { tool: (name: string, args: Record<string, unknown>) => Promise<unknown> }) => {
+    await tool('publish', { topic, payload: 'heard you, please answer' });
+    return { reply: '' };
+  };
+  for (let i = 0; i < 30; i++) {
+    h.agent('alpha', echo('ping'));
+    h.agent('beta', echo('pong'));
+  }
+  h.teams.events.publish(h.config.groups.get('alpha')!, null, 'ping', 'start');
+  for (let minute = 0; minute < 20; minute++) {
+    await h.queue.idle();
+    time.advance(60_000);
+    timers.fireAll();
+  }
+  await h.queue.idle();
+  const turns = h.inputs.length;
+  assert.ok(turns <= 2 * 3, `one publish started ${turns} paid turns (and still going), past maxDepth 3`);
+});
