@@ -90,7 +90,8 @@ export class TeamEvents {
     this.d.store.markTurn(group, this.d.clock());
     const ids = wanted.map((e) => e.id);
     const waiting = this.d.store.count(group) - wanted.length;
-    const outcome = await this.d.runTurn(cfg, eventsInput(wanted, waiting), `team-events:${ids[0]}-${ids.at(-1)}`, eventsInput(wanted, waiting, HISTORY_EVENT_PAYLOAD_CHARS));
+    // Keyed by the first event alone: a batch run again after a crash may have grown, and must not answer the chat twice.
+    const outcome = await this.d.runTurn(cfg, eventsInput(wanted, waiting), `team-events:${ids[0]}`, eventsInput(wanted, waiting, HISTORY_EVENT_PAYLOAD_CHARS));
     if (outcome === 'interrupted') return;
     // Delivered once either way: a failing turn does not bring the same events round again.
     this.d.store.remove(ids);

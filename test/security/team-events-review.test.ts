@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { openDatabase } from '../../src/db/database.js';
 import { History } from '../../src/db/history.js';
-import type { EventTimer } from '../../src/teams/team-events.js';
+import { silentLogger } from '../../src/logger.js';
+import { TeamEventStore } from '../../src/teams/event-store.js';
+import { type EventTimer, TeamEvents } from '../../src/teams/team-events.js';
 import { ManualTime } from '../helpers/manual-time.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { teamHost } from '../helpers/team-host.js';
@@ -105,4 +108,32 @@ test('review (unfixed): two agents that publish whenever they hear an event ping
   await h.queue.idle();
   const turns = h.inputs.length;
   assert.ok(turns <= 2 * 3, `one publish started ${turns} paid turns (and still going), past maxDepth 3`);
+});
+
+test('review: a host killed after an events turn answered the chat, before its events were removed, does not answer twice at the next start', async (t) => {
+  const db = openDatabase(':memory:');
+  const keys: string[] = [];
+  const first = host(t);
+  const cfg = () => first.config;
+  const run = (crash: boolean) =>
+    new TeamEvents({
+      config: cfg, store: new TeamEventStore(db, first.time.clock), audit: { append: () => undefined }, clock: first.time.clock, log: silentLogger(),
+      timer: { set: () => undefined, clear: () => undefined }, wake: () => undefined, stopping: () => false,
+      runTurn: async (_group, _input, dedupeKey) => {
+        keys.push(dedupeKey); // the outbox row of the answer is stored under this key
+        if (crash) throw new Error('killed before the events were removed');
+        return { ok: true };
+      },
+    });
+  const researcher = first.config.groups.get('researcher')!;
+  const before = run(true);
+  before.publish(researcher, null, 'trip.news', 'one');
+  await assert.rejects(before.runNext('main'));
+  // While the host was down, or before the subscriber's turn at the next start, more was published.
+  const after = run(false);
+  after.publish(researcher, null, 'trip.news', 'two');
+  first.time.advance(60_000);
+  await after.runNext('main');
+  assert.equal(keys.length, 2);
+  assert.equal(keys[1], keys[0], `the answer is stored under another key (${keys.join(' vs ')}), so the outbox sends it again`);
 });
