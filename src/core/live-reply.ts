@@ -11,7 +11,7 @@ import { LIVE_RESTART_NOTICE, LIVE_STOPPED_NOTICE } from './replies.js';
 
 /** The longest answer a live reply shows; the final reply is capped the same (MAX_REPLY_CHARS). */
 const MAX_LIVE_CHARS = 16_000;
-/** Restarts (a failover, a discarded draft) one turn may show; past it the chat sees only the final reply, so a hostile runner cannot post message after message. */
+/** Restarts (a failover, a restarted container) one turn may show; past it the chat sees only the final reply, so a hostile runner cannot post message after message. */
 const MAX_LIVE_RESTARTS = 3;
 
 /** A platform's best way to show an answer being written, when its config does not say. */
@@ -113,7 +113,9 @@ export class LiveReply {
         display.progress(scrubText(event.text, this.secrets).slice(0, 200));
       } else {
         showGrown();
-        if (++this.restarts > MAX_LIVE_RESTARTS) return void this.freeze();
+        // A discarded draft posts nothing new (edit mode rewrites the same messages, blocks mode has its
+        // own cap), so only a restart, which starts new messages, counts.
+        if (event.kind === 'restart' && ++this.restarts > MAX_LIVE_RESTARTS) return void this.freeze();
         this.text = '';
         this.scrubber = new JoinedTextScrubber(this.secrets);
         if (event.kind === 'discard') display.show('');

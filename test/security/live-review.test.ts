@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Channel, LiveReplyDisplay } from '../../channels/channel.js';
 import { FenceIndex, nextBlock, openFenceAt, splitMessage } from '../../channels/chunk.js';
 import { BlockDisplay } from '../../channels/live/block-display.js';
+import { EditDisplay } from '../../channels/live/edit-display.js';
 import type { LivePort } from '../../channels/live/live-port.js';
 import { LiveReply } from '../../src/core/live-reply.js';
 import { deliverySteps } from '../../src/core/live-delivery.js';
@@ -107,4 +108,30 @@ test('review: blocks mode, a runner writing tiny paragraphs cannot flood the cha
   const final = await live.finish(reply);
   const rest = deliverySteps(final.text, final.live, 4000, false);
   assert.ok(rest.length <= 5, `and the rest comes in few messages: ${rest.length}`);
+});
+
+test('review: an honest agent that writes a line before each of its tool calls still shows its answer live (a discarded draft is no restart)', async () => {
+  const timers = new ManualTimers();
+  const posts: string[] = [];
+  const edits: string[] = [];
+  const time = { now: 0 };
+  const port: LivePort = { maxMessageLength: 4096, post: async (text) => String(posts.push(text)), edit: async (_id, text) => void edits.push(text) };
+  const channel = { name: 'telegram', maxMessageLength: 4096, startLiveReply: (_target, options) => new EditDisplay(port, options) } as Pick<Channel, 'name' | 'maxMessageLength' | 'startLiveReply'> as Channel;
+  const deps = { db: openDatabase(':memory:'), clock: () => time.now, timers, log: silentLogger(), secrets: () => [] };
+  const live = LiveReply.start(deps, { turnId: 't', group: 'g', channelName: 'telegram', target: { chatId: 'c' } }, channel, { mode: 'edit', editIntervalMs: 1000, minBlockChars: 20, progress: true })!;
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      time.now += 2000;
+      timers.fireAll();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  for (let step = 0; step < 6; step++) {
+    live.feed([{ kind: 'text', text: `Let me check source ${step}.` }, { kind: 'discard' }, { kind: 'progress', text: `reading source ${step}…` }]);
+    await settle();
+  }
+  live.feed([{ kind: 'text', text: 'Here is what I found.' }]);
+  await settle();
+  assert.equal(posts.length, 1, 'one message, edited');
+  assert.equal([...posts, ...edits].at(-1), 'Here is what I found.', 'the answer is shown live, not frozen');
 });
