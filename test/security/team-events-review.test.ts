@@ -137,3 +137,16 @@ test('review: a host killed after an events turn answered the chat, before its e
   assert.equal(keys.length, 2);
   assert.equal(keys[1], keys[0], `the answer is stored under another key (${keys.join(' vs ')}), so the outbox sends it again`);
 });
+
+test('review (unfixed): once a subscriber is full, every publish writes an unthrottled audit row per subscriber', { todo: "events_dropped is one 'team' row per publish and subscriber; kind team is not throttled" }, async (t) => {
+  const h = teamHost(t, {
+    enclaveYaml: 'teams:\n  home: { members: [pub, s1, s2, s3] }\n',
+    groups: { pub: 'chats: []\nteam: { publish: [news] }\n', s1: 'chats: []\nteam: { subscribe: [news] }\n', s2: 'chats: []\nteam: { subscribe: [news] }\n', s3: 'chats: []\nteam: { subscribe: [news] }\n' },
+  });
+  const pub = h.config.groups.get('pub')!;
+  // The subscribers are busy (or their turns fail to start): 200 wait for each; one minute of publishing at the tool limit follows.
+  for (let i = 0; i < 200 + 120; i++) h.teams.events.publish(pub, null, 'news', `e${i}`);
+  const rows = h.audit.tail(5000, { kind: 'team' }).filter((r) => r.detail.action === 'events_dropped').length;
+  await h.queue.idle();
+  assert.ok(rows <= 3, `${rows} audit rows for one minute of dropped events`);
+});
