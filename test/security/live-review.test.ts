@@ -62,6 +62,14 @@ test('review: the fence index answers exactly as a rescan of the text would', ()
     for (let i = 0; i <= text.length; i++) assert.equal(index.openAt(i), reference(text, i), `${JSON.stringify(text)} at ${i}`);
     assert.equal(openFenceAt(text, text.length), reference(text, text.length));
   }
+  // Random texts of the characters that matter, seeded so a failure can be replayed.
+  let seed = 7;
+  const next = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  for (let n = 0; n < 400; n++) {
+    const text = Array.from({ length: Math.floor(next() * 60) }, () => '`` \t\najs'[Math.floor(next() * 10)]).join('');
+    const index = new FenceIndex(text);
+    for (let i = 0; i <= text.length; i++) assert.equal(index.openAt(i), reference(text, i), `${JSON.stringify(text)} at ${i}`);
+  }
   // The hostile shape still gives the same pieces (and no longer takes seconds).
   const hostile = `\`\`\`\n${'\n'.repeat(15_990)}`;
   assert.equal(nextBlock(hostile.slice(0, 3990), 400, 4000), undefined);
