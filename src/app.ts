@@ -258,7 +258,7 @@ export class Enclave {
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
     const teams: TeamSystem = new TeamSystem({
       db, clock, config, audit: agentAudit, log, outbox, history, turns, model: (g) => settings.model(g), tellChat: (g, chat, text) => notices.tellChat(g, chat, text),
-      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue,
+      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue, sockets: (): SocketServers => servers,
     });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
@@ -326,6 +326,8 @@ export class Enclave {
       log,
       restartBackoffMs: opts.restartBackoffMs,
       clock,
+      helperDirs: { scratchRoot: join(first.paths.dataDir, 'helpers'), runDir: first.paths.runDir },
+      onTurnEnded: (group) => teams.helpers.turnEnded(group),
     });
     await containers.cleanupLeftovers();
 
@@ -391,6 +393,7 @@ export class Enclave {
     await this.parts.dashboard?.close();
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
+    this.parts.teams.helpers.stopAll();
     const draining = queue.stop();
     await containers.stopAll();
     await draining;

@@ -32,6 +32,8 @@ export const groupTeamSchema = z.strictObject({
   /** Team members this agent may hand work to or ask. */
   handOffTo: z.array(groupName).default([]),
   board: z.strictObject({ read: z.array(boardPattern).default([]), write: z.array(boardPattern).default([]) }).default({ read: [], write: [] }),
+  /** Whether this agent may start spawn_helper helpers (paid from its own budget and its chain's); unset = no. */
+  helpers: z.boolean().optional(),
 });
 
 export type TeamConfig = z.infer<typeof teamSchema>;

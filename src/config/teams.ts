@@ -59,6 +59,7 @@ function teamTools(group: GroupConfig, acl: GroupTeamAcl): string[] {
   if (acl.handOffTo.length) add('ask_agent', 'hand_off');
   if (acl.board.read.length || acl.board.write.length) add('board_read');
   if (acl.board.write.length) add('board_write', 'board_delete');
+  if (acl.helpers === true) add('spawn_helper');
   return tools;
 }
 

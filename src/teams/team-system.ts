@@ -16,6 +16,8 @@ import type { HostTool } from '../tools/host-tool.js';
 import { BoardService } from './board-service.js';
 import { BoardStore } from './board-store.js';
 import { ChainBudget, chainAwareLedger } from './chain-budget.js';
+import { HelperRunner } from './helper-runner.js';
+import type { SocketServers } from '../socket/socket-servers.js';
 import { TeamService } from './team-service.js';
 import { TeamTaskStore } from './team-store.js';
 import { teamTools } from './team-tools.js';
@@ -38,6 +40,8 @@ export interface TeamSystemDeps {
   /** Built after the team system: read when first needed. */
   containers: () => ContainerManager;
   queue: () => GroupQueue;
+  /** The sockets, for each helper's own (spawn_helper). */
+  sockets: () => Pick<SocketServers, 'helper' | 'close'>;
   /** ask_agent's timer (real time unless a test injects one). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -52,6 +56,7 @@ export class TeamSystem {
   readonly service: TeamService;
   readonly boardService: BoardService;
   readonly runner: TeamTurnRunner;
+  readonly helpers: HelperRunner;
 
   constructor(d: TeamSystemDeps) {
     this.store = new TeamTaskStore(d.db, d.clock);
@@ -65,19 +70,28 @@ export class TeamSystem {
       sleep: d.sleep ?? sleep,
     });
     this.boardService = new BoardService(this.board, d.audit);
+    this.helpers = new HelperRunner({
+      config: d.config, store: this.store, turns: this.turns, audit: d.audit, model: d.model,
+      startContainer: (name, socketDir) => d.containers().startHelper(name, socketDir),
+      openSocket: (name, payer, scope) => d.sockets().helper(name, payer, scope),
+      closeSocket: (name) => d.sockets().close(name),
+      acquireSlot: (signal) => d.queue().acquireHelperSlot(signal),
+      lendSlotWhile: (group, waiting) => d.queue().lendSlotWhile(group, waiting),
+      sleep: d.sleep ?? sleep,
+    });
     this.runner = new TeamTurnRunner({
       config: d.config, store: this.store, service: this.service, teamTurns: this.turns, waiters: this.waiters, turns: d.turns,
       containers: d.containers, outbox: d.outbox, history: d.history, model: d.model, stopping: d.stopping, log: d.log, clock: d.clock,
     });
   }
 
-  /** The ledger the model proxy uses: chain turns reserve on their chain too. */
+  /** The ledger the model proxy uses: chain turns and helpers reserve on their chain too. */
   ledger(inner: BudgetLedger): BudgetLedger {
-    return chainAwareLedger(inner, this.chainBudget, (group) => this.turns.chainOf(group));
+    return chainAwareLedger(this.helpers.spendLedger(inner), this.chainBudget, (group) => this.helpers.currentChain() ?? this.turns.chainOf(group));
   }
 
   tools(): HostTool[] {
-    return teamTools(this.service, this.boardService, this.turns);
+    return teamTools(this.service, this.boardService, this.turns, this.helpers);
   }
 
   /** The group queue's turn: team work first, then the group's chat messages; true when more of either waits. */

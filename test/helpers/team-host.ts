@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,7 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
     db, clock, config: () => config, audit, log: createLogger({ level: 'silent' }), outbox, history: new History(db, { clock }), turns: active,
     model: () => 'm', tellChat: (group, chat, text) => told.push({ group, chatId: chat.chatId, text }), stopping: () => false,
     containers: () => containers, queue: () => queue, sleep: opts.sleep,
+    sockets: () => assert.fail('this host has no sockets: spawn_helper needs real containers'),
   });
   const dispatcher = createHostTools({
     groups: () => config.groups,
