@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LABEL_GROUP, LABEL_HOME } from '../../src/container/spec.js';
@@ -65,8 +65,9 @@ async function helperLeftovers(h: Harness): Promise<string[]> {
   return found;
 }
 
-test('spawn_helper end to end in real containers', { skip }, async (t) => {
-  const h = await startHarness({ enclaveYaml: ENCLAVE, groups: GROUPS });
+test('spawn_helper end to end in real containers, with one container slot', { skip }, async (t) => {
+  // maxContainers: 1: a helper only runs because its spawner lends its slot while it waits, and a second helper waits for the first.
+  const h = await startHarness({ enclaveYaml: ENCLAVE.replace('maxContainers: 4', 'maxContainers: 1'), groups: GROUPS });
   t.after(() => h.stop());
   const s = scripts(h);
 
@@ -105,13 +106,17 @@ test('spawn_helper end to end in real containers', { skip }, async (t) => {
     await waitFor('the helper container, scratch folder and socket to be gone', async () => (await helperLeftovers(h)).length === 0);
   });
 
-  await t.test('maxHelpers: of three helpers spawned at once with maxHelpers 2, one is refused with the reason while two run', async () => {
+  await t.test('maxHelpers: of three helpers spawned at once with maxHelpers 2, one is refused with the reason; with one container slot the second waits for the first', async () => {
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
     s.spawner.push({ toolCalls: [1, 2, 3].map((n) => toolCall('spawn_helper', { brief: `Part ${n}` })) }, { content: 'Two parts done.' });
     s.helper.push({ content: 'part done', holdAfterFirstChunk: hold }, { content: 'part done', holdAfterFirstChunk: hold });
     const said = h.say('main', 'three parts');
     await waitFor('one helper to be refused', () => helperAudit(h).some((a) => a.detail.action === 'helper_refused'));
+    await waitFor('the first helper to call its model', () => s.helperRequests().length === 3);
+    assert.equal(h.app.queue.helperCount, 1, 'one container slot: one helper holds it, the other waits');
+    assert.equal(h.app.containers.helperCount, 1);
+    await assertHardenedLikeGroups(h);
     release();
     assert.deepEqual((await said).replies, ['Two parts done.']);
     const results = toolResultsOf(h.model.requests.filter((q) => !isHelper(q)).at(-1)!).map((x) => parsed(x));
@@ -132,7 +137,59 @@ test('spawn_helper end to end in real containers', { skip }, async (t) => {
     assert.ok(!offered.includes('spawn_helper'), offered.join(','));
     assert.equal(s.helperRequests().length, before, 'no helper ran');
   });
+
+  await t.test('the spawner\'s turn stopped: its helper is killed and its container, scratch folder and socket removed', async () => {
+    s.spawner.push({ toolCalls: [toolCall('spawn_helper', { brief: 'Work on this for a long time' })] });
+    s.helper.push({ content: 'never finished', holdAfterFirstChunk: new Promise(() => undefined) });
+    const before = s.helperRequests().length;
+    const said = h.say('main', 'a long job');
+    await waitFor('the helper to be working', () => s.helperRequests().length === before + 1);
+    assert.equal(h.app.containers.abortTurn('main'), true);
+    await said;
+    const row = await waitFor('the helper audit row', () => helperAudit(h).find((a) => a.detail.action === 'helper' && /the turn that started the helper ended/.test(String(a.detail.reason))));
+    assert.equal(row.detail.outcome, 'failed');
+    await waitFor('the helper container, scratch folder and socket to be gone', async () => (await helperLeftovers(h)).length === 0);
+    assert.equal(h.app.queue.helperCount, 0, 'its container slot is free again');
+  });
+
+  await t.test('a host stopped with a helper running leaves nothing; a crashed host\'s scratch folders and sockets are removed at the next start', async () => {
+    s.spawner.push({ toolCalls: [toolCall('spawn_helper', { brief: 'Still working' })] }, { content: 'Back after the restart.' });
+    s.helper.push({ content: 'never finished', holdAfterFirstChunk: new Promise(() => undefined) });
+    const before = s.helperRequests().length;
+    void h.say('main', 'work through a restart').catch(() => undefined);
+    await waitFor('the helper to be working', () => s.helperRequests().length === before + 1);
+    // What a SIGKILLed host leaves: a scratch folder (with a file) and a socket folder of a helper.
+    mkdirSync(join(h.home, 'data', 'helpers', 'h.deadbeef00', 'work'), { recursive: true });
+    writeFileSync(join(h.home, 'data', 'helpers', 'h.deadbeef00', 'work', 'notes.txt'), 'left behind');
+    mkdirSync(join(h.home, 'data', 'run', 'h.deadbeef00'), { recursive: true });
+    await h.restart();
+    assert.deepEqual(await helperLeftovers(h), []);
+    assert.ok(existsSync(join(h.home, 'data', 'run')), 'the run folder itself stays');
+  });
 });
+
+/** A helper container has every hardening setting of a group's container, with its own mounts only. */
+async function assertHardenedLikeGroups(h: Harness): Promise<void> {
+  const docker = await connectDocker();
+  const mine = await docker.listContainers({ all: true, filters: { label: [`${LABEL_HOME}=${homeId(h.home)}`] } });
+  const helper = mine.find((c) => (c.Labels[LABEL_GROUP] ?? '').startsWith('h.')) ?? assert.fail('no helper container');
+  const group = mine.find((c) => c.Labels[LABEL_GROUP] === 'main') ?? assert.fail('no container of main');
+  const [hi, gi] = await Promise.all([docker.getContainer(helper.Id).inspect(), docker.getContainer(group.Id).inspect()]);
+  const hardening = (c: typeof hi) => {
+    const hc = c.HostConfig;
+    return { user: c.Config.User, image: c.Image, network: hc.NetworkMode, ro: hc.ReadonlyRootfs, caps: hc.CapDrop, sec: hc.SecurityOpt, mem: hc.Memory, cpu: hc.NanoCpus, pids: hc.PidsLimit, tmpfs: hc.Tmpfs, privileged: hc.Privileged };
+  };
+  assert.deepEqual(hardening(hi), hardening(gi));
+  assert.equal(hi.HostConfig.NetworkMode, 'none');
+  const name = helper.Labels[LABEL_GROUP]!;
+  const sources = (hi.Mounts ?? []).map((m) => `${m.Destination}:${m.RW ? 'rw' : 'ro'}:${m.Source}`).sort();
+  assert.deepEqual(sources, [
+    `/run/enclave:ro:${join(h.home, 'data', 'run', name)}`,
+    `/workspace/global:ro:${join(h.home, 'data', 'helpers', name, 'empty')}`,
+    `/workspace/inbox:ro:${join(h.home, 'data', 'helpers', name, 'empty')}`,
+    `/workspace/memory:rw:${join(h.home, 'data', 'helpers', name, 'work')}`,
+  ]);
+}
 
 test('chain budget under parallel helpers: reservations on the chain let two calls through and refuse the rest before any upstream call; spend stays within maxChainUsd', { skip }, async (t) => {
   const h = await startHarness({ enclaveYaml: ENCLAVE, groups: GROUPS });
