@@ -100,7 +100,12 @@ export class ContainerManager {
     if (!dirs) throw new Error('helpers are not set up on this host');
     if (this.closed) throw new Error('Enclave is shutting down');
     const { uid, gid, limits } = this.opts;
-    const scratch = await prepareScratchDir(join(dirs.scratchRoot, name), { uid, gid, diskMb: limits.diskMb });
+    const dir = join(dirs.scratchRoot, name);
+    const scratch = await prepareScratchDir(dir, { uid, gid, diskMb: limits.diskMb }).catch(async (err: Error) => {
+      await removeScratchDir(dir);
+      this.opts.log.error({ helper: name, err: err.message }, 'cannot prepare a helper\'s scratch folder');
+      throw new Error('the helper\'s scratch folder could not be prepared (details are in the host log)', { cause: err });
+    });
     let container: AgentContainer;
     try {
       container = await this.opts.runtime.start({
