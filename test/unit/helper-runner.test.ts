@@ -15,6 +15,7 @@ import { HelperRunner, type HelperOutcome } from '../../src/teams/helper-runner.
 import { TeamError } from '../../src/teams/team-error.js';
 import { TeamTaskStore } from '../../src/teams/team-store.js';
 import { TeamTurns } from '../../src/teams/team-turns.js';
+import { teamHost } from '../helpers/team-host.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface Dispatched {
@@ -191,4 +192,20 @@ test('a helper\'s model calls are reserved on its chain as well as the spawner\'
   assert.equal(new Set(outcomes.map((o) => o.chainId)).size, 1, 'the helpers of one turn share one chain');
   const spent = h.rows().filter((r) => r.detail.action === 'helper').map((r) => r.detail.spentMicros).sort();
   assert.deepEqual(spent, [0, 30, 30]);
+});
+
+test('the dispatcher refuses spawn_helper from a group without team.helpers, whatever the agent sends; with the right, bad arguments are refused before anything starts', async (t) => {
+  const h = teamHost(t, {
+    enclaveYaml: 'teams:\n  home: { members: [main, worker] }\n',
+    groups: { main: 'chats: [local:main]\nteam: { helpers: true }\n', worker: 'chats: [local:worker]\n' },
+  });
+  h.active.begin('t-worker', { group: 'worker', channel: 'local', chatId: 'worker', replyTo: '', sent: 0 });
+  const denied = await h.dispatcher.handle('worker', 't-worker', 'spawn_helper', { brief: 'work for me' });
+  assert.deepEqual(denied, { ok: false, error: 'spawn_helper is not enabled for this group (tools in group.yaml)' });
+  h.active.begin('t-main', { group: 'main', channel: 'local', chatId: 'main', replyTo: '', sent: 0 });
+  const empty = await h.dispatcher.handle('main', 't-main', 'spawn_helper', { brief: '  ' });
+  assert.match(String(empty.error), /invalid arguments: brief: brief is empty/);
+  const extra = await h.dispatcher.handle('main', 't-main', 'spawn_helper', { brief: 'x', group: 'worker' });
+  assert.match(String(extra.error), /invalid arguments/, 'no argument may name a group');
+  assert.equal(h.teams.helpers.count, 0);
 });
