@@ -399,6 +399,7 @@ export class Enclave {
     await draining;
     waiters.settleAll();
     await scheduler.stop();
+    this.parts.teams.events.stop();
     await servers.closeAll();
     await outbox.close();
     agentAudit.flush();

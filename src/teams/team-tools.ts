@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { MAX_TEAM_BRIEF_CHARS, MAX_TEAM_RESULT_CHARS, type TeamToolResults } from '../../container/agent/team-tool-contract.js';
+import { MAX_EVENT_PAYLOAD_CHARS, MAX_TEAM_BRIEF_CHARS, MAX_TEAM_RESULT_CHARS, type TeamToolResults } from '../../container/agent/team-tool-contract.js';
 import type { HostTool, ToolCall, ToolDone } from '../tools/host-tool.js';
 import { ToolRefusal } from '../tools/host-tool.js';
+import { topicName } from '../config/team-schema.js';
 import type { BoardService } from './board-service.js';
 import type { HelperRunner } from './helper-runner.js';
 import { TeamError } from './team-error.js';
+import type { TeamEvents } from './team-events.js';
 import type { TeamCaller, TeamService } from './team-service.js';
 import type { TeamTurns } from './team-turns.js';
 
@@ -21,6 +23,7 @@ const schemas = {
   board_read: z.strictObject({ key }),
   board_write: z.strictObject({ key, value: z.string().max(1_000_000), expectedVersion: z.number().int().nonnegative().optional(), ttlSeconds: z.number().int().optional() }),
   board_delete: z.strictObject({ key }),
+  publish: z.strictObject({ topic: topicName, payload: text(MAX_EVENT_PAYLOAD_CHARS, 'payload') }),
   spawn_helper: z.strictObject({ brief: text(MAX_TEAM_BRIEF_CHARS, 'brief') }),
 };
 
@@ -28,7 +31,7 @@ const schemas = {
  * The team tools behind the one dispatcher. The caller is the socket's group and its running turn
  * (ToolCall); no argument names a caller, and every result from another agent is labelled as data.
  */
-export function teamTools(service: TeamService, board: BoardService, turns: TeamTurns, helpers?: HelperRunner): HostTool[] {
+export function teamTools(service: TeamService, board: BoardService, turns: TeamTurns, events?: TeamEvents, helpers?: HelperRunner): HostTool[] {
   const caller = (call: ToolCall): TeamCaller => ({ group: call.group, turnId: call.turnId, chat: { channel: call.channel, chatId: call.chatId, threadId: call.threadId } });
   const chainOf = (call: ToolCall) => turns.get(call.group.name, call.turnId)?.chainId ?? null;
   const actor = (call: ToolCall) => `agent:${call.group.name}`;
@@ -101,8 +104,21 @@ export function teamTools(service: TeamService, board: BoardService, turns: Team
           return { result: { deleted: board.delete(call.group, a.key, actor(call), chainOf(call)) } satisfies TeamToolResults['board_delete'], audit: { key: a.key, chain: chainOf(call) } };
         }),
     },
+    ...(events ? [publishTool(events, chainOf)] : []),
     ...(helpers ? [spawnHelperTool(helpers, caller)] : []),
   ];
+}
+
+function publishTool(events: TeamEvents, chainOf: (call: ToolCall) => string | null): HostTool {
+  return {
+    name: 'publish',
+    perform: (call) =>
+      teamCall(() => {
+        const a = parse(schemas.publish, call.args);
+        const subscribers = events.publish(call.group, chainOf(call), a.topic, a.payload);
+        return { result: { topic: a.topic, subscribers } satisfies TeamToolResults['publish'], audit: { topic: a.topic, chain: chainOf(call) } };
+      }),
+  };
 }
 
 function spawnHelperTool(helpers: HelperRunner, caller: (call: ToolCall) => TeamCaller): HostTool {
