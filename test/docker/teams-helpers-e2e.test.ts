@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LABEL_GROUP, LABEL_HOME } from '../../src/container/spec.js';
+import { LABEL_APP, LABEL_GROUP, LABEL_HOME } from '../../src/container/spec.js';
 import { connectDocker } from '../../src/docker.js';
 import { homeId } from '../../src/paths.js';
 import type { RecordedRequest, ScriptedReply } from '../fakes/fake-model.js';
@@ -152,7 +152,7 @@ test('spawn_helper end to end in real containers, with one container slot', { sk
     assert.equal(h.app.queue.helperCount, 0, 'its container slot is free again');
   });
 
-  await t.test('a host stopped with a helper running leaves nothing; a crashed host\'s scratch folders and sockets are removed at the next start', async () => {
+  await t.test('a host stopped with a helper running leaves nothing; a crashed host\'s helper containers, scratch folders and sockets are removed at the next start', async () => {
     s.spawner.push({ toolCalls: [toolCall('spawn_helper', { brief: 'Still working' })] }, { content: 'Back after the restart.' });
     s.helper.push({ content: 'never finished', holdAfterFirstChunk: new Promise(() => undefined) });
     const before = s.helperRequests().length;
@@ -162,6 +162,11 @@ test('spawn_helper end to end in real containers, with one container slot', { sk
     mkdirSync(join(h.home, 'data', 'helpers', 'h.deadbeef00', 'work'), { recursive: true });
     writeFileSync(join(h.home, 'data', 'helpers', 'h.deadbeef00', 'work', 'notes.txt'), 'left behind');
     mkdirSync(join(h.home, 'data', 'run', 'h.deadbeef00'), { recursive: true });
+    // ...and a helper container it never removed.
+    const docker = await connectDocker();
+    const image = (await docker.listContainers({ filters: { label: [`${LABEL_HOME}=${homeId(h.home)}`] } }))[0]?.Image ?? assert.fail('no agent container');
+    await docker.createContainer({ Image: image, name: `enclave-${homeId(h.home)}-h.deadbeef00`, Labels: { [LABEL_APP]: 'agent', [LABEL_HOME]: homeId(h.home), [LABEL_GROUP]: 'h.deadbeef00' }, NetworkDisabled: true });
+    assert.ok((await helperLeftovers(h)).includes('h.deadbeef00'));
     await h.restart();
     assert.deepEqual(await helperLeftovers(h), []);
     assert.ok(existsSync(join(h.home, 'data', 'run')), 'the run folder itself stays');
