@@ -122,10 +122,20 @@ export class TeamSystem {
     };
   }
 
-  /** After a start: open chain reservations are charged, interrupted tasks queued again; the groups with team work or events waiting. */
+  /**
+   * After a start: open chain reservations are charged, interrupted tasks queued again, tasks whose
+   * recipient left the team fail back to their senders, old finished work is pruned; the groups with team work or events waiting.
+   */
   resume(): string[] {
     this.chainBudget.chargeOpenReservations();
+    this.store.pruneIfDue();
     const groups = this.store.requeueInterrupted();
+    this.service.failStranded();
     return [...groups, ...this.events.waiting().filter((g) => !groups.includes(g))];
+  }
+
+  /** After the groups were read again: queued tasks nobody can take any more fail back to their senders. */
+  afterReload(): void {
+    this.service.failStranded();
   }
 }
