@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, parseDocument, type Document, type YAMLMap } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { GLOBAL_GROUP_DIR } from '../config/groups.js';
@@ -47,17 +47,24 @@ export interface ReadTeamFile {
 /** Reads and checks a team file; every problem is a ConfigError naming its line and the fix. */
 export function readTeamFile(file: string): ReadTeamFile {
   const data = loadYamlFile(file, teamFileSchema, 'team file');
-  const doc: Document = parseDocument(readFileSync(file, 'utf8'));
+  const counter = new LineCounter();
+  const doc: Document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: counter });
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const limitKeys = Object.keys(teamSchema.shape).filter((k) => k !== 'members');
   const limits = Object.fromEntries(limitKeys.filter((k) => raw[k] !== undefined).map((k) => [k, data[k as keyof TeamFile]]));
   const line = (path: readonly (string | number)[]) => yamlLine(file, path);
+  const members = doc.get('members', true);
+  /** The line of a member's name (yamlLine gives its value's, the line after). */
+  const memberLine = (name: string) => {
+    const key = isMap(members) ? members.items.find((p) => isScalar(p.key) && p.key.value === name)?.key : undefined;
+    return isScalar(key) && key.range ? counter.linePos(key.range[0]).line : line(['members', name]);
+  };
   const fail = (path: (string | number)[], problem: string, fix: string): never => {
     throw new ConfigError(file, line(path), problem, fix);
   };
   const names = Object.keys(data.members);
   for (const [name, m] of Object.entries(data.members)) {
-    if (RESERVED.has(name)) fail(['members', name], `"${name}" cannot be a member name (it is a reserved folder under groups/)`, 'pick another name');
+    if (RESERVED.has(name)) throw new ConfigError(file, memberLine(name), `"${name}" cannot be a member name (it is a reserved folder under groups/)`, 'pick another name');
     if (m.existing) {
       const extra = Object.keys((raw.members as Record<string, Record<string, unknown>>)[name] ?? {}).filter((k) => !['existing', 'team'].includes(k));
       if (extra.length) {
