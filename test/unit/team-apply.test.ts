@@ -8,6 +8,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { LiveConfig } from '../../src/config/live-config.js';
 import { loadConfig, seedHome } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/database.js';
+import { packageRoot } from '../../src/paths.js';
 import { TeamApplyService, teamApplyPlanLines } from '../../src/services/team-apply.js';
 
 const ENCLAVE_YAML = `# my own settings, keep this
@@ -188,4 +189,14 @@ test('apply refuses a plan whose files changed since, and puts every file back w
   assert.equal(existsSync(join(broken.dir, 'groups', 'scout')), false);
   assert.equal(broken.reloads(), 0);
   assert.equal(broken.audit.tail(5).length, 0, 'nothing audited for an apply that did not happen');
+});
+
+test('the team file example in the README is a valid team file', (t) => {
+  const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### Team files and templates\n'));
+  const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(example?.includes('existing: true'), 'the section has the example');
+  const h = home(t, example);
+  const plan = h.service.plan(h.file);
+  assert.deepEqual([plan.team, plan.conflicts, plan.members.map((m) => m.action)], ['household', [], ['join', 'create']]);
 });
