@@ -96,6 +96,14 @@ export class MessageStore {
     return row.n;
   }
 
+  /** The messages waiting for a turn or in one, and their chats: read-only, so it works on a full disk. */
+  pending(groupName: string): { id: number; channel: string; chatId: string; threadId?: string }[] {
+    const rows = this.db
+      .prepare(`SELECT id, channel, chat_id, thread_id FROM messages WHERE group_name = ? AND status IN ('queued', 'in_turn') ORDER BY id`)
+      .all(groupName) as { id: number; channel: string; chat_id: string; thread_id: string | null }[];
+    return rows.map((r) => ({ id: r.id, channel: r.channel, chatId: r.chat_id, ...(r.thread_id !== null && { threadId: r.thread_id }) }));
+  }
+
   hasQueued(groupName: string): boolean {
     return this.db.prepare(`SELECT 1 FROM messages WHERE group_name = ? AND status = 'queued' LIMIT 1`).get(groupName) !== undefined;
   }

@@ -72,8 +72,27 @@ export class TurnExecutor {
    * several chats answers one chat per turn, so the others go next).
    */
   async runNext(groupName: string): Promise<boolean> {
-    await this.run(groupName);
+    try {
+      await this.run(groupName);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      await this.refuseForFullDisk(groupName);
+      return false;
+    }
     return this.deps.store.hasQueued(groupName);
+  }
+
+  /**
+   * A turn met a full disk wherever it was (claiming, recording, finishing): each waiting chat is
+   * told once and every sender stops waiting. The messages stay stored and run once space is back.
+   */
+  private async refuseForFullDisk(groupName: string): Promise<void> {
+    const pending = this.deps.store.pending(groupName);
+    const chats = new Map(pending.map((m) => [`${m.channel}\0${m.chatId}\0${m.threadId ?? ''}`, m]));
+    for (const m of chats.values()) {
+      await this.deps.channels.get(m.channel)?.send({ chatId: m.chatId, threadId: m.threadId, text: DISK_FULL_REFUSAL }).catch(() => undefined);
+    }
+    this.deps.waiters.settle(pending.map((m) => m.id), 'failed');
   }
 
   private async run(groupName: string): Promise<void> {
@@ -140,6 +159,7 @@ export class TurnExecutor {
         await this.finish(turnId, target, ids, say(diagnosis ?? agentErrorReply(result.error ?? 'unknown error')), 'failed', [], live);
       }
     } catch (err) {
+      if (isDiskFull(err)) throw err;
       if (this.stopping) {
         await live?.stop();
         log.info({ group: groupName, turn: turnId }, 'turn interrupted by shutdown; it runs again at the next start');
@@ -205,9 +225,8 @@ export class TurnExecutor {
         db.prepare('UPDATE turns SET status = ?, finished_at = ? WHERE id = ?').run(status, this.deps.clock(), turnId);
       })();
     } catch (err) {
-      // Nothing could be stored (a full disk): the messages stay claimed and run again at the next start.
-      if (isDiskFull(err)) await this.deps.channels.get(target.channel)?.send({ chatId: target.chatId, threadId: target.threadId, text: DISK_FULL_REFUSAL }).catch(() => undefined);
-      this.deps.waiters.settle(ids, 'failed');
+      // Nothing could be stored: a full disk is told to the chat by runNext, and the messages stay claimed to run again at the next start.
+      if (!isDiskFull(err)) this.deps.waiters.settle(ids, 'failed');
       throw err;
     }
     // The local chat delivers at once; a slow platform keeps delivering in the background instead

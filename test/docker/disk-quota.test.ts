@@ -85,11 +85,7 @@ test('an agent that fills its memory folder meets ENOSPC at container.diskMb; th
   assert.equal(mountsAt(memory), 1);
 });
 
-// Skipped for now: since today's merges the first turn on a full ENCLAVE_HOME disk crashes outside the
-// turn's own error handling and its sender is never answered (the test then waits for ever). To be
-// found and fixed first thing; see the closing note of 2026-11-30.
-const fullDiskHangs = 'a turn on a full disk is not settled since the 2026-11-30 merges (known regression)';
-test('a full ENCLAVE_HOME disk: logged, the owner told, turns refused, and all resumes when space is freed', { skip: skip || fullDiskHangs }, async (t) => {
+test('a full ENCLAVE_HOME disk: logged, the owner told, turns refused, and all resumes when space is freed', { skip }, async (t) => {
   const fs = smallFilesystem(t);
   const lines: string[] = [];
   const h = await hostOn(t, fs, lines);

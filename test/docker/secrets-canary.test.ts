@@ -74,9 +74,12 @@ test('no secret reaches a file, a log line, an audit row or a chat message', { s
   scrubbed = () => h.app.secretValues();
   const canaries = { 'provider key (vault)': providerKey, 'provider key (env)': h.canary, 'Telegram token': telegramToken, 'Telegram token secret part': telegramToken.split(':')[1]! };
 
+  // Whole messages, the live text as it grows, and the final edits: every byte the chat was shown.
   const chat: string[] = [];
+  const shown: string[] = [];
   h.app.local.subscribe((e) => {
     if (e.kind === 'message') chat.push(e.message.text);
+    if (e.kind === 'live' || e.kind === 'edit') shown.push(e.text);
   });
   const echoAuthorization = (status: number) => (req: { headers: Record<string, unknown> }) => ({
     status,
@@ -143,8 +146,9 @@ test('no secret reaches a file, a log line, an audit row or a chat message', { s
   });
 
   await t.test('no secret in any chat message, on either channel', () => {
-    const said = [...chat, ...telegram.sent.map((m) => m.text), ...telegram.calls.map((c) => JSON.stringify(c.params))].join('\n');
-    assert.ok(chat.length >= 5, `the chat heard every turn: ${chat.join(' | ')}`);
+    const said = [...chat, ...shown, ...telegram.sent.map((m) => m.text), ...telegram.calls.map((c) => JSON.stringify(c.params))].join('\n');
+    assert.ok(chat.length >= 5, `the chat heard every failure and notice: ${chat.join(' | ')}`);
+    for (const answer of ['Refused, as expected.', 'An expensive answer.']) assert.ok(shown.includes(answer), `the live reply "${answer}" was shown: ${shown.join(' | ')}`);
     for (const [what, value] of Object.entries(canaries)) assert.ok(!said.includes(value), `${what} in a chat message`);
     assert.ok(!said.includes('Bearer sk-'), 'an Authorization header in a chat message');
   });
