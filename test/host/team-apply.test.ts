@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
+import { TeamApplyService } from '../../src/services/team-apply.js';
 import { runCli } from '../helpers/cli.js';
+import { middayClock } from '../helpers/clock.js';
+import { startHarness } from '../helpers/harness.js';
+import { InProcessRuntime } from '../helpers/in-process-runtime.js';
 import { CliSession } from '../helpers/cli-session.js';
 
 const TEMPLATES = join(packageRoot(), 'groups', 'templates', 'teams');
@@ -83,4 +87,20 @@ test('a bad file and a conflict fail with the file, line and fix, and write noth
   assert.match(clash.stderr, /nothing was written: resolve the 2 conflicts above/);
   assert.equal(readFileSync(join(home, 'enclave.yaml'), 'utf8'), before);
   assert.equal(existsSync(join(home, 'groups', 'editor')), false);
+});
+
+// No Docker: the host runs its agents in this process (test/helpers/in-process-runtime.ts).
+test('a running host picks up an applied team without a restart: /team in the chat shows it', async (t) => {
+  const h = await startHarness({ start: { clock: middayClock(), runtime: new InProcessRuntime() } });
+  t.after(() => h.stop());
+  assert.match((await h.say('main', '/team')).replies[0]!, /^This group is in no agent team/);
+  const service = new TeamApplyService({ config: () => h.app.config, audit: h.app.audit, reloadHost: async () => (await h.app.reloadGroups(), true) });
+  const applied = await service.apply(service.plan(join(TEMPLATES, 'household.yaml')), 'cli');
+  assert.equal(applied.hostReloaded, true);
+  const shown = (await h.say('main', '/team')).replies[0]!;
+  assert.match(shown, /^Team household: maxDepth 3, maxChainUsd 0.5/);
+  assert.match(shown, /\n {2}main \(chats local:main, model fake-model\): hands off to researcher, planner/);
+  assert.match(shown, /\n {2}researcher \(worker, .*\): hands off to planner; board read trip\/\*, write trip\/research\/\*/);
+  assert.match(shown, /\nNo tasks in flight\.$/);
+  assert.ok(h.app.config.groups.get('main')!.tools.includes('ask_agent'), 'main\'s next turn gets the team tools');
 });
