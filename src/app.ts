@@ -178,8 +178,10 @@ export class Enclave {
   }
 
   /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
-  reloadGroups(): Promise<string[]> {
-    return reloadGroupsAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
+  async reloadGroups(): Promise<string[]> {
+    const names = await reloadGroupsAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
+    this.parts.teams.afterReload();
+    return names;
   }
 
   status(): string {
@@ -357,7 +359,12 @@ export class Enclave {
     });
     taskChanges.on('changed', () => scheduler.wake());
 
-    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups: () => reloadGroupsAndRetire(live, containers, servers) });
+    const reloadGroups = async () => {
+      const names = await reloadGroupsAndRetire(live, containers, servers);
+      teams.afterReload();
+      return names;
+    };
+    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups });
     const commands = new Commands(
       chatCommands({
         config, audit, services, history, store, queue, containers, channels, settings,
@@ -397,6 +404,7 @@ export class Enclave {
     await draining;
     waiters.settleAll();
     await scheduler.stop();
+    this.parts.teams.events.stop();
     await servers.closeAll();
     await outbox.close();
     agentAudit.flush();

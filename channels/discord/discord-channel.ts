@@ -96,7 +96,7 @@ export class DiscordChannel implements Channel {
     const client = this.client;
     if (!client?.token) throw new Error('Discord is not logged in yet');
     if (target.replyTo !== undefined && this.deferred.isPending(target.replyTo)) throw new Error('a slash command is answered through its deferred reply');
-    return startDiscordLiveReply(client.rest, target, options);
+    return startDiscordLiveReply(client.rest, target, this.maxMessageLength, options);
   }
 
   async editMessage(chatId: string, messageId: string, text: string): Promise<void> {

@@ -20,11 +20,10 @@ export async function editDiscordMessage(rest: REST, chatId: string, messageId: 
 
 /** Posts to the channel (a reply to the question) and edits that message as the answer grows. */
 class DiscordLivePort implements LivePort {
-  readonly maxMessageLength = 2000;
-
   constructor(
     private readonly rest: REST,
     private readonly target: LiveTarget,
+    readonly maxMessageLength: number,
   ) {}
 
   async post(text: string): Promise<string> {
@@ -41,7 +40,7 @@ class DiscordLivePort implements LivePort {
   }
 }
 
-export function startDiscordLiveReply(rest: REST, target: LiveTarget, options: LiveReplyOptions): LiveReplyDisplay {
-  const port = new DiscordLivePort(rest, target);
+export function startDiscordLiveReply(rest: REST, target: LiveTarget, maxMessageLength: number, options: LiveReplyOptions): LiveReplyDisplay {
+  const port = new DiscordLivePort(rest, target, maxMessageLength);
   return options.mode === 'blocks' ? new BlockDisplay(port, options) : new EditDisplay(port, options);
 }

@@ -16,12 +16,11 @@ export async function updateSlackMessage(web: webApi.WebClient, chatId: string, 
 
 /** chat.postMessage (in the answer's thread) and chat.update of that message's ts. */
 class SlackLivePort implements LivePort {
-  readonly maxMessageLength = 4000;
-
   constructor(
     private readonly web: webApi.WebClient,
     private readonly target: LiveTarget,
     private readonly thread: string | undefined,
+    readonly maxMessageLength: number,
   ) {}
 
   async post(text: string): Promise<string> {
@@ -39,7 +38,7 @@ class SlackLivePort implements LivePort {
   }
 }
 
-export function startSlackLiveReply(web: webApi.WebClient, target: LiveTarget, thread: string | undefined, options: LiveReplyOptions): LiveReplyDisplay {
-  const port = new SlackLivePort(web, target, thread);
+export function startSlackLiveReply(web: webApi.WebClient, target: LiveTarget, thread: string | undefined, maxMessageLength: number, options: LiveReplyOptions): LiveReplyDisplay {
+  const port = new SlackLivePort(web, target, thread, maxMessageLength);
   return options.mode === 'blocks' ? new BlockDisplay(port, options) : new EditDisplay(port, options);
 }

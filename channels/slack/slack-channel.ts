@@ -124,7 +124,7 @@ export class SlackChannel implements Channel {
     if (this.fatal || !web) throw new Error('the Slack channel is not connected');
     const thread = this.threadFor(target.chatId, target.replyTo, target.threadId);
     if (thread) this.botThreads.add(`${target.chatId}:${thread}`);
-    return startSlackLiveReply(web, target, thread, options);
+    return startSlackLiveReply(web, target, thread, this.maxMessageLength, options);
   }
 
   async editMessage(chatId: string, messageId: string, text: string): Promise<void> {

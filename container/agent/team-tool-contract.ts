@@ -4,12 +4,13 @@
  * no argument names the caller. Imports nothing, like host-tool-contract.ts.
  */
 
-export const TEAM_TOOL_NAMES = ['ask_agent', 'hand_off', 'complete_task', 'fail_task', 'board_read', 'board_write', 'board_delete'] as const;
+export const TEAM_TOOL_NAMES = ['ask_agent', 'hand_off', 'complete_task', 'fail_task', 'board_read', 'board_write', 'board_delete', 'publish'] as const;
 export type TeamToolName = (typeof TEAM_TOOL_NAMES)[number];
 
 export const MAX_TEAM_BRIEF_CHARS = 8_000;
 export const MAX_TEAM_RESULT_CHARS = 8_000;
 export const MAX_BOARD_VALUE_CHARS = 4_000;
+export const MAX_EVENT_PAYLOAD_CHARS = 4_000;
 
 const str = (description: string) => ({ type: 'string', description });
 
@@ -85,6 +86,18 @@ export const TEAM_TOOL_SPECS = [
     description: 'Delete a key from your team\'s board.',
     parameters: { type: 'object', properties: { key: str('The key') }, required: ['key'], additionalProperties: false },
   },
+  {
+    name: 'publish',
+    description:
+      'Publish an event to a topic of your team (only the topics your team rights allow). Team members subscribed to it get it later, ' +
+      'batched with other events, as a message labelled as another agent\'s output. You never receive your own events.',
+    parameters: {
+      type: 'object',
+      properties: { topic: str('The topic, e.g. trip.updates'), payload: str(`The event (at most ${MAX_EVENT_PAYLOAD_CHARS} characters)`) },
+      required: ['topic', 'payload'],
+      additionalProperties: false,
+    },
+  },
 ] as const satisfies readonly { name: TeamToolName; description: string; parameters: Record<string, unknown> }[];
 
 /** A board entry as an agent sees it. */
@@ -105,4 +118,5 @@ export interface TeamToolResults {
   board_read: { entries: BoardEntryView[] };
   board_write: { entry: BoardEntryView };
   board_delete: { deleted: boolean };
+  publish: { topic: string; subscribers: number };
 }

@@ -52,8 +52,6 @@ export const mediaSchema = z
     documentMaxPages: positiveInt.default(100),
     /** Longest edge of an image after the host resized it, in pixels. */
     maxEdgePx: z.number().int().min(64).max(8192).default(1568),
-    /** Prompt tokens reserved per started 512×512 tile of an image sent to a vision model. */
-    imageTokensPerTile: positiveInt.default(400),
     /** How long all of one turn's files may take together (downloads, reading, transcription). */
     timeoutSeconds: positiveInt.default(60),
     /** Bytes a group's inbox (received files, outside its disk limit) may hold; the oldest messages' files go first. */

@@ -8,6 +8,10 @@ export const BOARD_KEY_RE = /^[a-z0-9][a-z0-9._-]{0,63}(?:\/[a-z0-9][a-z0-9._-]{
 /** An ACL entry: a key, or a key prefix ending in /* (never a bare *: that would cross every boundary). */
 const BOARD_PATTERN_RE = /^[a-z0-9][a-z0-9._-]{0,63}(?:\/[a-z0-9][a-z0-9._-]{0,63}){0,7}(?:\/\*)?$/;
 
+/** A pub/sub topic, e.g. trip.updates: one name within the team, no wildcard. */
+export const TOPIC_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const topicName = z.string().regex(TOPIC_RE, 'write a topic such as trip.updates (lowercase letters, digits, . _ -, at most 64); wildcards such as * are not allowed');
+
 const boardPattern = z.string().regex(BOARD_PATTERN_RE, 'write a board key such as trip/plan, or a prefix ending in /* such as trip/*; a bare * is not allowed');
 
 /** enclave.yaml `teams.<name>`: who is in the team and how far one chain of work may go. */
@@ -23,6 +27,8 @@ export const teamSchema = z.strictObject({
   maxFanOut: z.number().int().min(1).max(32).default(4),
   /** How long ask_agent waits for the answer before it reports a failure. */
   askTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+  /** The least time between two turns that bring one subscriber its published events. */
+  eventIntervalSeconds: z.number().int().min(1).max(86_400).default(60),
 });
 
 export const teamsSchema = z.record(z.string().regex(NAME_RE, 'team names use lowercase letters, digits, - and _'), teamSchema).default({});
@@ -32,6 +38,9 @@ export const groupTeamSchema = z.strictObject({
   /** Team members this agent may hand work to or ask. */
   handOffTo: z.array(groupName).default([]),
   board: z.strictObject({ read: z.array(boardPattern).default([]), write: z.array(boardPattern).default([]) }).default({ read: [], write: [] }),
+  /** Topics of its team this agent may publish to, and those whose events it receives. */
+  publish: z.array(topicName).default([]),
+  subscribe: z.array(topicName).default([]),
 });
 
 export type TeamConfig = z.infer<typeof teamSchema>;

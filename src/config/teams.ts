@@ -8,7 +8,7 @@ import { yamlLine } from './yaml-line.js';
 /** Tools that need a chat of the group's own: a worker (chats: []) has none. */
 const CHAT_TOOLS = ['send_message', 'send_file', 'schedule_task', 'list_tasks', 'cancel_task'];
 
-const NO_RIGHTS: GroupTeamAcl = { handOffTo: [], board: { read: [], write: [] } };
+const NO_RIGHTS: GroupTeamAcl = { handOffTo: [], board: { read: [], write: [] }, publish: [], subscribe: [] };
 
 /**
  * Checks the teams in enclave.yaml against the groups and each group's `team:` rights, and returns
@@ -59,6 +59,7 @@ function teamTools(group: GroupConfig, acl: GroupTeamAcl): string[] {
   if (acl.handOffTo.length) add('ask_agent', 'hand_off');
   if (acl.board.read.length || acl.board.write.length) add('board_read');
   if (acl.board.write.length) add('board_write', 'board_delete');
+  if (acl.publish.length) add('publish');
   return tools;
 }
 

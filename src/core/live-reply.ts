@@ -11,6 +11,8 @@ import { LIVE_RESTART_NOTICE, LIVE_STOPPED_NOTICE } from './replies.js';
 
 /** The longest answer a live reply shows; the final reply is capped the same (MAX_REPLY_CHARS). */
 const MAX_LIVE_CHARS = 16_000;
+/** Restarts (a failover, a discarded draft) one turn may show; past it the chat sees only the final reply, so a hostile runner cannot post message after message. */
+const MAX_LIVE_RESTARTS = 3;
 
 /** A platform's best way to show an answer being written, when its config does not say. */
 export function preferredMode(channel: string): Exclude<StreamingMode, 'off'> {
@@ -41,6 +43,9 @@ export interface LiveTurn {
  */
 export class LiveReply {
   private text = '';
+  private restarts = 0;
+  /** What a frozen display left in the chat, for finish(). */
+  private frozen: Promise<LiveShown> | undefined;
   private scrubber: JoinedTextScrubber;
   private readonly secrets: string[];
 
@@ -96,12 +101,21 @@ export class LiveReply {
       } else if (event.kind === 'progress') {
         display.progress(scrubText(event.text.slice(0, 200), this.secrets));
       } else {
+        if (++this.restarts > MAX_LIVE_RESTARTS) return void this.freeze();
         this.text = '';
         this.scrubber = new JoinedTextScrubber(this.secrets);
         if (event.kind === 'discard') display.show('');
         else void display.restart(LIVE_RESTART_NOTICE);
       }
     }
+  }
+
+  /** Shows nothing more until the final reply: what is on screen stays and is finished by the outbox. */
+  private freeze(): void {
+    this.deps.log.warn({ turn: this.turn.turnId }, 'the agent restarted its answer too often; the chat gets the final reply only');
+    const display = this.display;
+    this.display = undefined;
+    if (display) this.frozen = display.close();
   }
 
   /**
@@ -133,7 +147,7 @@ export class LiveReply {
   private async close(): Promise<LiveShown | undefined> {
     const display = this.display;
     this.display = undefined;
-    return display?.close();
+    return display ? display.close() : this.frozen;
   }
 
   private record(messageId: string): void {

@@ -317,4 +317,24 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (team, key)
   );
   `,
+  `
+  -- Agent teams' published events, one row per subscriber still to receive it (src/teams/event-store.ts),
+  -- and when each subscriber last had a turn that brought it events (the rate limit survives a restart).
+  -- AUTOINCREMENT: an id is never used twice (an events turn's outbox dedupe key is made of ids).
+  CREATE TABLE team_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    team TEXT NOT NULL,
+    subscriber TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    from_group TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    chain_id TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX team_events_subscriber ON team_events (subscriber, id);
+  CREATE TABLE team_event_turns (
+    subscriber TEXT PRIMARY KEY,
+    last_at INTEGER NOT NULL
+  );
+  `,
 ];

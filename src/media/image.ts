@@ -3,8 +3,6 @@ import sharp from 'sharp';
 /** Images with more pixels than this are refused before they are decoded (a decompression bomb). */
 export const MAX_INPUT_PIXELS = 40_000_000;
 const TILE_PX = 512;
-/** Fixed tokens per image on top of its tiles (providers add a base cost per image). */
-const TOKENS_PER_IMAGE = 100;
 
 export interface PreparedImage {
   /** Re-encoded JPEG: turned upright, no larger than the maximum edge, no EXIF/GPS/XMP/ICC profile. */
@@ -28,14 +26,6 @@ export async function prepareImage(data: Buffer, maxEdgePx: number): Promise<Pre
   return { jpeg, width: info.width, height: info.height };
 }
 
-/**
- * Prompt tokens reserved for an image: tokensPerTile for each started 512×512 tile plus a base.
- * With the default 400 a tile this is above what OpenAI (170 a tile + 85), Anthropic (w·h/750,
- * about 350 a tile), Gemini (258 per 768 tile) and Qwen-VL (one token per 28×28) charge.
- */
-export function imageTokenBound(width: number, height: number, tokensPerTile: number): number {
-  return TOKENS_PER_IMAGE + imageTiles(width, height) * tokensPerTile;
-}
 
 /** Started 512×512 tiles of an image: what the proxy prices with the called model's own image prices. */
 export function imageTiles(width: number, height: number): number {

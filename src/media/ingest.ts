@@ -8,7 +8,7 @@ import { documentText } from './document-text.js';
 import { downloadAttachment, type DownloadResult } from './download.js';
 import { safeFileName } from './file-name.js';
 import { agentInboxPath, inboxDirOf } from './inbox-dir.js';
-import { dataUrl, imageTokenBound, prepareImage } from './image.js';
+import { dataUrl, prepareImage } from './image.js';
 import { chatNotices, cleanName, formatDuration, kindWord, labels, type KindWord } from './labels.js';
 import { familyOfKind, familyOfType, formatMb, MAX_ATTACHMENTS_PER_MESSAGE, maxBytesFor } from './limits.js';
 import { sniffType } from './sniff.js';
@@ -37,7 +37,7 @@ export interface IngestedMedia {
   /** Lines for the agent, one block per file, after the message's own text. */
   text: string[];
   /** Images for a vision model: the data: URL and the prompt tokens it reserves. */
-  images: { url: string; tokens: number }[];
+  images: { url: string }[];
   /** One sentence each for the chat (too large, failed download…). */
   notices: string[];
   /** Files of the message that were taken in (counted against media.maxFilesPerTurn). */
@@ -155,7 +155,7 @@ async function ingestOne(ctx: FileContext, attachment: InboundAttachment, shown:
     const path = stage(prepared.jpeg, sniffType(prepared.jpeg));
     if (!ctx.vision) return void out.text.push(labels.imageNotShown(sender, path));
     if (shown >= MAX_IMAGES_PER_TURN) return void out.text.push(labels.imageTooMany(sender, path));
-    out.images.push({ url: dataUrl('image/jpeg', prepared.jpeg), tokens: imageTokenBound(prepared.width, prepared.height, media.imageTokensPerTile) });
+    out.images.push({ url: dataUrl('image/jpeg', prepared.jpeg) });
     out.text.push(labels.imageShown(sender, path));
     return;
   }

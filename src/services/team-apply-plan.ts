@@ -26,6 +26,8 @@ export interface PlannedMember {
   handOffTo: string[];
   boardRead: string[];
   boardWrite: string[];
+  publish: string[];
+  subscribe: string[];
 }
 
 export interface Conflict {
@@ -66,7 +68,7 @@ export function planTeamApply(config: Config, file: string): TeamApplyPlan {
     const acl = m.team ?? groupTeamSchema.parse({});
     const other = Object.entries(enclave.teams).find(([t, cfg]) => t !== data.name && cfg.members.includes(name));
     if (other) conflicts.push({ what: `group "${name}" is already in team "${other[0]}" (${rel(paths.configFile)}:${yamlLine(paths.configFile, ['teams', other[0]]) ?? '?'})`, fix: `a group is in one team only: remove "${name}" from team "${other[0]}", or rename the member in ${source}` });
-    const base = { name, handOffTo: acl.handOffTo, boardRead: acl.board.read, boardWrite: acl.board.write };
+    const base = { name, handOffTo: acl.handOffTo, boardRead: acl.board.read, boardWrite: acl.board.write, publish: acl.publish, subscribe: acl.subscribe };
 
     if (m.existing) {
       const group = config.groups.get(name);

@@ -89,7 +89,8 @@ export function teamApplyPlanLines(plan: TeamApplyPlan, home: string): string[] 
 
 function memberLine(m: PlannedMember): string {
   const kind = m.worker ? 'worker' : 'chat group';
-  const rights = `hands off to ${m.handOffTo.join(', ') || 'nobody'}; board read ${m.boardRead.join(', ') || '-'}, write ${m.boardWrite.join(', ') || '-'}`;
+  const topics = [m.publish.length ? `publish ${m.publish.join(', ')}` : '', m.subscribe.length ? `subscribe ${m.subscribe.join(', ')}` : ''].filter(Boolean);
+  const rights = `hands off to ${m.handOffTo.join(', ') || 'nobody'}; board read ${m.boardRead.join(', ') || '-'}, write ${m.boardWrite.join(', ') || '-'}${topics.length ? `; ${topics.join(', ')}` : ''}`;
   switch (m.action) {
     case 'create':
       return `  + group ${m.name} (${kind}, ${m.model ? `model ${m.model}` : 'default model'}): ${rights}`;

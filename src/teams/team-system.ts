@@ -16,6 +16,8 @@ import type { HostTool } from '../tools/host-tool.js';
 import { BoardService } from './board-service.js';
 import { BoardStore } from './board-store.js';
 import { ChainBudget, chainAwareLedger } from './chain-budget.js';
+import { TeamEventStore } from './event-store.js';
+import { type EventTimer, realEventTimer, TeamEvents } from './team-events.js';
 import { TeamService } from './team-service.js';
 import { TeamTaskStore } from './team-store.js';
 import { teamTools } from './team-tools.js';
@@ -40,6 +42,8 @@ export interface TeamSystemDeps {
   queue: () => GroupQueue;
   /** ask_agent's timer (real time unless a test injects one). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The wake-up for a subscriber whose events wait for its interval (real timers unless a test injects them). */
+  eventTimer?: EventTimer;
 }
 
 /** The agent-teams parts, built once and wired into the host by app.ts. */
@@ -52,6 +56,8 @@ export class TeamSystem {
   readonly service: TeamService;
   readonly boardService: BoardService;
   readonly runner: TeamTurnRunner;
+  readonly eventStore: TeamEventStore;
+  readonly events: TeamEvents;
 
   constructor(d: TeamSystemDeps) {
     this.store = new TeamTaskStore(d.db, d.clock);
@@ -69,6 +75,12 @@ export class TeamSystem {
       config: d.config, store: this.store, service: this.service, teamTurns: this.turns, waiters: this.waiters, turns: d.turns,
       containers: d.containers, outbox: d.outbox, history: d.history, model: d.model, stopping: d.stopping, log: d.log, clock: d.clock,
     });
+    this.eventStore = new TeamEventStore(d.db, d.clock);
+    this.events = new TeamEvents({
+      config: d.config, store: this.eventStore, audit: d.audit, clock: d.clock, log: d.log, timer: d.eventTimer ?? realEventTimer, stopping: d.stopping,
+      wake: (group) => d.queue().enqueue(group),
+      runTurn: (group, input, dedupeKey) => this.runner.runEvents(group, input, dedupeKey),
+    });
   }
 
   /** The ledger the model proxy uses: chain turns reserve on their chain too. */
@@ -77,26 +89,39 @@ export class TeamSystem {
   }
 
   tools(): HostTool[] {
-    return teamTools(this.service, this.boardService, this.turns);
+    return teamTools(this.service, this.boardService, this.turns, this.events);
   }
 
   /** The group queue's turn: team work first, then the group's chat messages; true when more of either waits. */
   turnRunner(chatTurn: (group: string) => Promise<boolean>, chatQueued: (group: string) => boolean): (group: string) => Promise<boolean> {
+    const teamWork = (group: string) => this.runner.hasWork(group) || this.events.hasWork(group);
     return async (group) => {
       try {
-        if (!this.runner.hasWork(group)) return (await chatTurn(group)) || this.runner.hasWork(group);
-        await this.runner.runNext(group);
+        if (this.runner.hasWork(group)) await this.runner.runNext(group);
+        else if (this.events.hasWork(group)) await this.events.runNext(group);
+        else return (await chatTurn(group)) || teamWork(group);
       } finally {
         // An ask that outlived its turn (a turn timeout) waits no more: its answer comes as a new turn.
         this.waiters.forgetGroup(group);
       }
-      return this.runner.hasWork(group) || chatQueued(group);
+      return teamWork(group) || chatQueued(group);
     };
   }
 
-  /** After a start: open chain reservations are charged, interrupted tasks queued again; the groups with team work. */
+  /**
+   * After a start: open chain reservations are charged, interrupted tasks queued again, tasks whose
+   * recipient left the team fail back to their senders, old finished work is pruned; the groups with team work or events waiting.
+   */
   resume(): string[] {
     this.chainBudget.chargeOpenReservations();
-    return this.store.requeueInterrupted();
+    this.store.pruneIfDue();
+    const groups = this.store.requeueInterrupted();
+    this.service.failStranded();
+    return [...groups, ...this.events.waiting().filter((g) => !groups.includes(g))];
+  }
+
+  /** After the groups were read again: queued tasks nobody can take any more fail back to their senders. */
+  afterReload(): void {
+    this.service.failStranded();
   }
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { MAX_TEAM_BRIEF_CHARS, MAX_TEAM_RESULT_CHARS, type TeamToolResults } from '../../container/agent/team-tool-contract.js';
+import { MAX_EVENT_PAYLOAD_CHARS, MAX_TEAM_BRIEF_CHARS, MAX_TEAM_RESULT_CHARS, type TeamToolResults } from '../../container/agent/team-tool-contract.js';
 import type { HostTool, ToolCall, ToolDone } from '../tools/host-tool.js';
 import { ToolRefusal } from '../tools/host-tool.js';
+import { topicName } from '../config/team-schema.js';
 import type { BoardService } from './board-service.js';
 import { TeamError } from './team-error.js';
+import type { TeamEvents } from './team-events.js';
 import type { TeamCaller, TeamService } from './team-service.js';
 import type { TeamTurns } from './team-turns.js';
 
@@ -20,13 +22,14 @@ const schemas = {
   board_read: z.strictObject({ key }),
   board_write: z.strictObject({ key, value: z.string().max(1_000_000), expectedVersion: z.number().int().nonnegative().optional(), ttlSeconds: z.number().int().optional() }),
   board_delete: z.strictObject({ key }),
+  publish: z.strictObject({ topic: topicName, payload: text(MAX_EVENT_PAYLOAD_CHARS, 'payload') }),
 };
 
 /**
  * The team tools behind the one dispatcher. The caller is the socket's group and its running turn
  * (ToolCall); no argument names a caller, and every result from another agent is labelled as data.
  */
-export function teamTools(service: TeamService, board: BoardService, turns: TeamTurns): HostTool[] {
+export function teamTools(service: TeamService, board: BoardService, turns: TeamTurns, events?: TeamEvents): HostTool[] {
   const caller = (call: ToolCall): TeamCaller => ({ group: call.group, turnId: call.turnId, chat: { channel: call.channel, chatId: call.chatId, threadId: call.threadId } });
   const chainOf = (call: ToolCall) => turns.get(call.group.name, call.turnId)?.chainId ?? null;
   const actor = (call: ToolCall) => `agent:${call.group.name}`;
@@ -99,7 +102,20 @@ export function teamTools(service: TeamService, board: BoardService, turns: Team
           return { result: { deleted: board.delete(call.group, a.key, actor(call), chainOf(call)) } satisfies TeamToolResults['board_delete'], audit: { key: a.key, chain: chainOf(call) } };
         }),
     },
+    ...(events ? [publishTool(events, chainOf)] : []),
   ];
+}
+
+function publishTool(events: TeamEvents, chainOf: (call: ToolCall) => string | null): HostTool {
+  return {
+    name: 'publish',
+    perform: (call) =>
+      teamCall(() => {
+        const a = parse(schemas.publish, call.args);
+        const subscribers = events.publish(call.group, chainOf(call), a.topic, a.payload);
+        return { result: { topic: a.topic, subscribers } satisfies TeamToolResults['publish'], audit: { topic: a.topic, chain: chainOf(call) } };
+      }),
+  };
 }
 
 async function teamCall(run: () => ToolDone | Promise<ToolDone>): Promise<ToolDone> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parseChatRef } from '../../channels/chat-ref.js';
 import type { ChatTurnMessage, TurnRequest } from '../../container/agent/protocol.js';
 import type { Clock } from '../clock.js';
 import type { GroupConfig } from '../config/groups.js';
@@ -10,6 +11,7 @@ import type { History } from '../db/history.js';
 import type { Logger } from '../logger.js';
 import { resultsInput, taskInput } from './team-inputs.js';
 import type { TeamService } from './team-service.js';
+import { strandedReason } from './stranded.js';
 import type { TeamChain, TeamTask, TeamTaskStore } from './team-store.js';
 import type { AskWaiters, TeamTurn, TeamTurns } from './team-turns.js';
 
@@ -60,7 +62,8 @@ export class TeamTurnRunner {
     const chain = store.chain(task.chainId);
     const group = this.d.config().groups.get(task.to);
     if (!chain || chain.state !== 'open') return service.endTaskTurn(task.id, { ok: false, error: 'the chain of work was cancelled' });
-    if (!group || group.team?.name !== task.team) return service.endTaskTurn(task.id, { ok: false, error: `"${task.to}" is no longer a member of the team` });
+    const stranded = strandedReason(this.d.config(), task);
+    if (!group || stranded !== undefined) return service.endTaskTurn(task.id, { ok: false, error: stranded ?? `"${task.to}" is no longer a group` });
     const place = { depth: task.depth, visited: task.visited, parentTask: task.id };
     const outcome = await this.turn(group, chain, task.id, place, [{ role: 'user', content: taskInput(task) }], `You are working on team task #${task.id} for the agent "${task.from}" in team "${task.team}".`);
     if (outcome === 'interrupted') return;
@@ -86,18 +89,38 @@ export class TeamTurnRunner {
       if (!outcome.ok) this.d.log.warn({ group, err: outcome.error }, 'a worker could not take in the results of its team tasks');
       return;
     }
-    const text = outcome.ok ? outcome.reply : `Sorry, I could not take in what the other agents sent back: ${outcome.error}`;
+    this.answerChat(group, chat, input, outcome, `Sorry, I could not take in what the other agents sent back: ${outcome.ok ? '' : outcome.error}`, `team-results:${results.map((t) => t.id).join(',')}`);
+  }
+
+  /**
+   * A turn reading events other agents published. It is in no chain, so its model calls are paid
+   * from the group's own budget only. A chat group answers in its first chat; a worker's answer
+   * goes nowhere (what it keeps is what it writes to its memory).
+   */
+  async runEvents(group: GroupConfig, input: string, dedupeKey: string): Promise<{ ok: true } | { ok: false; error: string } | 'interrupted'> {
+    const first = group.chats[0];
+    const chat = first === undefined ? undefined : parseChatRef(first);
+    const message: ChatTurnMessage = { role: 'user', content: input };
+    const about = `Agents of your team "${group.team?.name ?? ''}" published events to topics you subscribe to.`;
+    const outcome = await this.turn(group, undefined, undefined, { depth: 0, visited: [group.name], parentTask: null }, [message], about, chat);
+    if (outcome === 'interrupted') return outcome;
+    if (chat) this.answerChat(group.name, chat, message, outcome, `Sorry, I could not take in the events the other agents published: ${outcome.ok ? '' : outcome.error}`, dedupeKey);
+    return outcome.ok ? { ok: true } : outcome;
+  }
+
+  private answerChat(group: string, chat: NonNullable<TeamChain['origin']>, input: ChatTurnMessage, outcome: { ok: true; reply: string } | { ok: false; error: string }, failure: string, dedupeKey: string): void {
+    const text = outcome.ok ? outcome.reply : failure;
     if (outcome.ok) this.d.history.append(group, [input, { role: 'assistant', content: outcome.reply }]);
     if (text) {
-      this.d.outbox.add({ group, channel: chat.channel, chatId: chat.chatId, threadId: chat.threadId, text, dedupeKey: `team-results:${results.map((t) => t.id).join(',')}` });
+      this.d.outbox.add({ group, channel: chat.channel, chatId: chat.chatId, threadId: chat.threadId, text, dedupeKey });
       void this.d.outbox.flushChat(chat.channel, chat.chatId);
     }
   }
 
-  private async turn(group: GroupConfig, chain: TeamChain, taskId: number | undefined, place: Pick<TeamTurn, 'depth' | 'visited' | 'parentTask'>, messages: ChatTurnMessage[], about: string): Promise<{ ok: true; reply: string } | { ok: false; error: string } | 'interrupted'> {
+  /** A turn without a chain (events) is no team turn: it pays from the group's own budget only. */
+  private async turn(group: GroupConfig, chain: TeamChain | undefined, taskId: number | undefined, place: Pick<TeamTurn, 'depth' | 'visited' | 'parentTask'>, messages: ChatTurnMessage[], about: string, chat = chain && chatOf(group, chain)): Promise<{ ok: true; reply: string } | { ok: false; error: string } | 'interrupted'> {
     const cfg = this.d.config();
     const turnId = randomUUID();
-    const chat = chatOf(group, chain);
     const now = new Date(this.d.clock()).toLocaleString('en-GB', { timeZone: group.timezone, dateStyle: 'full', timeStyle: 'short' });
     const request: TurnRequest = {
       turnId,
@@ -111,7 +134,7 @@ export class TeamTurnRunner {
       skills: group.skillFiles.map((sk) => ({ name: sk.name, description: sk.description })),
     };
     this.d.turns.begin(turnId, { group: group.name, channel: chat?.channel ?? '', chatId: chat?.chatId ?? '', threadId: chat?.threadId, replyTo: '', sent: 0 });
-    this.d.teamTurns.begin(turnId, { group: group.name, chainId: chain.id, taskId, paysChain: taskId !== undefined || group.name !== chain.originGroup, ...place });
+    if (chain) this.d.teamTurns.begin(turnId, { group: group.name, chainId: chain.id, taskId, paysChain: taskId !== undefined || group.name !== chain.originGroup, ...place });
     try {
       const result = await this.d.containers().runTurn(group, request, cfg.enclave.container.turnTimeoutSeconds * 1000);
       return result.ok ? { ok: true, reply: result.reply } : { ok: false, error: result.error ?? 'the agent failed' };

@@ -19,7 +19,7 @@ export function teamShowLines(config: Config, team: string): string[] {
     const g = config.groups.get(member);
     const acl = g?.team?.acl;
     const kind = g && g.chats.length === 0 ? 'worker' : `chats ${g?.chats.join(', ')}`;
-    lines.push(`  ${member} (${kind}, model ${g?.model}): hands off to ${acl?.handOffTo.join(', ') || 'nobody'}; board read ${acl?.board.read.join(', ') || '-'}, write ${acl?.board.write.join(', ') || '-'}`);
+    lines.push(`  ${member} (${kind}, model ${g?.model}): hands off to ${acl?.handOffTo.join(', ') || 'nobody'}; board read ${acl?.board.read.join(', ') || '-'}, write ${acl?.board.write.join(', ') || '-'}; publish ${acl?.publish.join(', ') || '-'}, subscribe ${acl?.subscribe.join(', ') || '-'}`);
   }
   return lines;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
+import type { Clock } from '../../src/clock.js';
 import type { GroupConfig } from '../../src/config/groups.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { ContainerManager } from '../../src/container/container-manager.js';
@@ -11,10 +12,11 @@ import { ActiveTurns } from '../../src/core/active-turns.js';
 import { sendFromAgent } from '../../src/core/agent-messages.js';
 import { GroupQueue } from '../../src/core/group-queue.js';
 import type { Outbox } from '../../src/core/outbox.js';
-import { openDatabase } from '../../src/db/database.js';
+import { type Db, openDatabase } from '../../src/db/database.js';
 import { History } from '../../src/db/history.js';
 import { createLogger } from '../../src/logger.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
+import type { EventTimer } from '../../src/teams/team-events.js';
 import { TeamSystem } from '../../src/teams/team-system.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
 
@@ -25,7 +27,10 @@ export type AgentStep = (turn: { request: TurnRequest; input: string; tool: (nam
  * A host with a team over real SQLite, the real dispatcher, team system and group queue; only the
  * agent inside the container is scripted (per group, one step per turn, in order).
  */
-export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Record<string, string>; maxContainers?: number; sleep?: (ms: number, signal: AbortSignal) => Promise<void> }) {
+export function teamHost(
+  t: TestContext,
+  opts: { enclaveYaml: string; groups: Record<string, string>; maxContainers?: number; sleep?: (ms: number, signal: AbortSignal) => Promise<void>; clock?: Clock; eventTimer?: EventTimer; db?: Db },
+) {
   const home = mkdtempSync(join(tmpdir(), 'enc-teamhost-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   writeFileSync(join(home, 'enclave.yaml'), opts.enclaveYaml);
@@ -33,9 +38,9 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
     mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
     writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
   }
-  const config = loadConfig(home, {});
-  const db = openDatabase(':memory:');
-  const clock = () => Date.parse('2026-05-01T10:00:00Z');
+  let config = loadConfig(home, {});
+  const db = opts.db ?? openDatabase(':memory:');
+  const clock = opts.clock ?? (() => Date.parse('2026-05-01T10:00:00Z'));
   const audit = new AuditLog(db, clock);
   const active = new ActiveTurns();
   const outboxed: { group: string; chatId: string; text: string; dedupeKey?: string }[] = [];
@@ -69,7 +74,7 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
   const teams = new TeamSystem({
     db, clock, config: () => config, audit, log: createLogger({ level: 'silent' }), outbox, history: new History(db, { clock }), turns: active,
     model: () => 'm', tellChat: (group, chat, text) => told.push({ group, chatId: chat.chatId, text }), stopping: () => false,
-    containers: () => containers, queue: () => queue, sleep: opts.sleep,
+    containers: () => containers, queue: () => queue, sleep: opts.sleep, eventTimer: opts.eventTimer,
   });
   const dispatcher = createHostTools({
     groups: () => config.groups,
@@ -103,7 +108,13 @@ export function teamHost(t: TestContext, opts: { enclaveYaml: string; groups: Re
     throw new Error(`turn of ${group} crashed: ${String(err)}`);
   });
   return {
-    config, db, teams, queue, dispatcher, active, outboxed, told, inputs, containers, audit, aborted,
+    config, home, db, teams,
+    /** Rewrites config files (enclave.yaml, groups/<name>/group.yaml) and reads the whole config again, as a start or reload would. */
+    reconfigure: (files: Record<string, string>) => {
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(home, file), text);
+      config = loadConfig(home, {});
+    },
+    queue, dispatcher, active, outboxed, told, inputs, containers, audit, aborted,
     /** Scripts the next turns of a group's agent (team turns). */
     agent: (group: string, ...steps: AgentStep[]) => script.set(group, [...(script.get(group) ?? []), ...steps]),
     /** A chat message to a chat group: its turn runs through the queue. */

@@ -9,7 +9,7 @@ import { audioSeconds } from '../../src/media/audio-duration.js';
 import { documentText } from '../../src/media/document-text.js';
 import { downloadAttachment } from '../../src/media/download.js';
 import { safeFileName } from '../../src/media/file-name.js';
-import { imageTokenBound, prepareImage } from '../../src/media/image.js';
+import { imageTiles, prepareImage } from '../../src/media/image.js';
 import { sniffType } from '../../src/media/sniff.js';
 import { pruneInbox, stageFile, StagingError } from '../../src/media/stage.js';
 import { elfExecutable, pdfWithText, photoWithGps, voiceNote } from '../helpers/media-fixtures.js';
@@ -30,7 +30,7 @@ test('a photo is turned upright, shrunk to the maximum edge and loses EXIF and G
   assert.equal(meta.format, 'jpeg');
   assert.equal(meta.exif, undefined, 'no EXIF block (GPS lives there)');
   assert.ok(!prepared.jpeg.includes('TestCam'));
-  assert.equal(imageTokenBound(prepared.width, prepared.height, 400), 100 + 2 * 2 * 400);
+  assert.equal(imageTiles(prepared.width, prepared.height), 4, 'a resized photo of up to 1024 px a side is priced as 2×2 tiles');
 });
 
 test('a decompression bomb is refused before it is decoded', async () => {

@@ -11,7 +11,7 @@ import type { BudgetLedger, ReserveRequest } from '../../src/ledger/types.js';
 import { ManualTime } from '../helpers/manual-time.js';
 import { testGroup } from '../helpers/group-config.js';
 
-const acl = (handOffTo: string[], read: string[] = [], write: string[] = []) => ({ handOffTo, board: { read, write } });
+const acl = (handOffTo: string[], read: string[] = [], write: string[] = []) => ({ handOffTo, board: { read, write }, publish: [], subscribe: [] });
 
 function setup() {
   const db = openDatabase(':memory:');
