@@ -84,6 +84,7 @@ export class TeamService {
     stopTimer.abort();
     if (!done) {
       this.d.waiters.forget(task.id);
+      this.d.store.detach(task.id);
       return { ok: false, task, reason: `"${to}" did not answer within ${team.askTimeoutSeconds} seconds; if it answers later, its answer comes to you as a new message` };
     }
     if (done.state === 'done') return { ok: true, task: done, answer: done.result ?? '' };

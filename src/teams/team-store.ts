@@ -141,6 +141,27 @@ export class TeamTaskStore {
     return this.db.prepare('UPDATE team_tasks SET reported = 1 WHERE id = ? AND reported = 0').run(id).changes === 1;
   }
 
+  /** The asker stopped waiting for this ask: its answer, when it comes, is reported in a new turn. */
+  detach(id: number): void {
+    this.db.prepare('UPDATE team_tasks SET detached = 1 WHERE id = ?').run(id);
+  }
+
+  /**
+   * After a stop: asks their asker still waited for are dropped (with everything asked on their
+   * behalf), since the interrupted asker runs again and asks anew; otherwise the chat would get
+   * two answers. Returns how many were dropped.
+   */
+  dropWaitedAsks(): number {
+    return this.db
+      .prepare(
+        `UPDATE team_tasks SET state = CASE WHEN state IN ('queued', 'running') THEN 'cancelled' ELSE state END,
+           error = CASE WHEN state IN ('queued', 'running') THEN 'the asker was interrupted by a restart and asks again' ELSE error END,
+           finished_at = COALESCE(finished_at, ?), reported = 1
+         WHERE kind = 'ask' AND detached = 0 AND reported = 0`,
+      )
+      .run(this.clock()).changes;
+  }
+
   /** Tasks a stopped host left running go back to the queue; returns the groups that have work. */
   requeueInterrupted(): string[] {
     this.db.prepare(`UPDATE team_tasks SET state = 'queued', started_at = NULL WHERE state = 'running'`).run();

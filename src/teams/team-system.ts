@@ -115,6 +115,7 @@ export class TeamSystem {
   resume(): string[] {
     this.chainBudget.chargeOpenReservations();
     this.store.pruneIfDue();
+    this.store.dropWaitedAsks();
     const groups = this.store.requeueInterrupted();
     this.service.failStranded();
     return [...groups, ...this.events.waiting().filter((g) => !groups.includes(g))];
