@@ -370,6 +370,7 @@ export class Enclave {
     const commands = new Commands(
       chatCommands({
         config, audit, services, history, store, queue, containers, channels, settings,
+        team: { service: teams.service, store: teams.store },
         lastModel: (g) => modelsInUse.last(g),
         budgetLine: (g) => budgetLine({ config, db }, g, clock()),
       }),
