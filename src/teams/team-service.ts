@@ -122,7 +122,7 @@ export class TeamService {
     return failed;
   }
 
-  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain; the chain's running turns are stopped. */
+  /** The owner's /team cancel: the task and every open task of its chain; the chain's running turns are stopped. */
   cancel(id: number, actor: string, team?: string): TeamTask[] {
     const task = this.d.store.get(id);
     if (!task || (team && task.team !== team)) throw new TeamError(`there is no team task #${id}`, 'not_found');
