@@ -178,8 +178,10 @@ export class Enclave {
   }
 
   /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
-  reloadGroups(): Promise<string[]> {
-    return reloadGroupsAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
+  async reloadGroups(): Promise<string[]> {
+    const names = await reloadGroupsAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
+    this.parts.teams.afterReload();
+    return names;
   }
 
   status(): string {
@@ -258,7 +260,7 @@ export class Enclave {
     if (closed) log.warn({ count: closed }, 'reservations left open by the previous run were charged in full');
     const teams: TeamSystem = new TeamSystem({
       db, clock, config, audit: agentAudit, log, outbox, history, turns, model: (g) => settings.model(g), tellChat: (g, chat, text) => notices.tellChat(g, chat, text),
-      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue,
+      stopping: () => stopping.value, containers: (): ContainerManager => containers, queue: (): GroupQueue => queue, sockets: (): SocketServers => servers,
     });
     const alerts = budgetAlerts({ db, config, tell: (group, text) => notices.tell(group, text), log, now: clock });
 
@@ -326,6 +328,8 @@ export class Enclave {
       log,
       restartBackoffMs: opts.restartBackoffMs,
       clock,
+      helperDirs: { scratchRoot: join(first.paths.dataDir, 'helpers'), runDir: first.paths.runDir },
+      onTurnEnded: (group) => teams.helpers.turnEnded(group),
     });
     await containers.cleanupLeftovers();
 
@@ -357,10 +361,16 @@ export class Enclave {
     });
     taskChanges.on('changed', () => scheduler.wake());
 
-    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups: () => reloadGroupsAndRetire(live, containers, servers) });
+    const reloadGroups = async () => {
+      const names = await reloadGroupsAndRetire(live, containers, servers);
+      teams.afterReload();
+      return names;
+    };
+    const services = createHostServices({ db, audit, clock, config, tasks, pairings, onTasksChanged: tasksChanged, reloadGroups });
     const commands = new Commands(
       chatCommands({
         config, audit, services, history, store, queue, containers, channels, settings,
+        team: { service: teams.service, store: teams.store },
         lastModel: (g) => modelsInUse.last(g),
         budgetLine: (g) => budgetLine({ config, db }, g, clock()),
       }),
@@ -391,6 +401,7 @@ export class Enclave {
     await this.parts.dashboard?.close();
     for (const ch of channels.values()) await ch.disconnect().catch(() => undefined);
     executor.shutdown();
+    this.parts.teams.helpers.stopAll();
     const draining = queue.stop();
     await containers.stopAll();
     await draining;

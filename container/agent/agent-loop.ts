@@ -5,6 +5,7 @@ import type {
   ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
 import { readStreamedStep } from './stream-step.js';
+import { CONCURRENT_TOOL_NAMES } from './team-tool-contract.js';
 import type { ToolSet } from './tools.js';
 
 /** The one method of the openai client the loop needs (streamed answers); tests pass a scripted object. */
@@ -78,9 +79,11 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopOutp
 
     if (answer.content !== '') listener.onDiscard?.();
     messages.push({ role: 'assistant', content: answer.content || null, tool_calls: answer.toolCalls });
-    for (const call of answer.toolCalls) {
+    // Fan-out tools (spawn_helper) of one step start together; the results still go back in the order of the calls.
+    const started = answer.toolCalls.map((call) => (CONCURRENT_TOOL_NAMES.includes(call.function.name) ? runToolCall(call, tools) : undefined));
+    for (const [i, call] of answer.toolCalls.entries()) {
       listener.onToolCall?.(call.function.name, call.function.arguments, step);
-      messages.push({ role: 'tool', tool_call_id: call.id, content: await runToolCall(call, tools) });
+      messages.push({ role: 'tool', tool_call_id: call.id, content: await (started[i] ?? runToolCall(call, tools)) });
     }
   }
   return { reply: stepLimitMessage(maxSteps), steps: maxSteps, stepLimitHit: true };

@@ -16,6 +16,7 @@ import { runStatus } from './status-command.js';
 import { runPairWhatsApp } from './pair-whatsapp-command.js';
 import { runTasks } from './tasks-command.js';
 import { runTeam } from './team-command.js';
+import { runTeamApply } from './team-apply-command.js';
 import { runUsage } from './usage-command.js';
 import { registerSetupCommand } from './setup-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
@@ -144,6 +145,12 @@ team
   .option('--all', 'also finished tasks')
   .action((opts: { team?: string; all?: boolean }) => runTeam({ verb: 'tasks', team: opts.team, all: opts.all === true }));
 team.command('board').description('a team\'s shared board').argument('<team>').action((name: string) => runTeam({ verb: 'board', team: name }));
+team
+  .command('apply')
+  .description('create a whole team (groups, roles in MEMORY.md, rights, budgets) from one file; shows the plan and asks first')
+  .argument('<file>', 'a team file, e.g. groups/templates/teams/household.yaml')
+  .option('-y, --yes', 'apply without asking')
+  .action((file: string, opts: { yes?: boolean }) => runTeamApply(file, { yes: opts.yes === true }));
 
 registerSetupCommand(program);
 registerDoctorCommand(program);

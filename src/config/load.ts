@@ -64,8 +64,14 @@ export function groupHasChat(cfg: Config, group: string, chat: ChatRef): boolean
   return cfg.groups.get(group)?.chats.includes(formatChatRef(chat)) ?? false;
 }
 
-/** The same configuration with every group.yaml read again (after /register, `enclave groups add`, ...). */
+/**
+ * The same configuration with every group.yaml and the `teams:` of enclave.yaml read again (after
+ * /register, `enclave groups add`, `enclave team apply`, ...); enclave.yaml's other keys wait for a restart.
+ */
 export function withReloadedGroups(config: Config): Config {
-  const groups = loadGroups(config.paths.groupsDir, config.enclave, config.defaultModel, skillRoots(config.paths));
-  return { ...config, groups: resolveTeams(config.paths.configFile, config.enclave, groups) };
+  const { configFile } = config.paths;
+  const teams = existsSync(configFile) ? loadYamlFile(configFile, enclaveConfigSchema, 'Enclave config').teams : config.enclave.teams;
+  const enclave = { ...config.enclave, teams };
+  const groups = loadGroups(config.paths.groupsDir, enclave, config.defaultModel, skillRoots(config.paths));
+  return { ...config, enclave, groups: resolveTeams(configFile, enclave, groups) };
 }

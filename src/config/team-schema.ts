@@ -41,6 +41,8 @@ export const groupTeamSchema = z.strictObject({
   /** Topics of its team this agent may publish to, and those whose events it receives. */
   publish: z.array(topicName).default([]),
   subscribe: z.array(topicName).default([]),
+  /** Whether this agent may start spawn_helper helpers (paid from its own budget and its chain's); unset = no. */
+  helpers: z.boolean().optional(),
 });
 
 export type TeamConfig = z.infer<typeof teamSchema>;

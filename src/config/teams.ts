@@ -60,6 +60,7 @@ function teamTools(group: GroupConfig, acl: GroupTeamAcl): string[] {
   if (acl.board.read.length || acl.board.write.length) add('board_read');
   if (acl.board.write.length) add('board_write', 'board_delete');
   if (acl.publish.length) add('publish');
+  if (acl.helpers === true) add('spawn_helper');
   return tools;
 }
 

@@ -8,6 +8,7 @@ import type { GroupSocketServer, LiveListener } from '../socket/group-socket-ser
 import type { ContainerStateRow } from './container-state-store.js';
 import { sleep } from '../time/sleep.js';
 import { releaseGroupDisk } from './group-disk.js';
+import { prepareScratchDir, removeLeftoverHelperDirs, removeScratchDir } from './helper-dirs.js';
 import { prepareMemoryDir } from './memory-dir.js';
 import { ensureInboxDir } from '../media/inbox-dir.js';
 import type { AgentContainer, ContainerRuntime } from './runtime.js';
@@ -28,6 +29,10 @@ export interface ContainerManagerOptions {
   /** Base of the exponential backoff between restarts after a crash. */
   restartBackoffMs?: number;
   clock: Clock;
+  /** Where spawn_helper helpers get their scratch folders (under the data folder), and the sockets' folder. */
+  helperDirs?: { scratchRoot: string; runDir: string };
+  /** A group's turn ended in any way (answered, failed, stopped, timed out): its helpers are stopped. */
+  onTurnEnded?: (group: string) => void;
 }
 
 export class TurnFailedError extends Error {
@@ -69,6 +74,8 @@ export class ContainerManager {
   private readonly aborts = new Map<string, () => void>();
   /** Groups whose memory disk this host mounted: unmounted at stopAll. */
   private readonly mounted = new Map<string, GroupConfig>();
+  /** Running helper containers, removed at stopAll. */
+  private readonly helpers = new Set<AgentContainer>();
 
   constructor(private readonly opts: ContainerManagerOptions) {}
 
@@ -76,7 +83,60 @@ export class ContainerManager {
   async cleanupLeftovers(): Promise<number> {
     const count = await this.opts.runtime.removeLeftovers(this.opts.homeId);
     if (count) this.opts.log.info({ count }, 'removed containers left over from a previous run');
+    const dirs = this.opts.helperDirs;
+    const scratch = dirs ? await removeLeftoverHelperDirs(dirs.scratchRoot, dirs.runDir) : 0;
+    if (scratch) this.opts.log.info({ count: scratch }, 'removed helper scratch folders left over from a previous run');
     return count;
+  }
+
+  /**
+   * A fresh container for one spawn_helper helper, created by the same runtime call and options as
+   * every group's (image, user, limits, no network, read-only root...), with a new scratch folder as
+   * its workspace, an empty read-only folder where a group has global memory and its inbox, no skills,
+   * and only its own socket. remove() takes away the container and the scratch folder.
+   */
+  async startHelper(name: string, socketDir: string): Promise<AgentContainer> {
+    const dirs = this.opts.helperDirs;
+    if (!dirs) throw new Error('helpers are not set up on this host');
+    if (this.closed) throw new Error('Enclave is shutting down');
+    const { uid, gid, limits } = this.opts;
+    const dir = join(dirs.scratchRoot, name);
+    const scratch = await prepareScratchDir(dir, { uid, gid, diskMb: limits.diskMb }).catch(async (err: Error) => {
+      await removeScratchDir(dir);
+      this.opts.log.error({ helper: name, err: err.message }, 'cannot prepare a helper\'s scratch folder');
+      throw new Error('the helper\'s scratch folder could not be prepared (details are in the host log)', { cause: err });
+    });
+    let container: AgentContainer;
+    try {
+      container = await this.opts.runtime.start({
+        group: name, image: this.opts.image, homeId: this.opts.homeId, uid, gid, limits, socketDir, skills: [],
+        memoryDir: scratch.work, globalMemoryDir: scratch.empty, inboxDir: scratch.empty,
+      });
+    } catch (err) {
+      await removeScratchDir(scratch.dir);
+      this.opts.log.error({ helper: name, err: (err as Error).message }, 'cannot start a helper container');
+      throw new Error('the helper\'s container could not be started (details are in the host log)', { cause: err });
+    }
+    const helper: AgentContainer = {
+      id: container.id,
+      exited: container.exited,
+      remove: async () => {
+        this.helpers.delete(helper);
+        await container.remove();
+        await removeScratchDir(scratch.dir);
+      },
+    };
+    this.helpers.add(helper);
+    if (this.closed) {
+      await helper.remove();
+      throw new Error('Enclave is shutting down');
+    }
+    return helper;
+  }
+
+  /** Helper containers running now. */
+  get helperCount(): number {
+    return this.helpers.size;
   }
 
   /**
@@ -135,6 +195,7 @@ export class ContainerManager {
     this.closed = true;
     await Promise.all([...this.starting.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.live.keys()].map((g) => this.stop(g)));
+    await Promise.all([...this.helpers].map((c) => c.remove()));
     // Removals already under way (a crashed container) finish before the host closes its database.
     await Promise.all([...this.removing.values()]);
     await Promise.all([...this.mounted.values()].map((g) => releaseGroupDisk(g).catch(() => undefined)));
@@ -163,6 +224,7 @@ export class ContainerManager {
       this.aborts.delete(group.name);
       clearTimeout(timer);
       this.scheduleIdleStop(group.name);
+      this.opts.onTurnEnded?.(group.name);
     }
   }
 

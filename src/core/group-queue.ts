@@ -12,6 +12,9 @@ export class GroupQueue {
   /** Each group's running turn, numbered: a wait that outlives its turn cannot touch the next turn's lends. */
   private readonly turnNo = new Map<string, number>();
   private turns = 0;
+  /** Helper containers (spawn_helper) running, and those waiting for a slot: they count against `maxConcurrent` like turns. */
+  private helpers = 0;
+  private readonly helperWaiters: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private stopped = false;
 
@@ -56,6 +59,41 @@ export class GroupQueue {
     }
   }
 
+  /**
+   * A container slot for a helper, counted against `maxConcurrent` with the turns; it waits until one
+   * is free and goes before groups waiting for a turn (a running turn waits on it). Its spawner lends
+   * its own slot meanwhile (lendSlotWhile), so a helper never waits on its spawner. The returned
+   * function gives the slot back; an abort while waiting rejects with the signal's reason.
+   */
+  acquireHelperSlot(signal: AbortSignal): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        let held = true;
+        resolve(() => {
+          if (!held) return;
+          held = false;
+          this.helpers -= 1;
+          this.pump();
+        });
+      };
+      const onAbort = () => {
+        const at = this.helperWaiters.indexOf(grant);
+        if (at >= 0) this.helperWaiters.splice(at, 1);
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.helperWaiters.push(grant);
+      this.pump();
+    });
+  }
+
+  /** Helper containers holding a slot now. */
+  get helperCount(): number {
+    return this.helpers;
+  }
+
   get activeCount(): number {
     return this.running.size;
   }
@@ -78,7 +116,12 @@ export class GroupQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running.size - this.lent.size < this.maxConcurrent && this.waiting.length > 0) {
+    const free = () => this.maxConcurrent - (this.running.size - this.lent.size + this.helpers);
+    while (!this.stopped && free() > 0 && this.helperWaiters.length > 0) {
+      this.helpers += 1;
+      this.helperWaiters.shift()!();
+    }
+    while (!this.stopped && free() > 0 && this.waiting.length > 0) {
       const group = this.waiting.shift()!;
       this.running.add(group);
       this.turnNo.set(group, ++this.turns);

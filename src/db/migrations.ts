@@ -337,4 +337,9 @@ export const MIGRATIONS: readonly string[] = [
     last_at INTEGER NOT NULL
   );
   `,
+  `
+  -- An ask whose asker stopped waiting (it timed out): its late answer comes as a new turn. An ask
+  -- still waited on when the host stopped is dropped at the next start: the asker runs again and asks anew.
+  ALTER TABLE team_tasks ADD COLUMN detached INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

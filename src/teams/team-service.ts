@@ -5,6 +5,8 @@ import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
 import { usdToMicros } from '../ledger/money.js';
 import { planHop } from './chain-rules.js';
+import { strandedReason } from './stranded.js';
+import { openTaskLimitRefusal } from './task-limits.js';
 import { TeamError } from './team-error.js';
 import type { TeamTask, TeamTaskKind, TeamTaskStore } from './team-store.js';
 import type { AskWaiters, TeamTurns } from './team-turns.js';
@@ -53,9 +55,11 @@ export class TeamService {
     const currentChain = chainId === undefined ? undefined : store.chain(chainId);
     const current = currentChain && { chain: currentChain, depth: mine?.depth ?? 0, visited: mine?.visited ?? [caller.group.name] };
     const plan = planHop({ team, from: caller.group, to, current, openFromTurn: store.openFromTurn(caller.turnId) });
-    if (!plan.ok) {
-      this.audit(caller.group.name, `agent:${caller.group.name}`, { action: `${kind}_refused`, to: to.slice(0, 64), chain: current?.chain.id ?? null, reason: plan.reason });
-      throw new TeamError(plan.reason, 'refused', { chain: current?.chain.id ?? null });
+    const open = store.openCounts(teamName, current?.chain.id);
+    const refusal = plan.ok ? openTaskLimitRefusal(open.team, open.chain) : plan.reason;
+    if (!plan.ok || refusal !== undefined) {
+      this.audit(caller.group.name, `agent:${caller.group.name}`, { action: `${kind}_refused`, to: to.slice(0, 64), chain: current?.chain.id ?? null, reason: refusal });
+      throw new TeamError(refusal ?? 'refused', 'refused', { chain: current?.chain.id ?? null });
     }
     const chain =
       currentChain ??
@@ -80,6 +84,7 @@ export class TeamService {
     stopTimer.abort();
     if (!done) {
       this.d.waiters.forget(task.id);
+      this.d.store.detach(task.id);
       return { ok: false, task, reason: `"${to}" did not answer within ${team.askTimeoutSeconds} seconds; if it answers later, its answer comes to you as a new message` };
     }
     if (done.state === 'done') return { ok: true, task: done, answer: done.result ?? '' };
@@ -101,7 +106,23 @@ export class TeamService {
     if (finished) this.settle(id);
   }
 
-  /** Owner's /team cancel and `enclave team cancel`: the task and every open task of its chain; the chain's running turns are stopped. */
+  /**
+   * Queued tasks whose team or recipient the config no longer has fail back to their sender with
+   * the reason (an ask gets it at once); run after every config reload and at start.
+   */
+  failStranded(): TeamTask[] {
+    const config = this.d.config();
+    const failed: TeamTask[] = [];
+    for (const task of this.d.store.queued()) {
+      const reason = strandedReason(config, task);
+      if (reason !== undefined && this.d.store.finish(task.id, 'failed', reason)) failed.push(task);
+    }
+    // All failed before any sender is woken: a sender reads its failures in one turn.
+    for (const task of failed) this.settle(task.id);
+    return failed;
+  }
+
+  /** The owner's /team cancel: the task and every open task of its chain; the chain's running turns are stopped. */
   cancel(id: number, actor: string, team?: string): TeamTask[] {
     const task = this.d.store.get(id);
     if (!task || (team && task.team !== team)) throw new TeamError(`there is no team task #${id}`, 'not_found');

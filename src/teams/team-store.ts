@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { TEAM_TASK_RETENTION_DAYS } from './task-limits.js';
 
 export type TeamTaskState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export type TeamTaskKind = 'ask' | 'hand_off';
@@ -54,15 +55,27 @@ interface ChainRow {
 export type NewTeamTask = Pick<TeamTask, 'chainId' | 'team' | 'kind' | 'from' | 'to' | 'parentTask' | 'fromTurn' | 'depth' | 'visited' | 'title' | 'brief'>;
 
 const OPEN: readonly TeamTaskState[] = ['queued', 'running'];
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Chains and team tasks in SQLite: they survive a restart, and each task finishes exactly once. */
 export class TeamTaskStore {
+  private lastPrunedAt = -Infinity;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
   ) {}
 
+  /** At most once a day (at start, then as new chains begin): forgets what finished more than TEAM_TASK_RETENTION_DAYS ago. */
+  pruneIfDue(): { tasks: number; chains: number } {
+    const now = this.clock();
+    if (now - this.lastPrunedAt < DAY_MS) return { tasks: 0, chains: 0 };
+    this.lastPrunedAt = now;
+    return this.prune(now - TEAM_TASK_RETENTION_DAYS * DAY_MS);
+  }
+
   createChain(c: Pick<TeamChain, 'team' | 'originGroup' | 'origin' | 'limitMicros'>): TeamChain {
+    this.pruneIfDue();
     const id = randomUUID();
     this.db
       .prepare(`INSERT INTO team_chains (id, team, origin_group, origin_channel, origin_chat_id, origin_thread_id, limit_micros, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`)
@@ -128,6 +141,27 @@ export class TeamTaskStore {
     return this.db.prepare('UPDATE team_tasks SET reported = 1 WHERE id = ? AND reported = 0').run(id).changes === 1;
   }
 
+  /** The asker stopped waiting for this ask: its answer, when it comes, is reported in a new turn. */
+  detach(id: number): void {
+    this.db.prepare('UPDATE team_tasks SET detached = 1 WHERE id = ?').run(id);
+  }
+
+  /**
+   * After a stop: asks their asker still waited for are dropped (with everything asked on their
+   * behalf), since the interrupted asker runs again and asks anew; otherwise the chat would get
+   * two answers. Returns how many were dropped.
+   */
+  dropWaitedAsks(): number {
+    return this.db
+      .prepare(
+        `UPDATE team_tasks SET state = CASE WHEN state IN ('queued', 'running') THEN 'cancelled' ELSE state END,
+           error = CASE WHEN state IN ('queued', 'running') THEN 'the asker was interrupted by a restart and asks again' ELSE error END,
+           finished_at = COALESCE(finished_at, ?), reported = 1
+         WHERE kind = 'ask' AND detached = 0 AND reported = 0`,
+      )
+      .run(this.clock()).changes;
+  }
+
   /** Tasks a stopped host left running go back to the queue; returns the groups that have work. */
   requeueInterrupted(): string[] {
     this.db.prepare(`UPDATE team_tasks SET state = 'queued', started_at = NULL WHERE state = 'running'`).run();
@@ -147,6 +181,37 @@ export class TeamTaskStore {
   /** Open tasks handed out by one turn (its fan-out). */
   openFromTurn(turnId: string): number {
     return (this.db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM team_tasks WHERE from_turn = ? AND state IN ('queued', 'running')`).get(turnId)?.n ?? 0);
+  }
+
+  /** Open tasks of a team, and of one chain when given: the counts the open-task caps check. */
+  openCounts(team: string, chainId?: string): { team: number; chain: number } {
+    const row = this.db
+      .prepare<[string | null, string], { team: number; chain: number }>(
+        `SELECT COUNT(*) AS team, COALESCE(SUM(chain_id = ?), 0) AS chain FROM team_tasks WHERE team = ? AND state IN ('queued', 'running')`,
+      )
+      .get(chainId ?? null, team);
+    return { team: row?.team ?? 0, chain: row?.chain ?? 0 };
+  }
+
+  /** Every task still waiting for its recipient, oldest first. */
+  queued(): TeamTask[] {
+    return this.db.prepare<[], TaskRow>(`SELECT * FROM team_tasks WHERE state = 'queued' ORDER BY id`).all().map(toTask);
+  }
+
+  /**
+   * Forgets finished, reported tasks that finished before `before`, then chains created before it
+   * with no task left. Open tasks, unreported outcomes and their chains are kept whatever their age.
+   */
+  prune(before: number): { tasks: number; chains: number } {
+    return this.db.transaction(() => {
+      const tasks = this.db
+        .prepare(`DELETE FROM team_tasks WHERE state IN ('done', 'failed', 'cancelled') AND reported = 1 AND finished_at < ?`)
+        .run(before).changes;
+      const chains = this.db
+        .prepare(`DELETE FROM team_chains WHERE created_at < ? AND reserved_micros = 0 AND NOT EXISTS (SELECT 1 FROM team_tasks t WHERE t.chain_id = team_chains.id)`)
+        .run(before).changes;
+      return { tasks, chains };
+    })();
   }
 
   openInChain(chainId: string): TeamTask[] {

@@ -18,6 +18,8 @@ import { BoardStore } from './board-store.js';
 import { ChainBudget, chainAwareLedger } from './chain-budget.js';
 import { TeamEventStore } from './event-store.js';
 import { type EventTimer, realEventTimer, TeamEvents } from './team-events.js';
+import { HelperRunner } from './helper-runner.js';
+import type { SocketServers } from '../socket/socket-servers.js';
 import { TeamService } from './team-service.js';
 import { TeamTaskStore } from './team-store.js';
 import { teamTools } from './team-tools.js';
@@ -40,6 +42,8 @@ export interface TeamSystemDeps {
   /** Built after the team system: read when first needed. */
   containers: () => ContainerManager;
   queue: () => GroupQueue;
+  /** The sockets, for each helper's own (spawn_helper). */
+  sockets: () => Pick<SocketServers, 'helper' | 'close'>;
   /** ask_agent's timer (real time unless a test injects one). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The wake-up for a subscriber whose events wait for its interval (real timers unless a test injects them). */
@@ -58,6 +62,7 @@ export class TeamSystem {
   readonly runner: TeamTurnRunner;
   readonly eventStore: TeamEventStore;
   readonly events: TeamEvents;
+  readonly helpers: HelperRunner;
 
   constructor(d: TeamSystemDeps) {
     this.store = new TeamTaskStore(d.db, d.clock);
@@ -71,6 +76,15 @@ export class TeamSystem {
       sleep: d.sleep ?? sleep,
     });
     this.boardService = new BoardService(this.board, d.audit);
+    this.helpers = new HelperRunner({
+      config: d.config, store: this.store, turns: this.turns, audit: d.audit, model: d.model,
+      startContainer: (name, socketDir) => d.containers().startHelper(name, socketDir),
+      openSocket: (name, payer, scope) => d.sockets().helper(name, payer, scope),
+      closeSocket: (name) => d.sockets().close(name),
+      acquireSlot: (signal) => d.queue().acquireHelperSlot(signal),
+      lendSlotWhile: (group, waiting) => d.queue().lendSlotWhile(group, waiting),
+      sleep: d.sleep ?? sleep,
+    });
     this.runner = new TeamTurnRunner({
       config: d.config, store: this.store, service: this.service, teamTurns: this.turns, waiters: this.waiters, turns: d.turns,
       containers: d.containers, outbox: d.outbox, history: d.history, model: d.model, stopping: d.stopping, log: d.log, clock: d.clock,
@@ -83,13 +97,13 @@ export class TeamSystem {
     });
   }
 
-  /** The ledger the model proxy uses: chain turns reserve on their chain too. */
+  /** The ledger the model proxy uses: chain turns and helpers reserve on their chain too. */
   ledger(inner: BudgetLedger): BudgetLedger {
-    return chainAwareLedger(inner, this.chainBudget, (group) => this.turns.chainOf(group));
+    return chainAwareLedger(this.helpers.spendLedger(inner), this.chainBudget, (group) => this.helpers.currentChain() ?? this.turns.chainOf(group));
   }
 
   tools(): HostTool[] {
-    return teamTools(this.service, this.boardService, this.turns, this.events);
+    return teamTools(this.service, this.boardService, this.turns, this.events, this.helpers);
   }
 
   /** The group queue's turn: team work first, then the group's chat messages; true when more of either waits. */
@@ -108,10 +122,21 @@ export class TeamSystem {
     };
   }
 
-  /** After a start: open chain reservations are charged, interrupted tasks queued again; the groups with team work or events waiting. */
+  /**
+   * After a start: open chain reservations are charged, interrupted tasks queued again, tasks whose
+   * recipient left the team fail back to their senders, old finished work is pruned; the groups with team work or events waiting.
+   */
   resume(): string[] {
     this.chainBudget.chargeOpenReservations();
+    this.store.pruneIfDue();
+    this.store.dropWaitedAsks();
     const groups = this.store.requeueInterrupted();
+    this.service.failStranded();
     return [...groups, ...this.events.waiting().filter((g) => !groups.includes(g))];
+  }
+
+  /** After the groups were read again: queued tasks nobody can take any more fail back to their senders. */
+  afterReload(): void {
+    this.service.failStranded();
   }
 }

@@ -11,6 +11,7 @@ import type { History } from '../db/history.js';
 import type { Logger } from '../logger.js';
 import { resultsInput, taskInput } from './team-inputs.js';
 import type { TeamService } from './team-service.js';
+import { strandedReason } from './stranded.js';
 import type { TeamChain, TeamTask, TeamTaskStore } from './team-store.js';
 import type { AskWaiters, TeamTurn, TeamTurns } from './team-turns.js';
 
@@ -64,7 +65,8 @@ export class TeamTurnRunner {
     const chain = store.chain(task.chainId);
     const group = this.d.config().groups.get(task.to);
     if (!chain || chain.state !== 'open') return service.endTaskTurn(task.id, { ok: false, error: 'the chain of work was cancelled' });
-    if (!group || group.team?.name !== task.team) return service.endTaskTurn(task.id, { ok: false, error: `"${task.to}" is no longer a member of the team` });
+    const stranded = strandedReason(this.d.config(), task);
+    if (!group || stranded !== undefined) return service.endTaskTurn(task.id, { ok: false, error: stranded ?? `"${task.to}" is no longer a group` });
     const place = { depth: task.depth, visited: task.visited, parentTask: task.id };
     const outcome = await this.turn(group, chain, task.id, place, [{ role: 'user', content: taskInput(task) }], `You are working on team task #${task.id} for the agent "${task.from}" in team "${task.team}".`);
     if (outcome === 'interrupted') return;

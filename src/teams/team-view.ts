@@ -1,7 +1,8 @@
 import type { Config } from '../config/load.js';
 import { formatUsd } from '../ledger/money.js';
 import type { BoardStore } from './board-store.js';
-import type { TeamTaskStore } from './team-store.js';
+import { displayText } from './display-text.js';
+import type { TeamTask, TeamTaskStore } from './team-store.js';
 
 /** Plain lines about the teams, for `enclave team ...` (and any other front end that shows them). */
 export function teamListLines(config: Config): string[] {
@@ -26,15 +27,27 @@ export function teamShowLines(config: Config, team: string): string[] {
 export function teamTaskLines(store: TeamTaskStore, opts: { team?: string; all?: boolean }): string[] {
   const tasks = store.list(opts);
   if (tasks.length === 0) return [opts.all ? 'No team tasks.' : 'No team tasks in flight (--all shows finished ones).'];
-  return tasks.map((t) => {
-    const chain = store.chain(t.chainId);
-    const spend = chain ? `chain ${t.chainId.slice(0, 8)} ${formatUsd(chain.spentMicros)}/${formatUsd(chain.limitMicros)}` : `chain ${t.chainId.slice(0, 8)}`;
-    return `#${t.id} ${t.team}: ${t.from} → ${t.to} ${t.kind} "${t.title}" ${t.state} (depth ${t.depth}, ${spend})`;
-  });
+  return tasks.map((t) => `#${t.id} ${t.team}: ${taskLine(store, t)}`);
+}
+
+/** `/team` in a chat: the chat's team, each member's rights, and the team's tasks in flight. */
+export function teamChatLines(config: Config, store: TeamTaskStore, team: string): string[] {
+  const tasks = store.list({ team, limit: 20 });
+  const lines = teamShowLines(config, team);
+  if (tasks.length === 0) return [...lines, 'No tasks in flight.'];
+  return [...lines, 'Tasks in flight (/team cancel <id> stops one and the rest of its chain):', ...tasks.map((t) => `  #${t.id} ${taskLine(store, t)}`)];
+}
+
+/** Who asked whom, what, its state and the chain's spend so far. */
+function taskLine(store: TeamTaskStore, t: TeamTask): string {
+  const chain = store.chain(t.chainId);
+  const spend = chain ? `chain ${t.chainId.slice(0, 8)} ${formatUsd(chain.spentMicros)}/${formatUsd(chain.limitMicros)}` : `chain ${t.chainId.slice(0, 8)}`;
+  // Titles are written by agents: hostile text, shown on one line with nothing that could reorder or restyle it.
+  return `${t.from} → ${t.to} ${t.kind} "${displayText(t.title)}" ${t.state} (depth ${t.depth}, ${spend})`;
 }
 
 export function teamBoardLines(board: BoardStore, team: string): string[] {
   const entries = board.readAll(team);
   if (entries.length === 0) return [`The board of ${team} is empty.`];
-  return entries.map((e) => `${e.key} v${e.version} by ${e.updatedBy}${e.expiresAt ? ` (expires ${e.expiresAt})` : ''}: ${e.value.length > 120 ? `${e.value.slice(0, 119)}…` : e.value}`);
+  return entries.map((e) => `${e.key} v${e.version} by ${e.updatedBy}${e.expiresAt ? ` (expires ${e.expiresAt})` : ''}: ${displayText(e.value, 120)}`);
 }

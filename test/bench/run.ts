@@ -11,6 +11,7 @@ import { benchFirstText } from './first-text-bench.js';
 import { benchMedia } from './media-bench.js';
 import { benchProxy } from './proxy-bench.js';
 import { benchScale } from './scale-bench.js';
+import { benchTeams } from './team-bench.js';
 import { printRows, printTargets, type BenchOptions, type BenchSection, type TargetCheck } from './stats.js';
 
 /** Each bench module: one line here. */
@@ -21,6 +22,7 @@ const BENCHES: [string, (opts: BenchOptions) => Promise<BenchSection>][] = [
   ['dashboard', benchDashboard],
   ['scale', benchScale],
   ['media', benchMedia],
+  ['team', benchTeams],
 ];
 
 const SECTION_PREFIX = 'BENCH-SECTION ';

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ export function teamHost(
     mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
     writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
   }
-  const config = loadConfig(home, {});
+  let config = loadConfig(home, {});
   const db = opts.db ?? openDatabase(':memory:');
   const clock = opts.clock ?? (() => Date.parse('2026-05-01T10:00:00Z'));
   const audit = new AuditLog(db, clock);
@@ -75,6 +76,7 @@ export function teamHost(
     db, clock, config: () => config, audit, log: createLogger({ level: 'silent' }), outbox, history: new History(db, { clock }), turns: active,
     model: () => 'm', tellChat: (group, chat, text) => told.push({ group, chatId: chat.chatId, text }), stopping: () => false,
     containers: () => containers, queue: () => queue, sleep: opts.sleep, eventTimer: opts.eventTimer,
+    sockets: () => assert.fail('this host has no sockets: spawn_helper needs real containers'),
   });
   const dispatcher = createHostTools({
     groups: () => config.groups,
@@ -108,7 +110,13 @@ export function teamHost(
     throw new Error(`turn of ${group} crashed: ${String(err)}`);
   });
   return {
-    config, db, teams, queue, dispatcher, active, outboxed, told, inputs, containers, audit, aborted,
+    config, home, db, teams,
+    /** Rewrites config files (enclave.yaml, groups/<name>/group.yaml) and reads the whole config again, as a start or reload would. */
+    reconfigure: (files: Record<string, string>) => {
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(home, file), text);
+      config = loadConfig(home, {});
+    },
+    queue, dispatcher, active, outboxed, told, inputs, containers, audit, aborted,
     /** Scripts the next turns of a group's agent (team turns). */
     agent: (group: string, ...steps: AgentStep[]) => script.set(group, [...(script.get(group) ?? []), ...steps]),
     /** A chat message to a chat group: its turn runs through the queue. */

@@ -107,6 +107,8 @@ test('an ask whose turn ended first: the late answer comes to the asker as a new
     return { reply: 'timed out' };
   });
   await waitFor('the researcher to work', () => h.inputs.some((i) => i.group === 'researcher') || undefined);
+  // Marked as no longer waited on: a restart now would keep it (its late answer was promised), not drop it.
+  await waitFor('the ask to be detached', () => (h.db.prepare('SELECT detached FROM team_tasks').get() as { detached: number }).detached === 1 || undefined);
   answer();
   await waitFor('the late answer to reach main', () => h.inputs.find((i) => i.group === 'main' && /the late answer/.test(i.input)));
   await h.queue.idle();

@@ -87,3 +87,14 @@ test('a member that is no group, a group in two teams, rights without a team, an
   err = configError(() => loadConfig(home(t, TEAM, { main: 'chats: [local:main]\nteam: { handOffTo: [main] }\n', researcher: 'chats: []\n' }), {}));
   assert.match(err.problem, /names the group itself/);
 });
+
+test('team.helpers: spawn_helper is offered only to a member whose group.yaml says helpers: true (default deny); anything but a boolean is a config error', (t) => {
+  const dir = home(t, TEAM, { main: 'chats: [local:main]\nteam:\n  helpers: true\n', researcher: 'chats: []\n' });
+  const cfg = loadConfig(dir, {});
+  assert.ok(cfg.groups.get('main')!.tools.includes('spawn_helper'));
+  assert.ok(!cfg.groups.get('researcher')!.tools.includes('spawn_helper'), 'no team.helpers: no helpers');
+  const bad = home(t, TEAM, { main: 'chats: [local:main]\nteam:\n  helpers: yes please\n', researcher: 'chats: []\n' });
+  const err = configError(() => loadConfig(bad, {}));
+  assert.ok(err.file.endsWith(join('groups', 'main', 'group.yaml')), err.file);
+  assert.match(`${err.problem} ${err.fix ?? ''}`, /helpers/);
+});

@@ -7,10 +7,13 @@ import { conversationCommands } from './conversation-commands.js';
 import { modelCommand } from './model-command.js';
 import { statusCommand, type StatusDeps } from './status-command.js';
 import { tasksChatCommand } from './tasks-chat-command.js';
+import { teamChatCommand, type TeamChatDeps } from './team-chat-command.js';
 
 export interface ChatCommandDeps extends StatusDeps {
   audit: AuditSink;
   services: HostServices;
+  /** The agent teams' service and task store (`/team`). */
+  team: Omit<TeamChatDeps, 'config'>;
 }
 
 /** Every chat command, in the order /help lists them. */
@@ -22,6 +25,7 @@ export function chatCommands(deps: ChatCommandDeps): CommandSpec[] {
     ...conversationCommands(deps),
     modelCommand(deps),
     tasksChatCommand({ tasks: services.tasks }),
+    teamChatCommand({ config: deps.config, ...deps.team }),
     ...accessCommands({ pairings: services.pairings, groups: services.groups }),
   ];
 }
