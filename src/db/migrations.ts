@@ -342,4 +342,8 @@ export const MIGRATIONS: readonly string[] = [
   -- still waited on when the host stopped is dropped at the next start: the asker runs again and asks anew.
   ALTER TABLE team_tasks ADD COLUMN detached INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- How many events turns led to an event (1: published outside any events turn): past the team's maxDepth a publish is refused, so two agents cannot trade events for ever.
+  ALTER TABLE team_events ADD COLUMN hop INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

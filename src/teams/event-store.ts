@@ -12,6 +12,8 @@ export interface TeamEvent {
   from: string;
   payload: string;
   chainId: string | null;
+  /** Events turns that led to this event, plus one. */
+  hop: number;
   createdAt: number;
 }
 
@@ -23,6 +25,7 @@ interface EventRow {
   from_group: string;
   payload: string;
   chain_id: string | null;
+  hop: number;
   created_at: number;
 }
 
@@ -34,15 +37,15 @@ export class TeamEventStore {
   ) {}
 
   /** Stores the event for each subscriber; returns, per subscriber, how many of its oldest events were dropped to stay under the cap. */
-  add(e: { team: string; topic: string; from: string; payload: string; chainId: string | null }, subscribers: readonly string[]): Map<string, number> {
+  add(e: { team: string; topic: string; from: string; payload: string; chainId: string | null; hop: number }, subscribers: readonly string[]): Map<string, number> {
     const dropped = new Map<string, number>();
     this.db.transaction(() => {
-      const insert = this.db.prepare('INSERT INTO team_events (team, subscriber, topic, from_group, payload, chain_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const insert = this.db.prepare('INSERT INTO team_events (team, subscriber, topic, from_group, payload, chain_id, hop, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       const trim = this.db.prepare(
         'DELETE FROM team_events WHERE subscriber = ? AND id NOT IN (SELECT id FROM team_events WHERE subscriber = ? ORDER BY id DESC LIMIT ?)',
       );
       for (const s of subscribers) {
-        insert.run(e.team, s, e.topic, e.from, e.payload, e.chainId, this.clock());
+        insert.run(e.team, s, e.topic, e.from, e.payload, e.chainId, e.hop, this.clock());
         const gone = trim.run(s, s, MAX_PENDING_EVENTS).changes;
         if (gone) dropped.set(s, gone);
       }
@@ -79,5 +82,5 @@ export class TeamEventStore {
 }
 
 function toEvent(r: EventRow): TeamEvent {
-  return { id: r.id, team: r.team, subscriber: r.subscriber, topic: r.topic, from: r.from_group, payload: r.payload, chainId: r.chain_id, createdAt: r.created_at };
+  return { id: r.id, team: r.team, subscriber: r.subscriber, topic: r.topic, from: r.from_group, payload: r.payload, chainId: r.chain_id, hop: r.hop, createdAt: r.created_at };
 }

@@ -44,6 +44,10 @@ export interface TeamEventsDeps {
  */
 export class TeamEvents {
   private readonly timers = new Map<string, unknown>();
+  /** The hop of the events turn each group is running now (a group runs one turn at a time). */
+  private readonly turnHops = new Map<string, number>();
+  /** Events dropped per subscriber since its last events turn: the first drop is an audit row, the count goes on the next delivery's row. */
+  private readonly droppedSinceTurn = new Map<string, number>();
 
   constructor(private readonly d: TeamEventsDeps) {}
 
@@ -56,12 +60,26 @@ export class TeamEvents {
       this.audit(from.name, `agent:${from.name}`, { action: 'publish_refused', topic, chain: chainId });
       throw new TeamError(`you may not publish to "${topic}" (team.publish of your group allows: ${allowed.join(', ') || 'nothing'})`, 'refused', { chain: chainId });
     }
+    const hop = (this.turnHops.get(from.name) ?? 0) + 1;
+    const maxDepth = this.d.config().enclave.teams[team.name]?.maxDepth ?? 1;
+    if (hop > maxDepth) {
+      this.audit(from.name, `agent:${from.name}`, { action: 'publish_refused', topic, chain: chainId, reason: 'depth', hop });
+      throw new TeamError(
+        `this turn was started by events that already passed through ${hop - 1} events turns, the team's maxDepth of ${maxDepth}: publish nothing more about them`,
+        'refused',
+        { chain: chainId },
+      );
+    }
     const subscribers = [...this.d.config().groups.values()]
       .filter((g) => g.name !== from.name && g.team?.name === team.name && g.team.acl.subscribe.includes(topic))
       .map((g) => g.name);
-    const dropped = this.d.store.add({ team: team.name, topic, from: from.name, payload, chainId }, subscribers);
-    this.audit(from.name, `agent:${from.name}`, { action: 'publish', topic, chain: chainId, chars: payload.length, subscribers });
-    for (const [subscriber, count] of dropped) this.audit(subscriber, 'host', { action: 'events_dropped', dropped: count, topic, from: from.name, reason: 'too many events waiting' });
+    const dropped = this.d.store.add({ team: team.name, topic, from: from.name, payload, chainId, hop }, subscribers);
+    this.audit(from.name, `agent:${from.name}`, { action: 'publish', topic, chain: chainId, hop, chars: payload.length, subscribers });
+    for (const [subscriber, count] of dropped) {
+      const before = this.droppedSinceTurn.get(subscriber) ?? 0;
+      this.droppedSinceTurn.set(subscriber, before + count);
+      if (before === 0) this.audit(subscriber, 'host', { action: 'events_dropped', dropped: count, topic, from: from.name, reason: 'too many events waiting' });
+    }
     for (const s of subscribers) this.d.wake(s);
     return subscribers.length;
   }
@@ -91,11 +109,19 @@ export class TeamEvents {
     const ids = wanted.map((e) => e.id);
     const waiting = this.d.store.count(group) - wanted.length;
     // Keyed by the first event alone: a batch run again after a crash may have grown, and must not answer the chat twice.
-    const outcome = await this.d.runTurn(cfg, eventsInput(wanted, waiting), `team-events:${ids[0]}`, eventsInput(wanted, waiting, HISTORY_EVENT_PAYLOAD_CHARS));
+    this.turnHops.set(group, Math.max(...wanted.map((e) => e.hop)));
+    let outcome: EventsTurnOutcome;
+    try {
+      outcome = await this.d.runTurn(cfg, eventsInput(wanted, waiting), `team-events:${ids[0]}`, eventsInput(wanted, waiting, HISTORY_EVENT_PAYLOAD_CHARS));
+    } finally {
+      this.turnHops.delete(group);
+    }
     if (outcome === 'interrupted') return;
     // Delivered once either way: a failing turn does not bring the same events round again.
     this.d.store.remove(ids);
-    this.audit(group, 'host', { action: 'events_delivered', events: ids.length, waiting, ok: outcome.ok });
+    const dropped = this.droppedSinceTurn.get(group) ?? 0;
+    this.droppedSinceTurn.delete(group);
+    this.audit(group, 'host', { action: 'events_delivered', events: ids.length, waiting, ok: outcome.ok, ...(dropped > 0 && { droppedSinceLastTurn: dropped }) });
     if (!outcome.ok) this.d.log.warn({ group, err: outcome.error }, 'an agent could not take in the events of its team');
   }
 

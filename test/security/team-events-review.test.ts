@@ -81,7 +81,7 @@ test('review: a chat group whose events turns keep failing (over budget, model d
   assert.ok(toChat.length <= 1, `another agent made the chat get ${toChat.length} failure messages: ${JSON.stringify(toChat.map((m) => m.text))}`);
 });
 
-test('review (unfixed): two agents that publish whenever they hear an event ping-pong forever; no depth or chain bounds events turns', { todo: 'events turns carry no hop count: loop detection and maxDepth do not apply to publish' }, async (t) => {
+test('two agents that publish whenever they hear an event stop after maxDepth events turns: the publish past it is refused and audited', async (t) => {
   const time = new ManualTime(Date.parse('2026-05-01T10:00:00Z'));
   const timers = new ManualTimers();
   const eventTimer: EventTimer = { set: (fn, ms) => timers.setTimeout(fn, ms), clear: (h) => timers.clearTimeout(h) };
@@ -106,8 +106,9 @@ test('review (unfixed): two agents that publish whenever they hear an event ping
     timers.fireAll();
   }
   await h.queue.idle();
-  const turns = h.inputs.length;
-  assert.ok(turns <= 2 * 3, `one publish started ${turns} paid turns (and still going), past maxDepth 3`);
+  assert.deepEqual(h.inputs.map((i) => i.group), ['beta', 'alpha', 'beta'], 'one publish leads to maxDepth (3) events turns, no more');
+  const refused = h.audit.tail(100, { kind: 'team' }).filter((r) => r.detail.action === 'publish_refused');
+  assert.deepEqual(refused.map((r) => [r.group, r.detail.reason, r.detail.hop]), [['beta', 'depth', 4]]);
 });
 
 test('review: a host killed after an events turn answered the chat, before its events were removed, does not answer twice at the next start', async (t) => {
@@ -138,7 +139,7 @@ test('review: a host killed after an events turn answered the chat, before its e
   assert.equal(keys[1], keys[0], `the answer is stored under another key (${keys.join(' vs ')}), so the outbox sends it again`);
 });
 
-test('review (unfixed): once a subscriber is full, every publish writes an unthrottled audit row per subscriber', { todo: "events_dropped is one 'team' row per publish and subscriber; kind team is not throttled" }, async (t) => {
+test('once subscribers are full, a minute of publishing writes one events_dropped row per subscriber, not one per publish', async (t) => {
   const h = teamHost(t, {
     enclaveYaml: 'teams:\n  home: { members: [pub, s1, s2, s3] }\n',
     groups: { pub: 'chats: []\nteam: { publish: [news] }\n', s1: 'chats: []\nteam: { subscribe: [news] }\n', s2: 'chats: []\nteam: { subscribe: [news] }\n', s3: 'chats: []\nteam: { subscribe: [news] }\n' },
