@@ -42,3 +42,17 @@ test('the apply plan shows a new member\'s chats, senders, tools, budget, web ac
     assert.ok(lines.includes(shown), `the plan shows "${shown}":\n${lines}`);
   }
 });
+
+test('/team and `enclave team show` print a member\'s model and chats without escapes or bidi controls', async (t) => {
+  const { teamShowLines } = await import('../../src/teams/team-view.js');
+  const { mkdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'enc-teamshow-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  seedHome(dir);
+  writeFileSync(join(dir, 'enclave.yaml'), 'teams:\n  trip: { members: [main, lookout] }\n');
+  mkdirSync(join(dir, 'groups', 'lookout', 'memory'), { recursive: true });
+  writeFileSync(join(dir, 'groups', 'lookout', 'group.yaml'), 'chats: ["telegram:6\\e]0;x\\u0007"]\nmodel: "m\\e[2K\\r\\u2067"\n');
+  const lines = teamShowLines(loadConfig(dir, {}), 'trip').join(' ');
+  assert.match(lines, /lookout \(chats telegram:6/);
+  assert.doesNotMatch(lines, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+});
