@@ -329,7 +329,7 @@ export class Enclave {
       restartBackoffMs: opts.restartBackoffMs,
       clock,
       helperDirs: { scratchRoot: join(first.paths.dataDir, 'helpers'), runDir: first.paths.runDir },
-      onTurnEnded: (group) => teams.helpers.turnEnded(group),
+      onTurnEnded: (group, turnId) => teams.helpers.turnEnded(group, turnId),
     });
     await containers.cleanupLeftovers();
 

@@ -32,7 +32,7 @@ export interface ContainerManagerOptions {
   /** Where spawn_helper helpers get their scratch folders (under the data folder), and the sockets' folder. */
   helperDirs?: { scratchRoot: string; runDir: string };
   /** A group's turn ended in any way (answered, failed, stopped, timed out): its helpers are stopped. */
-  onTurnEnded?: (group: string) => void;
+  onTurnEnded?: (group: string, turnId: string) => void;
 }
 
 export class TurnFailedError extends Error {
@@ -224,7 +224,7 @@ export class ContainerManager {
       this.aborts.delete(group.name);
       clearTimeout(timer);
       this.scheduleIdleStop(group.name);
-      this.opts.onTurnEnded?.(group.name);
+      this.opts.onTurnEnded?.(group.name, request.turnId);
     }
   }
 

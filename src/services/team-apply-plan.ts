@@ -6,7 +6,7 @@ import type { Config } from '../config/load.js';
 import { groupConfigSchema } from '../config/schema.js';
 import { groupTeamSchema, teamSchema } from '../config/team-schema.js';
 import { yamlLine } from '../config/yaml-line.js';
-import { MEMBER_ONLY_KEYS, readTeamFile, type ReadTeamFile } from './team-file.js';
+import { MEMBER_ONLY_KEYS, readTeamFile, type ReadTeamFile, type TeamFileMember } from './team-file.js';
 
 /** One file the apply writes; `before` is its text when planned (null: it must not exist yet). */
 export interface PlannedWrite {
@@ -28,6 +28,10 @@ export interface PlannedMember {
   boardWrite: string[];
   publish: string[];
   subscribe: string[];
+  /** team.helpers: may start spawn_helper helpers. */
+  helpers: boolean;
+  /** A new group's reach and spend (chats and who may talk, tools, budget, web), for the plan the user approves. */
+  grants?: string;
 }
 
 export interface Conflict {
@@ -68,7 +72,7 @@ export function planTeamApply(config: Config, file: string): TeamApplyPlan {
     const acl = m.team ?? groupTeamSchema.parse({});
     const other = Object.entries(enclave.teams).find(([t, cfg]) => t !== data.name && cfg.members.includes(name));
     if (other) conflicts.push({ what: `group "${name}" is already in team "${other[0]}" (${rel(paths.configFile)}:${yamlLine(paths.configFile, ['teams', other[0]]) ?? '?'})`, fix: `a group is in one team only: remove "${name}" from team "${other[0]}", or rename the member in ${source}` });
-    const base = { name, handOffTo: acl.handOffTo, boardRead: acl.board.read, boardWrite: acl.board.write, publish: acl.publish, subscribe: acl.subscribe };
+    const base = { name, handOffTo: acl.handOffTo, boardRead: acl.board.read, boardWrite: acl.board.write, publish: acl.publish, subscribe: acl.subscribe, helpers: acl.helpers === true };
 
     if (m.existing) {
       const group = config.groups.get(name);
@@ -90,7 +94,7 @@ export function planTeamApply(config: Config, file: string): TeamApplyPlan {
     const groupText = newGroupYaml(read, name, data.name, source);
     const memoryFile = join(dir, 'memory', 'MEMORY.md');
     const memoryText = memoryFor(name, data.name, m.role);
-    const member: PlannedMember = { ...base, action: 'create', worker: m.chats.length === 0, model: m.model };
+    const member: PlannedMember = { ...base, action: 'create', worker: m.chats.length === 0, model: m.model, grants: grantsOf(m) };
     members.push(member);
     if (!existsSync(dir)) {
       newDirs.push(dir);
@@ -139,6 +143,15 @@ function newGroupYaml(read: ReadTeamFile, name: string, team: string, source: st
   // The file was validated as a member; this only guards the conversion.
   groupConfigSchema.parse(parseDocument(text).toJS());
   return text;
+}
+
+/** What a new member may reach and spend: a team file from elsewhere must not bind a chat, tools or a budget the plan does not show. */
+function grantsOf(m: TeamFileMember): string {
+  const chats = m.chats.length
+    ? `chats ${m.chats.join(', ')} (${m.allowSenders.length ? `senders ${m.allowSenders.join(', ')}` : 'anyone in them'}${m.requireTrigger ? '' : ', no trigger needed'})`
+    : 'no chat';
+  const budget = m.budget ? Object.entries(m.budget).map(([k, v]) => `${k} ${String(v)}`).join(', ') : 'the default';
+  return [chats, `tools ${m.tools.join(', ') || 'none'}`, `budget ${budget}`, ...(m.webAllowlist.length ? [`web ${m.webAllowlist.join(', ')}`] : []), ...(m.skills.length ? [`skills ${m.skills.join(', ')}`] : [])].join('; ');
 }
 
 function memoryFor(name: string, team: string, role: string | undefined): string {

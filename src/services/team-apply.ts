@@ -3,6 +3,7 @@ import { dirname, relative } from 'node:path';
 import type { AuditSink } from '../audit/types.js';
 import { writeFileAtomic } from '../config/atomic-file.js';
 import { withReloadedGroups, type Config } from '../config/load.js';
+import { displayText } from '../teams/display-text.js';
 import { planTeamApply, type PlannedMember, type TeamApplyPlan } from './team-apply-plan.js';
 
 export type { TeamApplyPlan } from './team-apply-plan.js';
@@ -90,10 +91,11 @@ export function teamApplyPlanLines(plan: TeamApplyPlan, home: string): string[] 
 function memberLine(m: PlannedMember): string {
   const kind = m.worker ? 'worker' : 'chat group';
   const topics = [m.publish.length ? `publish ${m.publish.join(', ')}` : '', m.subscribe.length ? `subscribe ${m.subscribe.join(', ')}` : ''].filter(Boolean);
-  const rights = `hands off to ${m.handOffTo.join(', ') || 'nobody'}; board read ${m.boardRead.join(', ') || '-'}, write ${m.boardWrite.join(', ') || '-'}${topics.length ? `; ${topics.join(', ')}` : ''}`;
+  const rights = `hands off to ${m.handOffTo.join(', ') || 'nobody'}; board read ${m.boardRead.join(', ') || '-'}, write ${m.boardWrite.join(', ') || '-'}${topics.length ? `; ${topics.join(', ')}` : ''}${m.helpers ? '; may start helpers' : ''}`;
   switch (m.action) {
     case 'create':
-      return `  + group ${m.name} (${kind}, ${m.model ? `model ${m.model}` : 'default model'}): ${rights}`;
+      // The file may come from anywhere: its free-form values (model, chats) reach the terminal without escapes or bidi controls.
+      return `  + group ${m.name} (${kind}, ${m.model ? `model ${displayText(m.model, 120)}` : 'default model'}): ${rights}\n      ${displayText(m.grants ?? '', 2000)}`;
     case 'join':
       return `  ~ group ${m.name} (existing ${kind}) gets its team rights: ${rights}`;
     case 'joined':

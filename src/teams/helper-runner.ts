@@ -137,10 +137,19 @@ export class HelperRunner {
     return outcome;
   }
 
-  /** The spawner's turn ended (answered, stopped, timed out, crashed): its helpers are stopped and cleaned up. */
-  turnEnded(group: string): void {
+  /**
+   * The spawner's turn (or one attempt of it) ended (answered, stopped, timed out, crashed): its helpers
+   * are stopped and cleaned up. The chain of the turn that just ended is kept (a crashed attempt is run
+   * again with the same turn id, and must not get a fresh maxChainUsd); only older turns' are forgotten.
+   */
+  turnEnded(group: string, turnId?: string): void {
     for (const h of this.running.values()) if (h.spawner === group) h.stop.abort(new Error('the turn that started the helper ended'));
-    for (const [turnId, t] of this.turnChains) if (t.group === group) this.turnChains.delete(turnId);
+    for (const [id, t] of this.turnChains) if (t.group === group && id !== turnId) this.turnChains.delete(id);
+  }
+
+  /** The chain a chat turn's helpers started, so that its hand-offs and asks join it rather than open a second one. */
+  turnChain(turnId: string): string | undefined {
+    return this.turnChains.get(turnId)?.chainId;
   }
 
   /** Host stop: every helper is stopped. */

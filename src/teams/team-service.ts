@@ -10,6 +10,7 @@ import { openTaskLimitRefusal } from './task-limits.js';
 import { TeamError } from './team-error.js';
 import type { TeamTask, TeamTaskKind, TeamTaskStore } from './team-store.js';
 import type { AskWaiters, TeamTurns } from './team-turns.js';
+import { displayText } from './display-text.js';
 
 type Chat = ChatRef & { threadId?: string };
 
@@ -36,6 +37,8 @@ export interface TeamServiceDeps {
   abortTurn: (group: string) => void;
   /** Resolves after ms unless aborted (real time in production). */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The chain this chat turn's spawn_helper helpers already started (HelperRunner.turnChain), if any. */
+  turnChain?: (turnId: string) => string | undefined;
 }
 
 export type AskOutcome = { ok: true; task: TeamTask; answer: string } | { ok: false; task: TeamTask; reason: string };
@@ -51,7 +54,7 @@ export class TeamService {
     const team = teamName ? this.d.config().enclave.teams[teamName] : undefined;
     if (!teamName || !team) throw new TeamError('your group is in no team', 'refused');
     const mine = turns.get(caller.group.name, caller.turnId);
-    const chainId = mine ? mine.chainId : store.chainStartedBy(caller.turnId);
+    const chainId = mine ? mine.chainId : (store.chainStartedBy(caller.turnId) ?? this.d.turnChain?.(caller.turnId));
     const currentChain = chainId === undefined ? undefined : store.chain(chainId);
     const current = currentChain && { chain: currentChain, depth: mine?.depth ?? 0, visited: mine?.visited ?? [caller.group.name] };
     const plan = planHop({ team, from: caller.group, to, current, openFromTurn: store.openFromTurn(caller.turnId) });
@@ -147,9 +150,9 @@ export class TeamService {
       return;
     }
     if (tellOrigin && task.state === 'failed' && task.depth >= 2 && this.d.store.setChainState(task.chainId, 'gave_up')) {
-      this.tellOrigin(task, `The agents gave up on this work: "${task.to}" could not do task #${task.id} ("${task.title}") for "${task.from}": ${task.error ?? task.state}.`);
+      this.tellOrigin(task, `The agents gave up on this work: "${task.to}" could not do task #${task.id} ("${displayText(task.title)}") for "${task.from}": ${displayText(task.error ?? task.state, 300)}.`);
     } else if (tellOrigin && task.state !== 'done' && task.depth === 1 && task.kind === 'hand_off') {
-      this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${task.title}") failed: ${task.error ?? task.state}.`);
+      this.tellOrigin(task, `The work handed to "${task.to}" (task #${task.id}, "${displayText(task.title)}") failed: ${displayText(task.error ?? task.state, 300)}.`);
     }
     this.d.wake(task.from);
   }

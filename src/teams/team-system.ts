@@ -74,6 +74,8 @@ export class TeamSystem {
       lendSlotWhile: (group, waiting) => d.queue().lendSlotWhile(group, waiting),
       abortTurn: (group) => void d.containers().abortTurn(group),
       sleep: d.sleep ?? sleep,
+      // One chat turn is one chain, whether its helpers or its hand-offs started it.
+      turnChain: (turnId) => this.helpers.turnChain(turnId),
     });
     this.boardService = new BoardService(this.board, d.audit);
     this.helpers = new HelperRunner({

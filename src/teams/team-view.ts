@@ -18,8 +18,9 @@ export function teamShowLines(config: Config, team: string): string[] {
   for (const member of t.members) {
     const g = config.groups.get(member);
     const acl = g?.team?.acl;
-    const kind = g && g.chats.length === 0 ? 'worker' : `chats ${g?.chats.join(', ')}`;
-    lines.push(`  ${member} (${kind}, model ${g?.model}): hands off to ${acl?.handOffTo.join(', ') || 'nobody'}; board read ${acl?.board.read.join(', ') || '-'}, write ${acl?.board.write.join(', ') || '-'}; publish ${acl?.publish.join(', ') || '-'}, subscribe ${acl?.subscribe.join(', ') || '-'}`);
+    // A group.yaml may come from a team file made elsewhere: its free-form values are shown without escapes or bidi controls.
+    const kind = g && g.chats.length === 0 ? 'worker' : `chats ${displayText(String(g?.chats.join(', ')), 500)}`;
+    lines.push(`  ${member} (${kind}, model ${displayText(String(g?.model), 120)}): hands off to ${acl?.handOffTo.join(', ') || 'nobody'}; board read ${acl?.board.read.join(', ') || '-'}, write ${acl?.board.write.join(', ') || '-'}; publish ${acl?.publish.join(', ') || '-'}, subscribe ${acl?.subscribe.join(', ') || '-'}`);
   }
   return lines;
 }
