@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -83,16 +83,34 @@ export async function releaseGroupDisk(group: Pick<GroupDiskInput, 'dir' | 'memo
 async function createImage(image: string, opts: GroupDiskOptions): Promise<void> {
   const partial = `${image}.partial`;
   const bytes = String(opts.diskMb * 1024 * 1024);
-  // Allocated up front: a sparse image could meet a full host disk later and fail with EIO instead of ENOSPC.
-  await run('fallocate', ['-l', bytes, partial]).catch(() => run('truncate', ['-s', bytes, partial]));
+  await allocate(partial, bytes).catch((err: unknown) => {
+    rmSync(partial, { force: true });
+    throw err;
+  });
   await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', 'enclave-mem', '-E', `root_owner=${opts.uid}:${opts.gid}`, partial]);
   renameSync(partial, image);
+}
+
+/**
+ * Allocated up front: a sparse image could meet a full host disk later and fail with EIO instead of
+ * ENOSPC, and would let an agent take host space it was never given. Only a filesystem that cannot
+ * allocate at all gets a sparse file; a host disk without room is an error.
+ */
+async function allocate(file: string, bytes: string): Promise<void> {
+  try {
+    await run('fallocate', ['-l', bytes, file]);
+  } catch (err) {
+    if (/No space left on device/.test(String((err as { stderr?: string }).stderr))) {
+      throw new DiskLimitError(`The host disk has no room for a ${Math.round(Number(bytes) / 1024 / 1024)} MB memory disk (${file}). Free space on it, or lower container.diskMb in enclave.yaml.`);
+    }
+    await run('truncate', ['-s', bytes, file]);
+  }
 }
 
 async function growImage(image: string, diskMb: number): Promise<void> {
   const wanted = diskMb * 1024 * 1024;
   if (statSync(image).size >= wanted) return;
-  await run('fallocate', ['-l', String(wanted), image]).catch(() => run('truncate', ['-s', String(wanted), image]));
+  await allocate(image, String(wanted));
   // Exit code 1 means e2fsck fixed something (it puts back lost+found, which the mount removes): fine.
   await run('e2fsck', ['-f', '-p', image]).catch((err: { code?: number }) => {
     if (err.code !== 1) throw err;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -90,5 +90,22 @@ describe('group disk (kernel-enforced size of a group\'s memory folder)', () => 
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(kept), false, 'no mount left behind');
     assert.ok(existsSync(join(kept, 'memory.img')));
     assert.equal(existsSync(join(kept, 'memory', 'MEMORY.md')), false, 'the files live in the image, not the folder');
+  });
+
+  test('as root: a host disk without room for the image is a clear error, and no sparse image takes the space that is left', { skip: !asRoot && 'needs root for a small tmpfs' }, async (t) => {
+    const host = mkdtempSync(join(tmpdir(), 'enc-small-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', host]);
+    t.after(() => execFileSync('umount', ['-l', host]));
+    const dir = join(host, 'g');
+    mkdirSync(join(dir, 'memory'), { recursive: true });
+    assert.equal(fill(join(host, 'filler')), 'ENOSPC');
+    execFileSync('truncate', ['-s', '6M', join(host, 'filler')]);
+    await assert.rejects(ensureGroupDisk({ name: 'g', dir, memoryDir: join(dir, 'memory') }, { diskMb: 16, uid: 1000, gid: 1000, isRoot: true }), (err: Error) => {
+      assert.ok(err instanceof DiskLimitError, String(err));
+      assert.match(err.message, /no room for a 16 MB memory disk/);
+      assert.match(err.message, /lower container\.diskMb/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(dir).sort(), ['memory'], 'no image (sparse or partial) was left behind');
   });
 });
