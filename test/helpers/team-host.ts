@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
+import { configHome } from './config-home.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import type { Clock } from '../../src/clock.js';
 import type { GroupConfig } from '../../src/config/groups.js';
@@ -32,13 +32,7 @@ export function teamHost(
   t: TestContext,
   opts: { enclaveYaml: string; groups: Record<string, string>; maxContainers?: number; sleep?: (ms: number, signal: AbortSignal) => Promise<void>; clock?: Clock; eventTimer?: EventTimer; db?: Db },
 ) {
-  const home = mkdtempSync(join(tmpdir(), 'enc-teamhost-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  writeFileSync(join(home, 'enclave.yaml'), opts.enclaveYaml);
-  for (const [name, yaml] of Object.entries(opts.groups)) {
-    mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
-    writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
-  }
+  const home = configHome(t, opts.enclaveYaml, opts.groups);
   let config = loadConfig(home, {});
   const db = opts.db ?? openDatabase(':memory:');
   const clock = opts.clock ?? (() => Date.parse('2026-05-01T10:00:00Z'));

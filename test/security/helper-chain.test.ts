@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { configHome } from '../helpers/config-home.js';
 import { test, type TestContext } from 'node:test';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
@@ -20,13 +18,10 @@ import { waitFor } from '../helpers/wait.js';
  * id), must not get a second chain with a fresh limit.
  */
 function host(t: TestContext) {
-  const home = mkdtempSync(join(tmpdir(), 'enc-helper-chain-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  writeFileSync(join(home, 'enclave.yaml'), 'teams:\n  home: { members: [main, worker], maxHelpers: 4, maxChainUsd: 0.01 }\n');
-  for (const [name, yaml] of Object.entries({ main: 'chats: [local:main]\nteam: { helpers: true, handOffTo: [worker] }\n', worker: 'chats: []\n' })) {
-    mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
-    writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
-  }
+  const home = configHome(t, 'teams:\n  home: { members: [main, worker], maxHelpers: 4, maxChainUsd: 0.01 }\n', {
+    main: 'chats: [local:main]\nteam: { helpers: true, handOffTo: [worker] }\n',
+    worker: 'chats: []\n',
+  });
   const config = loadConfig(home, {});
   const db = openDatabase(':memory:');
   const clock = () => Date.parse('2026-05-01T10:00:00Z');

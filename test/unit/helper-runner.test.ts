@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { configHome } from '../helpers/config-home.js';
 import { test, type TestContext } from 'node:test';
 import type { TurnRequest, TurnResult } from '../../container/agent/protocol.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
@@ -30,14 +28,11 @@ interface Dispatched {
  * container and its socket are stand-ins that record what the runner does with them.
  */
 function helperHost(t: TestContext, opts: { maxContainers?: number; maxHelpers?: number } = {}) {
-  const home = mkdtempSync(join(tmpdir(), 'enc-helpers-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  writeFileSync(join(home, 'enclave.yaml'), `teams:\n  home: { members: [main, worker], maxHelpers: ${opts.maxHelpers ?? 1}, askTimeoutSeconds: 30, maxChainUsd: 0.01 }\n`);
-  const groups = { main: 'chats: [local:main]\nteam: { helpers: true }\n', worker: 'chats: []\n', loner: 'chats: [local:loner]\n' };
-  for (const [name, yaml] of Object.entries(groups)) {
-    mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
-    writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
-  }
+  const home = configHome(t, `teams:\n  home: { members: [main, worker], maxHelpers: ${opts.maxHelpers ?? 1}, askTimeoutSeconds: 30, maxChainUsd: 0.01 }\n`, {
+    main: 'chats: [local:main]\nteam: { helpers: true }\n',
+    worker: 'chats: []\n',
+    loner: 'chats: [local:loner]\n',
+  });
   const config = loadConfig(home, {});
   const db = openDatabase(':memory:');
   const clock = () => Date.parse('2026-05-01T10:00:00Z');

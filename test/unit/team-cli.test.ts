@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { configHome } from '../helpers/config-home.js';
 import { test } from 'node:test';
 import { runTeam } from '../../src/cli/team-command.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -10,13 +8,10 @@ import { BoardStore } from '../../src/teams/board-store.js';
 import { TeamTaskStore } from '../../src/teams/team-store.js';
 
 test('enclave team list, show, tasks and board read the home\'s config and database', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'enc-teamcli-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  writeFileSync(join(home, 'enclave.yaml'), 'teams:\n  trip: { members: [main, researcher], maxChainUsd: 0.25 }\n');
-  for (const [name, yaml] of Object.entries({ main: 'chats: [local:main]\nteam: { handOffTo: [researcher] }\n', researcher: 'chats: []\nteam: { board: { write: [trip/*] } }\n' })) {
-    mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
-    writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
-  }
+  const home = configHome(t, 'teams:\n  trip: { members: [main, researcher], maxChainUsd: 0.25 }\n', {
+    main: 'chats: [local:main]\nteam: { handOffTo: [researcher] }\n',
+    researcher: 'chats: []\nteam: { board: { write: [trip/*] } }\n',
+  });
   const db = openDatabase(loadConfig(home, {}).paths.dbFile);
   const store = new TeamTaskStore(db, () => 0);
   const chain = store.createChain({ team: 'trip', originGroup: 'main', limitMicros: 250_000 });

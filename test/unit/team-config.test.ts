@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { configHome } from '../helpers/config-home.js';
+import { test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 
-function home(t: TestContext, enclaveYaml: string, groups: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'enc-team-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'enclave.yaml'), enclaveYaml);
-  for (const [name, yaml] of Object.entries(groups)) {
-    mkdirSync(join(dir, 'groups', name, 'memory'), { recursive: true });
-    writeFileSync(join(dir, 'groups', name, 'group.yaml'), yaml);
-  }
-  return dir;
-}
+const home = configHome;
 
 function configError(run: () => unknown): ConfigError {
   try {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { configHome } from '../helpers/config-home.js';
 import { test, type TestContext } from 'node:test';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -21,18 +19,11 @@ import { sleep } from '../../src/time/sleep.js';
 
 /** A real config with a team, the real dispatcher, team service and stores over SQLite. */
 function host(t: TestContext) {
-  const home = mkdtempSync(join(tmpdir(), 'enc-teamtools-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  writeFileSync(join(home, 'enclave.yaml'), 'teams:\n  home: { members: [main, researcher, planner] }\n');
-  const groups = {
+  const home = configHome(t, 'teams:\n  home: { members: [main, researcher, planner] }\n', {
     main: 'chats: [local:main]\nteam: { handOffTo: [researcher] }\n',
     researcher: 'chats: []\ntools: [send_message, schedule_task]\nteam: { handOffTo: [planner], board: { write: [notes/*] } }\n',
     planner: 'chats: []\n',
-  };
-  for (const [name, yaml] of Object.entries(groups)) {
-    mkdirSync(join(home, 'groups', name, 'memory'), { recursive: true });
-    writeFileSync(join(home, 'groups', name, 'group.yaml'), yaml);
-  }
+  });
   const config = loadConfig(home, {});
   const db = openDatabase(':memory:');
   const clock = () => Date.parse('2026-05-01T10:00:00Z');
