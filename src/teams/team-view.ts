@@ -11,7 +11,8 @@ export function teamListLines(config: Config): string[] {
   return teams.map(([name, t]) => `${name}: ${t.members.join(', ')} (maxDepth ${t.maxDepth}, maxChainUsd ${t.maxChainUsd}, maxFanOut ${t.maxFanOut})`);
 }
 
-export function teamShowLines(config: Config, team: string): string[] {
+/** With `chats: false` (a chat's /team, seen by anyone admitted there) a member's chat ids are not shown: they name people's DMs. */
+export function teamShowLines(config: Config, team: string, opts: { chats: boolean } = { chats: true }): string[] {
   const t = config.enclave.teams[team];
   if (!t) throw new Error(`there is no team "${team}" (enclave team list shows them)`);
   const lines = [`Team ${team}: maxDepth ${t.maxDepth}, maxChainUsd ${t.maxChainUsd}, maxFanOut ${t.maxFanOut}, askTimeoutSeconds ${t.askTimeoutSeconds}`];
@@ -19,7 +20,7 @@ export function teamShowLines(config: Config, team: string): string[] {
     const g = config.groups.get(member);
     const acl = g?.team?.acl;
     // A group.yaml may come from a team file made elsewhere: its free-form values are shown without escapes or bidi controls.
-    const kind = g && g.chats.length === 0 ? 'worker' : `chats ${displayText(String(g?.chats.join(', ')), 500)}`;
+    const kind = g && g.chats.length === 0 ? 'worker' : opts.chats ? `chats ${displayText(String(g?.chats.join(', ')), 500)}` : 'chat group';
     lines.push(`  ${member} (${kind}, model ${displayText(String(g?.model), 120)}): hands off to ${acl?.handOffTo.join(', ') || 'nobody'}; board read ${acl?.board.read.join(', ') || '-'}, write ${acl?.board.write.join(', ') || '-'}; publish ${acl?.publish.join(', ') || '-'}, subscribe ${acl?.subscribe.join(', ') || '-'}`);
   }
   return lines;
@@ -34,7 +35,7 @@ export function teamTaskLines(store: TeamTaskStore, opts: { team?: string; all?:
 /** `/team` in a chat: the chat's team, each member's rights, and the team's tasks in flight. */
 export function teamChatLines(config: Config, store: TeamTaskStore, team: string): string[] {
   const tasks = store.list({ team, limit: 20 });
-  const lines = teamShowLines(config, team);
+  const lines = teamShowLines(config, team, { chats: false });
   if (tasks.length === 0) return [...lines, 'No tasks in flight.'];
   return [...lines, 'Tasks in flight (/team cancel <id> stops one and the rest of its chain):', ...tasks.map((t) => `  #${t.id} ${taskLine(store, t)}`)];
 }

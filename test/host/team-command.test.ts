@@ -55,7 +55,8 @@ test('/team shows the chat\'s team and tasks in flight; only the owner cancels, 
 
   const shown = (await say('main', '/team', false))!;
   assert.match(shown, /^Team trip: maxDepth 3, maxChainUsd 0.5/);
-  assert.match(shown, /\n {2}main \(chats telegram:-100, model .*\): hands off to researcher; board read trip\/\*, write -/);
+  assert.match(shown, /\n {2}main \(chat group, model .*\): hands off to researcher; board read trip\/\*, write -/);
+  assert.doesNotMatch(shown, /telegram:/, 'the chat view names no member\'s chat ids (they name people\'s DMs)');
   assert.match(shown, /\n {2}researcher \(worker, model .*\): hands off to nobody; board read trip\/\*, write trip\/research\/\*/);
   assert.match(shown, new RegExp(`\\nTasks in flight \\(/team cancel <id> stops one and the rest of its chain\\):\\n {2}#${task.id} main → researcher hand_off "Hotels evil \\[31m red text" running \\(depth 1, chain ${task.chainId.slice(0, 8)} \\$0\\.00/\\$0\\.50\\)$`));
   assert.ok(!HIDDEN.some((c) => shown.includes(c)), 'no bidi override, zero-width or escape character reaches the chat');
