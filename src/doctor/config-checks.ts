@@ -4,7 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { checkModelsOffline, checkProvidersOnline } from '../services/model-readiness.js';
 import { snapshotPrice } from '../setup/price-snapshot.js';
 import { checkDiscordToken, checkSlackToken, checkTelegramToken, type TokenCheck } from '../setup/channel-tokens.js';
-import { listProviderModels } from '../setup/provider-probe.js';
+import { listProviderModels } from '../services/provider-models.js';
 import { needConfig, ok, problem, type CheckResult, type DoctorCheck } from './check.js';
 
 export const configCheck: DoctorCheck = {

@@ -1,3 +1,4 @@
+import { listProviderModels } from './provider-models.js';
 import type { Config } from '../config/load.js';
 import { isLoopbackUrl, providerFor } from '../config/providers.js';
 import type { ProviderConfig } from '../config/schema.js';
@@ -179,48 +180,35 @@ export function displayUrl(url: string): string {
   }
 }
 
-function modelsUrl(provider: ProviderConfig): string {
-  return `${provider.baseUrl.replace(/\/+$/, '')}/models`;
-}
-
 async function servedModels(provider: ProviderConfig, opts: OnlineOptions): Promise<ModelsAnswer> {
-  const url = modelsUrl(provider);
   const key = provider.secret ? opts.secret(provider.secret) : undefined;
   const timeoutMs = opts.timeoutMs ?? Math.min(provider.timeoutSeconds, 10) * 1000;
-  let res: Response;
-  try {
-    res = await (opts.fetch ?? fetch)(url, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+  const list = await listProviderModels(provider.baseUrl, key, timeoutMs, opts.fetch);
+  if (list.ok) return { ok: true, ids: list.models };
+  const where = `Provider ${provider.name} at ${displayUrl(provider.baseUrl)}`;
+  if (list.kind === 'unreachable') {
     return {
       ok: false,
       problem: {
         kind: 'unreachable',
         provider: provider.name,
-        problem: timedOut ? `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} did not answer within ${Math.round(timeoutMs / 1000)} s.` : `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} is unreachable.`,
+        problem: list.timedOut ? `${where} did not answer within ${Math.round(timeoutMs / 1000)} s.` : `${where} is unreachable.`,
         fix: `Check that the server at ${displayUrl(provider.baseUrl)} is running and that this machine can reach it (for a local server: is it started?).`,
       },
     };
   }
-  if (res.status === 401 || res.status === 403) {
-    await res.body?.cancel();
+  if (list.kind === 'key_rejected') {
     return {
       ok: false,
       problem: {
         kind: 'key_refused',
         provider: provider.name,
-        problem: `Provider ${provider.name} at ${displayUrl(provider.baseUrl)} refused ${provider.secret ? `the key ${provider.secret}` : 'the request without a key'}.`,
+        problem: `${where} refused ${provider.secret ? `the key ${provider.secret}` : 'the request without a key'}.`,
         fix: provider.secret ? `Store a valid key with \`enclave secrets set ${provider.secret}\`, then restart Enclave.` : `Set \`secret:\` for provider ${provider.name} in enclave.yaml and store the key with \`enclave secrets set <NAME>\`.`,
       },
     };
   }
-  if (!res.ok) {
-    await res.body?.cancel();
-    return { ok: 'unknown' };
-  }
-  const body = (await res.json().catch(() => undefined)) as { data?: { id?: unknown }[] } | undefined;
-  const ids = Array.isArray(body?.data) ? body.data.map((m) => m?.id).filter((id): id is string => typeof id === 'string') : undefined;
-  return ids ? { ok: true, ids } : { ok: 'unknown' };
+  return { ok: 'unknown' };
 }
 
 /** Ollama lists `llama3.2:latest` and answers to `llama3.2`. */

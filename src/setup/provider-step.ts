@@ -1,7 +1,7 @@
 import { isLoopbackUrl, providerFor } from '../config/providers.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { PROVIDER_PRESETS, presetById, presetForUrl, type ProviderPreset } from './provider-presets.js';
-import { listProviderModels, type ModelList } from './provider-probe.js';
+import { listProviderModels, type ModelList } from '../services/provider-models.js';
 import { SetupError, type SetupContext } from './setup-context.js';
 
 export interface ChosenProvider {

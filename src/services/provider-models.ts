@@ -1,7 +1,7 @@
 /** What a provider's GET /models said: the models it serves, or why it could not be asked. */
 export type ModelList =
   | { ok: true; models: string[] }
-  | { ok: false; kind: 'unreachable' | 'key_rejected' | 'no_list' | 'error'; problem: string; fix: string };
+  | { ok: false; kind: 'unreachable' | 'key_rejected' | 'no_list' | 'error'; problem: string; fix: string; timedOut?: boolean };
 
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -9,14 +9,15 @@ const PROBE_TIMEOUT_MS = 10_000;
  * Lists a provider's models: the cheapest request that proves the URL answers and the key is accepted
  * (it costs nothing). The key goes only into the Authorization header, never into a message.
  */
-export async function listProviderModels(baseUrl: string, key: string | undefined, timeoutMs = PROBE_TIMEOUT_MS): Promise<ModelList> {
+export async function listProviderModels(baseUrl: string, key: string | undefined, timeoutMs = PROBE_TIMEOUT_MS, fetchImpl: typeof fetch = fetch): Promise<ModelList> {
   const url = `${baseUrl.replace(/\/+$/, '')}/models`;
   let res: Response;
   try {
-    res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetchImpl(url, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : causeOf(err);
-    return { ok: false, kind: 'unreachable', problem: `${baseUrl} cannot be reached (${why})`, fix: 'check the URL, that the server runs, and this machine\'s network' };
+    const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+    const why = timedOut ? `no answer within ${timeoutMs / 1000} s` : causeOf(err);
+    return { ok: false, kind: 'unreachable', problem: `${baseUrl} cannot be reached (${why})`, fix: 'check the URL, that the server runs, and this machine\'s network', timedOut };
   }
   if (res.status === 401 || res.status === 403) {
     await res.body?.cancel();
