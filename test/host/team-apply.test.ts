@@ -99,7 +99,7 @@ test('a running host picks up an applied team without a restart: /team in the ch
   assert.equal(applied.hostReloaded, true);
   const shown = (await h.say('main', '/team')).replies[0]!;
   assert.match(shown, /^Team household: maxDepth 3, maxChainUsd 0.5/);
-  assert.match(shown, /\n {2}main \(chats local:main, model fake-model\): hands off to researcher, planner/);
+  assert.match(shown, /\n {2}main \(chat group, model fake-model\): hands off to researcher, planner/);
   assert.match(shown, /\n {2}researcher \(worker, .*\): hands off to planner; board read trip\/\*, write trip\/research\/\*/);
   assert.match(shown, /\nNo tasks in flight\.$/);
   assert.ok(h.app.config.groups.get('main')!.tools.includes('ask_agent'), 'main\'s next turn gets the team tools');
