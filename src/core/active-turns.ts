@@ -1,3 +1,4 @@
+import { TurnRegistry } from './turn-registry.js';
 import type { ChatRef } from '../../channels/chat-ref.js';
 
 export interface ActiveTurn extends ChatRef {
@@ -11,23 +12,7 @@ export interface ActiveTurn extends ChatRef {
 }
 
 /** The turns running now, by turn id: the one place that knows which chat a turn answers. */
-export class ActiveTurns {
-  private readonly turns = new Map<string, ActiveTurn>();
-
-  begin(turnId: string, turn: ActiveTurn): void {
-    this.turns.set(turnId, turn);
-  }
-
-  end(turnId: string): void {
-    this.turns.delete(turnId);
-  }
-
-  /** The group's running turn; undefined when the id is not this group's (the agent's word is never trusted). */
-  get(group: string, turnId: string): ActiveTurn | undefined {
-    const turn = this.turns.get(turnId);
-    return turn && turn.group === group ? turn : undefined;
-  }
-
+export class ActiveTurns extends TurnRegistry<ActiveTurn> {
   /** The chat (and thread) the group is answering right now, if a turn runs. */
   currentChat(group: string): (ChatRef & { threadId?: string }) | undefined {
     // A turn working for another agent (channel '') has no chat.

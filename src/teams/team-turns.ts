@@ -1,3 +1,4 @@
+import { TurnRegistry } from '../core/turn-registry.js';
 import type { TeamTask } from './team-store.js';
 
 export interface TeamTurn {
@@ -15,31 +16,15 @@ export interface TeamTurn {
 }
 
 /** The turns running for a chain, by turn id: which chain a group's model calls are paid from. */
-export class TeamTurns {
-  private readonly byTurn = new Map<string, TeamTurn>();
-
-  begin(turnId: string, turn: TeamTurn): void {
-    this.byTurn.set(turnId, turn);
-  }
-
-  end(turnId: string): void {
-    this.byTurn.delete(turnId);
-  }
-
-  /** The group's running team turn; undefined when the id is not this group's. */
-  get(group: string, turnId: string): TeamTurn | undefined {
-    const turn = this.byTurn.get(turnId);
-    return turn && turn.group === group ? turn : undefined;
-  }
-
+export class TeamTurns extends TurnRegistry<TeamTurn> {
   /** Groups whose running turn works for the chain and spends from it. */
   groupsWorkingFor(chainId: string): string[] {
-    return [...this.byTurn.values()].filter((t) => t.chainId === chainId && t.paysChain).map((t) => t.group);
+    return [...this.turns.values()].filter((t) => t.chainId === chainId && t.paysChain).map((t) => t.group);
   }
 
   /** The chain the group's running turn works for (a group runs one turn at a time). */
   chainOf(group: string): string | undefined {
-    for (const turn of this.byTurn.values()) if (turn.group === group && turn.paysChain) return turn.chainId;
+    for (const turn of this.turns.values()) if (turn.group === group && turn.paysChain) return turn.chainId;
     return undefined;
   }
 }

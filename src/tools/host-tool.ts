@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { HostToolName } from '../../container/agent/host-tool-contract.js';
 import type { GroupConfig } from '../config/groups.js';
 
@@ -36,4 +37,12 @@ export class ToolRefusal extends Error {
   ) {
     super(message);
   }
+}
+
+/** A tool's arguments checked against its schema; what is wrong goes back to the agent as one refusal. */
+export function parseToolArgs<T extends z.ZodType>(schema: T, args: unknown): z.infer<T> {
+  const parsed = schema.safeParse(args ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+  throw new ToolRefusal(`invalid arguments: ${problems.join('; ')}`, 'invalid');
 }

@@ -4,7 +4,7 @@ import { MAX_TASK_PROMPT_CHARS, type HostToolResults } from '../../container/age
 import { TaskError, type TaskCaller, type TaskService } from '../services/task-service.js';
 import { taskView } from '../services/task-view.js';
 import type { HostTool, ToolCall, ToolDone } from './host-tool.js';
-import { ToolRefusal } from './host-tool.js';
+import { parseToolArgs, ToolRefusal } from './host-tool.js';
 
 const optionalText = z.string().max(200).nullish();
 const scheduleArgs = z.strictObject({
@@ -39,7 +39,7 @@ export function taskTools(tasks: TaskService): HostTool[] {
       name: 'schedule_task',
       perform: (call) =>
         serviceCall(() => {
-          const args = parseArgs(scheduleArgs, call.args);
+          const args = parseToolArgs(scheduleArgs, call.args);
           const schedule = { cron: args.cron ?? undefined, every: args.every ?? undefined, at: args.at ?? undefined };
           const task = tasks.add({ group: call.group.name, chat: formatChatRef(call), threadId: call.threadId, prompt: args.prompt, schedule }, callerOf(call));
           return { result: { task: taskView(task) } satisfies HostToolResults['schedule_task'], audit: { task: task.id } };
@@ -49,7 +49,7 @@ export function taskTools(tasks: TaskService): HostTool[] {
       name: 'list_tasks',
       perform: (call) =>
         serviceCall(() => {
-          parseArgs(listArgs, call.args);
+          parseToolArgs(listArgs, call.args);
           return { result: { tasks: tasks.list(callerOf(call)).map(taskView) } satisfies HostToolResults['list_tasks'] };
         }),
     },
@@ -57,7 +57,7 @@ export function taskTools(tasks: TaskService): HostTool[] {
       name: 'cancel_task',
       perform: (call) =>
         serviceCall(() => {
-          const { id } = parseArgs(cancelArgs, call.args);
+          const { id } = parseToolArgs(cancelArgs, call.args);
           return { result: { task: taskView(tasks.cancel(id, callerOf(call))) } satisfies HostToolResults['cancel_task'], audit: { task: id } };
         }),
     },
@@ -76,11 +76,4 @@ function serviceCall(run: () => ToolDone): ToolDone {
     if (err instanceof TaskError) throw new ToolRefusal(err.message, err.problem, err.taskId === undefined ? {} : { task: err.taskId });
     throw err;
   }
-}
-
-function parseArgs<T extends z.ZodType>(schema: T, args: unknown): z.infer<T> {
-  const parsed = schema.safeParse(args ?? {});
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-  throw new ToolRefusal(`invalid arguments: ${problems.join('; ')}`, 'invalid');
 }
