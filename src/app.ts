@@ -271,6 +271,7 @@ export class Enclave {
       providers: () => config().providers,
       globalPrices: () => config().enclave.prices,
       secret,
+      secretValues: () => secrets.values(),
       ledger,
       audit: agentAudit,
       cooldowns: new Cooldowns(first.enclave.failoverCooldownSeconds * 1000, clock),

@@ -7,6 +7,7 @@ import type { BudgetLedger, BudgetRefusal } from '../ledger/types.js';
 import { NO_USAGE } from '../ledger/usage.js';
 import type { Logger } from '../logger.js';
 import type { Cooldowns } from './cooldowns.js';
+import { scrubbableSecrets, scrubText } from './text-scrubber.js';
 import { createUpstreamDispatcher, provesNeverSent, scrubUpstream, type UpstreamDispatcher } from './upstream-call.js';
 
 /** What a transcription needs from the host: the same key lookup, ledger, audit and cooldowns as a model call. */
@@ -15,6 +16,8 @@ export interface TranscriptionServices {
   providers: () => readonly ProviderConfig[];
   globalPrices: () => PriceTable;
   secret: (name: string) => string | undefined;
+  /** Every secret value the host holds: none reaches the agent in a transcript, as in a model's answer. */
+  secretValues: () => readonly string[];
   ledger: BudgetLedger;
   audit: AuditSink;
   cooldowns: Cooldowns;
@@ -124,7 +127,8 @@ export function createTranscriber(s: TranscriptionServices) {
       const neverSent = provesNeverSent(err);
       s.log.warn({ group, provider: provider.name, err: scrubUpstream((err as Error).message, provider, key) }, 'transcription failed');
       settle(req.signal.aborted ? 'aborted' : 'failed', neverSent ? 0 : 'reservation', { reason: req.signal.aborted ? 'aborted' : 'unreachable' });
-      s.cooldowns.start(provider.name, cfg.model);
+      // Our own deadline or /stop says nothing about the provider.
+      if (!req.signal.aborted) s.cooldowns.start(provider.name, cfg.model);
       return { ok: false, reason: 'failed', message: 'the speech-to-text service could not be reached' };
     }
     if (status < 200 || status > 299 || !answer || typeof answer.text !== 'string') {
@@ -145,7 +149,7 @@ export function createTranscriber(s: TranscriptionServices) {
         settle('ok', reservedMicros, { status, seconds, reservedSeconds: req.maxSeconds, overrun_micros: micros - reservedMicros });
       }
     }
-    return { ok: true, text: answer.text.trim(), seconds };
+    return { ok: true, text: scrubText(answer.text, scrubbableSecrets([...s.secretValues(), ...(key ? [key] : [])])).trim(), seconds };
   };
 }
 

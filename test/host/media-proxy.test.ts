@@ -19,6 +19,7 @@ import { voiceNote } from '../helpers/media-fixtures.js';
 import { serveProxy } from '../helpers/proxy-server.js';
 
 const NOON = Date.UTC(2030, 5, 10, 12);
+const VAULT_SECRET = 'tg-token-9f8e7d6c5b4a39281706';
 const PRICE = { input: 1, output: 2, vision: true, imageTokensPerTile: 400, imageBaseTokens: 100 };
 /** gpt-4o-mini's own image prices: 5667 tokens a 512 tile plus 2833 an image. */
 const MINI = { input: 1, output: 2, vision: true, imageTokensPerTile: 5667, imageBaseTokens: 2833 };
@@ -50,7 +51,7 @@ async function rig(t: TestContext, dailyUsd = 10, model0 = 'eye', fallbacks: str
   });
   const transcribe = createTranscriber({
     config: () => ({ provider: 'p', model: 'whisper-1' }), providers: () => providers, globalPrices: () => ({}), secret: () => undefined,
-    ledger, audit: { append: (e) => audit.push(e) }, cooldowns: new Cooldowns(60_000, () => NOON), log: silentLogger(),
+    secretValues: () => [VAULT_SECRET], ledger, audit: { append: (e) => audit.push(e) }, cooldowns: new Cooldowns(60_000, () => NOON), log: silentLogger(),
     onBudgetRefused: (g) => budgetRefusals.push(g),
   });
   const { origin } = await serveProxy(t, proxy, model, db);
@@ -155,6 +156,15 @@ test('an image part for a model not marked vision is refused with a sentence the
   assert.match(res.body.error!.message, /does not read images/);
   assert.equal(r.model.requests.length, 0, 'the photo never reached the non-vision model');
   assert.equal((await r.ask('g', [{ type: 'text', text: 'just text' }])).status, 200, 'text still works');
+});
+
+test('a transcript that quotes a secret the host holds reaches the agent without it', async (t) => {
+  const r = await rig(t);
+  r.model.transcriptionScript.push({ text: `Remind me: the token is ${VAULT_SECRET}, ok?`, duration: 3 });
+  const result = await r.transcribe({ group: r.group, audio: voiceNote(), mime: 'audio/ogg', fileName: 'v.ogg', maxSeconds: 60, signal: new AbortController().signal });
+  assert.ok(result.ok);
+  assert.ok(!result.text.includes(VAULT_SECRET), result.text);
+  assert.match(result.text, /^Remind me: the token is .+, ok\?$/);
 });
 
 test('a voice note is transcribed through the ledger: reserved at the longest allowed length, settled per minute, audited', async (t) => {

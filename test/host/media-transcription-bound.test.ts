@@ -47,7 +47,7 @@ async function rig(t: TestContext) {
   const providers: ProviderConfig[] = [{ name: 'p', baseUrl: model.baseUrl, prices: { 'whisper-1': { input: 0, output: 0, perMinute: PER_MINUTE } }, timeoutSeconds: 5 }];
   const ledger = new SqliteLedger({ db, groupLimits: () => ({ dailyUsd: 10 }), globalLimits: () => ({}), hostTimezone: 'UTC', clock: () => NOON });
   const transcribe = createTranscriber({
-    config: () => ({ provider: 'p', model: 'whisper-1' }), providers: () => providers, globalPrices: () => ({}), secret: () => undefined,
+    config: () => ({ provider: 'p', model: 'whisper-1' }), providers: () => providers, globalPrices: () => ({}), secret: () => undefined, secretValues: () => [],
     ledger, audit: { append: (e) => audit.push(e) }, cooldowns: new Cooldowns(60_000, () => NOON), log: silentLogger(),
   });
   const ingest = (id: number, audio: Buffer, durationSeconds?: number) =>
