@@ -10,6 +10,12 @@ export interface CappedFetch extends DownloadLimits {
   dispatcher?: unknown;
 }
 
+/** The configured API host, when its URL itself is plain http (a local proxy, the tests' fakes); a real platform's https host never is. */
+export function plainHttpHosts(configuredUrl: string): string[] {
+  const url = new URL(configuredUrl);
+  return url.protocol === 'http:' ? [url.host] : [];
+}
+
 /**
  * Downloads a platform file for the host: only from an allowed host, never following a redirect,
  * refused before reading when the server states a size over the cap, cut off the moment the bytes

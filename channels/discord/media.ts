@@ -1,6 +1,6 @@
 import { MessageFlags, Routes, type Message, type REST } from 'discord.js';
 import type { AttachmentKind, DownloadLimits, InboundAttachment, OutboundFile } from '../channel.js';
-import { assertWithin, fetchCapped } from '../download.js';
+import { assertWithin, fetchCapped, plainHttpHosts } from '../download.js';
 import { channelMessageBody } from './outbound.js';
 
 /** Discord's own file hosts; attachment URLs elsewhere are never fetched. */
@@ -33,7 +33,7 @@ function kindOf(contentType: string | null): AttachmentKind {
 /** From Discord's CDN (or the host of the configured apiBase, for a proxy or the tests' fake), capped. */
 export async function downloadDiscordFile(apiBase: string, attachment: InboundAttachment, limits: DownloadLimits): Promise<Buffer> {
   assertWithin(attachment.bytes, limits.maxBytes);
-  return fetchCapped(attachment.platformRef, { ...limits, allowedHosts: [...DISCORD_FILE_HOSTS, new URL(apiBase).host], httpHosts: [new URL(apiBase).host] });
+  return fetchCapped(attachment.platformRef, { ...limits, allowedHosts: [...DISCORD_FILE_HOSTS, new URL(apiBase).host], httpHosts: plainHttpHosts(apiBase) });
 }
 
 /** One message with the file attached and the caption as its text; mentions in the caption never ping. */

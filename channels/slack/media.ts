@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { z } from 'zod';
 import type { AttachmentKind, DownloadLimits, InboundAttachment } from '../channel.js';
-import { assertWithin, fetchCapped } from '../download.js';
+import { assertWithin, fetchCapped, plainHttpHosts } from '../download.js';
 
 /** Slack's own file host; a url_private anywhere else is never fetched. */
 export const SLACK_FILE_HOST = 'files.slack.com';
@@ -44,5 +44,5 @@ export async function downloadSlackFile(web: webApi.WebClient, apiUrl: string, b
   assertWithin(file?.size, limits.maxBytes);
   const url = file?.url_private_download ?? file?.url_private;
   if (!url) throw new Error('Slack gave no download URL for the file');
-  return fetchCapped(url, { ...limits, allowedHosts: [SLACK_FILE_HOST, new URL(apiUrl).host], httpHosts: [new URL(apiUrl).host], headers: { authorization: `Bearer ${botToken}` } });
+  return fetchCapped(url, { ...limits, allowedHosts: [SLACK_FILE_HOST, new URL(apiUrl).host], httpHosts: plainHttpHosts(apiUrl), headers: { authorization: `Bearer ${botToken}` } });
 }

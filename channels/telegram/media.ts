@@ -1,7 +1,7 @@
 import { InputFile, type Api } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { DownloadLimits, InboundAttachment, OutboundFile } from '../channel.js';
-import { assertWithin, fetchCapped } from '../download.js';
+import { assertWithin, fetchCapped, plainHttpHosts } from '../download.js';
 import { apiSignal } from './api-signal.js';
 import { classifySendError } from './errors.js';
 
@@ -34,7 +34,7 @@ export async function downloadTelegramFile(api: Api, apiRoot: string, token: str
     return encodeURIComponent(part);
   });
   const root = new URL(apiRoot);
-  return fetchCapped(`${apiRoot}/file/bot${token}/${path.join('/')}`, { ...limits, allowedHosts: [root.host], httpHosts: [root.host] });
+  return fetchCapped(`${apiRoot}/file/bot${token}/${path.join('/')}`, { ...limits, allowedHosts: [root.host], httpHosts: plainHttpHosts(apiRoot) });
 }
 
 /** A photo, voice note, audio or document with Telegram's own method for it; failures classified like send(). */

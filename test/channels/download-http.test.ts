@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { fetchCapped } from '../../channels/download.js';
+import { fetchCapped, plainHttpHosts } from '../../channels/download.js';
 
 let server: Server;
 let host: string;
@@ -27,4 +27,10 @@ test('the configured API host may be reached over http (a local proxy or fake)',
 
 test('http stays refused for an allowed host that is not the configured one', async () => {
   await assert.rejects(fetchCapped(`http://files.slack.com/files-pri/T1/a.png`, { ...limits(), allowedHosts: ['files.slack.com', host], httpHosts: [host] }), /plain http/);
+});
+
+test('only a configured API URL that is itself http allows plain http: the real platforms\' https hosts never do', () => {
+  assert.deepEqual(plainHttpHosts('https://slack.com/api/'), []);
+  assert.deepEqual(plainHttpHosts('https://discord.com/api'), []);
+  assert.deepEqual(plainHttpHosts(`http://${host}/api/`), [host]);
 });
