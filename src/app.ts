@@ -36,7 +36,6 @@ import { MessageStore } from './core/message-store.js';
 import { ModelsInUse } from './core/models-in-use.js';
 import { Outbox } from './core/outbox.js';
 import { OutboxFiles } from './core/outbox-files.js';
-import { sniffType } from './media/sniff.js';
 import { Router } from './core/router.js';
 import { scheduledTurnRunner, taskChatCheck } from './core/scheduled-turns.js';
 import { SeenChats } from './core/seen-chats.js';
@@ -305,7 +304,6 @@ export class Enclave {
       onHostTool: createHostTools({
         groups: () => config().groups, turnTarget: (g, t) => turns.get(g, t), send: (g, t, text) => sendFromAgent(turns, outbox, g, t, text),
         sendFile: {
-          sniff: sniffType,
           maxBytes: () => config().enclave.media.sendMaxMb * 1024 * 1024,
           stage: (bytes) => outboxFiles.put(bytes),
           send: (g, t, file, caption) => sendFileFromAgent(turns, outbox, g, t, file, caption),

@@ -3,13 +3,12 @@ import type { OutboundFileKind } from '../../channels/channel.js';
 import type { OutboxFile } from '../core/outbox.js';
 import type { HostTool } from './host-tool.js';
 import { ToolRefusal } from './host-tool.js';
+import { safeFileName } from '../media/file-name.js';
+import { sniffType } from '../media/sniff.js';
 import { readMemoryFile } from './memory-file.js';
 
 /** The longest caption: Telegram's limit for a caption, the smallest of the platforms. */
 export const MAX_SEND_FILE_CAPTION_CHARS = 1024;
-
-/** The real type of a file, from its bytes (src/media/sniff.ts); undefined when not recognised. */
-export type SniffType = (bytes: Buffer) => Promise<{ mime: string } | undefined> | { mime: string } | undefined;
 
 /** Puts a copy of the bytes in the host's outbox folder; returns its path. */
 export type StageOutboxFile = (bytes: Buffer) => string;
@@ -18,7 +17,6 @@ export type StageOutboxFile = (bytes: Buffer) => string;
 export type SendFileToTurnChat = (group: string, turnId: string, file: OutboxFile, caption: string) => ToolResponse;
 
 export interface SendFileDeps {
-  sniff: SniffType;
   /** media.sendMaxMb in bytes, read on every call. */
   maxBytes: () => number;
   stage: StageOutboxFile;
@@ -33,16 +31,18 @@ export interface SendFileDeps {
 export function sendFileTool(deps: SendFileDeps): HostTool {
   return {
     name: 'send_file',
-    async perform({ group, turnId, args }) {
+    perform({ group, turnId, args }) {
       const caption = args.caption ?? '';
       if (typeof caption !== 'string') throw new ToolRefusal('caption must be a string', 'invalid');
       if (caption.length > MAX_SEND_FILE_CAPTION_CHARS) {
         throw new ToolRefusal(`the caption has ${caption.length} characters, more than the ${MAX_SEND_FILE_CAPTION_CHARS} allowed; shorten it or send the text with send_message`, 'invalid', { chars: caption.length });
       }
       const file = readMemoryFile(group.memoryDir, args.path, deps.maxBytes());
-      const mime = (await deps.sniff(file.bytes))?.mime ?? 'application/octet-stream';
+      const type = sniffType(file.bytes);
+      const mime = type.mime;
       const kind = kindOf(mime);
-      const name = safeName(file.name);
+      // The agent chose the name: shown in the chat without controls or bidi tricks, its extension the real type's.
+      const name = safeFileName(file.name, type, 'file');
       const sent = deps.send(group.name, turnId, { path: deps.stage(file.bytes), kind, name, mime }, caption);
       if (!sent.ok) throw new ToolRefusal(sent.error ?? 'the file was not sent', 'refused', { path: file.path });
       return { result: { ok: true, kind, mime, bytes: file.bytes.length }, audit: { path: file.path, kind, mime, bytes: file.bytes.length } };
@@ -58,11 +58,4 @@ export function kindOf(mime: string): OutboundFileKind {
   if (mime === 'audio/ogg' || mime === 'audio/opus') return 'voice';
   if (mime.startsWith('audio/')) return 'audio';
   return 'document';
-}
-
-/** The name shown in the chat: printable, no path separators, at most 100 characters. */
-export function safeName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_').trim().slice(-100);
-  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
 }

@@ -13,7 +13,6 @@ import { sendFileFromAgent } from '../../src/core/agent-messages.js';
 import { Outbox } from '../../src/core/outbox.js';
 import { OutboxFiles } from '../../src/core/outbox-files.js';
 import { openDatabase } from '../../src/db/database.js';
-import { sniffType } from '../../src/media/sniff.js';
 import { silentLogger } from '../../src/logger.js';
 import { TaskStore } from '../../src/scheduler/task-store.js';
 import { createHostTools } from '../../src/tools/host-tools.js';
@@ -82,7 +81,6 @@ function setup(t: TestContext, channel = new RecordingChannel(), onRetryWait: ()
     turnTarget: (g, turnId) => turns.get(g, turnId),
     send: () => ({ ok: true }),
     sendFile: {
-      sniff: sniffType,
       maxBytes: () => 20 * 1024 * 1024,
       stage: (bytes) => files.put(bytes),
       send: (g, turnId, file, caption) => sendFileFromAgent(turns, outbox, g, turnId, file, caption),
@@ -128,6 +126,17 @@ test('send_file: a photo in the memory folder reaches its own chat and topic onc
   assert.ok(sent.data.equals(png));
   assert.deepEqual(staged(s.outboxDir), [], 'the staged copy is removed once delivered');
   assert.deepEqual(s.denials(), []);
+});
+
+test('send_file: the name the agent chose is shown without bidi or control characters, with the real type\'s extension', async (t) => {
+  const s = setup(t);
+  const png = await pngOf('blue');
+  writeFileSync(join(s.memory, 'invoice\u202Egnp.exe'), png);
+  assert.equal((await s.call({ path: 'invoice\u202Egnp.exe' })).ok, true);
+  await waitFor('the file delivered', () => s.channel.files[0]);
+  const name = s.channel.files[0]!.name;
+  assert.doesNotMatch(name, /[\p{Cc}\p{Cf}]/u, name);
+  assert.match(name, /\.png$/, 'a PNG is named as one, whatever the agent called it');
 });
 
 test('send_file: a delivery that fails once is retried and arrives exactly once, with the bytes checked at call time', async (t) => {
