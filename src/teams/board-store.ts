@@ -19,6 +19,9 @@ export type BoardWrite =
   | { ok: false; problem: 'conflict'; current: BoardEntryView | undefined }
   | { ok: false; problem: 'full' };
 
+/** An entry not yet expired at the time bound last. */
+const LIVE = ' AND (expires_at IS NULL OR expires_at > ?)';
+
 /** Each team's shared board: versioned entries, compare-and-swap writes, optional expiry by the injected clock. */
 export class BoardStore {
   constructor(
@@ -28,17 +31,17 @@ export class BoardStore {
 
   /** One key, or every key under a prefix ending in /; expired entries are gone. */
   read(team: string, keyOrPrefix: string): BoardEntryView[] {
-    this.sweep(team);
+    // Reads never write (a full disk must not fail them): expired entries are skipped here and swept by writes.
+    const now = this.clock();
     const rows = keyOrPrefix.endsWith('/')
-      ? this.db.prepare<[string, string, string], BoardRow>(`SELECT * FROM team_board WHERE team = ? AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT 100`).all(team, keyOrPrefix, keyOrPrefix)
-      : this.db.prepare<[string, string], BoardRow>('SELECT * FROM team_board WHERE team = ? AND key = ?').all(team, keyOrPrefix);
+      ? this.db.prepare<[string, string, string, number], BoardRow>(`SELECT * FROM team_board WHERE team = ? AND substr(key, 1, length(?)) = ?${LIVE} ORDER BY key LIMIT 100`).all(team, keyOrPrefix, keyOrPrefix, now)
+      : this.db.prepare<[string, string, number], BoardRow>(`SELECT * FROM team_board WHERE team = ? AND key = ?${LIVE}`).all(team, keyOrPrefix, now);
     return rows.map(toView);
   }
 
   /** Every live entry of a team's board, by key (for the owner's views). */
   readAll(team: string): BoardEntryView[] {
-    this.sweep(team);
-    return this.db.prepare<[string], BoardRow>('SELECT * FROM team_board WHERE team = ? ORDER BY key').all(team).map(toView);
+    return this.db.prepare<[string, number], BoardRow>(`SELECT * FROM team_board WHERE team = ?${LIVE} ORDER BY key`).all(team, this.clock()).map(toView);
   }
 
   /**
