@@ -1,3 +1,4 @@
+import { failoverModels } from '../proxy/failover.js';
 import { listProviderModels } from './provider-models.js';
 import type { Config } from '../config/load.js';
 import { isLoopbackUrl, providerFor } from '../config/providers.js';
@@ -106,8 +107,20 @@ function noProvider(cfg: Config, use: ModelUse): ModelProblem {
 
 /** The checks that need no network: provider, price, key. */
 export function checkModelsOffline(cfg: Config, opts: ReadinessOptions): ModelProblem[] {
+  return offlineProblems(cfg, modelsInUse(cfg, opts.transcriptionModel), opts);
+}
+
+/** The models a turn of the group on this model may end up calling (the proxy's failover order), with who uses each. */
+function turnUses(cfg: Config, group: string, model: string): ModelUse[] {
+  const g = cfg.groups.get(group);
+  const chain = g ? failoverModels(g, model) : [model];
+  const uses = modelsInUse(cfg);
+  return chain.flatMap((m) => uses.filter((u) => u.model === m));
+}
+
+function offlineProblems(cfg: Config, uses: readonly ModelUse[], opts: ReadinessOptions): ModelProblem[] {
   const problems: ModelProblem[] = [];
-  for (const use of modelsInUse(cfg, opts.transcriptionModel)) {
+  for (const use of uses) {
     const provider = providerFor(cfg.providers, use.model);
     if (!provider) {
       problems.push(noProvider(cfg, use));
@@ -141,13 +154,9 @@ export function checkModelsOffline(cfg: Config, opts: ReadinessOptions): ModelPr
  * when some model in the chain can be called.
  */
 export function turnModelProblems(cfg: Config, group: string, model: string, opts: ReadinessOptions): ModelProblem[] {
-  const allowed = cfg.groups.get(group)?.allowedModels ?? [model];
-  const at = allowed.indexOf(model);
-  const chain = at === -1 ? [model] : allowed.slice(at);
-  const problems = checkModelsOffline(cfg, { ...opts, transcriptionModel: undefined });
   const seen: ModelProblem[] = [];
-  for (const m of chain) {
-    const own = problems.filter((p) => p.model === m);
+  for (const use of turnUses(cfg, group, model)) {
+    const own = offlineProblems(cfg, [use], opts);
     seen.push(...own);
     if (own.some((p) => p.kind === 'no_price') && !own.some((p) => p.kind === 'no_key' || p.kind === 'no_provider')) return seen;
     if (own.length === 0) return [];
@@ -157,7 +166,7 @@ export function turnModelProblems(cfg: Config, group: string, model: string, opt
 
 /** The problems for one group only (a turn's own check). */
 export function groupModelProblems(cfg: Config, group: string, opts: ReadinessOptions): ModelProblem[] {
-  return checkModelsOffline(cfg, { ...opts, transcriptionModel: undefined }).filter((p) => p.usedBy.includes(group));
+  return offlineProblems(cfg, modelsInUse(cfg).filter((u) => u.usedBy.includes(group)), opts);
 }
 
 interface ServedModels {
@@ -221,9 +230,9 @@ export function serves(ids: readonly string[], model: string): boolean {
  * the models asked of it. A provider that has no such list (or answers it with an error other than
  * a refused key) is not held against it.
  */
-export async function checkProvidersOnline(cfg: Config, opts: OnlineOptions): Promise<ModelProblem[]> {
+export async function checkProvidersOnline(cfg: Config, opts: OnlineOptions, uses = modelsInUse(cfg, opts.transcriptionModel)): Promise<ModelProblem[]> {
   const byProvider = new Map<ProviderConfig, ModelUse[]>();
-  for (const use of modelsInUse(cfg, opts.transcriptionModel)) {
+  for (const use of uses) {
     const provider = providerFor(cfg.providers, use.model);
     if (provider && !(provider.secret && !opts.secret(provider.secret))) byProvider.set(provider, [...(byProvider.get(provider) ?? []), use]);
   }
@@ -254,10 +263,7 @@ export async function checkProvidersOnline(cfg: Config, opts: OnlineOptions): Pr
  * hears that a provider is unreachable (and where) or does not serve the model (and what it does).
  */
 export async function turnOnlineProblems(cfg: Config, group: string, model: string, opts: OnlineOptions): Promise<ModelProblem[]> {
-  const allowed = cfg.groups.get(group)?.allowedModels ?? [model];
-  const at = allowed.indexOf(model);
-  const chain = new Set(at === -1 ? [model] : allowed.slice(at));
-  return (await checkProvidersOnline(cfg, { ...opts, transcriptionModel: undefined })).filter((p) => chain.has(p.model) && p.usedBy.includes(group));
+  return checkProvidersOnline(cfg, opts, turnUses(cfg, group, model));
 }
 
 /** For the terminal: each problem and its fix, the missing prices as one YAML block to paste. */
