@@ -34,5 +34,3 @@ export class TurnImages {
   }
 }
 
-/** What the proxy asks: may this image go upstream for this group, and how many tiles it has. */
-export type HostImageLookup = (group: string, url: string) => number | undefined;

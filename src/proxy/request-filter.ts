@@ -114,7 +114,11 @@ function tokenLimit(value: unknown): number | undefined | 'invalid' {
 }
 
 /** Checks a chat-completions body against the group's rules and builds what may go upstream. */
-export function filterChatRequest(raw: unknown, group: GroupConfig, hostImages?: HostImageTokens): FilterResult {
+export function filterChatRequest(raw: unknown, group: GroupConfig, hostImagesOfTurn?: HostImageTokens): FilterResult {
+  // Each image is looked up (hashed) once per request, though both the check and the pricing ask.
+  const looked = new Map<string, number | undefined>();
+  const hostImages: HostImageTokens | undefined =
+    hostImagesOfTurn && ((url) => (looked.has(url) ? looked.get(url) : looked.set(url, hostImagesOfTurn(url)).get(url)));
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return refuse(400, 'invalid_request', 'the request body must be a JSON object');
   const input = raw as Record<string, unknown>;
   const forbidden = Object.keys(input).filter(isForbiddenField);
