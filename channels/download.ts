@@ -1,4 +1,4 @@
-import { AttachmentTooLargeError, type DownloadLimits } from './channel.js';
+import { AttachmentTooLargeError, type AttachmentKind, type DownloadLimits } from './channel.js';
 
 export interface CappedFetch extends DownloadLimits {
   /** Hosts the file may come from (the platform's own file host, or the configured API host). */
@@ -8,6 +8,14 @@ export interface CappedFetch extends DownloadLimits {
   headers?: Record<string, string>;
   /** The connection pool to use (undici); the default one when unset. */
   dispatcher?: unknown;
+}
+
+/** What a platform's stated MIME type makes a file: a photo, audio, a video or a document. */
+export function kindFromMime(mime: string | null | undefined): AttachmentKind {
+  if (mime?.startsWith('image/')) return 'image';
+  if (mime?.startsWith('audio/')) return 'audio';
+  if (mime?.startsWith('video/')) return 'video';
+  return 'document';
 }
 
 /** The configured API host, when its URL itself is plain http (a local proxy, the tests' fakes); a real platform's https host never is. */

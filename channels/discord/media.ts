@@ -1,6 +1,6 @@
 import { MessageFlags, Routes, type Message, type REST } from 'discord.js';
-import type { AttachmentKind, DownloadLimits, InboundAttachment, OutboundFile } from '../channel.js';
-import { assertWithin, fetchCapped, plainHttpHosts } from '../download.js';
+import type { DownloadLimits, InboundAttachment, OutboundFile } from '../channel.js';
+import { assertWithin, fetchCapped, kindFromMime, plainHttpHosts } from '../download.js';
 import { channelMessageBody } from './outbound.js';
 
 /** Discord's own file hosts; attachment URLs elsewhere are never fetched. */
@@ -11,7 +11,7 @@ export function discordAttachments(message: Message): InboundAttachment[] {
   const voice = message.flags.has(MessageFlags.IsVoiceMessage);
   const files = message.attachments.map(
     (a): InboundAttachment => ({
-      kind: voice ? 'voice' : kindOf(a.contentType),
+      kind: voice ? 'voice' : kindFromMime(a.contentType),
       ...(a.contentType !== null && { mime: a.contentType }),
       bytes: a.size,
       ...(a.duration !== null && { durationSeconds: a.duration }),
@@ -21,13 +21,6 @@ export function discordAttachments(message: Message): InboundAttachment[] {
   );
   const stickers = message.stickers.map((s): InboundAttachment => ({ kind: 'sticker', name: s.name, platformRef: s.url }));
   return [...files, ...stickers];
-}
-
-function kindOf(contentType: string | null): AttachmentKind {
-  if (contentType?.startsWith('image/')) return 'image';
-  if (contentType?.startsWith('audio/')) return 'audio';
-  if (contentType?.startsWith('video/')) return 'video';
-  return 'document';
 }
 
 /** From Discord's CDN (or the host of the configured apiBase, for a proxy or the tests' fake), capped. */

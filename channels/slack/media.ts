@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { z } from 'zod';
-import type { AttachmentKind, DownloadLimits, InboundAttachment } from '../channel.js';
-import { assertWithin, fetchCapped, plainHttpHosts } from '../download.js';
+import type { DownloadLimits, InboundAttachment } from '../channel.js';
+import { assertWithin, fetchCapped, kindFromMime, plainHttpHosts } from '../download.js';
 
 /** Slack's own file host; a url_private anywhere else is never fetched. */
 export const SLACK_FILE_HOST = 'files.slack.com';
@@ -21,20 +21,13 @@ export type SlackFile = z.infer<typeof slackFileSchema>;
 /** The files of a Slack message, described; platformRef is the file id (files.info finds its URL). */
 export function slackAttachments(files: readonly SlackFile[] | undefined): InboundAttachment[] {
   return (files ?? []).map((f) => ({
-    kind: f.subtype === 'slack_audio' ? 'voice' : kindOf(f.mimetype),
+    kind: f.subtype === 'slack_audio' ? 'voice' : kindFromMime(f.mimetype),
     ...(f.mimetype !== undefined && { mime: f.mimetype }),
     ...(f.size !== undefined && { bytes: f.size }),
     ...(f.duration_ms !== undefined && { durationSeconds: f.duration_ms / 1000 }),
     ...(f.name !== undefined && { name: f.name }),
     platformRef: f.id,
   }));
-}
-
-function kindOf(mime: string | undefined): AttachmentKind {
-  if (mime?.startsWith('image/')) return 'image';
-  if (mime?.startsWith('audio/')) return 'audio';
-  if (mime?.startsWith('video/')) return 'video';
-  return 'document';
 }
 
 /** files.info for the file's private URL, then the file with the bot token, only from Slack's file host (or the configured API host). */

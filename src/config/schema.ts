@@ -3,7 +3,7 @@ import { channelsSchema } from './channels-schema.js';
 import { dashboardSchema } from './dashboard-schema.js';
 import { groupTeamSchema, teamsSchema } from './team-schema.js';
 
-export const GROUP_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export { NAME_RE as GROUP_NAME_RE } from './team-schema.js';
 export const CHAT_REF_RE = /^[a-z]+:[^\s]+$/;
 /** A person on a platform: <channel>:<sender id>, e.g. telegram:123456 or whatsapp:4915123456789. */
 export const IDENTITY_RE = /^[a-z]+:[^\s]+$/;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** A group's (and a team's) name: its folder name under groups/. */
+export const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const groupName = z.string().regex(NAME_RE, 'write group names as their folder names under groups/');
 
 /** A board key: slash-separated segments, e.g. trip/research/hotels. */

@@ -63,8 +63,3 @@ function teamTools(group: GroupConfig, acl: GroupTeamAcl): string[] {
   if (acl.helpers === true) add('spawn_helper');
   return tools;
 }
-
-/** Whether a worker: a team member with no chat of its own. */
-export function isWorker(group: GroupConfig): boolean {
-  return group.chats.length === 0;
-}

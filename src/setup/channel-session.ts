@@ -6,6 +6,7 @@ import { platformChannels } from '../channel-factory.js';
 import type { Config } from '../config/load.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { parseCommand } from '../core/commands/parse.js';
 
 export interface ChannelSessionDeps {
   config: Config;
@@ -37,7 +38,7 @@ export async function waitForWhoami(platform: PlatformName, deps: ChannelSession
   const heard = new Promise<InboundMessage>((resolve) => (found = resolve));
   try {
     await channel.connect((msg) => {
-      if (msg.fromBot || !/^\/whoami(@\S+)?\s*$/i.test(msg.text.trim())) return ignored();
+      if (msg.fromBot || parseCommand(msg.text)?.name !== 'whoami') return ignored();
       found?.(msg);
       return ignored();
     });

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
 import type { ModelPriceConfig } from '../config/schema.js';
+import { writeFileAtomic } from '../config/atomic-file.js';
 
 type Path = readonly (string | number)[];
 
@@ -67,9 +68,7 @@ export class ConfigFile {
 
   /** Writes the whole file at once (a crash never leaves half a file). */
   save(): void {
-    const tmp = `${this.file}.setup-${process.pid}.tmp`;
-    writeFileSync(tmp, this.toString(), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, this.toString());
   }
 
   private seq(path: Path, comment: string): YAMLSeq {

@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import { ToolRefusal } from './host-tool.js';
+import { formatMb } from '../db/storage-health.js';
 
 /** A file the host read from a group's memory folder on the agent's behalf. */
 export interface MemoryFile {
@@ -42,7 +43,7 @@ export function readMemoryFile(memoryDir: string, path: unknown, maxBytes: numbe
       const stat = fstatSync(fd);
       if (!stat.isFile()) throw new ToolRefusal(`refused: ${shown} is not a regular file`, 'refused', { path: shown, notFile: true });
       if (stat.size > maxBytes) {
-        throw new ToolRefusal(`refused: ${shown} has ${mb(stat.size)}, more than the ${mb(maxBytes)} a file sent to the chat may have; send a smaller file`, 'refused', { path: shown, bytes: stat.size });
+        throw new ToolRefusal(`refused: ${shown} has ${formatMb(stat.size)}, more than the ${formatMb(maxBytes)} a file sent to the chat may have; send a smaller file`, 'refused', { path: shown, bytes: stat.size });
       }
       if (stat.size === 0) throw new ToolRefusal(`refused: ${shown} is empty`, 'invalid', { path: shown });
       return { path: shown, name: basename(shown), bytes: readExactly(fd, stat.size, shown) };
@@ -113,8 +114,4 @@ function readExactly(fd: number, size: number, shown: string): Buffer {
   }
   if (total !== size) throw new ToolRefusal(`refused: ${shown} changed while it was read; try again`, 'refused', { path: shown });
   return buf.subarray(0, total);
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
