@@ -45,9 +45,9 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export const MAX_REPLY_CHARS = 16_000;
 
 /** The reply as it goes to the chat: whole, or cut at MAX_REPLY_CHARS with a notice that says so. */
-export function cappedReply(reply: string): string {
-  if (reply.length <= MAX_REPLY_CHARS) return reply;
-  return `${reply.slice(0, MAX_REPLY_CHARS)}\n\n(the answer was cut at ${MAX_REPLY_CHARS} characters)`;
+export function cappedReply(reply: string, max = MAX_REPLY_CHARS): string {
+  if (reply.length <= max) return reply;
+  return `${reply.slice(0, max)}\n\n(the answer was cut at ${max} characters)`;
 }
 
 export interface SocketTiming {

@@ -10,7 +10,7 @@ import { newHelperName } from '../container/helper-dirs.js';
 import type { AgentContainer } from '../container/runtime.js';
 import { usdToMicros } from '../ledger/money.js';
 import type { BudgetLedger } from '../ledger/types.js';
-import type { GroupSocketServer } from '../socket/group-socket-server.js';
+import { cappedReply, type GroupSocketServer } from '../socket/group-socket-server.js';
 import { TeamError } from './team-error.js';
 import type { TeamCaller } from './team-service.js';
 import type { TeamTaskStore } from './team-store.js';
@@ -122,7 +122,7 @@ export class HelperRunner {
     try {
       const result = await this.d.lendSlotWhile(group.name, this.runWithSlot(helper, group, brief));
       outcome = result.ok
-        ? { ok: true, helper: helper.name, chainId, answer: capped(result.reply || '(the helper gave no answer)') }
+        ? { ok: true, helper: helper.name, chainId, answer: cappedReply(result.reply || '(the helper gave no answer)', MAX_TEAM_RESULT_CHARS) }
         : { ok: false, helper: helper.name, chainId, reason: `the helper could not finish: ${result.error ?? 'it failed'}` };
     } catch (err) {
       outcome = { ok: false, helper: helper.name, chainId, reason: (err as Error).message };
@@ -214,8 +214,4 @@ export class HelperRunner {
     this.d.audit.append({ kind: 'team', group: group.name, actor: `agent:${group.name}`, detail: { action: 'helper_refused', chain, reason } });
     return new TeamError(reason, 'refused', { chain });
   }
-}
-
-function capped(text: string): string {
-  return text.length <= MAX_TEAM_RESULT_CHARS ? text : `${text.slice(0, MAX_TEAM_RESULT_CHARS)}\n(the answer was cut at ${MAX_TEAM_RESULT_CHARS} characters)`;
 }

@@ -4,6 +4,7 @@ import type { AuditSink } from '../audit/types.js';
 import type { GroupConfig } from '../config/groups.js';
 import type { Config } from '../config/load.js';
 import { usdToMicros } from '../ledger/money.js';
+import { cappedReply } from '../socket/group-socket-server.js';
 import { planHop } from './chain-rules.js';
 import { strandedReason } from './stranded.js';
 import { openTaskLimitRefusal } from './task-limits.js';
@@ -105,7 +106,7 @@ export class TeamService {
 
   /** The end of a task turn: its reply is the result unless the agent finished the task itself. */
   endTaskTurn(id: number, outcome: { ok: true; reply: string } | { ok: false; error: string }): void {
-    const finished = outcome.ok ? this.d.store.finish(id, 'done', capResult(outcome.reply || '(the agent gave no answer)')) : this.d.store.finish(id, 'failed', outcome.error);
+    const finished = outcome.ok ? this.d.store.finish(id, 'done', cappedReply(outcome.reply || '(the agent gave no answer)', MAX_TEAM_RESULT_CHARS)) : this.d.store.finish(id, 'failed', outcome.error);
     if (finished) this.settle(id);
   }
 
@@ -170,8 +171,4 @@ export class TeamService {
 function firstLine(text: string): string {
   const line = text.trim().split('\n')[0] ?? '';
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
-}
-
-function capResult(text: string): string {
-  return text.length <= MAX_TEAM_RESULT_CHARS ? text : `${text.slice(0, MAX_TEAM_RESULT_CHARS)}\n(the result was cut at ${MAX_TEAM_RESULT_CHARS} characters)`;
 }
