@@ -121,6 +121,8 @@ interface Parts {
   hasSecret: (name: string) => boolean;
   dashboard?: Dashboard;
   teams: TeamSystem;
+  /** Re-reads the groups, retires the removed ones, and fails team tasks nobody can take any more. */
+  reloadGroups: () => Promise<string[]>;
 }
 
 /** One running Enclave host: this file only builds the parts, connects them, starts and stops them. */
@@ -177,10 +179,8 @@ export class Enclave {
   }
 
   /** Re-reads groups after `enclave groups add|remove`; returns the registered names. */
-  async reloadGroups(): Promise<string[]> {
-    const names = await reloadGroupsAndRetire(this.parts.live, this.parts.containers, this.parts.servers);
-    this.parts.teams.afterReload();
-    return names;
+  reloadGroups(): Promise<string[]> {
+    return this.parts.reloadGroups();
   }
 
   status(): string {
@@ -390,7 +390,7 @@ export class Enclave {
     for (const group of store.requeueInterrupted()) queue.enqueue(group);
     scheduler.start();
     const dashboard = await startDashboardIfEnabled({ config, db, audit, pairings, tasks, services, containers, queue, channels, whatsappQr: () => whatsappQr.current(), startedAt, clock, secrets: () => secrets.values(), log });
-    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard, teams });
+    return new Enclave({ live, health, db, secrets, audit, agentAudit, local, channels, channelStarts, containers, queue, executor, outbox, servers, waiters, scheduler, lock, startedAt, clock, stopping, hasSecret, dashboard, teams, reloadGroups });
   }
 
   /** Channels first (nothing new comes in), then running turns are cut off and left for the next start. */
